@@ -1,0 +1,31 @@
+"""Authoring: script templates, their schemas and the sandboxed Jinja environment."""
+
+from imr_audio.authoring.environment import Cue, build_environment, escape_markup
+from imr_audio.authoring.templates import (
+    RenderedScript,
+    TemplateSpec,
+    VariableSpec,
+    all_specs,
+    list_templates,
+    load_template,
+    render_script,
+    section_names,
+    template_search_path,
+    validate_profile,
+)
+
+__all__ = [
+    "Cue",
+    "RenderedScript",
+    "TemplateSpec",
+    "VariableSpec",
+    "all_specs",
+    "build_environment",
+    "escape_markup",
+    "list_templates",
+    "load_template",
+    "render_script",
+    "section_names",
+    "template_search_path",
+    "validate_profile",
+]

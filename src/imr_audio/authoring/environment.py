@@ -1,0 +1,122 @@
+"""The one sandboxed Jinja environment that every script template is rendered in.
+
+Client values are *escaped* on their way into a script: any character that the script markup
+gives a meaning to (``[``, ``]`` and ``\\``) is backslash-escaped, so a value such as
+``[pause 300]`` is spoken literally and never becomes a pause. Markup that a template means to
+emit comes from the helpers below, which return :class:`Cue` strings that are not escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from imr_audio.errors import TemplateVariableError
+
+__all__ = ["Cue", "build_environment", "escape_markup", "format_seconds"]
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "[": "\\[", "]": "\\]"})
+
+
+class Cue(str):
+    """Markup emitted on purpose by a template helper; passed through unescaped."""
+
+    __slots__ = ()
+
+
+def escape_markup(value: object) -> str:
+    """Return ``value`` as text in which no character has a markup meaning."""
+    return str(value).translate(_ESCAPES)
+
+
+def _finalize(value: object) -> str:
+    if isinstance(value, Cue):
+        return str(value)
+    if value is None:
+        return ""
+    return escape_markup(value)
+
+
+def format_seconds(seconds: float) -> str:
+    """Format a duration for markup, e.g. ``5s`` or ``1.5s``."""
+    return f"{float(seconds):g}s"
+
+
+def _pause(seconds: float) -> Cue:
+    return Cue(f"[pause {format_seconds(seconds)}]")
+
+
+def _section(title: str) -> Cue:
+    return Cue(f"[section {escape_markup(title)}]")
+
+
+def _natural_join(items: Iterable[object], last: str = "and") -> str:
+    """Join a list as a person says it: ``a, b and c``."""
+    words = [str(item) for item in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(float(seconds) / 60))
+    return "one minute" if minutes == 1 else f"{minutes} minutes"
+
+
+class ProfileValue(dict):  # type: ignore[type-arg]
+    """A mapping from a client profile that knows its dotted path, for precise errors."""
+
+    def __init__(self, path: str, data: Mapping[str, Any]) -> None:
+        super().__init__(data)
+        self.path = path
+
+
+class _StrictUndefined(jinja2.StrictUndefined):
+    """Undefined that raises :class:`TemplateVariableError` naming the full dotted variable."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        hint: str | None = None,
+        obj: Any = jinja2.utils.missing,
+        name: str | None = None,
+        exc: type[Exception] = TemplateVariableError,
+    ) -> None:
+        super().__init__(hint, obj, name, exc)
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint:
+            return self._undefined_hint
+        name = self._undefined_name or "?"
+        owner = self._undefined_obj
+        if isinstance(owner, ProfileValue):
+            name = f"{owner.path}.{name}"
+        elif owner is not jinja2.utils.missing:
+            name = f"{type(owner).__name__}.{name}"
+        return f"variable '{name}' is not provided"
+
+
+def build_environment(search_path: Iterable[Path]) -> SandboxedEnvironment:
+    """Build the sandboxed Jinja environment for templates found along ``search_path``.
+
+    Earlier folders win, so a therapist's own folder can hold new templates that still extend
+    the shipped ``_base`` wrapper.
+    """
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        undefined=_StrictUndefined,
+        finalize=_finalize,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(pause=_pause, section=_section)
+    env.filters.update(natural_join=_natural_join, minutes=_minutes)
+    return env

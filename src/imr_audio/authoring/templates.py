@@ -1,0 +1,309 @@
+"""Script templates: their declared schema, validation of a profile against it, and rendering.
+
+A template is a pair of files in a templates folder: ``<id>.j2`` (the Jinja script, extending
+``_base.j2`` which owns the safety wrapper) and ``<id>.yaml`` (its schema: title, description,
+duration range, variables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from imr_audio.authoring.environment import ProfileValue, build_environment
+from imr_audio.errors import (
+    ClientProfileError,
+    TemplateNotFoundError,
+    TemplateSchemaError,
+    TemplateSecurityError,
+    TemplateVariableError,
+)
+from imr_audio.profile import ClientProfile, did_you_mean, read_yaml
+from imr_audio.resources import data_dir
+
+__all__ = [
+    "VARIABLE_TYPES",
+    "RenderedScript",
+    "TemplateSpec",
+    "VariableSpec",
+    "list_templates",
+    "load_template",
+    "render_script",
+    "template_search_path",
+    "validate_profile",
+]
+
+VARIABLE_TYPES = ("text", "list", "number", "choice")
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """One variable a template reads from the client profile."""
+
+    name: str
+    """Dotted path in the profile, e.g. ``safe_place.cue_word``."""
+    type: str
+    """One of :data:`VARIABLE_TYPES`."""
+    description: str
+    """What the therapist should write here."""
+    required: bool = True
+    """Whether the profile must provide it (else ``default`` is used)."""
+    default: Any = None
+    """Value used when the profile leaves an optional variable out."""
+    example: Any = None
+    """A fictional example value, shown by ``templates show``."""
+    min_length: int | None = None
+    """Fewest characters (text) or items (list)."""
+    max_length: int | None = None
+    """Most characters (text, each list item) or items (list)."""
+    choices: tuple[str, ...] = ()
+    """Allowed values for a ``choice`` variable."""
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A script template and its declared schema."""
+
+    id: str
+    """Template id, e.g. ``safe-place``."""
+    title: str
+    """Neutral title, used as the track's title tag."""
+    description: str
+    """One paragraph on what the script is for."""
+    version: int
+    """Bumped when the script's wording changes."""
+    duration_min_s: float
+    """Shortest intended track length in seconds."""
+    duration_max_s: float
+    """Longest intended track length in seconds."""
+    variables: tuple[VariableSpec, ...]
+    """Variables read from the client profile."""
+    path: Path
+    """The ``.j2`` file."""
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """Top-level profile sections this template reads (``safe_place`` ...)."""
+        return tuple(dict.fromkeys(v.name.split(".")[0] for v in self.variables))
+
+
+@dataclass(frozen=True)
+class RenderedScript:
+    """A template filled with one client's details: marked-up text, not yet a timeline."""
+
+    template: TemplateSpec
+    """The template it came from."""
+    text: str
+    """The filled script in imr-audio markup."""
+
+
+def template_search_path(templates_dir: Path | None = None) -> tuple[Path, ...]:
+    """Folders searched for templates: the therapist's own first, then the shipped ones."""
+    shipped = data_dir("scripts_templates")
+    return (Path(templates_dir), shipped) if templates_dir else (shipped,)
+
+
+def list_templates(templates_dir: Path | None = None) -> list[str]:
+    """Ids of every template found along the search path, sorted."""
+    ids: set[str] = set()
+    for folder in template_search_path(templates_dir):
+        for schema in folder.glob("*.yaml"):
+            if not schema.stem.startswith("_") and schema.with_suffix(".j2").is_file():
+                ids.add(schema.stem)
+    return sorted(ids)
+
+
+def _schema_error(path: Path, field: str, message: str) -> TemplateSchemaError:
+    return TemplateSchemaError(f"{path}: {field}: {message}")
+
+
+def _parse_variable(path: Path, name: str, raw: Any) -> VariableSpec:
+    if not isinstance(raw, dict):
+        raise _schema_error(path, f"variables.{name}", "must be a mapping")
+    var_type = raw.get("type", "text")
+    if var_type not in VARIABLE_TYPES:
+        raise _schema_error(path, f"variables.{name}.type", f"must be one of {VARIABLE_TYPES}")
+    return VariableSpec(
+        name=name,
+        type=var_type,
+        description=str(raw.get("description", "")),
+        required=bool(raw.get("required", "default" not in raw)),
+        default=raw.get("default"),
+        example=raw.get("example"),
+        min_length=raw.get("min_length"),
+        max_length=raw.get("max_length"),
+        choices=tuple(str(c) for c in raw.get("choices", ())),
+    )
+
+
+def load_template(template_id: str, templates_dir: Path | None = None) -> TemplateSpec:
+    """Load a template's schema by id; an unknown id lists the valid ones."""
+    for folder in template_search_path(templates_dir):
+        schema_path = folder / f"{template_id}.yaml"
+        script_path = folder / f"{template_id}.j2"
+        if schema_path.is_file() and script_path.is_file():
+            break
+    else:
+        names = ", ".join(list_templates(templates_dir)) or "none found"
+        raise TemplateNotFoundError(f"unknown template '{template_id}'; choose one of: {names}")
+    raw = read_yaml(schema_path, TemplateSchemaError)
+    if not isinstance(raw, dict):
+        raise _schema_error(schema_path, "(top)", "a template schema must be a mapping")
+    try:
+        duration = raw["duration_s"]
+        spec = TemplateSpec(
+            id=template_id,
+            title=str(raw["title"]),
+            description=str(raw.get("description", "")).strip(),
+            version=int(raw.get("version", 1)),
+            duration_min_s=float(duration[0]),
+            duration_max_s=float(duration[1]),
+            variables=tuple(
+                _parse_variable(schema_path, str(k), v)
+                for k, v in (raw.get("variables") or {}).items()
+            ),
+            path=script_path,
+        )
+    except KeyError as exc:
+        raise _schema_error(schema_path, str(exc.args[0]), "required field missing") from None
+    except (TypeError, ValueError, IndexError):
+        raise _schema_error(schema_path, "duration_s", "must be [min_seconds, max_seconds]") from None
+    return spec
+
+
+_MISSING = object()
+
+
+def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _check_value(var: VariableSpec, value: Any) -> str | None:
+    """Return a problem with ``value`` for ``var``, or None when it is fine."""
+    if var.type == "text":
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            return "must be text"
+        size = len(str(value).strip())
+        if size == 0:
+            return "must not be empty"
+        if var.max_length is not None and size > var.max_length:
+            return f"too long ({size} characters; at most {var.max_length})"
+        if var.min_length is not None and size < var.min_length:
+            return f"too short ({size} characters; at least {var.min_length})"
+    elif var.type == "list":
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+            return "must be a list of short phrases"
+        if var.min_length is not None and len(value) < var.min_length:
+            return f"needs at least {var.min_length} items (has {len(value)})"
+        if var.max_length is not None and len(value) > var.max_length:
+            return f"has too many items ({len(value)}; at most {var.max_length})"
+    elif var.type == "number":
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return "must be a number"
+    elif var.type == "choice" and str(value) not in var.choices:
+        return f"must be one of: {', '.join(var.choices)}"
+    return None
+
+
+def validate_profile(spec: TemplateSpec, profile: ClientProfile) -> dict[str, Any]:
+    """Check ``profile`` against ``spec`` and return the template's context.
+
+    Every problem is collected and reported at once, one ``file: field: message`` line each.
+    """
+    problems: list[str] = []
+    declared = {v.name for v in spec.variables}
+    for var in spec.variables:
+        value = _lookup(profile.details, var.name)
+        if value is _MISSING or value is None:
+            if var.required:
+                problems.append(f"{profile.source}: {var.name}: required by template '{spec.id}'")
+            continue
+        message = _check_value(var, value)
+        if message:
+            problems.append(f"{profile.source}: {var.name}: {message}")
+    for section in spec.sections:
+        given = profile.details.get(section)
+        if not isinstance(given, Mapping):
+            continue
+        expected = sorted(n.split(".", 1)[1] for n in declared if n.startswith(f"{section}."))
+        for key in given:
+            if f"{section}.{key}" not in declared:
+                hint = did_you_mean(str(key), expected)
+                problems.append(
+                    f"{profile.source}: {section}.{key}: not used by template '{spec.id}'{hint}"
+                )
+    if problems:
+        raise ClientProfileError("\n".join(problems))
+    return _context(spec, profile)
+
+
+def _wrap(path: str, value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return ProfileValue(path, {k: _wrap(f"{path}.{k}", v) for k, v in value.items()})
+    return value
+
+
+def _context(spec: TemplateSpec, profile: ClientProfile) -> dict[str, Any]:
+    details: dict[str, Any] = {k: dict(v) if isinstance(v, Mapping) else v
+                               for k, v in profile.details.items()}
+    for var in spec.variables:
+        if _lookup(details, var.name) in (_MISSING, None) and not var.required:
+            section, _, leaf = var.name.rpartition(".")
+            target = details.setdefault(section, {}) if section else details
+            target[leaf] = var.default
+    context = {key: _wrap(key, value) for key, value in details.items()}
+    context["preferred_name"] = profile.preferred_name
+    return context
+
+
+def render_script(
+    spec: TemplateSpec,
+    profile: ClientProfile,
+    templates_dir: Path | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> RenderedScript:
+    """Validate ``profile`` against ``spec`` and fill the template with it."""
+    context = validate_profile(spec, profile)
+    context.update(extra or {})
+    env = build_environment(template_search_path(templates_dir))
+    return RenderedScript(template=spec, text=_render(env, spec, context))
+
+
+def _render(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str, Any]) -> str:
+    where = f"template '{spec.id}'"
+    try:
+        return env.get_template(spec.path.name).render(context)
+    except TemplateVariableError as exc:
+        raise TemplateVariableError(f"{where}: {exc}") from None
+    except jinja2.exceptions.SecurityError:
+        raise TemplateSecurityError(
+            f"{where}: blocked an attempt to reach Python internals from the template sandbox"
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateSchemaError(
+            f"{exc.filename or spec.path}: line {exc.lineno}: template syntax error ({exc.message})"
+        ) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateNotFoundError(f"{where}: includes missing template '{exc.name}'") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateVariableError(f"{where}: {exc.message}") from None
+
+
+def section_names(specs: Iterable[TemplateSpec]) -> tuple[str, ...]:
+    """All profile sections read by ``specs``, for did-you-mean hints on a profile."""
+    return tuple(dict.fromkeys(s for spec in specs for s in spec.sections))
+
+
+def all_specs(templates_dir: Path | None = None) -> Sequence[TemplateSpec]:
+    """Load the schema of every template on the search path."""
+    return [load_template(t, templates_dir) for t in list_templates(templates_dir)]

@@ -1,0 +1,76 @@
+"""The exceptions imr-audio raises.
+
+Every error the library raises on purpose derives from :class:`ImrAudioError`. Messages are one
+line, name the file, template, field or script line at fault, and never quote client details.
+The command line turns each into ``Error: <message>`` and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AudioDecodeError",
+    "ClientProfileError",
+    "ExportError",
+    "ImrAudioError",
+    "MasteringError",
+    "ScriptMarkupError",
+    "SynthesisError",
+    "TemplateNotFoundError",
+    "TemplateSchemaError",
+    "TemplateSecurityError",
+    "TemplateVariableError",
+    "UnknownSoundscapeError",
+    "VoiceProfileError",
+]
+
+
+class ImrAudioError(Exception):
+    """Base class of every error imr-audio raises on purpose."""
+
+
+class TemplateNotFoundError(ImrAudioError):
+    """A script template id that no templates folder holds."""
+
+
+class TemplateSchemaError(ImrAudioError):
+    """A template's schema or Jinja source is malformed."""
+
+
+class TemplateVariableError(ImrAudioError):
+    """A template used a variable the client profile does not provide."""
+
+
+class TemplateSecurityError(ImrAudioError):
+    """A template tried to reach Python internals through the sandbox."""
+
+
+class ScriptMarkupError(ImrAudioError):
+    """The rendered script holds markup the timeline cannot understand."""
+
+
+class ClientProfileError(ImrAudioError):
+    """A client profile file is unreadable, malformed or incomplete."""
+
+
+class VoiceProfileError(ImrAudioError):
+    """A voice profile is unknown, malformed or has no voice available on this machine."""
+
+
+class SynthesisError(ImrAudioError):
+    """The speech engine failed to produce verified speech for a script line."""
+
+
+class UnknownSoundscapeError(ImrAudioError):
+    """A soundscape name that no registered soundscape has."""
+
+
+class AudioDecodeError(ImrAudioError):
+    """An audio file could not be read or decoded."""
+
+
+class MasteringError(ImrAudioError):
+    """Loudness mastering could not reach its targets."""
+
+
+class ExportError(ImrAudioError):
+    """The finished track could not be encoded or written."""

@@ -1,0 +1,167 @@
+"""Client profiles: the YAML file a therapist keeps for each client.
+
+A profile is health data. Nothing here logs or echoes its values: errors name the file, the line
+and the field, never what the field holds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from imr_audio.errors import ClientProfileError
+
+__all__ = [
+    "ELIGIBILITY_FLAGS",
+    "ClientProfile",
+    "check_eligibility",
+    "did_you_mean",
+    "load_client_profile",
+    "read_yaml",
+]
+
+CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
+"""A pseudonymous client id: lower-case letters, digits, ``-`` and ``_``; 2-40 characters."""
+
+ELIGIBILITY_FLAGS = ("psychosis", "severe_dissociation", "acute_suicidality", "acute_crisis")
+"""Profile flags that block rendering a home track: this material belongs in session."""
+
+_CORE_FIELDS = ("id", "preferred_name", "pronunciations", "avoid", "eligibility", "preferences")
+_PREFERENCE_FIELDS = ("voice", "soundscape", "length", "experienced_breathing")
+
+
+@dataclass(frozen=True)
+class ClientProfile:
+    """A validated client profile."""
+
+    id: str
+    """Pseudonymous id, used in output file names (never the client's name)."""
+    preferred_name: str
+    """How the script addresses the client."""
+    source: Path
+    """The YAML file the profile was read from."""
+    avoid: tuple[str, ...] = ()
+    """Trigger words and themes the script and soundscape must not contain."""
+    pronunciations: Mapping[str, str] = field(default_factory=dict)
+    """Spoken respellings of words, e.g. a name spelled as it sounds."""
+    eligibility: Mapping[str, bool] = field(default_factory=dict)
+    """Flags from :data:`ELIGIBILITY_FLAGS`; any set to true blocks rendering."""
+    preferences: Mapping[str, Any] = field(default_factory=dict)
+    """Voice, soundscape and length preferences."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """Per-script sections (``safe_place``, ``container`` ...) that templates read."""
+
+
+def did_you_mean(name: str, candidates: list[str] | tuple[str, ...]) -> str:
+    """Return a ``; did you mean 'x'?`` hint for a near-miss name, or an empty string."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def read_yaml(path: Path, error: type[Exception] = ClientProfileError) -> Any:
+    """Read a YAML file, turning every failure into a one-line ``error`` naming file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read file ({type(exc).__name__})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = exc.problem or exc.context or "invalid syntax"
+        raise error(f"{path}: {where}malformed YAML ({problem})") from None
+    except yaml.YAMLError:
+        raise error(f"{path}: malformed YAML") from None
+
+
+def load_client_profile(path: str | Path, known_sections: tuple[str, ...] = ()) -> ClientProfile:
+    """Read and validate a client profile, reporting every problem at once.
+
+    ``known_sections`` are the top-level sections that templates read (``safe_place`` ...);
+    an unknown top-level field is reported with a "did you mean" hint against them.
+    """
+    path = Path(path)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ClientProfileError(f"{path}: a client profile must be a mapping of fields")
+    problems: list[str] = []
+
+    def problem(field_name: str, message: str) -> None:
+        problems.append(f"{path}: {field_name}: {message}")
+
+    client_id = data.get("id")
+    if client_id is None:
+        problem("id", "required field missing")
+    elif not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
+        problem("id", "must be a pseudonymous id of 2-40 lower-case letters, digits, '-' or '_'")
+    name = data.get("preferred_name")
+    if name is None:
+        problem("preferred_name", "required field missing")
+    elif not isinstance(name, str) or not name.strip() or len(name) > 60:
+        problem("preferred_name", "must be text of 1-60 characters")
+    avoid = data.get("avoid", [])
+    if not isinstance(avoid, list) or not all(isinstance(a, str) and a.strip() for a in avoid):
+        problem("avoid", "must be a list of words or themes")
+        avoid = []
+    pronunciations = data.get("pronunciations", {}) or {}
+    if not isinstance(pronunciations, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in pronunciations.items()
+    ):
+        problem("pronunciations", "must map words to how they are said")
+        pronunciations = {}
+    eligibility = data.get("eligibility", {}) or {}
+    if not isinstance(eligibility, dict):
+        problem("eligibility", "must be a mapping of flags to true or false")
+        eligibility = {}
+    for flag, value in eligibility.items():
+        if flag not in ELIGIBILITY_FLAGS:
+            problem(f"eligibility.{flag}", "unknown flag" + did_you_mean(str(flag), ELIGIBILITY_FLAGS))
+        elif not isinstance(value, bool):
+            problem(f"eligibility.{flag}", "must be true or false")
+    preferences = data.get("preferences", {}) or {}
+    if not isinstance(preferences, dict):
+        problem("preferences", "must be a mapping")
+        preferences = {}
+    for key in preferences:
+        if key not in _PREFERENCE_FIELDS:
+            problem(f"preferences.{key}", "unknown field" + did_you_mean(str(key), _PREFERENCE_FIELDS))
+    details: dict[str, Any] = {}
+    allowed = (*_CORE_FIELDS, *known_sections)
+    for key, value in data.items():
+        if key in _CORE_FIELDS:
+            continue
+        if known_sections and key not in known_sections:
+            problem(str(key), "unknown field" + did_you_mean(str(key), allowed))
+            continue
+        details[str(key)] = value
+    if problems:
+        raise ClientProfileError("\n".join(problems))
+    return ClientProfile(
+        id=str(client_id),
+        preferred_name=str(name).strip(),
+        source=path,
+        avoid=tuple(a.strip() for a in avoid),
+        pronunciations=dict(pronunciations),
+        eligibility={str(k): bool(v) for k, v in eligibility.items()},
+        preferences=dict(preferences),
+        details=details,
+    )
+
+
+def check_eligibility(profile: ClientProfile) -> None:
+    """Refuse a home track for a client whose profile sets an eligibility flag."""
+    flagged = [flag for flag in ELIGIBILITY_FLAGS if profile.eligibility.get(flag)]
+    if flagged:
+        raise ClientProfileError(
+            f"{profile.source}: eligibility.{flagged[0]} is set: this material should be used in "
+            "session with the therapist, not rendered as a home track"
+        )

@@ -1,0 +1,212 @@
+"""The render pipeline: profile -> script -> timeline -> voice -> soundscape -> mix -> master -> export."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imr_audio.authoring import RenderedScript, all_specs, load_template, render_script, section_names
+from imr_audio.authoring.templates import TemplateSpec
+from imr_audio.errors import MasteringError
+from imr_audio.export import ExportSettings, TrackTags, decode_audio, export_track
+from imr_audio.master import LoudnessMeasurement, MasterSettings, master, measure_loudness
+from imr_audio.mix import MixSettings, Placement, measure_stems, mix_stems, place_speech
+from imr_audio.profile import ClientProfile, check_eligibility, load_client_profile
+from imr_audio.progress import ProgressCallback, report
+from imr_audio.soundscape import get_soundscape, render_soundscape
+from imr_audio.timeline import Timeline, parse_script
+from imr_audio.voice import (
+    Clip,
+    Pyttsx3Engine,
+    SpeechEngine,
+    SpeechRequest,
+    VoiceSettings,
+    load_voice_profile,
+    resolve_voice,
+)
+from imr_audio.voice.profiles import VoiceProfile
+
+__all__ = ["RenderResult", "RenderSettings", "output_path", "render_track"]
+
+log = logging.getLogger(__name__)
+
+_MAX_LENGTH_PASSES = 3
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Everything about a render except the client and the template."""
+
+    soundscape: str | None = None
+    """Bed name; None uses the client's preference, else ``rain``."""
+    voice_profile: str | None = None
+    """Voice profile id; None uses the client's preference, else ``calm``."""
+    seed: int = 0
+    """Seed of the procedural bed (same seed, same bed)."""
+    templates_dir: Path | None = None
+    """A therapist's own templates folder, searched before the shipped one."""
+    mix: MixSettings = field(default_factory=MixSettings)
+    """Placement, fades and ducking."""
+    master: MasterSettings = field(default_factory=MasterSettings)
+    """Loudness targets."""
+    export: ExportSettings = field(default_factory=ExportSettings)
+    """Format and encoder settings."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render produced, as measured from the written file."""
+
+    path: Path
+    """The published track."""
+    template_id: str
+    """Template rendered."""
+    client_id: str
+    """Pseudonymous client id."""
+    duration_s: float
+    """Length of the decoded file, in seconds."""
+    loudness: LoudnessMeasurement
+    """Loudness and true peak measured on the decoded file."""
+    timeline: Timeline
+    """The script's events."""
+    placements: tuple[Placement, ...]
+    """Where each speech event sits in the track."""
+    bed_gain_db: float
+    """Static gain applied to the bed before ducking, in dB."""
+    voice: VoiceSettings
+    """The voice actually used."""
+
+
+def output_path(out_dir: Path, client_id: str, template_id: str, fmt: str) -> Path:
+    """Name of a track: the client's pseudonymous id and the template id, never a name."""
+    return out_dir / f"{client_id}_{template_id}.{fmt}"
+
+
+def _length_phrase(duration_s: float) -> str:
+    minutes = max(1, round(duration_s / 60.0))
+    return "one minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def _synthesize(engine: SpeechEngine, timeline: Timeline, voice: VoiceSettings,
+                known: dict[str, Clip], progress: ProgressCallback | None) -> list[Clip]:
+    """Clips for every speech event, synthesising only texts not already in ``known``."""
+    missing = list(dict.fromkeys(s.text for s in timeline.speech if s.text not in known))
+    lines = {s.text: s.line for s in timeline.speech}
+    requests = [SpeechRequest(text, lines[text]) for text in missing]
+    for request, clip in zip(requests, engine.synthesize(requests, voice, progress)):
+        known[request.text] = clip
+    return [known[s.text] for s in timeline.speech]
+
+
+def _script_and_clips(spec: TemplateSpec, profile: ClientProfile, voice_profile: VoiceProfile,
+                      voice: VoiceSettings, engine: SpeechEngine, settings: RenderSettings,
+                      progress: ProgressCallback | None
+                      ) -> tuple[RenderedScript, Timeline, list[Clip]]:
+    """Fill the template, synthesise it, and make the spoken length match the real one.
+
+    The opening says how long the track lasts; that is only known once the speech exists, so
+    the script is filled again with the measured length and only changed sentences are redone.
+    """
+    known: dict[str, Clip] = {}
+    estimate_s = (spec.duration_min_s + spec.duration_max_s) / 2.0
+    for _ in range(_MAX_LENGTH_PASSES):
+        phrase = _length_phrase(estimate_s)
+        script = render_script(
+            spec, profile, settings.templates_dir,
+            extra={"track_title": spec.title.lower(), "track_length": phrase},
+        )
+        timeline = parse_script(script.text, voice_profile.pacing)
+        clips = _synthesize(engine, timeline, voice, known, progress)
+        speech_s = sum(c.duration_s for c in clips)
+        estimate_s = (speech_s + timeline.pause_s + settings.mix.lead_in_s + settings.mix.tail_s)
+        if _length_phrase(estimate_s) == phrase:
+            break
+    return script, timeline, clips
+
+
+def render_track(
+    template_id: str,
+    client_file: Path,
+    out_dir: Path,
+    settings: RenderSettings | None = None,
+    progress: ProgressCallback | None = None,
+    engine: SpeechEngine | None = None,
+) -> RenderResult:
+    """Render one client's track from one template and publish it in ``out_dir``.
+
+    Raises an :class:`~imr_audio.errors.ImrAudioError` subclass on any failure; nothing is left
+    at the output path then.
+    """
+    settings = settings or RenderSettings()
+    specs = all_specs(settings.templates_dir)
+    profile = load_client_profile(client_file, section_names(specs))
+    check_eligibility(profile)
+    spec = load_template(template_id, settings.templates_dir)
+    bed_name = settings.soundscape or str(profile.preferences.get("soundscape", "rain"))
+    get_soundscape(bed_name)  # fail early on an unknown name
+    voice_profile = load_voice_profile(
+        settings.voice_profile or str(profile.preferences.get("voice", "calm"))
+    )
+    log.info("render template=%s voice=%s soundscape=%s", spec.id, voice_profile.id, bed_name)
+    own_engine = engine is None
+    engine = engine or Pyttsx3Engine()
+    try:
+        voice = resolve_voice(voice_profile, {engine.name: engine.voices()})
+        _, timeline, clips = _script_and_clips(
+            spec, profile, voice_profile, voice, engine, settings, progress
+        )
+    finally:
+        if own_engine:
+            engine.close()
+    return _mix_master_export(spec, profile, timeline, clips, voice, bed_name, out_dir,
+                              settings, progress)
+
+
+def _mix_master_export(spec: TemplateSpec, profile: ClientProfile, timeline: Timeline,
+                       clips: Sequence[Clip], voice: VoiceSettings, bed_name: str,
+                       out_dir: Path, settings: RenderSettings,
+                       progress: ProgressCallback | None) -> RenderResult:
+    rate = settings.mix.sample_rate_hz
+    report(progress, "mix", 0, 2)
+    voice_stem, placements = place_speech(timeline, clips, settings.mix)
+    bed = render_soundscape(bed_name, len(voice_stem) / rate, rate, settings.seed)
+    levels = measure_stems(voice_stem, bed, rate)
+    mixed, bed_gain_db = mix_stems(voice_stem, bed, placements, levels, settings.mix)
+    del bed, voice_stem
+    report(progress, "mix", 2, 2)
+    path = output_path(out_dir, profile.id, spec.id, settings.export.format)
+    tags = TrackTags(title=spec.title)
+    # Measure the written file: a lossy encoder can raise true peaks a little or shift the
+    # loudness. If it did, master again with the measured error taken off and encode again.
+    ceiling_offset_db = loudness_offset_db = 0.0
+    target = settings.master.target_lufs
+    for attempt in range(3):
+        report(progress, "master", attempt, 3)
+        mastered, _ = master(mixed, rate, settings.master, ceiling_offset_db, loudness_offset_db)
+        report(progress, "export", attempt, 3)
+        export_track(mastered, rate, path, settings.export, tags)
+        del mastered
+        decoded, decoded_rate = decode_audio(path)
+        measured = measure_loudness(decoded, decoded_rate)
+        overshoot_db = measured.true_peak_dbtp - settings.master.true_peak_dbtp
+        loudness_error_db = target - measured.integrated_lufs
+        if overshoot_db <= 0 and abs(loudness_error_db) <= 0.2:
+            report(progress, "export", 3, 3)
+            return RenderResult(
+                path=path, template_id=spec.id, client_id=profile.id,
+                duration_s=len(decoded) / decoded_rate, loudness=measured, timeline=timeline,
+                placements=placements, bed_gain_db=bed_gain_db, voice=voice,
+            )
+        log.info("re-mastering %s: encoded loudness off by %.2f LU, true peak over by %.2f dB",
+                 spec.id, loudness_error_db, max(overshoot_db, 0.0))
+        loudness_offset_db += loudness_error_db
+        if overshoot_db > 0:
+            ceiling_offset_db += overshoot_db + 0.2
+    path.unlink(missing_ok=True)
+    raise MasteringError(
+        f"{path.name}: the encoded track measured {measured.integrated_lufs:.1f} LUFS and "
+        f"{measured.true_peak_dbtp:.1f} dBTP; targets {settings.master.target_lufs:g} LUFS and "
+        f"at most {settings.master.true_peak_dbtp:g} dBTP"
+    )

@@ -1,0 +1,114 @@
+"""Voice profiles (``voices/*.yaml``): an ordered preference of engine voices plus pacing."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from imr_audio.errors import VoiceProfileError
+from imr_audio.profile import read_yaml
+from imr_audio.resources import data_dir
+from imr_audio.timeline import Pacing
+from imr_audio.voice.base import VoiceInfo, VoiceSettings
+
+__all__ = [
+    "VoiceChoice",
+    "VoiceProfile",
+    "load_voice_profile",
+    "resolve_voice",
+    "voice_profile_names",
+]
+
+
+@dataclass(frozen=True)
+class VoiceChoice:
+    """One engine voice a profile would like to use, on one platform."""
+
+    engine: str
+    """Engine name, e.g. ``pyttsx3``."""
+    platform: str
+    """``linux``, ``darwin``, ``win32`` or ``any``."""
+    voice_id: str
+    """The engine's id (or name) of the voice."""
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """A named way of speaking: which voice, how fast, with which gaps."""
+
+    id: str
+    """Profile id, e.g. ``calm``."""
+    description: str
+    """One line for ``voices list``."""
+    choices: tuple[VoiceChoice, ...]
+    """Voices in order of preference; the first available one is used."""
+    rate_wpm: int
+    """Engine speaking rate in words per minute."""
+    volume: float
+    """Engine volume, 0.0-1.0."""
+    pitch: int | None
+    """Engine pitch where supported (eSpeak NG 0-99)."""
+    pacing: Pacing
+    """Automatic gaps between sentences and paragraphs."""
+
+
+def voice_profile_names() -> list[str]:
+    """Ids of the shipped voice profiles."""
+    return sorted(p.stem for p in data_dir("voices").glob("*.yaml"))
+
+
+def load_voice_profile(profile_id: str) -> VoiceProfile:
+    """Load a shipped voice profile; an unknown id lists the valid ones."""
+    path = data_dir("voices") / f"{profile_id}.yaml"
+    if not path.is_file():
+        names = ", ".join(voice_profile_names())
+        raise VoiceProfileError(f"unknown voice profile '{profile_id}'; choose one of: {names}")
+    raw = read_yaml(path, VoiceProfileError)
+    try:
+        choices = tuple(
+            VoiceChoice(engine=str(c["engine"]), platform=str(c.get("platform", "any")),
+                        voice_id=str(c["voice"]))
+            for c in raw["voices"]
+        )
+        rate = int(raw.get("rate_wpm", 130))
+        if not 60 <= rate <= 250:
+            raise ValueError("rate_wpm")
+        return VoiceProfile(
+            id=profile_id,
+            description=str(raw.get("description", "")),
+            choices=choices,
+            rate_wpm=rate,
+            volume=float(raw.get("volume", 1.0)),
+            pitch=None if raw.get("pitch") is None else int(raw["pitch"]),
+            pacing=Pacing(
+                sentence_gap_s=float(raw.get("sentence_gap_s", 1.5)),
+                paragraph_gap_s=float(raw.get("paragraph_gap_s", 3.0)),
+            ),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VoiceProfileError(f"{path}: invalid field {exc}") from None
+
+
+def resolve_voice(profile: VoiceProfile, available: dict[str, list[VoiceInfo]]) -> VoiceSettings:
+    """Pick the first of ``profile``'s voices that an engine offers on this machine.
+
+    ``available`` maps engine names to the voices each offers here. A voice matches by id, by
+    name or by language tag, so ``en-gb`` finds eSpeak NG's ``gmw/en``.
+    """
+    for choice in profile.choices:
+        if choice.platform not in ("any", sys.platform):
+            continue
+        for info in available.get(choice.engine, []):
+            wanted = choice.voice_id.lower()
+            if wanted in (info.id.lower(), info.name.lower(), *(lang.lower() for lang in info.languages)):
+                return VoiceSettings(
+                    engine=choice.engine,
+                    voice_id=info.id,
+                    rate_wpm=profile.rate_wpm,
+                    volume=profile.volume,
+                    pitch=profile.pitch,
+                )
+    raise VoiceProfileError(
+        f"voice profile '{profile.id}': none of its voices is available on this machine"
+    )

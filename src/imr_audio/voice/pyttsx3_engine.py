@@ -1,0 +1,252 @@
+"""The pyttsx3 engine, run in worker processes so that a hung or crashed engine is contained.
+
+pyttsx3 2.99 has pitfalls this design works around: ``runAndWait()`` can return before the WAV
+is written (the worker waits for a complete file); two queued ``save_to_file`` calls lose one
+(one utterance per ``runAndWait``); a rate or voice change is sometimes not applied (the worker
+reads both back and every clip's duration is checked against its word count); and forking after
+the engine started hangs (workers are spawned, never forked).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from imr_audio.errors import SynthesisError
+from imr_audio.progress import ProgressCallback, report
+from imr_audio.timeline import Speech
+from imr_audio.voice.base import Clip, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice.verify import trim_silence, verify_speech
+
+__all__ = ["Pyttsx3Engine"]
+
+_FILE_WAIT_S = 10.0
+
+
+def _driver_name() -> str | None:
+    return "espeak" if sys.platform.startswith("linux") else None
+
+
+def _wait_for_wav(path: str) -> None:
+    """Wait until the engine has finished writing ``path`` (size stable and decodable)."""
+    deadline = time.monotonic() + _FILE_WAIT_S
+    last = -1
+    while time.monotonic() < deadline:
+        size = os.path.getsize(path) if os.path.exists(path) else -1  # noqa: PTH110, PTH202
+        if size > 44 and size == last:
+            with contextlib.suppress(RuntimeError, sf.LibsndfileError):
+                sf.info(path)
+                return
+        last = size
+        time.sleep(0.02)
+    raise TimeoutError("no complete WAV file")
+
+
+def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a child process
+    """Serve synthesis requests over ``conn`` until told to stop."""
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - pyttsx3 prints the file it saved
+    from imr_audio.voice.espeak_runtime import prepare_espeak
+
+    prepare_espeak()
+    import pyttsx3
+
+    engine = pyttsx3.init(_driver_name())
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        kind = message[0]
+        try:
+            if kind == "voices":
+                voices = engine.getProperty("voices")
+                conn.send(("ok", [(v.id, v.name, tuple(v.languages or ())) for v in voices]))
+            elif kind == "say":
+                _, text, voice_id, rate, volume, pitch, out_path = message
+                engine.setProperty("voice", voice_id)
+                engine.setProperty("rate", rate)
+                engine.setProperty("volume", volume)
+                if pitch is not None:
+                    with contextlib.suppress(KeyError, ValueError):
+                        engine.setProperty("pitch", pitch)
+                engine.save_to_file(text, out_path)
+                engine.runAndWait()
+                _wait_for_wav(out_path)
+                # Read back after synthesis: eSpeak NG reports a new rate only once it was used.
+                applied = (str(engine.getProperty("voice")), int(engine.getProperty("rate")))
+                conn.send(("ok", applied))
+            else:
+                conn.send(("error", f"unknown request {kind!r}"))
+        except Exception as exc:
+            conn.send(("error", type(exc).__name__))
+
+
+class _Worker:
+    """One spawned engine process and the pipe to it."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        self._process.start()
+        child.close()
+
+    def call(self, message: tuple[Any, ...], timeout_s: float) -> Any:
+        """Send ``message`` and return the reply; raise TimeoutError or EOFError."""
+        self._conn.send(message)
+        if not self._conn.poll(timeout_s):
+            raise TimeoutError(f"no answer within {timeout_s:g} s")
+        status, payload = self._conn.recv()
+        if status != "ok":
+            raise RuntimeError(str(payload))
+        return payload
+
+    def stop(self) -> None:
+        """End the process, politely first."""
+        with contextlib.suppress(OSError, ValueError, BrokenPipeError):
+            self._conn.send(None)
+        self._process.join(timeout=2)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout=2)
+        self._conn.close()
+
+
+class Pyttsx3Engine:
+    """Offline speech through pyttsx3 (eSpeak NG on Linux, SAPI5 on Windows, NSSS on macOS)."""
+
+    name = "pyttsx3"
+
+    def __init__(self, workers: int = 1, clip_timeout_s: float = 30.0, retries: int = 1) -> None:
+        """Create an engine with ``workers`` processes, started on first use."""
+        self._size = max(1, workers)
+        self._timeout_s = clip_timeout_s
+        self._retries = retries
+        self._workers: list[_Worker] = []
+        self._tmp = Path(tempfile.mkdtemp(prefix="imr-speech-"))  # 0700 by construction
+
+    def __enter__(self) -> Pyttsx3Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _worker(self, index: int) -> _Worker:
+        while len(self._workers) <= index:
+            self._workers.append(_Worker())
+        return self._workers[index]
+
+    def _restart(self, index: int) -> None:
+        self._workers[index].stop()
+        self._workers[index] = _Worker()
+
+    def voices(self) -> list[VoiceInfo]:
+        """Voices the engine offers on this machine."""
+        try:
+            raw = self._worker(0).call(("voices",), self._timeout_s)
+        except (TimeoutError, EOFError, RuntimeError, OSError) as exc:
+            self._restart(0)
+            raise SynthesisError(f"the pyttsx3 engine did not start ({exc})") from None
+        return [VoiceInfo(id=i, name=n, languages=tuple(langs)) for i, n, langs in raw]
+
+    def _synthesize_one(self, index: int, request: SpeechRequest, settings: VoiceSettings,
+                        number: int) -> Clip:
+        out_path = self._tmp / f"clip-{index}-{number}.wav"
+        words = Speech(request.text, request.line).word_count
+        reason = ""
+        for _attempt in range(self._retries + 1):
+            out_path.unlink(missing_ok=True)
+            try:
+                voice, rate = self._worker(index).call(
+                    ("say", request.text, settings.voice_id, settings.rate_wpm, settings.volume,
+                     settings.pitch, str(out_path)),
+                    self._timeout_s,
+                )
+                if not voice.startswith(settings.voice_id.lower()) and voice != settings.voice_id:
+                    raise RuntimeError(f"voice '{settings.voice_id}' was not applied")
+                if rate != settings.rate_wpm:
+                    raise RuntimeError(f"rate {settings.rate_wpm} wpm was not applied")
+                data, sample_rate = sf.read(str(out_path), dtype="float32", always_2d=True)
+                samples = trim_silence(np.ascontiguousarray(data[:, 0]), sample_rate)
+                verify_speech(samples, sample_rate, words, settings.rate_wpm, request.line)
+                return Clip(samples=samples, sample_rate_hz=sample_rate)
+            except (TimeoutError, EOFError, OSError, BrokenPipeError) as exc:
+                reason = f"engine worker stopped responding ({type(exc).__name__})"
+                self._restart(index)
+            except (RuntimeError, sf.LibsndfileError, SynthesisError) as exc:
+                reason = str(exc).split(": ", 1)[-1] if isinstance(exc, SynthesisError) else str(exc)
+                self._restart(index)
+            finally:
+                out_path.unlink(missing_ok=True)
+        raise SynthesisError(f"script line {request.line}: speech synthesis failed: {reason}")
+
+    def synthesize(
+        self,
+        requests: Sequence[SpeechRequest],
+        settings: VoiceSettings,
+        progress: ProgressCallback | None = None,
+    ) -> list[Clip]:
+        """Synthesise every request across the worker processes, in order.
+
+        Raises :class:`SynthesisError` naming the script line of a clip that fails after a
+        retry on a fresh worker. Never returns silence in place of speech.
+        """
+        results: list[Clip | None] = [None] * len(requests)
+        todo: queue.Queue[int] = queue.Queue()
+        for number in range(len(requests)):
+            todo.put(number)
+        errors: list[SynthesisError] = []
+        lock = threading.Lock()
+        done = 0
+
+        def run(index: int) -> None:
+            nonlocal done
+            while not errors:
+                try:
+                    number = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    clip = self._synthesize_one(index, requests[number], settings, number)
+                except SynthesisError as exc:
+                    errors.append(exc)
+                    return
+                with lock:
+                    results[number] = clip
+                    done += 1
+                    report(progress, "synthesis", done, len(requests))
+
+        count = min(self._size, max(1, len(requests)))
+        for index in range(count):  # start workers in this thread: spawn is not thread-safe
+            self._worker(index)
+        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return [clip for clip in results if clip is not None]
+
+    def close(self) -> None:
+        """Stop the worker processes and remove their temporary clips."""
+        for worker in self._workers:
+            worker.stop()
+        self._workers.clear()
+        shutil.rmtree(self._tmp, ignore_errors=True)
