@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,11 +83,11 @@ def read_yaml(path: Path, error: type[Exception] = ClientProfileError) -> Any:
         raise error(f"{path}: malformed YAML") from None
 
 
-def load_client_profile(path: str | Path, known_sections: tuple[str, ...] = ()) -> ClientProfile:
+def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) -> ClientProfile:
     """Read and validate a client profile, reporting every problem at once.
 
-    ``known_sections`` are the top-level sections that templates read (``safe_place`` ...);
-    an unknown top-level field is reported with a "did you mean" hint against them.
+    ``known_fields`` are the dotted fields that templates read (``safe_place.cue_word`` ...);
+    when given, any other field is reported, with a "did you mean" hint for a near miss.
     """
     path = Path(path)
     data = read_yaml(path)
@@ -134,15 +134,9 @@ def load_client_profile(path: str | Path, known_sections: tuple[str, ...] = ()) 
     for key in preferences:
         if key not in _PREFERENCE_FIELDS:
             problem(f"preferences.{key}", "unknown field" + did_you_mean(str(key), _PREFERENCE_FIELDS))
-    details: dict[str, Any] = {}
-    allowed = (*_CORE_FIELDS, *known_sections)
-    for key, value in data.items():
-        if key in _CORE_FIELDS:
-            continue
-        if known_sections and key not in known_sections:
-            problem(str(key), "unknown field" + did_you_mean(str(key), allowed))
-            continue
-        details[str(key)] = value
+    details = {str(k): v for k, v in data.items() if k not in _CORE_FIELDS}
+    if known_fields:
+        _check_known(details, frozenset(known_fields), problem)
     if problems:
         raise ClientProfileError("\n".join(problems))
     return ClientProfile(
@@ -155,6 +149,22 @@ def load_client_profile(path: str | Path, known_sections: tuple[str, ...] = ()) 
         preferences=dict(preferences),
         details=details,
     )
+
+
+def _check_known(details: Mapping[str, Any], known: frozenset[str],
+                 problem: Callable[[str, str], None]) -> None:
+    """Report fields that no template reads, with a hint for near misses."""
+    sections = sorted({name.split(".", 1)[0] for name in known})
+    for key, value in details.items():
+        if key not in sections:
+            problem(key, "unknown field" + did_you_mean(key, (*_CORE_FIELDS, *sections)))
+        elif isinstance(value, Mapping):
+            fields = sorted(n.split(".", 1)[1] for n in known if n.startswith(f"{key}."))
+            for sub in value:
+                if f"{key}.{sub}" not in known:
+                    problem(f"{key}.{sub}", "unknown field" + did_you_mean(str(sub), fields))
+        else:
+            problem(key, "must be a mapping of fields")
 
 
 def check_eligibility(profile: ClientProfile) -> None:

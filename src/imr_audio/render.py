@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imr_audio.authoring import RenderedScript, all_specs, load_template, render_script, section_names
+from imr_audio.authoring import RenderedScript, all_specs, load_template, render_script, known_fields
 from imr_audio.authoring.templates import TemplateSpec
 from imr_audio.errors import MasteringError
 from imr_audio.export import ExportSettings, TrackTags, decode_audio, export_track
@@ -141,7 +141,7 @@ def render_track(
     """
     settings = settings or RenderSettings()
     specs = all_specs(settings.templates_dir)
-    profile = load_client_profile(client_file, section_names(specs))
+    profile = load_client_profile(client_file, known_fields(specs))
     check_eligibility(profile)
     spec = load_template(template_id, settings.templates_dir)
     bed_name = settings.soundscape or str(profile.preferences.get("soundscape", "rain"))

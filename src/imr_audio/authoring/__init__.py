@@ -9,7 +9,7 @@ from imr_audio.authoring.templates import (
     list_templates,
     load_template,
     render_script,
-    section_names,
+    known_fields,
     template_search_path,
     validate_profile,
 )
@@ -25,7 +25,7 @@ __all__ = [
     "list_templates",
     "load_template",
     "render_script",
-    "section_names",
+    "known_fields",
     "template_search_path",
     "validate_profile",
 ]

@@ -102,14 +102,28 @@ class _StrictUndefined(jinja2.StrictUndefined):
         return f"variable '{name}' is not provided"
 
 
+class _TemplateLoader(jinja2.FileSystemLoader):
+    """Loads templates along the search path, but shared parts (``_base.j2``, any name that
+    starts with ``_``) only from the shipped folder, the last on the path: a therapist's own
+    folder cannot replace the safety wrapper."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Any]:
+        if template.startswith("_"):
+            shipped = jinja2.FileSystemLoader(self.searchpath[-1])
+            return shipped.get_source(environment, template)
+        return super().get_source(environment, template)
+
+
 def build_environment(search_path: Iterable[Path]) -> SandboxedEnvironment:
     """Build the sandboxed Jinja environment for templates found along ``search_path``.
 
-    Earlier folders win, so a therapist's own folder can hold new templates that still extend
-    the shipped ``_base`` wrapper.
+    Earlier folders win, so a therapist's own folder can hold new templates; they extend the
+    shipped ``_base.j2`` wrapper, which only the shipped folder (the last) can provide.
     """
     env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        loader=_TemplateLoader([str(p) for p in search_path]),
         undefined=_StrictUndefined,
         finalize=_finalize,
         autoescape=False,

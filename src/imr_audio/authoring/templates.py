@@ -221,7 +221,6 @@ def validate_profile(spec: TemplateSpec, profile: ClientProfile) -> dict[str, An
     Every problem is collected and reported at once, one ``file: field: message`` line each.
     """
     problems: list[str] = []
-    declared = {v.name for v in spec.variables}
     for var in spec.variables:
         value = _lookup(profile.details, var.name)
         if value is _MISSING or value is None:
@@ -231,17 +230,6 @@ def validate_profile(spec: TemplateSpec, profile: ClientProfile) -> dict[str, An
         message = _check_value(var, value)
         if message:
             problems.append(f"{profile.source}: {var.name}: {message}")
-    for section in spec.sections:
-        given = profile.details.get(section)
-        if not isinstance(given, Mapping):
-            continue
-        expected = sorted(n.split(".", 1)[1] for n in declared if n.startswith(f"{section}."))
-        for key in given:
-            if f"{section}.{key}" not in declared:
-                hint = did_you_mean(str(key), expected)
-                problems.append(
-                    f"{profile.source}: {section}.{key}: not used by template '{spec.id}'{hint}"
-                )
     if problems:
         raise ClientProfileError("\n".join(problems))
     return _context(spec, profile)
@@ -299,9 +287,9 @@ def _render(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str,
         raise TemplateVariableError(f"{where}: {exc.message}") from None
 
 
-def section_names(specs: Iterable[TemplateSpec]) -> tuple[str, ...]:
-    """All profile sections read by ``specs``, for did-you-mean hints on a profile."""
-    return tuple(dict.fromkeys(s for spec in specs for s in spec.sections))
+def known_fields(specs: Iterable[TemplateSpec]) -> frozenset[str]:
+    """Every dotted profile field that some template in ``specs`` reads."""
+    return frozenset(v.name for spec in specs for v in spec.variables)
 
 
 def all_specs(templates_dir: Path | None = None) -> Sequence[TemplateSpec]:

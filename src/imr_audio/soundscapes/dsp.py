@@ -1,0 +1,220 @@
+"""Streaming building blocks shared by the beds: filters, noise, smooth curves and drops.
+
+Everything here works on ``(channels, frames)`` float64 arrays, keeps its state between calls and
+draws random numbers in an order that depends only on the absolute frame position, never on how
+the stream is cut into calls.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal
+
+__all__ = [
+    "DropStyle",
+    "Drops",
+    "Filter",
+    "SmoothCurve",
+    "butter",
+    "leaky_integrator",
+    "pink",
+    "stereo_noise",
+    "substreams",
+    "unit_noise_gain",
+]
+
+Array = NDArray[np.float64]
+
+
+def substreams(rng: np.random.Generator, count: int) -> list[np.random.Generator]:
+    """Return ``count`` independent generators derived deterministically from ``rng``.
+
+    Each is the PCG64 stream jumped ahead by a multiple of 2**127 draws, so the streams never
+    overlap and each component of a bed draws in its own order.
+    """
+    bits = rng.bit_generator
+    if not isinstance(bits, np.random.PCG64):
+        raise TypeError(f"expected a PCG64 generator, got {type(bits).__name__}")
+    return [np.random.Generator(bits.jumped(i + 1)) for i in range(count)]
+
+
+def butter(order: int, cutoff_hz: float | tuple[float, float], btype: str, sr: int) -> Array:
+    """Return a Butterworth SOS design, with cutoffs kept safely below Nyquist."""
+    top = 0.45 * sr * (np.array([0.6, 1.0]) if isinstance(cutoff_hz, tuple) else 1.0)
+    cut = np.minimum(np.asarray(cutoff_hz, dtype=float), top)
+    return np.asarray(signal.butter(order, cut, btype=btype, fs=sr, output="sos"))
+
+
+def pink(sr: int, low_hz: float = 25.0, high_hz: float = 16000.0) -> Array:
+    """Return an SOS design with a -3 dB/octave slope between ``low_hz`` and ``high_hz``.
+
+    Real poles two octaves apart, each followed by a zero one octave higher, designed in the
+    analogue domain and mapped with the bilinear transform, so the slope does not depend on the
+    sample rate.
+    """
+    poles = low_hz * 4.0 ** np.arange(math.ceil(math.log(high_hz / low_hz, 4)))
+    z, p, k = signal.bilinear_zpk(-2 * np.pi * 2.0 * poles, -2 * np.pi * poles, 1.0, fs=sr)
+    return np.asarray(signal.zpk2sos(z, p, k))
+
+
+def leaky_integrator(corner_hz: float, sr: int) -> Array:
+    """Return a one-pole low-pass SOS (-6 dB/octave above ``corner_hz``): white to brown noise."""
+    a = math.exp(-2 * math.pi * corner_hz / sr)
+    return np.array([[1.0 - a, 0.0, 0.0, 1.0, -a, 0.0]])
+
+
+def unit_noise_gain(sos: Array, sr: int) -> float:
+    """Return the factor that brings the filter's response to unit white noise back to unit RMS."""
+    impulse = np.zeros(2 * sr)
+    impulse[0] = 1.0
+    return 1.0 / math.sqrt(float(np.sum(signal.sosfilt(sos, impulse) ** 2)))
+
+
+class Filter:
+    """SOS filter over ``(channels, frames)`` input that carries its state between calls."""
+
+    def __init__(self, sos: Array, channels: int = 2) -> None:
+        """Start the filter ``sos`` at rest for ``channels`` channels."""
+        self._sos = sos
+        self._zi = np.zeros((sos.shape[0], channels, 2))
+
+    def __call__(self, x: Array) -> Array:
+        """Filter the next frames of the stream."""
+        y, self._zi = signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
+        return np.asarray(y)
+
+
+def stereo_noise(rng: np.random.Generator, frames: int, *correlations: float) -> list[Array]:
+    """Return independent pairs of unit white noise, each ``(2, frames)`` with its L/R correlation.
+
+    All pairs come from one C-order draw, so successive calls continue a single stream whatever
+    ``frames`` is.
+    """
+    w = rng.standard_normal((frames, 3 * len(correlations)))
+    pairs = []
+    for i, correlation in enumerate(correlations):
+        shared, own = math.sqrt(correlation) * w[:, 3 * i], math.sqrt(1.0 - correlation)
+        pairs.append(np.stack((shared + own * w[:, 3 * i + 1], shared + own * w[:, 3 * i + 2])))
+    return pairs
+
+
+class SmoothCurve:
+    """Smooth (C1) random curve through uniform values drawn every ``step_s`` seconds."""
+
+    def __init__(
+        self, rng: np.random.Generator, sr: int, step_s: float, low: float, high: float
+    ) -> None:
+        """Draw control values in ``[low, high)`` from ``rng`` as the curve is read."""
+        self._rng, self._frames_per_step, self._low, self._high = rng, sr * step_s, low, high
+        self._values = np.empty(0)
+        self._first = 0  # index of self._values[0] among all control points
+
+    def __call__(self, start: int, frames: int) -> Array:
+        """Return the curve at absolute frames ``start`` to ``start + frames - 1``."""
+        t = (start + np.arange(frames)) / self._frames_per_step
+        k = np.floor(t).astype(np.int64)
+        while self._first + self._values.size <= k[-1] + 1:
+            more = self._rng.uniform(self._low, self._high, 32)
+            self._values = np.concatenate((self._values, more))
+        drop = int(k[0]) - self._first
+        self._values, self._first = self._values[drop:], self._first + drop
+        w = t - k
+        v0, v1 = self._values[k - self._first], self._values[k - self._first + 1]
+        return v0 + (v1 - v0) * (w * w * (3.0 - 2.0 * w))
+
+
+@dataclass(frozen=True)
+class DropStyle:
+    """How a stream of drops sounds; ranges are sampled uniformly per drop.
+
+    Attributes
+    ----------
+    rate_hz : float
+        Mean drops per second (Poisson arrivals).
+    level_db : tuple of float
+        Peak level range in dB (log-uniform levels), 0 dB being a peak of 1.0.
+    attack_ms, decay_ms : tuple of float
+        Raised-cosine attack time and exponential decay time-constant ranges.
+    bands_hz : tuple of (float, float)
+        Gentle first-order band-passes; each drop is coloured by one picked at random.
+    pan : float
+        Pans are drawn uniformly in ``[-pan, pan]`` (equal power, 1 = hard left/right).
+    length_ms : float
+        Length each burst is faded to zero within.
+
+    """
+
+    rate_hz: float
+    level_db: tuple[float, float]
+    attack_ms: tuple[float, float]
+    decay_ms: tuple[float, float]
+    bands_hz: tuple[tuple[float, float], ...]
+    pan: float
+    length_ms: float
+
+
+class Drops:
+    """Sparse soft noise-burst transients, overlap-added, with tails carried across calls.
+
+    Drops are generated in fixed batches of event times and shapes, so the stream does not
+    depend on how it is cut into calls; a drop that straddles a call boundary continues in the
+    next call.
+    """
+
+    def __init__(self, rng: np.random.Generator, sr: int, style: DropStyle) -> None:
+        """Start a drop stream in ``style``, drawing from ``rng``, at frame 0."""
+        self._rng, self._sr, self._style = rng, sr, style
+        self._length = max(8, round(style.length_ms * sr / 1000))
+        self._batch = max(16, 32768 // self._length)  # drops drawn at a time: bounded memory
+        self._bands = [butter(1, band, "bandpass", sr) for band in style.bands_hz]
+        n = np.arange(self._length)
+        fade = np.clip((self._length - n) / (0.3 * self._length), 0.0, 1.0)
+        self._fade = 0.5 - 0.5 * np.cos(np.pi * fade)  # every burst ends at exactly zero
+        self._clock_s = 0.0
+        self._times = np.empty(0, dtype=np.int64)
+        self._bursts = np.empty((0, 2, self._length))
+        self._tail = np.zeros((2, self._length))
+
+    def _more(self) -> None:
+        rng, st, sr, k = self._rng, self._style, self._sr, self._batch
+        times = self._clock_s + np.cumsum(rng.exponential(1.0 / st.rate_hz, k))
+        self._clock_s = float(times[-1])
+        level = 10.0 ** (rng.uniform(*st.level_db, k) / 20.0)
+        angle = (rng.uniform(-st.pan, st.pan, k) + 1.0) * np.pi / 4.0
+        attack = rng.uniform(*st.attack_ms, k)[:, None] * sr / 1000
+        decay = rng.uniform(*st.decay_ms, k)[:, None] * sr / 1000
+        band = rng.integers(0, len(self._bands), k)
+        n = np.arange(self._length)[None, :]
+        envelope = np.exp(-np.maximum(n - attack, 0.0) / decay)
+        rise = min(self._length, math.ceil(float(attack.max())) + 1)  # the ramp is 1 after this
+        envelope[:, :rise] *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n[:, :rise] / attack, 1.0))
+        burst = rng.standard_normal((k, self._length)) * envelope
+        for b, sos in enumerate(self._bands):
+            burst[band == b] = signal.sosfilt(sos, burst[band == b], axis=-1)
+        burst *= self._fade * (level / np.max(np.abs(burst), axis=1))[:, None]
+        pans = np.sqrt(2.0) * np.stack((np.cos(angle), np.sin(angle)), axis=1)
+        self._times = np.concatenate((self._times, np.round(times * sr).astype(np.int64)))
+        self._bursts = np.concatenate((self._bursts, burst[:, None, :] * pans[:, :, None]))
+
+    def __call__(self, start: int, frames: int) -> Array:
+        """Return the drops sounding at absolute frames ``start`` to ``start + frames - 1``."""
+        end = start + frames
+        while self._times.size == 0 or self._times[-1] < end:
+            self._more()
+        m = int(np.searchsorted(self._times, end))
+        span = frames + self._length
+        index = (
+            (self._times[:m] - start)[:, None, None]
+            + np.arange(self._length)[None, None, :]
+            + (np.arange(2) * span)[None, :, None]
+        )
+        mixed = np.bincount(index.ravel(), self._bursts[:m].ravel(), minlength=2 * span)
+        out = mixed.astype(np.float64, copy=False).reshape(2, span)  # int64 if nothing is due
+        out[:, : self._length] += self._tail
+        self._tail = out[:, frames:].copy()
+        self._times, self._bursts = self._times[m:], self._bursts[m:]
+        return out[:, :frames]

@@ -1,0 +1,65 @@
+"""Shared fixtures: client profiles, the test templates folder, one real short render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from imr_audio.export import ExportSettings
+from imr_audio.render import RenderResult, RenderSettings, render_track
+from imr_audio.resources import data_dir
+
+DATA = Path(__file__).parent / "data"
+TEST_TEMPLATES = DATA / "templates"
+
+
+def client_data(**overrides: Any) -> dict[str, Any]:
+    """A fictional client profile as a dict; keyword arguments replace top-level fields."""
+    data: dict[str, Any] = {
+        "id": "t-017",
+        "preferred_name": "Robin",
+        "avoid": ["heights"],
+        "eligibility": {"psychosis": False, "acute_crisis": False},
+        "preferences": {"voice": "calm", "soundscape": "rain"},
+        "safe_place": {
+            "description": "You are sitting on a wooden bench in a quiet garden. The afternoon is mild.",
+            "sights": ["sunlight on the leaves", "a row of tulips"],
+            "sounds": ["birdsong", "leaves moving in the breeze"],
+            "smells": ["lavender", "cut grass"],
+            "touch": ["the warm wood of the bench", "a soft breeze on your arms"],
+            "body_location": "in your chest",
+            "cue_word": "garden",
+        },
+    }
+    data.update(overrides)
+    return data
+
+
+def write_client(folder: Path, name: str = "client.yaml", **overrides: Any) -> Path:
+    """Write a client profile YAML file and return its path."""
+    path = folder / name
+    path.write_text(yaml.safe_dump(client_data(**overrides), allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def client_file(tmp_path: Path) -> Path:
+    return write_client(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def example_client() -> Path:
+    return data_dir("examples/clients") / "example-client.yaml"
+
+
+@pytest.fixture(scope="session")
+def mini_render(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
+    """One real render (eSpeak NG, rain bed, WAV) of the short test template, shared by tests."""
+    folder = tmp_path_factory.mktemp("mini")
+    client = write_client(folder)
+    settings = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES, seed=3,
+                              export=ExportSettings(format="wav"))
+    return render_track("mini", client, folder / "out", settings)
