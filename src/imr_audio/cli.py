@@ -16,7 +16,7 @@ from imr_audio.export import FORMATS, ExportSettings
 from imr_audio.master import MasterSettings
 from imr_audio.progress import Progress
 from imr_audio.render import RenderResult, RenderSettings, render_track
-from imr_audio.soundscape import soundscape_names
+from imr_audio.soundscapes import soundscape_names
 
 __all__ = ["cli", "main"]
 
@@ -42,8 +42,11 @@ class _ProgressLine:
             width = 24
             filled = width * progress.done // progress.total
             bar = "#" * filled + "-" * (width - filled)
-            click.echo(f"\r{progress.stage:<10} [{bar}] {progress.done}/{progress.total} ",
-                       nl=False, err=True)
+            click.echo(
+                f"\r{progress.stage:<10} [{bar}] {progress.done}/{progress.total} ",
+                nl=False,
+                err=True,
+            )
 
     def finish(self) -> None:
         if self._tty:
@@ -79,28 +82,73 @@ def demo() -> None:
 
 @cli.command()
 @click.argument("template")
-@click.option("--client", "client_file", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="Client profile (YAML).")
-@click.option("--soundscape", type=click.Choice(soundscape_names()), default=None,
-              help="Nature bed under the voice [default: the client's preference, else rain].")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="mp3", show_default=True,
-              help="Audio format of the track.")
-@click.option("--target-lufs", type=click.FloatRange(-30, -10), default=-18.0,
-              show_default=True, help="Integrated loudness of the track.")
-@click.option("--voice", "voice_profile", default=None,
-              help="Voice profile [default: the client's preference, else calm].")
+@click.option(
+    "--client",
+    "client_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Client profile (YAML).",
+)
+@click.option(
+    "--soundscape",
+    type=click.Choice(soundscape_names()),
+    default=None,
+    help="Nature bed under the voice [default: the client's preference, else rain].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="mp3",
+    show_default=True,
+    help="Audio format of the track.",
+)
+@click.option(
+    "--target-lufs",
+    type=click.FloatRange(-30, -10),
+    default=-18.0,
+    show_default=True,
+    help="Integrated loudness of the track.",
+)
+@click.option(
+    "--voice",
+    "voice_profile",
+    default=None,
+    help="Voice profile [default: the client's preference, else calm].",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bed.")
-@click.option("--templates-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Your own templates folder, searched before the shipped templates.")
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("."), show_default=True, help="Folder for the track (created 0700).")
-def render(template: str, client_file: Path, soundscape: str | None, fmt: str,
-           target_lufs: float, voice_profile: str | None, seed: int,
-           templates_dir: Path | None, output_dir: Path) -> None:
+@click.option(
+    "--templates-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Your own templates folder, searched before the shipped templates.",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Folder for the track (created 0700).",
+)
+def render(
+    template: str,
+    client_file: Path,
+    soundscape: str | None,
+    fmt: str,
+    target_lufs: float,
+    voice_profile: str | None,
+    seed: int,
+    templates_dir: Path | None,
+    output_dir: Path,
+) -> None:
     """Render TEMPLATE for one client into a mastered track named by the client's id."""
     settings = RenderSettings(
-        soundscape=soundscape, voice_profile=voice_profile, seed=seed,
-        templates_dir=templates_dir, master=MasterSettings(target_lufs=target_lufs),
+        soundscape=soundscape,
+        voice_profile=voice_profile,
+        seed=seed,
+        templates_dir=templates_dir,
+        master=MasterSettings(target_lufs=target_lufs),
         export=ExportSettings(format=fmt),
     )
     bar = _ProgressLine()

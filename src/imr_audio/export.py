@@ -78,26 +78,30 @@ def ensure_private_dir(folder: Path) -> Path:
 
 
 def _write_tags(path: Path, fmt: str, tags: TrackTags) -> None:
-    if fmt == "mp3":
-        id3 = ID3()  # replaces any tag libsndfile wrote (it labels UTF-8 as Latin-1)
-        id3.add(TIT2(encoding=3, text=tags.title))
-        id3.add(TALB(encoding=3, text=tags.album))
-        id3.add(TPE1(encoding=3, text=tags.artist))
-        id3.save(str(path), v2_version=4)
+    if fmt in ("mp3", "wav"):
+        frames = [
+            TIT2(encoding=3, text=tags.title),
+            TALB(encoding=3, text=tags.album),
+            TPE1(encoding=3, text=tags.artist),
+        ]
+        if fmt == "mp3":
+            # A fresh tag replaces anything libsndfile wrote (it labels UTF-8 as Latin-1).
+            id3 = ID3()
+            for frame in frames:
+                id3.add(frame)
+            id3.save(str(path), v2_version=4)
+        else:
+            wave = WAVE(str(path))
+            wave.add_tags()
+            for frame in frames:
+                wave.tags.add(frame)  # type: ignore[attr-defined]
+            wave.save()
     elif fmt == "flac":
         flac = FLAC(str(path))
         flac["title"] = tags.title
         flac["album"] = tags.album
         flac["artist"] = tags.artist
         flac.save()
-    elif fmt == "wav":
-        wave = WAVE(str(path))
-        wave.add_tags()
-        assert wave.tags is not None
-        wave.tags.add(TIT2(encoding=3, text=tags.title))
-        wave.tags.add(TALB(encoding=3, text=tags.album))
-        wave.tags.add(TPE1(encoding=3, text=tags.artist))
-        wave.save()
 
 
 def export_track(
@@ -125,7 +129,7 @@ def export_track(
             kwargs["compression_level"] = _mp3_compression_level(settings.mp3_bitrate_kbps)
         audio = samples if samples.ndim == 2 else samples[:, None]
         makeup = np.float32(10.0 ** (-_ENCODER_GAIN_DB.get(fmt, 0.0) / 20.0))
-        with sf.SoundFile(str(tmp), "w", sample_rate_hz, audio.shape[1], **kwargs) as out:  # type: ignore[arg-type]
+        with sf.SoundFile(str(tmp), "w", sample_rate_hz, audio.shape[1], **kwargs) as out:
             for start in range(0, len(audio), _BLOCK_FRAMES):
                 out.write(audio[start : start + _BLOCK_FRAMES] * makeup)
         _write_tags(tmp, fmt, tags)
@@ -144,7 +148,9 @@ def decode_audio(path: Path) -> tuple[npt.NDArray[np.float32], int]:
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        reason = "file not found" if isinstance(exc, FileNotFoundError) else "not a readable audio file"
+        reason = (
+            "file not found" if isinstance(exc, FileNotFoundError) else "not a readable audio file"
+        )
         raise AudioDecodeError(f"{path}: {reason}") from None
     if len(data) == 0:
         raise AudioDecodeError(f"{path}: the file holds no audio")

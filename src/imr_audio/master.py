@@ -66,16 +66,18 @@ def _frame_max(values: npt.NDArray[np.float32], width: int) -> npt.NDArray[np.fl
     return out
 
 
-def _oversampled_peaks(audio: Audio, sample_rate_hz: int, block_frames: int = 1 << 17
-                       ) -> npt.NDArray[np.float32]:
+def _oversampled_peaks(
+    audio: Audio, sample_rate_hz: int, block_frames: int = 1 << 17
+) -> npt.NDArray[np.float32]:
     """Per input frame, the largest magnitude among its 4x oversampled values (all channels).
 
     Streams through soxr block by block so memory stays small on hour-long tracks.
     """
     audio = _as_2d(audio)
     frames, channels = audio.shape
-    stream = soxr.ResampleStream(sample_rate_hz, sample_rate_hz * _OVERSAMPLE, channels,
-                                 dtype="float32", quality="HQ")
+    stream = soxr.ResampleStream(
+        sample_rate_hz, sample_rate_hz * _OVERSAMPLE, channels, dtype="float32", quality="HQ"
+    )
     peaks = np.zeros(frames, dtype=np.float32)
     carry = np.zeros(0, dtype=np.float32)
     filled = 0
@@ -105,8 +107,9 @@ def measure_loudness(samples: Audio, sample_rate_hz: int) -> LoudnessMeasurement
     meter = pyloudnorm.Meter(sample_rate_hz)
     with np.errstate(divide="ignore"):
         lufs = float(meter.integrated_loudness(_as_2d(samples).astype(np.float64)))
-    return LoudnessMeasurement(integrated_lufs=lufs,
-                               true_peak_dbtp=true_peak_dbtp(samples, sample_rate_hz))
+    return LoudnessMeasurement(
+        integrated_lufs=lufs, true_peak_dbtp=true_peak_dbtp(samples, sample_rate_hz)
+    )
 
 
 def apply_gain(samples: Audio, gain_db: float) -> Audio:
@@ -114,8 +117,9 @@ def apply_gain(samples: Audio, gain_db: float) -> Audio:
     return (samples * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32, copy=False)
 
 
-def limit_true_peak(samples: Audio, sample_rate_hz: int, ceiling_dbtp: float,
-                    window_s: float = 0.005) -> Audio:
+def limit_true_peak(
+    samples: Audio, sample_rate_hz: int, ceiling_dbtp: float, window_s: float = 0.005
+) -> Audio:
     """Keep true peaks at or below ``ceiling_dbtp`` with a smooth look-ahead gain.
 
     The gain each oversampled peak needs is spread over a window on both sides (minimum
@@ -135,16 +139,20 @@ def limit_true_peak(samples: Audio, sample_rate_hz: int, ceiling_dbtp: float,
     return limited[:, 0] if samples.ndim == 1 else limited
 
 
-def master(samples: Audio, sample_rate_hz: int, settings: MasterSettings,
-           ceiling_offset_db: float = 0.0, loudness_offset_db: float = 0.0
-           ) -> tuple[Audio, LoudnessMeasurement]:
+def master(
+    samples: Audio,
+    sample_rate_hz: int,
+    settings: MasterSettings,
+    ceiling_offset_db: float = 0.0,
+    loudness_offset_db: float = 0.0,
+) -> tuple[Audio, LoudnessMeasurement]:
     """Bring ``samples`` to the target loudness with true peaks under the ceiling.
 
     Gain and limiting are applied in turn until both targets hold (the limiter lowers loudness a
     little, so the gain is corrected). ``ceiling_offset_db`` lowers the limiter's ceiling
     further, e.g. when an encoder was measured to overshoot; ``loudness_offset_db`` moves the
-    loudness target, e.g. to correct what an encoder was measured to change. Returns the mastered audio and its
-    measurement.
+    loudness target, e.g. to correct what an encoder was measured to change. Returns the
+    mastered audio and its measurement.
     """
     ceiling = settings.true_peak_dbtp - settings.limiter_margin_db - ceiling_offset_db
     target = settings.target_lufs + loudness_offset_db
@@ -156,8 +164,10 @@ def master(samples: Audio, sample_rate_hz: int, settings: MasterSettings,
         out = apply_gain(out, target - measured.integrated_lufs)
         out = limit_true_peak(out, sample_rate_hz, ceiling, settings.limiter_window_s)
         measured = measure_loudness(out, sample_rate_hz)
-        if (abs(measured.integrated_lufs - target) <= 0.1
-                and measured.true_peak_dbtp <= ceiling + 0.05):
+        if (
+            abs(measured.integrated_lufs - target) <= 0.1
+            and measured.true_peak_dbtp <= ceiling + 0.05
+        ):
             return out, measured
     raise MasteringError(
         f"could not reach {target:g} LUFS with true peak at most "

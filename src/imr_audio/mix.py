@@ -121,7 +121,7 @@ def place_speech(
     total = cursor + pending_pause + round(settings.tail_s * rate)
     voice = np.zeros(total, dtype=np.float32)
     placements = []
-    for start, samples, event in zip(starts, resampled, timeline.speech):
+    for start, samples, event in zip(starts, resampled, timeline.speech, strict=True):
         voice[start : start + len(samples)] += samples
         placements.append(Placement(event, start / rate, len(samples) / rate))
     return voice, tuple(placements)
@@ -130,7 +130,7 @@ def place_speech(
 def duck_gain_db(
     placements: Sequence[Placement], duration_s: float, settings: MixSettings
 ) -> npt.NDArray[np.float64]:
-    """The bed's ducking gain in dB at 100 Hz: 0 when alone, ``-duck_depth_db`` under speech.
+    """Return the bed's ducking gain in dB at 100 Hz: 0 when alone, ``-duck_depth_db`` under speech.
 
     Speech runs separated by less than ``duck_bridge_s`` are joined. Each run is approached
     with a raised-cosine attack that ends as the run starts (the bed is fully down at the first
@@ -184,8 +184,9 @@ def mix_stems(
         raise ValueError("the bed is shorter than the voice stem")
     bed_gain_db = levels.voice_lufs + settings.bed_level_db - levels.bed_lufs
     control = duck_gain_db(placements, frames / rate, settings) + bed_gain_db
-    gain = 10.0 ** (np.interp(np.arange(frames) / rate, np.arange(len(control)) / _CONTROL_HZ,
-                              control) / 20.0)
+    gain = 10.0 ** (
+        np.interp(np.arange(frames) / rate, np.arange(len(control)) / _CONTROL_HZ, control) / 20.0
+    )
     fade_in = min(round(settings.fade_in_s * rate), frames)
     fade_out = min(round(min(settings.fade_out_s, settings.tail_s) * rate), frames)
     gain[:fade_in] *= 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade_in))

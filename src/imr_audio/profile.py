@@ -124,7 +124,9 @@ def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) ->
         eligibility = {}
     for flag, value in eligibility.items():
         if flag not in ELIGIBILITY_FLAGS:
-            problem(f"eligibility.{flag}", "unknown flag" + did_you_mean(str(flag), ELIGIBILITY_FLAGS))
+            problem(
+                f"eligibility.{flag}", "unknown flag" + did_you_mean(str(flag), ELIGIBILITY_FLAGS)
+            )
         elif not isinstance(value, bool):
             problem(f"eligibility.{flag}", "must be true or false")
     preferences = data.get("preferences", {}) or {}
@@ -133,7 +135,9 @@ def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) ->
         preferences = {}
     for key in preferences:
         if key not in _PREFERENCE_FIELDS:
-            problem(f"preferences.{key}", "unknown field" + did_you_mean(str(key), _PREFERENCE_FIELDS))
+            problem(
+                f"preferences.{key}", "unknown field" + did_you_mean(str(key), _PREFERENCE_FIELDS)
+            )
     details = {str(k): v for k, v in data.items() if k not in _CORE_FIELDS}
     if known_fields:
         _check_known(details, frozenset(known_fields), problem)
@@ -151,8 +155,9 @@ def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) ->
     )
 
 
-def _check_known(details: Mapping[str, Any], known: frozenset[str],
-                 problem: Callable[[str, str], None]) -> None:
+def _check_known(
+    details: Mapping[str, Any], known: frozenset[str], problem: Callable[[str, str], None]
+) -> None:
     """Report fields that no template reads, with a hint for near misses."""
     sections = sorted({name.split(".", 1)[0] for name in known})
     for key, value in details.items():

@@ -1,4 +1,7 @@
-"""The render pipeline: profile -> script -> timeline -> voice -> soundscape -> mix -> master -> export."""
+"""The render pipeline.
+
+profile -> script -> timeline -> voice -> soundscape -> mix -> master -> export.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imr_audio.authoring import RenderedScript, all_specs, load_template, render_script, known_fields
+from imr_audio.authoring import (
+    RenderedScript,
+    all_specs,
+    known_fields,
+    load_template,
+    render_script,
+)
 from imr_audio.authoring.templates import TemplateSpec
 from imr_audio.errors import MasteringError
 from imr_audio.export import ExportSettings, TrackTags, decode_audio, export_track
@@ -15,7 +24,7 @@ from imr_audio.master import LoudnessMeasurement, MasterSettings, master, measur
 from imr_audio.mix import MixSettings, Placement, measure_stems, mix_stems, place_speech
 from imr_audio.profile import ClientProfile, check_eligibility, load_client_profile
 from imr_audio.progress import ProgressCallback, report
-from imr_audio.soundscape import get_soundscape, render_soundscape
+from imr_audio.soundscapes import get_soundscape, render_soundscape
 from imr_audio.timeline import Timeline, parse_script
 from imr_audio.voice import (
     Clip,
@@ -89,21 +98,31 @@ def _length_phrase(duration_s: float) -> str:
     return "one minute" if minutes == 1 else f"{minutes} minutes"
 
 
-def _synthesize(engine: SpeechEngine, timeline: Timeline, voice: VoiceSettings,
-                known: dict[str, Clip], progress: ProgressCallback | None) -> list[Clip]:
+def _synthesize(
+    engine: SpeechEngine,
+    timeline: Timeline,
+    voice: VoiceSettings,
+    known: dict[str, Clip],
+    progress: ProgressCallback | None,
+) -> list[Clip]:
     """Clips for every speech event, synthesising only texts not already in ``known``."""
     missing = list(dict.fromkeys(s.text for s in timeline.speech if s.text not in known))
     lines = {s.text: s.line for s in timeline.speech}
     requests = [SpeechRequest(text, lines[text]) for text in missing]
-    for request, clip in zip(requests, engine.synthesize(requests, voice, progress)):
+    for request, clip in zip(requests, engine.synthesize(requests, voice, progress), strict=True):
         known[request.text] = clip
     return [known[s.text] for s in timeline.speech]
 
 
-def _script_and_clips(spec: TemplateSpec, profile: ClientProfile, voice_profile: VoiceProfile,
-                      voice: VoiceSettings, engine: SpeechEngine, settings: RenderSettings,
-                      progress: ProgressCallback | None
-                      ) -> tuple[RenderedScript, Timeline, list[Clip]]:
+def _script_and_clips(
+    spec: TemplateSpec,
+    profile: ClientProfile,
+    voice_profile: VoiceProfile,
+    voice: VoiceSettings,
+    engine: SpeechEngine,
+    settings: RenderSettings,
+    progress: ProgressCallback | None,
+) -> tuple[RenderedScript, Timeline, list[Clip]]:
     """Fill the template, synthesise it, and make the spoken length match the real one.
 
     The opening says how long the track lasts; that is only known once the speech exists, so
@@ -114,13 +133,15 @@ def _script_and_clips(spec: TemplateSpec, profile: ClientProfile, voice_profile:
     for _ in range(_MAX_LENGTH_PASSES):
         phrase = _length_phrase(estimate_s)
         script = render_script(
-            spec, profile, settings.templates_dir,
+            spec,
+            profile,
+            settings.templates_dir,
             extra={"track_title": spec.title.lower(), "track_length": phrase},
         )
         timeline = parse_script(script.text, voice_profile.pacing)
         clips = _synthesize(engine, timeline, voice, known, progress)
         speech_s = sum(c.duration_s for c in clips)
-        estimate_s = (speech_s + timeline.pause_s + settings.mix.lead_in_s + settings.mix.tail_s)
+        estimate_s = speech_s + timeline.pause_s + settings.mix.lead_in_s + settings.mix.tail_s
         if _length_phrase(estimate_s) == phrase:
             break
     return script, timeline, clips
@@ -160,14 +181,22 @@ def render_track(
     finally:
         if own_engine:
             engine.close()
-    return _mix_master_export(spec, profile, timeline, clips, voice, bed_name, out_dir,
-                              settings, progress)
+    return _mix_master_export(
+        spec, profile, timeline, clips, voice, bed_name, out_dir, settings, progress
+    )
 
 
-def _mix_master_export(spec: TemplateSpec, profile: ClientProfile, timeline: Timeline,
-                       clips: Sequence[Clip], voice: VoiceSettings, bed_name: str,
-                       out_dir: Path, settings: RenderSettings,
-                       progress: ProgressCallback | None) -> RenderResult:
+def _mix_master_export(
+    spec: TemplateSpec,
+    profile: ClientProfile,
+    timeline: Timeline,
+    clips: Sequence[Clip],
+    voice: VoiceSettings,
+    bed_name: str,
+    out_dir: Path,
+    settings: RenderSettings,
+    progress: ProgressCallback | None,
+) -> RenderResult:
     rate = settings.mix.sample_rate_hz
     report(progress, "mix", 0, 2)
     voice_stem, placements = place_speech(timeline, clips, settings.mix)
@@ -195,12 +224,22 @@ def _mix_master_export(spec: TemplateSpec, profile: ClientProfile, timeline: Tim
         if overshoot_db <= 0 and abs(loudness_error_db) <= 0.2:
             report(progress, "export", 3, 3)
             return RenderResult(
-                path=path, template_id=spec.id, client_id=profile.id,
-                duration_s=len(decoded) / decoded_rate, loudness=measured, timeline=timeline,
-                placements=placements, bed_gain_db=bed_gain_db, voice=voice,
+                path=path,
+                template_id=spec.id,
+                client_id=profile.id,
+                duration_s=len(decoded) / decoded_rate,
+                loudness=measured,
+                timeline=timeline,
+                placements=placements,
+                bed_gain_db=bed_gain_db,
+                voice=voice,
             )
-        log.info("re-mastering %s: encoded loudness off by %.2f LU, true peak over by %.2f dB",
-                 spec.id, loudness_error_db, max(overshoot_db, 0.0))
+        log.info(
+            "re-mastering %s: encoded loudness off by %.2f LU, true peak over by %.2f dB",
+            spec.id,
+            loudness_error_db,
+            max(overshoot_db, 0.0),
+        )
         loudness_offset_db += loudness_error_db
         if overshoot_db > 0:
             ceiling_offset_db += overshoot_db + 0.2

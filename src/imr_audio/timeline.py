@@ -1,4 +1,4 @@
-"""The timeline: a filled script turned into frozen, timed events.
+r"""The timeline: a filled script turned into frozen, timed events.
 
 Markup understood here (see ``docs/authoring.md``):
 
@@ -158,7 +158,9 @@ def _tokenize_line(text: str, line: int) -> list[_Token]:
                     break
                 end += 1
             if end >= len(text) or text[end] != "]":
-                raise ScriptMarkupError(f"script line {line}: '[' opens markup that is never closed")
+                raise ScriptMarkupError(
+                    f"script line {line}: '[' opens markup that is never closed"
+                )
             if buf:
                 tokens.append(("text", "".join(buf), line))
                 buf = []

@@ -6,10 +6,10 @@ from imr_audio.authoring.templates import (
     TemplateSpec,
     VariableSpec,
     all_specs,
+    known_fields,
     list_templates,
     load_template,
     render_script,
-    known_fields,
     template_search_path,
     validate_profile,
 )
@@ -22,10 +22,10 @@ __all__ = [
     "all_specs",
     "build_environment",
     "escape_markup",
+    "known_fields",
     "list_templates",
     "load_template",
     "render_script",
-    "known_fields",
     "template_search_path",
     "validate_profile",
 ]

@@ -1,4 +1,4 @@
-"""The one sandboxed Jinja environment that every script template is rendered in.
+r"""The one sandboxed Jinja environment that every script template is rendered in.
 
 Client values are *escaped* on their way into a script: any character that the script markup
 gives a meaning to (``[``, ``]`` and ``\\``) is backslash-escaped, so a value such as
@@ -67,7 +67,7 @@ def _minutes(seconds: float) -> str:
     return "one minute" if minutes == 1 else f"{minutes} minutes"
 
 
-class ProfileValue(dict):  # type: ignore[type-arg]
+class ProfileValue(dict[str, Any]):
     """A mapping from a client profile that knows its dotted path, for precise errors."""
 
     def __init__(self, path: str, data: Mapping[str, Any]) -> None:
@@ -87,7 +87,7 @@ class _StrictUndefined(jinja2.StrictUndefined):
         name: str | None = None,
         exc: type[Exception] = TemplateVariableError,
     ) -> None:
-        super().__init__(hint, obj, name, exc)
+        super().__init__(hint, obj, name, exc)  # type: ignore[arg-type]
 
     @property
     def _undefined_message(self) -> str:
@@ -103,13 +103,13 @@ class _StrictUndefined(jinja2.StrictUndefined):
 
 
 class _TemplateLoader(jinja2.FileSystemLoader):
-    """Loads templates along the search path, but shared parts (``_base.j2``, any name that
-    starts with ``_``) only from the shipped folder, the last on the path: a therapist's own
-    folder cannot replace the safety wrapper."""
+    """Loads templates along the search path; shared parts only from the shipped folder.
 
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str, Any]:
+    Names starting with ``_`` (the ``_base.j2`` safety wrapper) come from the shipped folder,
+    the last on the path, so a therapist's own folder cannot replace the wrapper.
+    """
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
         if template.startswith("_"):
             shipped = jinja2.FileSystemLoader(self.searchpath[-1])
             return shipped.get_source(environment, template)

@@ -23,7 +23,7 @@ from imr_audio.errors import (
     TemplateSecurityError,
     TemplateVariableError,
 )
-from imr_audio.profile import ClientProfile, did_you_mean, read_yaml
+from imr_audio.profile import ClientProfile, read_yaml
 from imr_audio.resources import data_dir
 
 __all__ = [
@@ -172,7 +172,9 @@ def load_template(template_id: str, templates_dir: Path | None = None) -> Templa
     except KeyError as exc:
         raise _schema_error(schema_path, str(exc.args[0]), "required field missing") from None
     except (TypeError, ValueError, IndexError):
-        raise _schema_error(schema_path, "duration_s", "must be [min_seconds, max_seconds]") from None
+        raise _schema_error(
+            schema_path, "duration_s", "must be [min_seconds, max_seconds]"
+        ) from None
     return spec
 
 
@@ -242,8 +244,9 @@ def _wrap(path: str, value: Any) -> Any:
 
 
 def _context(spec: TemplateSpec, profile: ClientProfile) -> dict[str, Any]:
-    details: dict[str, Any] = {k: dict(v) if isinstance(v, Mapping) else v
-                               for k, v in profile.details.items()}
+    details: dict[str, Any] = {
+        k: dict(v) if isinstance(v, Mapping) else v for k, v in profile.details.items()
+    }
     for var in spec.variables:
         if _lookup(details, var.name) in (_MISSING, None) and not var.required:
             section, _, leaf = var.name.rpartition(".")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from imr_audio.errors import VoiceProfileError
 from imr_audio.profile import read_yaml
@@ -67,8 +66,11 @@ def load_voice_profile(profile_id: str) -> VoiceProfile:
     raw = read_yaml(path, VoiceProfileError)
     try:
         choices = tuple(
-            VoiceChoice(engine=str(c["engine"]), platform=str(c.get("platform", "any")),
-                        voice_id=str(c["voice"]))
+            VoiceChoice(
+                engine=str(c["engine"]),
+                platform=str(c.get("platform", "any")),
+                voice_id=str(c["voice"]),
+            )
             for c in raw["voices"]
         )
         rate = int(raw.get("rate_wpm", 130))
@@ -101,7 +103,8 @@ def resolve_voice(profile: VoiceProfile, available: dict[str, list[VoiceInfo]]) 
             continue
         for info in available.get(choice.engine, []):
             wanted = choice.voice_id.lower()
-            if wanted in (info.id.lower(), info.name.lower(), *(lang.lower() for lang in info.languages)):
+            names = (info.id, info.name, *info.languages)
+            if wanted in (name.lower() for name in names):
                 return VoiceSettings(
                     engine=choice.engine,
                     voice_id=info.id,

@@ -58,7 +58,7 @@ def _wait_for_wav(path: str) -> None:
 
 def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a child process
     """Serve synthesis requests over ``conn`` until told to stop."""
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - pyttsx3 prints the file it saved
+    sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - pyttsx3 prints the file it saved
     from imr_audio.voice.espeak_runtime import prepare_espeak
 
     prepare_espeak()
@@ -165,8 +165,9 @@ class Pyttsx3Engine:
             raise SynthesisError(f"the pyttsx3 engine did not start ({exc})") from None
         return [VoiceInfo(id=i, name=n, languages=tuple(langs)) for i, n, langs in raw]
 
-    def _synthesize_one(self, index: int, request: SpeechRequest, settings: VoiceSettings,
-                        number: int) -> Clip:
+    def _synthesize_one(
+        self, index: int, request: SpeechRequest, settings: VoiceSettings, number: int
+    ) -> Clip:
         out_path = self._tmp / f"clip-{index}-{number}.wav"
         words = Speech(request.text, request.line).word_count
         reason = ""
@@ -174,8 +175,15 @@ class Pyttsx3Engine:
             out_path.unlink(missing_ok=True)
             try:
                 voice, rate = self._worker(index).call(
-                    ("say", request.text, settings.voice_id, settings.rate_wpm, settings.volume,
-                     settings.pitch, str(out_path)),
+                    (
+                        "say",
+                        request.text,
+                        settings.voice_id,
+                        settings.rate_wpm,
+                        settings.volume,
+                        settings.pitch,
+                        str(out_path),
+                    ),
                     self._timeout_s,
                 )
                 if not voice.startswith(settings.voice_id.lower()) and voice != settings.voice_id:
@@ -190,7 +198,8 @@ class Pyttsx3Engine:
                 reason = f"engine worker stopped responding ({type(exc).__name__})"
                 self._restart(index)
             except (RuntimeError, sf.LibsndfileError, SynthesisError) as exc:
-                reason = str(exc).split(": ", 1)[-1] if isinstance(exc, SynthesisError) else str(exc)
+                text = str(exc)
+                reason = text.split(": ", 1)[-1] if isinstance(exc, SynthesisError) else text
                 self._restart(index)
             finally:
                 out_path.unlink(missing_ok=True)
