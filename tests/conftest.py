@@ -25,7 +25,8 @@ def client_data(**overrides: Any) -> dict[str, Any]:
         "eligibility": {"psychosis": False, "acute_crisis": False},
         "preferences": {"voice": "calm", "soundscape": "rain"},
         "safe_place": {
-            "description": "You are sitting on a wooden bench in a quiet garden. The afternoon is mild.",
+            "description": "You are sitting on a wooden bench in a quiet garden. "
+            "The afternoon is mild.",
             "sights": ["sunlight on the leaves", "a row of tulips"],
             "sounds": ["birdsong", "leaves moving in the breeze"],
             "smells": ["lavender", "cut grass"],

@@ -73,7 +73,9 @@ def _mp3_compression_level(bitrate_kbps: int) -> float:
 
 def ensure_private_dir(folder: Path) -> Path:
     """Create ``folder`` (and parents) owner-only (0700) if it does not exist."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not folder.is_dir():  # mkdir(parents=True) would create the parents 0755
+        ensure_private_dir(folder.parent)
+        folder.mkdir(mode=0o700, exist_ok=True)
     return folder
 
 
@@ -148,9 +150,9 @@ def decode_audio(path: Path) -> tuple[npt.NDArray[np.float32], int]:
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        reason = (
-            "file not found" if isinstance(exc, FileNotFoundError) else "not a readable audio file"
-        )
+        # soundfile reports a missing file as LibsndfileError, never as FileNotFoundError
+        missing = isinstance(exc, FileNotFoundError) or not path.exists()
+        reason = "file not found" if missing else "not a readable audio file"
         raise AudioDecodeError(f"{path}: {reason}") from None
     if len(data) == 0:
         raise AudioDecodeError(f"{path}: the file holds no audio")

@@ -159,9 +159,15 @@ def master(
     measured = measure_loudness(samples, sample_rate_hz)
     if not np.isfinite(measured.integrated_lufs):
         raise MasteringError("the mix is silent; there is nothing to master")
-    out = samples
+    # Gain is found by the secant method on the original samples: correcting by the bare
+    # shortfall converged too slowly when the limiter took most of each step (peaky speech).
+    gain_db, last_gain_db, last_lufs = 0.0, 0.0, measured.integrated_lufs
     for _ in range(6):
-        out = apply_gain(out, target - measured.integrated_lufs)
+        slope = (measured.integrated_lufs - last_lufs) / (gain_db - last_gain_db or 1.0)
+        step = (target - measured.integrated_lufs) / (min(max(slope, 0.1), 1.0) if slope else 1.0)
+        last_gain_db, last_lufs = gain_db, measured.integrated_lufs
+        gain_db += step
+        out = apply_gain(samples, gain_db)
         out = limit_true_peak(out, sample_rate_hz, ceiling, settings.limiter_window_s)
         measured = measure_loudness(out, sample_rate_hz)
         if (

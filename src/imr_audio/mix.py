@@ -101,6 +101,8 @@ def place_speech(
     Speech clips are resampled to the output rate with soxr.
     """
     rate = settings.sample_rate_hz
+    if len(clips) != len(timeline.speech):  # checked first: too few clips raised IndexError
+        raise ValueError("one clip per speech event is needed")
     resampled = [_resample(c, rate) for c in clips]
     starts: list[int] = []
     cursor = round(settings.lead_in_s * rate)
@@ -116,8 +118,6 @@ def place_speech(
             starts.append(cursor)
             cursor += len(resampled[speech_index])
             speech_index += 1
-    if speech_index != len(resampled):
-        raise ValueError("one clip per speech event is needed")
     total = cursor + pending_pause + round(settings.tail_s * rate)
     voice = np.zeros(total, dtype=np.float32)
     placements = []

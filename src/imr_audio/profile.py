@@ -78,6 +78,9 @@ def read_yaml(path: Path, error: type[Exception] = ClientProfileError) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = exc.problem or exc.context or "invalid syntax"
+        start = exc.context_mark  # e.g. where an unclosed bracket or quote was opened
+        if exc.problem and exc.context and start and mark and start.line != mark.line:
+            problem += f"; {exc.context} that starts on line {start.line + 1}"
         raise error(f"{path}: {where}malformed YAML ({problem})") from None
     except yaml.YAMLError:
         raise error(f"{path}: malformed YAML") from None

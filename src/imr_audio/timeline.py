@@ -32,7 +32,7 @@ __all__ = [
 
 MAX_PAUSE_S = 600.0
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])([\"'”’)]*)\s+")  # group: closing quotes to keep
 _PAUSE = re.compile(r"^pause\s+(\d+(?:\.\d+)?)\s*(ms|s)?$")
 _SECTION = re.compile(r"^section\s+(\S.*)$")
 
@@ -188,7 +188,9 @@ def _tokenize(script: str) -> list[_Token]:
 
 
 def _sentences(text: str) -> list[str]:
-    parts = (" ".join(p.split()) for p in _SENTENCE_END.split(text))
+    pieces = _SENTENCE_END.split(text)  # sentence, its closing quotes, sentence, ...
+    pairs = zip(pieces[::2], [*pieces[1::2], ""], strict=True)
+    parts = (" ".join((sentence + closing).split()) for sentence, closing in pairs)
     return [p for p in parts if _WORD.search(p)]
 
 

@@ -110,7 +110,8 @@ class _TemplateLoader(jinja2.FileSystemLoader):
     """
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
-        if template.startswith("_"):
+        # Normalise first: "./_base.j2" names the same file and must not slip past the check.
+        if "/".join(jinja2.loaders.split_template_path(template)).startswith("_"):
             shipped = jinja2.FileSystemLoader(self.searchpath[-1])
             return shipped.get_source(environment, template)
         return super().get_source(environment, template)

@@ -154,13 +154,19 @@ def load_template(template_id: str, templates_dir: Path | None = None) -> Templa
     raw = read_yaml(schema_path, TemplateSchemaError)
     if not isinstance(raw, dict):
         raise _schema_error(schema_path, "(top)", "a template schema must be a mapping")
+    if not isinstance(raw.get("variables") or {}, dict):
+        raise _schema_error(schema_path, "variables", "must be a mapping of dotted names")
+    try:
+        version = int(raw.get("version", 1))
+    except (TypeError, ValueError):
+        raise _schema_error(schema_path, "version", "must be a whole number") from None
     try:
         duration = raw["duration_s"]
         spec = TemplateSpec(
             id=template_id,
             title=str(raw["title"]),
             description=str(raw.get("description", "")).strip(),
-            version=int(raw.get("version", 1)),
+            version=version,
             duration_min_s=float(duration[0]),
             duration_max_s=float(duration[1]),
             variables=tuple(
@@ -244,14 +250,21 @@ def _wrap(path: str, value: Any) -> Any:
 
 
 def _context(spec: TemplateSpec, profile: ClientProfile) -> dict[str, Any]:
-    details: dict[str, Any] = {
-        k: dict(v) if isinstance(v, Mapping) else v for k, v in profile.details.items()
-    }
+    """Build the template's context: only the variables it declares (or their defaults).
+
+    A template that uses a field its schema does not declare fails, even when the profile
+    happens to hold it: the schema is the whole contract between template and profile.
+    """
+    details: dict[str, Any] = {}
     for var in spec.variables:
-        if _lookup(details, var.name) in (_MISSING, None) and not var.required:
-            section, _, leaf = var.name.rpartition(".")
-            target = details.setdefault(section, {}) if section else details
-            target[leaf] = var.default
+        value = _lookup(profile.details, var.name)
+        if value is _MISSING or value is None:
+            value = var.default
+        *sections, leaf = var.name.split(".")
+        target = details
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[leaf] = value
     context = {key: _wrap(key, value) for key, value in details.items()}
     context["preferred_name"] = profile.preferred_name
     return context

@@ -40,9 +40,12 @@ def trim_silence(samples: npt.NDArray[np.float32], sample_rate_hz: int) -> npt.N
     active = np.flatnonzero(levels > threshold)
     if len(active) == 0:
         return samples[:0]
-    start = max(0, active[0] * frame - int(_LEAD_PAD_S * sample_rate_hz))
+    lead = active[0] * frame - int(_LEAD_PAD_S * sample_rate_hz)
+    start = max(0, lead)
     end = min(len(samples), (active[-1] + 1) * frame + int(_TAIL_PAD_S * sample_rate_hz))
     out = samples[start:end].astype(np.float32, copy=True)
+    if lead < 0:  # speech from the first sample (eSpeak NG): pad, so the fade spares the onset
+        out = np.concatenate([np.zeros(-lead, dtype=np.float32), out])
     fade = min(int(_FADE_S * sample_rate_hz), len(out) // 2)
     if fade > 0:
         ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)

@@ -1,0 +1,158 @@
+"""The command line: help and version, one-line errors, and the demo rendering a real track."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from mutagen.mp3 import MP3
+
+from conftest import TEST_TEMPLATES, write_client
+from imr_audio import __version__
+from imr_audio.cli import cli
+from imr_audio.voice import pyttsx3_engine
+from measure import ffmpeg_ebur128
+
+DOCS = Path(__file__).parents[1] / "docs" / "cli.md"
+
+
+def _commands() -> list[str]:
+    return sorted(cli.commands)
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_version() -> None:
+    code, out = run("--version")
+    assert code == 0
+    assert __version__ in out
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_help_and_docs(command: str) -> None:
+    code, out = run(command, "--help")
+    assert code == 0
+    doc = cli.commands[command].help
+    assert doc and doc.split("\n")[0] in out
+    assert f"imr-audio {command}" in DOCS.read_text(encoding="utf-8")
+
+
+def _assert_one_line_error(code: int, out: str, *needles: str) -> None:
+    assert code == 1, out
+    assert "Traceback" not in out
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, out
+    assert lines[0].startswith("Error: ")
+    for needle in needles:
+        assert needle in lines[0], out
+
+
+def test_missing_template_variable_names_variable_and_template(client_file: Path,
+                                                               tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    code, out = run("render", "undeclared", "--client", str(client_file),
+                    "--templates-dir", str(TEST_TEMPLATES), "-o", str(out_dir))
+    _assert_one_line_error(code, out, "undeclared", "safe_place.cue_word")
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: c-1\npreferred_name: Kim\nsafe_place: [unclosed\n", encoding="utf-8")
+    code, out = run("render", "safe-place", "--client", str(bad), "-o", str(tmp_path / "o"))
+    _assert_one_line_error(code, out, str(bad), "line ")
+    assert re.search(r"line [34]", out)
+    assert "Kim" not in out
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_template_lists_valid_names(client_file: Path, tmp_path: Path) -> None:
+    code, out = run("render", "safe-plaice", "--client", str(client_file), "-o", str(tmp_path))
+    _assert_one_line_error(code, out, "safe-plaice", "safe-place")
+
+
+def test_unknown_soundscape_lists_valid_names(client_file: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["render", "safe-place", "--client", str(client_file),
+                                      "--soundscape", "jungle", "-o", str(tmp_path)])
+    assert result.exit_code == 2  # click's own usage error
+    assert "rain" in result.output and "ocean" in result.output
+
+
+def test_unknown_soundscape_in_profile_lists_valid_names(tmp_path: Path) -> None:
+    client = write_client(tmp_path, preferences={"soundscape": "jungle"})
+    code, out = run("render", "mini", "--client", str(client), "--templates-dir",
+                    str(TEST_TEMPLATES), "-o", str(tmp_path / "o"))
+    _assert_one_line_error(code, out, "jungle", "rain", "ocean")
+
+
+def test_eligibility_flag_blocks_render(tmp_path: Path) -> None:
+    client = write_client(tmp_path, eligibility={"acute_crisis": True})
+    code, out = run("render", "mini", "--client", str(client), "--templates-dir",
+                    str(TEST_TEMPLATES), "-o", str(tmp_path / "o"))
+    _assert_one_line_error(code, out, "eligibility.acute_crisis", "session")
+
+
+def test_profile_problems_are_all_reported(tmp_path: Path) -> None:
+    client = write_client(tmp_path, id="Jane Smith", prefered_name="x")
+    code, out = run("render", "safe-place", "--client", str(client), "-o", str(tmp_path / "o"))
+    assert code == 1
+    assert "Traceback" not in out
+    assert f"{client}: id:" in out
+    assert "prefered_name: unknown field; did you mean 'preferred_name'?" in out
+    assert "Jane" not in out
+
+
+def test_failed_synthesis_is_an_error_and_leaves_no_file(
+    client_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_call = pyttsx3_engine._Worker.call
+
+    def failing_call(self: pyttsx3_engine._Worker, message: tuple, timeout_s: float) -> object:
+        if message[0] == "say" and "Resting" not in str(message[1]):
+            raise RuntimeError("engine crashed")
+        return real_call(self, message, timeout_s)
+
+    monkeypatch.setattr(pyttsx3_engine._Worker, "call", failing_call)
+    out_dir = tmp_path / "out"
+    code, out = run("render", "mini", "--client", str(client_file), "--templates-dir",
+                    str(TEST_TEMPLATES), "--format", "wav", "-o", str(out_dir))
+    _assert_one_line_error(code, out, "script line", "speech synthesis failed")
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    result = subprocess.run([sys.executable, "-m", "imr_audio", "--version"],
+                            capture_output=True, text=True, check=True)
+    assert __version__ in result.stdout
+
+
+@pytest.mark.slow
+def test_demo_renders_a_mastered_mp3(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("imr-audio")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "imr_audio"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([*command, "demo"], cwd=tmp_path, capture_output=True, text=True,
+                            env=env, timeout=900)
+    assert result.returncode == 0, result.stderr
+    track = tmp_path / "imr-demo" / "demo-001_safe-place.mp3"
+    assert str(track) in result.stdout
+    integrated, peak = ffmpeg_ebur128(track)
+    assert integrated == pytest.approx(-18.0, abs=0.5)
+    assert peak <= -1.0
+    info: Any = MP3(track)
+    assert info.info.sample_rate == 44100 and info.info.channels == 2
+    assert info.info.bitrate == 160_000
+    assert 8 * 60 <= info.info.length <= 12 * 60
+    assert str(info.tags["TIT2"]) == "Safe place"
+    assert "Alex" not in info.tags.pprint()
+    assert (track.stat().st_mode & 0o777) == 0o600
+    assert [p.name for p in track.parent.iterdir()] == [track.name]
