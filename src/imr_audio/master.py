@@ -159,17 +159,18 @@ def master(
     measured = measure_loudness(samples, sample_rate_hz)
     if not np.isfinite(measured.integrated_lufs):
         raise MasteringError("the mix is silent; there is nothing to master")
-    # Gain is found by the secant method on the original samples: correcting by the bare
-    # shortfall converged too slowly when the limiter took most of each step (peaky speech).
-    gain_db, last_gain_db, last_lufs = 0.0, 0.0, measured.integrated_lufs
+    # Each gain step is the shortfall divided by the loudness the last step actually gained
+    # (the limiter takes part of it). Correcting by the bare shortfall, as before, converged too
+    # slowly for peaky speech and gave up short of reachable targets.
+    gain_db, slope = 0.0, 1.0
     for _ in range(6):
-        slope = (measured.integrated_lufs - last_lufs) / (gain_db - last_gain_db or 1.0)
-        step = (target - measured.integrated_lufs) / (min(max(slope, 0.1), 1.0) if slope else 1.0)
-        last_gain_db, last_lufs = gain_db, measured.integrated_lufs
-        gain_db += step
-        out = apply_gain(samples, gain_db)
+        step = (target - measured.integrated_lufs) / slope
+        out = apply_gain(samples, gain_db + step)
         out = limit_true_peak(out, sample_rate_hz, ceiling, settings.limiter_window_s)
-        measured = measure_loudness(out, sample_rate_hz)
+        reached = measure_loudness(out, sample_rate_hz)
+        if abs(step) > 1e-6:
+            slope = min(max((reached.integrated_lufs - measured.integrated_lufs) / step, 0.1), 1.0)
+        gain_db, measured = gain_db + step, reached
         if (
             abs(measured.integrated_lufs - target) <= 0.1
             and measured.true_peak_dbtp <= ceiling + 0.05

@@ -58,6 +58,22 @@ class ClientProfile:
     """Per-script sections (``safe_place``, ``container`` ...) that templates read."""
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loading with YAML 1.2 booleans.
+
+    Only ``true`` and ``false`` are booleans, so a cue word ``on`` or a name ``No`` stays text.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def did_you_mean(name: str, candidates: list[str] | tuple[str, ...]) -> str:
     """Return a ``; did you mean 'x'?`` hint for a near-miss name, or an empty string."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
@@ -73,7 +89,7 @@ def read_yaml(path: Path, error: type[Exception] = ClientProfileError) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"{path}: cannot read file ({type(exc).__name__})") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -33,7 +33,7 @@ __all__ = [
 MAX_PAUSE_S = 600.0
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])([\"'”’)]*)\s+")  # group: closing quotes to keep
-_PAUSE = re.compile(r"^pause\s+(\d+(?:\.\d+)?)\s*(ms|s)?$")
+_PAUSE = re.compile(r"^pause\s+(-?\d+(?:\.\d+)?)\s*(ms|s)?$")
 _SECTION = re.compile(r"^section\s+(\S.*)$")
 
 
@@ -129,7 +129,8 @@ def _tag(body: str, line: int) -> _Token:
         seconds = float(match.group(1)) / (1000.0 if match.group(2) == "ms" else 1.0)
         if not 0.0 < seconds <= MAX_PAUSE_S:
             raise ScriptMarkupError(
-                f"script line {line}: pause must be between 0 and {MAX_PAUSE_S:g} seconds"
+                f"script line {line}: a pause must be longer than 0 "
+                f"and at most {MAX_PAUSE_S:g} seconds"
             )
         return ("pause", seconds, line)
     match = _SECTION.match(body)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from imr_audio.errors import TemplateVariableError
 
@@ -43,7 +43,8 @@ def _finalize(value: object) -> str:
 
 def format_seconds(seconds: float) -> str:
     """Format a duration for markup, e.g. ``5s`` or ``1.5s``."""
-    return f"{float(seconds):g}s"
+    text = f"{float(seconds):.3f}".rstrip("0").rstrip(".")
+    return f"{text}s"
 
 
 def _pause(seconds: float) -> Cue:
@@ -51,7 +52,9 @@ def _pause(seconds: float) -> Cue:
 
 
 def _section(title: str) -> Cue:
-    return Cue(f"[section {escape_markup(title)}]")
+    # Brackets and backslashes cannot stand inside a tag: leave them out of the title.
+    clean = " ".join(str(title).translate({ord(c): " " for c in "[]\\"}).split())
+    return Cue(f"[section {clean}]")
 
 
 def _natural_join(items: Iterable[object], last: str = "and") -> str:
@@ -120,10 +123,12 @@ class _TemplateLoader(jinja2.FileSystemLoader):
 def build_environment(search_path: Iterable[Path]) -> SandboxedEnvironment:
     """Build the sandboxed Jinja environment for templates found along ``search_path``.
 
+    The sandbox is immutable: a template can read the client's values but never change them.
+
     Earlier folders win, so a therapist's own folder can hold new templates; they extend the
     shipped ``_base.j2`` wrapper, which only the shipped folder (the last) can provide.
     """
-    env = SandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         loader=_TemplateLoader([str(p) for p in search_path]),
         undefined=_StrictUndefined,
         finalize=_finalize,

@@ -7,12 +7,14 @@ duration range, variables).
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from imr_audio.authoring.environment import ProfileValue, build_environment
@@ -286,7 +288,9 @@ def render_script(
 def _render(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str, Any]) -> str:
     where = f"template '{spec.id}'"
     try:
-        return env.get_template(spec.path.name).render(context)
+        template = env.get_template(spec.path.name)
+        _require_wrapper(env, spec)
+        return template.render(context)
     except TemplateVariableError as exc:
         raise TemplateVariableError(f"{where}: {exc}") from None
     except jinja2.exceptions.SecurityError:
@@ -301,6 +305,23 @@ def _render(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str,
         raise TemplateNotFoundError(f"{where}: includes missing template '{exc.name}'") from None
     except jinja2.TemplateError as exc:
         raise TemplateVariableError(f"{where}: {exc.message}") from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+        # The exception's own text may quote a client's value: report only its kind.
+        raise TemplateSchemaError(
+            f"{where}: the template failed while being filled ({type(exc).__name__})"
+        ) from None
+
+
+def _require_wrapper(env: SandboxedEnvironment, spec: TemplateSpec) -> None:
+    """Refuse a template that does not extend the shipped safety wrapper ``_base.j2``."""
+    source = spec.path.read_text(encoding="utf-8")
+    extends = list(env.parse(source).find_all(jinja2.nodes.Extends))
+    names = [posixpath.normpath(str(getattr(node.template, "value", ""))) for node in extends]
+    if names != ["_base.j2"]:
+        raise TemplateSchemaError(
+            f'{spec.path}: every template must start with {{% extends "_base.j2" %}}, '
+            "which adds the opening and closing safety wrapper"
+        )
 
 
 def known_fields(specs: Iterable[TemplateSpec]) -> frozenset[str]:

@@ -1,0 +1,271 @@
+"""Script templates: the safety wrapper, literal client values, helpers and template errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from conftest import TEST_TEMPLATES, client_data, write_client
+from imr_audio.authoring import (
+    all_specs,
+    escape_markup,
+    known_fields,
+    list_templates,
+    load_template,
+    render_script,
+)
+from imr_audio.errors import (
+    TemplateNotFoundError,
+    TemplateSchemaError,
+    TemplateSecurityError,
+    TemplateVariableError,
+)
+from imr_audio.profile import ClientProfile, load_client_profile
+from imr_audio.timeline import Pause, SectionStart, Timeline, parse_script
+
+EXTRA = {"track_title": "Calm garden", "track_length": "10 minutes"}
+OPENING = ("stop at any time", "never while driving", "You can close your eyes")
+CLOSING = ("feel your feet on the floor", "open your eyes, and look around the room")
+WORDS = re.compile(r"[^\W_]+")  # letters and digits, as the timeline counts words
+
+
+def _render(template_id: str, profile: ClientProfile, templates_dir: Path | None = None,
+            extra: dict[str, Any] | None = None) -> Timeline:
+    spec = load_template(template_id, templates_dir)
+    script = render_script(spec, profile, templates_dir, extra=EXTRA | (extra or {}))
+    return parse_script(script.text)
+
+
+def _section_text(timeline: Timeline, section: str) -> str:
+    return " ".join(s.text for s in timeline.speech if s.section == section)
+
+
+def _template(folder: Path, name: str, body: str, schema: str | None = None) -> None:
+    (folder / f"{name}.j2").write_text(body, encoding="utf-8")
+    schema = schema or f"title: {name}\nduration_s: [60, 240]\nvariables: {{}}\n"
+    (folder / f"{name}.yaml").write_text(schema, encoding="utf-8")
+
+
+@pytest.mark.parametrize("template_id", list_templates())
+def test_shipped_template_renders_example_client_inside_wrapper(template_id: str,
+                                                                example_client: Path) -> None:
+    profile = load_client_profile(example_client, known_fields(all_specs()))
+    timeline = _render(template_id, profile)
+    opening = _section_text(timeline, "Opening")
+    closing = _section_text(timeline, "Returning")
+    for line in OPENING:
+        assert line in opening
+    for line in CLOSING:
+        assert line in closing
+    assert f"Hello, {profile.preferred_name}." in opening
+    assert timeline.sections[0].title == "Opening"
+    assert timeline.sections[-1].title == "Returning"
+    assert len(timeline.sections) > 2, "the template's own body is missing"
+
+
+@pytest.mark.parametrize("cue_word", [
+    "[pause 300]",
+    '<break time="9s"/>',
+    "a\\b]",
+    "a\\\\b]",
+    "\\[pause 2s\\]",
+    "end\\",
+])
+def test_markup_in_client_value_is_spoken_literally(cue_word: str, tmp_path: Path) -> None:
+    place = {**client_data()["safe_place"], "cue_word": cue_word}
+    profile = load_client_profile(write_client(tmp_path, "odd.yaml", safe_place=place))
+    plain = load_client_profile(write_client(tmp_path, "plain.yaml"))  # cue word "garden"
+    timeline, baseline = _render("safe-place", profile), _render("safe-place", plain)
+
+    def timing(t: Timeline) -> list[Pause | SectionStart]:
+        return [e for e in t.events if isinstance(e, (Pause, SectionStart))]
+
+    assert timing(timeline) == timing(baseline)
+    assert f"Your cue word is {cue_word}." in [s.text for s in timeline.speech]
+
+
+@given(st.text().filter(lambda text: any(c.isalpha() for c in text)))
+@example("Rest [pause 3s] here [section X]")
+@example("Rest \\[pause 3s] here\\")
+def test_escaped_text_keeps_every_word_and_no_markup(text: str) -> None:
+    timeline = parse_script(escape_markup(text))
+    spoken = " ".join(s.text for s in timeline.speech)
+    assert WORDS.findall(spoken) == WORDS.findall(text)
+    assert not timeline.sections
+    assert all(e.kind != "explicit" for e in timeline.events if isinstance(e, Pause))
+
+
+_NO_SPACE = st.text().map(lambda t: "".join(t.split()))
+_CHUNK = st.tuples(_NO_SPACE, st.characters(categories=("L", "N")), _NO_SPACE).map("".join)
+_SPACE = st.sampled_from([" ", "  ", "\t", "\n", "\n\n", "\u2028", "\xa0"])
+
+
+@given(st.lists(st.tuples(_CHUNK, _SPACE), min_size=1).map(
+    lambda pairs: "".join(chunk + space for chunk, space in pairs)))
+# Regression: closing quotes and brackets after a sentence end were dropped from Speech text.
+@example('She said "rest." Then (slowly.) on.')
+@example('0?"')
+def test_escaped_text_round_trips_exactly(text: str) -> None:
+    timeline = parse_script(escape_markup(text))
+    assert " ".join(s.text for s in timeline.speech) == " ".join(text.split())
+
+
+@pytest.mark.parametrize("seconds", [5, 1.5, 0.25])
+def test_helpers_emit_real_markup_and_strings_do_not(seconds: float, tmp_path: Path) -> None:
+    _template(tmp_path, "helpers", (
+        '{% extends "_base.j2" %}\n{% block body %}\n{{ section("X") }}\n'
+        f'Before the pause.{{{{ pause({seconds}) }}}} After the pause.\n'
+        'Not a pause: {{ "[pause 9s]" }}.\n{% endblock %}\n'))
+    profile = load_client_profile(write_client(tmp_path))
+    events = list(_render("helpers", profile, tmp_path).events)
+    before = next(i for i, e in enumerate(events) if getattr(e, "text", "") == "Before the pause.")
+    section, pause = events[before - 1], events[before + 1]
+    assert isinstance(section, SectionStart) and section.title == "X"
+    assert isinstance(pause, Pause) and (pause.duration_s, pause.kind) == (seconds, "explicit")
+    assert getattr(events[before + 2], "text", "") == "After the pause."
+    assert getattr(events[before + 2], "section", "") == "X"
+    assert "Not a pause: [pause 9s]." in [getattr(e, "text", "") for e in events]
+    assert not [e for e in events if isinstance(e, Pause) and e.duration_s == 9]
+
+
+@pytest.mark.parametrize("cue_word", ["garden", None])
+def test_undeclared_variable_names_template_and_variable(cue_word: str | None,
+                                                         tmp_path: Path) -> None:
+    # Regression: the template saw the whole profile, so a field its schema does not declare
+    # was used unvalidated whenever the profile happened to hold it.
+    place = {k: v for k, v in client_data()["safe_place"].items() if k != "cue_word"}
+    if cue_word:
+        place["cue_word"] = cue_word
+    profile = load_client_profile(write_client(tmp_path, safe_place=place))
+    with pytest.raises(TemplateVariableError) as info:
+        _render("undeclared", profile, TEST_TEMPLATES)
+    message = str(info.value)
+    assert "'undeclared'" in message
+    assert "'safe_place.cue_word'" in message
+    assert "garden" not in message
+
+
+@pytest.mark.parametrize("attack", [
+    None,  # the `leaky` test template
+    "{{ preferred_name.__class__ }}",
+    "{{ pause.__globals__ }}",
+    '{{ "{0.__class__}".format(preferred_name) }}',
+    "{{ cycler.__init__.__globals__ }}",
+])
+def test_sandbox_blocks_python_internals(attack: str | None, client_file: Path,
+                                         tmp_path: Path) -> None:
+    folder = TEST_TEMPLATES
+    if attack:
+        folder = tmp_path / "templates"
+        folder.mkdir()
+        _template(folder, "leaky", f'{{% extends "_base.j2" %}}{{% block body %}}{attack}'
+                  "{% endblock %}")
+    profile = load_client_profile(client_file)
+    with pytest.raises(TemplateSecurityError) as info:
+        _render("leaky", profile, folder)
+    message = str(info.value)
+    assert "'leaky'" in message
+    assert "\n" not in message
+    assert "Traceback" not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert profile.preferred_name not in message
+    assert "garden" not in message
+
+
+@pytest.mark.parametrize("extends", ["_base.j2", "./_base.j2"])
+def test_therapist_folder_cannot_replace_safety_wrapper(extends: str, client_file: Path,
+                                                        tmp_path: Path) -> None:
+    # Regression: "./_base.j2" names the same file but slipped past the shipped-only check.
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "_base.j2").write_text((TEST_TEMPLATES / "_base.j2").read_text(encoding="utf-8"),
+                                     encoding="utf-8")
+    mini = (TEST_TEMPLATES / "mini.j2").read_text(encoding="utf-8")
+    _template(folder, "mini", mini.replace('"_base.j2"', f'"{extends}"'),
+              (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8"))
+    timeline = _render("mini", load_client_profile(client_file), folder)
+    for line in OPENING:
+        assert line in _section_text(timeline, "Opening")
+    for line in CLOSING:
+        assert line in _section_text(timeline, "Returning")
+
+
+def test_shipped_wrapper_used_with_test_templates_folder(client_file: Path) -> None:
+    timeline = _render("mini", load_client_profile(client_file), TEST_TEMPLATES)
+    assert "Hello, Robin." in _section_text(timeline, "Opening")
+    for line in OPENING:
+        assert line in _section_text(timeline, "Opening")
+
+
+@pytest.mark.parametrize("templates_dir", [None, TEST_TEMPLATES])
+def test_unknown_template_lists_valid_names(templates_dir: Path | None) -> None:
+    with pytest.raises(TemplateNotFoundError) as info:
+        load_template("safe-plaice", templates_dir)
+    message = str(info.value)
+    assert "'safe-plaice'" in message
+    assert "safe-place" in message.split("safe-plaice", 1)[1]
+    if templates_dir:
+        assert "mini" in message
+
+
+def test_jinja_syntax_error_names_file_and_line(client_file: Path, tmp_path: Path) -> None:
+    _template(tmp_path, "broken", '{% extends "_base.j2" %}\n{% block body %}\n'
+              "Fine line.\n{% if %}\n{% endif %}\n{% endblock %}\n")
+    with pytest.raises(TemplateSchemaError) as info:
+        _render("broken", load_client_profile(client_file), tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / "broken.j2") in message
+    assert "line 4" in message
+
+
+@pytest.mark.parametrize(("schema", "field"), [
+    ("duration_s: [60, 240]\n", "title"),
+    ("title: T\n", "duration_s"),
+    ("title: T\nduration_s: ten minutes\n", "duration_s"),
+    ("title: T\nduration_s: [60]\n", "duration_s"),
+    ("title: T\nduration_s: 600\n", "duration_s"),
+    ("title: T\nduration_s: [60, 240]\nvariables: {a.b: {type: colour}}\n", "variables.a.b.type"),
+    ("title: T\nduration_s: [60, 240]\nvariables: {a.b: text}\n", "variables.a.b"),
+    # Regression: a non-integer version was blamed on duration_s.
+    ("title: T\nduration_s: [60, 240]\nversion: two\n", "version"),
+    # Regression: variables given as a list crashed with AttributeError instead of this error.
+    ("title: T\nduration_s: [60, 240]\nvariables: [a.b]\n", "variables"),
+])
+def test_bad_template_schema_names_file_and_field(schema: str, field: str,
+                                                  tmp_path: Path) -> None:
+    _template(tmp_path, "bad", "{{ preferred_name }}\n", schema)
+    with pytest.raises(TemplateSchemaError) as info:
+        load_template("bad", tmp_path)
+    assert str(info.value).startswith(f"{tmp_path / 'bad.yaml'}: {field}: ")
+
+
+def test_template_without_the_wrapper_is_refused(client_file: Path, tmp_path: Path) -> None:
+    # A therapist's template that does not extend _base.j2 would have no opening or closing.
+    _template(tmp_path, "bare", "Just some words. [pause 5s]\n",
+              (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8"))
+    with pytest.raises(TemplateSchemaError, match="_base.j2"):
+        _render("bare", load_client_profile(client_file), tmp_path)
+
+
+def test_python_error_in_template_reports_kind_not_value(client_file: Path,
+                                                        tmp_path: Path) -> None:
+    body = ('{% extends "_base.j2" %}{% block body %}'
+            "{{ safe_place.description + 1 }}{% endblock %}")
+    _template(tmp_path, "broken", body, (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8"))
+    with pytest.raises(TemplateSchemaError) as info:
+        _render("broken", load_client_profile(client_file), tmp_path)
+    assert "TypeError" in str(info.value)
+    assert "garden" not in str(info.value)
+
+
+def test_sandbox_is_immutable(client_file: Path, tmp_path: Path) -> None:
+    body = ('{% extends "_base.j2" %}{% block body %}'
+            "{{ safe_place.cue_word }}{% set _ = safe_place.update({'x': 1}) %}{% endblock %}")
+    _template(tmp_path, "mutate", body, (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8"))
+    with pytest.raises(TemplateSecurityError):
+        _render("mutate", load_client_profile(client_file), tmp_path)

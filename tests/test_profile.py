@@ -1,0 +1,138 @@
+"""Client profiles: file errors, every problem reported at once, eligibility, and privacy."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import client_data, write_client
+from imr_audio.authoring import all_specs, known_fields, load_template, validate_profile
+from imr_audio.errors import ClientProfileError
+from imr_audio.profile import ELIGIBILITY_FLAGS, check_eligibility, load_client_profile
+
+PRIVATE = ("Robin", "Jane", "Smith", "wooden bench", "quiet garden", "tulips", "lavender")
+
+
+def _errors(path: Path, **kwargs: Any) -> list[str]:
+    """The lines of the ClientProfileError raised loading ``path``; none may quote a value."""
+    with pytest.raises(ClientProfileError) as info:
+        load_client_profile(path, **kwargs)
+    return _checked_lines(str(info.value), path)
+
+
+def _checked_lines(message: str, path: Path) -> list[str]:
+    for private in PRIVATE:
+        assert private not in message
+    lines = message.splitlines()
+    for line in lines:
+        assert re.fullmatch(rf"{re.escape(str(path))}: [\w.]+: \S.*", line), line
+    return lines
+
+
+@pytest.mark.parametrize("text", [
+    "id: t-017\npreferred_name: Robin\n\tavoid: [heights]\n",  # tab indentation
+    "id: t-017\nsafe_place:\n\tcue_word: garden\n",  # tab inside a mapping
+    # Regression: an unclosed bracket was reported only where the parser noticed (line 4).
+    "id: t-017\npreferred_name: Robin\navoid: [heights\neligibility: {}\n",
+    "id: t-017\npreferred_name: Robin\navoid: [heights\n",  # ... at the end of the file
+    'id: t-017\npreferred_name: Robin\nsafe_place: {cue_word: "garden\n',  # unclosed quote
+])
+def test_malformed_yaml_names_file_and_line(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "client.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ClientProfileError) as info:
+        load_client_profile(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert re.search(r"\bline 3\b", message)
+    assert "\n" not in message
+    assert "Robin" not in message and "garden" not in message and "heights" not in message
+
+
+def test_missing_file_names_file(tmp_path: Path) -> None:
+    path = tmp_path / "nobody.yaml"
+    with pytest.raises(ClientProfileError, match="file not found") as info:
+        load_client_profile(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["- Robin\n- garden\n", "just a sentence about Robin\n", ""])
+def test_top_level_must_be_a_mapping(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "client.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ClientProfileError, match="must be a mapping") as info:
+        load_client_profile(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert "Robin" not in str(info.value)
+
+
+def test_every_problem_reported_at_once(tmp_path: Path) -> None:
+    data = client_data(id="Jane Smith", eligibility={"psychosis": "yes"},
+                       safe_plase={"cue_word": "garden"})
+    del data["preferred_name"]
+    data["safe_place"]["cue_wrd"] = data["safe_place"].pop("cue_word")
+    path = tmp_path / "client.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    lines = _errors(path, known_fields=known_fields(all_specs()))
+    assert len(lines) == 5, lines
+    fields = {line.split(": ")[1]: line for line in lines}
+    assert set(fields) == {"id", "preferred_name", "safe_plase", "safe_place.cue_wrd",
+                           "eligibility.psychosis"}
+    assert "required" in fields["preferred_name"]
+    assert "did you mean 'safe_place'" in fields["safe_plase"]
+    assert "did you mean 'cue_word'" in fields["safe_place.cue_wrd"]
+    assert "true or false" in fields["eligibility.psychosis"]
+
+
+def test_unknown_fields_pass_without_known_fields(client_file: Path) -> None:
+    data = yaml.safe_load(client_file.read_text(encoding="utf-8"))
+    data["safe_place"]["cue_wrd"] = "garden"
+    client_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert load_client_profile(client_file).details["safe_place"]["cue_wrd"] == "garden"
+    lines = _errors(client_file, known_fields=known_fields(all_specs()))
+    assert lines == [f"{client_file}: safe_place.cue_wrd: unknown field; did you mean 'cue_word'?"]
+
+
+def test_validate_profile_reports_every_problem(tmp_path: Path) -> None:
+    place = dict(client_data()["safe_place"])
+    del place["cue_word"]  # missing required field
+    place["description"] = "You are sitting on a wooden bench in a quiet garden. " * 6  # > 300
+    place["sights"] = ["a row of tulips"]  # at least 2 items
+    place["sounds"] = "lavender"  # a list, not text
+    path = write_client(tmp_path, safe_place=place)
+    profile = load_client_profile(path, known_fields(all_specs()))
+    with pytest.raises(ClientProfileError) as info:
+        validate_profile(load_template("safe-place"), profile)
+    lines = _checked_lines(str(info.value), path)
+    fields = {line.split(": ")[1]: line for line in lines}
+    assert len(lines) == 4, lines
+    assert "required by template 'safe-place'" in fields["safe_place.cue_word"]
+    assert "too long" in fields["safe_place.description"]
+    assert "at least 2 items" in fields["safe_place.sights"]
+    assert "must be a list" in fields["safe_place.sounds"]
+
+
+@pytest.mark.parametrize("flag", ELIGIBILITY_FLAGS)
+def test_eligibility_flag_blocks_home_track(flag: str, tmp_path: Path) -> None:
+    eligibility = dict.fromkeys(ELIGIBILITY_FLAGS, False) | {flag: True}
+    path = write_client(tmp_path, eligibility=eligibility)
+    with pytest.raises(ClientProfileError) as info:
+        check_eligibility(load_client_profile(path))
+    message = str(info.value)
+    assert message.startswith(f"{path}: eligibility.{flag} ")
+    assert "session" in message
+    assert "Robin" not in message
+
+
+@pytest.mark.parametrize("eligibility", [dict.fromkeys(ELIGIBILITY_FLAGS, False), {}])
+def test_eligible_profile_passes(eligibility: dict[str, bool], tmp_path: Path) -> None:
+    check_eligibility(load_client_profile(write_client(tmp_path, eligibility=eligibility)))
+
+
+@pytest.mark.parametrize("name", ["Zoë", "José", "Łukasz", "王芳"])
+def test_unicode_preferred_name_loads(name: str, tmp_path: Path) -> None:
+    assert load_client_profile(write_client(tmp_path, preferred_name=name)).preferred_name == name
