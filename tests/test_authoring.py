@@ -248,7 +248,7 @@ def test_template_without_the_wrapper_is_refused(client_file: Path, tmp_path: Pa
     # A therapist's template that does not extend _base.j2 would have no opening or closing.
     _template(tmp_path, "bare", "Just some words. [pause 5s]\n",
               (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8"))
-    with pytest.raises(TemplateSchemaError, match="_base.j2"):
+    with pytest.raises(TemplateSchemaError, match=r"_base\.j2"):
         _render("bare", load_client_profile(client_file), tmp_path)
 
 

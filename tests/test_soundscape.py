@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from scipy import signal, stats
 
 from imr_audio.errors import UnknownSoundscapeError
-from imr_audio.soundscape import (
+from imr_audio.soundscapes import (
     SoundscapeInfo,
     get_soundscape,
     register_soundscape,
