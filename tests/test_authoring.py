@@ -25,8 +25,9 @@ from imr_audio.errors import (
     TemplateSecurityError,
     TemplateVariableError,
 )
+from imr_audio.markup import parse_script
 from imr_audio.profile import ClientProfile, load_client_profile
-from imr_audio.timeline import Pause, SectionStart, Timeline, parse_script
+from imr_audio.timeline import Pause, SectionStart, Timeline
 
 EXTRA = {"track_title": "Calm garden", "track_length": "10 minutes"}
 OPENING = ("stop at any time", "never while driving", "You can close your eyes")

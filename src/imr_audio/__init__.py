@@ -4,9 +4,10 @@ __version__ = "0.1.0"
 
 from imr_audio.authoring import list_templates, load_template, render_script
 from imr_audio.errors import ImrAudioError
+from imr_audio.markup import parse_script
 from imr_audio.profile import ClientProfile, load_client_profile
 from imr_audio.render import RenderResult, RenderSettings, render_track
-from imr_audio.timeline import Timeline, parse_script
+from imr_audio.timeline import Timeline
 
 __all__ = [
     "ClientProfile",

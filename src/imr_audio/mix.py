@@ -14,7 +14,9 @@ import numpy.typing as npt
 import pyloudnorm
 import soxr
 
-from imr_audio.timeline import Pause, Speech, Timeline
+from imr_audio.cues import breath_tone
+from imr_audio.errors import ScriptMarkupError
+from imr_audio.timeline import Pause, Speech, Timeline, Tone
 from imr_audio.voice.base import Clip
 
 __all__ = [
@@ -95,35 +97,52 @@ def _resample(clip: Clip, sample_rate_hz: int) -> Mono:
 def place_speech(
     timeline: Timeline, clips: Sequence[Clip], settings: MixSettings
 ) -> tuple[Mono, tuple[Placement, ...]]:
-    """Lay the clips end to end with the timeline's pauses, after the lead-in.
+    """Lay the clips and breath tones end to end with the timeline's pauses, after the lead-in.
 
     Returns the mono voice stem (covering lead-in and tail) and where each speech event sits.
-    Speech clips are resampled to the output rate with soxr.
+    Speech clips are resampled to the output rate with soxr. A breath cue takes exactly its
+    slot (the cue, then silence); a cue longer than its slot is an error naming its line.
     """
     rate = settings.sample_rate_hz
     if len(clips) != len(timeline.speech):  # checked first: too few clips raised IndexError
         raise ValueError("one clip per speech event is needed")
-    resampled = [_resample(c, rate) for c in clips]
-    starts: list[int] = []
+    resampled = iter([_resample(c, rate) for c in clips])
+    pieces: list[tuple[int, Mono, Speech | None]] = []
     cursor = round(settings.lead_in_s * rate)
     pending_pause = 0
-    speech_index = 0
     for event in timeline.events:
         if isinstance(event, Pause):
             pending_pause += round(event.duration_s * rate)
-        elif isinstance(event, Speech):
-            if speech_index:
-                cursor += pending_pause
-            pending_pause = 0
-            starts.append(cursor)
-            cursor += len(resampled[speech_index])
-            speech_index += 1
+            continue
+        if not isinstance(event, (Speech, Tone)):
+            continue
+        if pieces:
+            cursor += pending_pause
+        pending_pause = 0
+        if isinstance(event, Tone):
+            samples = breath_tone(event.phase, event.duration_s, rate)
+            pieces.append((cursor, samples, None))
+            cursor += len(samples)
+            continue
+        samples = next(resampled)
+        pieces.append((cursor, samples, event))
+        if event.slot_s is None:
+            cursor += len(samples)
+            continue
+        slot = round(event.slot_s * rate)
+        if len(samples) > slot:
+            raise ScriptMarkupError(
+                f"script line {event.line}: the spoken breath cue is longer than its "
+                f"{event.slot_s:g} s phase; use longer phases or cue=tone"
+            )
+        cursor += slot
     total = cursor + pending_pause + round(settings.tail_s * rate)
     voice = np.zeros(total, dtype=np.float32)
     placements = []
-    for start, samples, event in zip(starts, resampled, timeline.speech, strict=True):
+    for start, samples, speech in pieces:
         voice[start : start + len(samples)] += samples
-        placements.append(Placement(event, start / rate, len(samples) / rate))
+        if speech is not None:
+            placements.append(Placement(speech, start / rate, len(samples) / rate))
     return voice, tuple(placements)
 
 

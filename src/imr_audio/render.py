@@ -20,12 +20,13 @@ from imr_audio.authoring import (
 from imr_audio.authoring.templates import TemplateSpec
 from imr_audio.errors import MasteringError
 from imr_audio.export import ExportSettings, TrackTags, decode_audio, export_track
+from imr_audio.markup import parse_script
 from imr_audio.master import LoudnessMeasurement, MasterSettings, master, measure_loudness
 from imr_audio.mix import MixSettings, Placement, measure_stems, mix_stems, place_speech
 from imr_audio.profile import ClientProfile, check_eligibility, load_client_profile
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.soundscapes import get_soundscape, render_soundscape
-from imr_audio.timeline import Timeline, parse_script
+from imr_audio.timeline import Timeline
 from imr_audio.voice import (
     Clip,
     Pyttsx3Engine,
@@ -102,16 +103,21 @@ def _synthesize(
     engine: SpeechEngine,
     timeline: Timeline,
     voice: VoiceSettings,
-    known: dict[str, Clip],
+    known: dict[tuple[str, int], Clip],
     progress: ProgressCallback | None,
 ) -> list[Clip]:
-    """Clips for every speech event, synthesising only texts not already in ``known``."""
-    missing = list(dict.fromkeys(s.text for s in timeline.speech if s.text not in known))
-    lines = {s.text: s.line for s in timeline.speech}
-    requests = [SpeechRequest(text, lines[text]) for text in missing]
-    for request, clip in zip(requests, engine.synthesize(requests, voice, progress), strict=True):
-        known[request.text] = clip
-    return [known[s.text] for s in timeline.speech]
+    """Clips for every speech event, synthesising each (text, rate) not already in ``known``."""
+    wanted: dict[tuple[str, int], SpeechRequest] = {}
+    keys = []
+    for speech in timeline.speech:
+        key = (speech.text, round(voice.rate_wpm * speech.rate_factor))
+        keys.append(key)
+        if key not in known and key not in wanted:
+            wanted[key] = SpeechRequest(speech.text, speech.line, rate_wpm=key[1])
+    requests = list(wanted.values())
+    for key, clip in zip(wanted, engine.synthesize(requests, voice, progress), strict=True):
+        known[key] = clip
+    return [known[key] for key in keys]
 
 
 def _script_and_clips(
@@ -128,7 +134,7 @@ def _script_and_clips(
     The opening says how long the track lasts; that is only known once the speech exists, so
     the script is filled again with the measured length and only changed sentences are redone.
     """
-    known: dict[str, Clip] = {}
+    known: dict[tuple[str, int], Clip] = {}
     estimate_s = (spec.duration_min_s + spec.duration_max_s) / 2.0
     for _ in range(_MAX_LENGTH_PASSES):
         phrase = _length_phrase(estimate_s)

@@ -57,6 +57,27 @@ def _section(title: str) -> Cue:
     return Cue(f"[section {clean}]")
 
 
+def _breath(
+    in_s: float,
+    out_s: float,
+    cycles: int = 1,
+    hold_s: float = 0,
+    rest_s: float = 0,
+    cue: str = "voice",
+) -> Cue:
+    """Emit ``[breath ...]`` markup; the timeline checks the limits and names the line."""
+    cue_name = "tone" if str(cue) == "tone" else "voice"
+    parts = [
+        f"in={format_seconds(in_s)}",
+        f"hold={format_seconds(hold_s)}",
+        f"out={format_seconds(out_s)}",
+        f"rest={format_seconds(rest_s)}",
+        f"cycles={int(cycles)}",
+        f"cue={cue_name}",
+    ]
+    return Cue(f"[breath {' '.join(parts)}]")
+
+
 def _natural_join(items: Iterable[object], last: str = "and") -> str:
     """Join a list as a person says it: ``a, b and c``."""
     words = [str(item) for item in items]
@@ -137,6 +158,13 @@ def build_environment(search_path: Iterable[Path]) -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(pause=_pause, section=_section)
+    env.globals.update(
+        pause=_pause,
+        section=_section,
+        breath=_breath,
+        slow=lambda: Cue("[slow]"),
+        end_slow=lambda: Cue("[/slow]"),
+        note=lambda text="": Cue(""),
+    )
     env.filters.update(natural_join=_natural_join, minutes=_minutes)
     return env

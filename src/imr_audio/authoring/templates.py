@@ -29,6 +29,7 @@ from imr_audio.profile import ClientProfile, read_yaml
 from imr_audio.resources import data_dir
 
 __all__ = [
+    "TEMPLATE_KINDS",
     "VARIABLE_TYPES",
     "RenderedScript",
     "TemplateSpec",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 VARIABLE_TYPES = ("text", "list", "number", "choice")
+TEMPLATE_KINDS = ("stabilisation", "breathing", "grounding", "consolidation", "new-dream")
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,10 @@ class TemplateSpec:
     """Variables read from the client profile."""
     path: Path
     """The ``.j2`` file."""
-
-    @property
-    def sections(self) -> tuple[str, ...]:
-        """Top-level profile sections this template reads (``safe_place`` ...)."""
-        return tuple(dict.fromkeys(v.name.split(".")[0] for v in self.variables))
+    kind: str = "stabilisation"
+    """One of :data:`TEMPLATE_KINDS`; the lint applies rules by kind."""
+    sections: tuple[str, ...] = ()
+    """Titles of the body's sections in order (they become chapters)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,12 @@ def load_template(template_id: str, templates_dir: Path | None = None) -> Templa
         version = int(raw.get("version", 1))
     except (TypeError, ValueError):
         raise _schema_error(schema_path, "version", "must be a whole number") from None
+    kind = str(raw.get("kind", "stabilisation"))
+    if kind not in TEMPLATE_KINDS:
+        raise _schema_error(schema_path, "kind", f"must be one of: {', '.join(TEMPLATE_KINDS)}")
+    sections = raw.get("sections") or []
+    if not isinstance(sections, list) or not all(isinstance(t, str) for t in sections):
+        raise _schema_error(schema_path, "sections", "must be a list of section titles")
     try:
         duration = raw["duration_s"]
         spec = TemplateSpec(
@@ -176,6 +183,8 @@ def load_template(template_id: str, templates_dir: Path | None = None) -> Templa
                 for k, v in (raw.get("variables") or {}).items()
             ),
             path=script_path,
+            kind=kind,
+            sections=tuple(sections),
         )
     except KeyError as exc:
         raise _schema_error(schema_path, str(exc.args[0]), "required field missing") from None

@@ -38,6 +38,8 @@ class SpeechRequest:
     """Text to speak exactly as given."""
     line: int
     """Script line it comes from, for error messages."""
+    rate_wpm: int | None = None
+    """Speaking rate for this text (e.g. slower inside ``[slow]``); None: the voice's own."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import soundfile as sf
 
 from imr_audio.errors import SynthesisError
 from imr_audio.progress import ProgressCallback, report
-from imr_audio.timeline import Speech
+from imr_audio.timeline import count_words
 from imr_audio.voice.base import Clip, SpeechRequest, VoiceInfo, VoiceSettings
 from imr_audio.voice.verify import trim_silence, verify_speech
 
@@ -169,7 +169,8 @@ class Pyttsx3Engine:
         self, index: int, request: SpeechRequest, settings: VoiceSettings, number: int
     ) -> Clip:
         out_path = self._tmp / f"clip-{index}-{number}.wav"
-        words = Speech(request.text, request.line).word_count
+        words = count_words(request.text)
+        wpm = request.rate_wpm or settings.rate_wpm
         reason = ""
         for _attempt in range(self._retries + 1):
             out_path.unlink(missing_ok=True)
@@ -179,7 +180,7 @@ class Pyttsx3Engine:
                         "say",
                         request.text,
                         settings.voice_id,
-                        settings.rate_wpm,
+                        wpm,
                         settings.volume,
                         settings.pitch,
                         str(out_path),
@@ -188,11 +189,11 @@ class Pyttsx3Engine:
                 )
                 if not voice.startswith(settings.voice_id.lower()) and voice != settings.voice_id:
                     raise RuntimeError(f"voice '{settings.voice_id}' was not applied")
-                if rate != settings.rate_wpm:
-                    raise RuntimeError(f"rate {settings.rate_wpm} wpm was not applied")
+                if rate != wpm:
+                    raise RuntimeError(f"rate {wpm} wpm was not applied")
                 data, sample_rate = sf.read(str(out_path), dtype="float32", always_2d=True)
                 samples = trim_silence(np.ascontiguousarray(data[:, 0]), sample_rate)
-                verify_speech(samples, sample_rate, words, settings.rate_wpm, request.line)
+                verify_speech(samples, sample_rate, words, wpm, request.line)
                 return Clip(samples=samples, sample_rate_hz=sample_rate)
             except (TimeoutError, EOFError, OSError, BrokenPipeError) as exc:
                 reason = f"engine worker stopped responding ({type(exc).__name__})"

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imr_audio.errors import ScriptMarkupError
-from imr_audio.timeline import Pacing, Pause, SectionStart, Speech, Timeline, parse_script
+from imr_audio.markup import parse_script
+from imr_audio.timeline import Pacing, Pause, SectionStart, Speech, Timeline
 
 SENTENCE = Pause(1.5, "sentence", 1)
 
