@@ -50,6 +50,14 @@ class VoiceProfile:
     """Engine pitch where supported (eSpeak NG 0-99)."""
     pacing: Pacing
     """Automatic gaps between sentences and paragraphs."""
+    engine_speed_factor: float = 1.0
+    """How much faster than ``rate_wpm`` the engine really speaks (measured: eSpeak NG about
+    1.2); used only to estimate timings before synthesis."""
+
+    @property
+    def spoken_wpm(self) -> float:
+        """The rate the voice really speaks at, in words per minute."""
+        return self.rate_wpm * self.engine_speed_factor
 
 
 def voice_profile_names() -> list[str]:
@@ -83,6 +91,7 @@ def load_voice_profile(profile_id: str) -> VoiceProfile:
             rate_wpm=rate,
             volume=float(raw.get("volume", 1.0)),
             pitch=None if raw.get("pitch") is None else int(raw["pitch"]),
+            engine_speed_factor=float(raw.get("engine_speed_factor", 1.0)),
             pacing=Pacing(
                 sentence_gap_s=float(raw.get("sentence_gap_s", 1.5)),
                 paragraph_gap_s=float(raw.get("paragraph_gap_s", 3.0)),
