@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from imr_audio import __version__
+from imr_audio.authoring import all_specs, example_profile_snippet, load_template
 from imr_audio.demo import DEMO_DIR, render_demo
 from imr_audio.errors import ImrAudioError
 from imr_audio.export import FORMATS, ExportSettings
 from imr_audio.master import MasterSettings
+from imr_audio.prepare import prepare_script, preview_track
 from imr_audio.progress import Progress
 from imr_audio.render import RenderResult, RenderSettings, render_track
 from imr_audio.soundscapes import soundscape_names
 
 __all__ = ["cli", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REVIEW_REMINDER = "Read the filled script yourself before any track of it goes to a client."
 
 
 class _Group(click.Group):
@@ -60,6 +67,53 @@ def _report(result: RenderResult) -> None:
     )
 
 
+# --- shared options ------------------------------------------------------------------------
+
+
+def client_option(func: F) -> F:
+    """Add ``--client FILE``: the client profile."""
+    return click.option(
+        "--client",
+        "client_file",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Client profile (YAML).",
+    )(func)
+
+
+def templates_dir_option(func: F) -> F:
+    """Add ``--templates-dir DIR``: the therapist's own templates."""
+    return click.option(
+        "--templates-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Your own templates folder, searched before the shipped one.",
+    )(func)
+
+
+def soundscape_option(func: F) -> F:
+    """Add ``--soundscape NAME``."""
+    return click.option(
+        "--soundscape",
+        type=click.Choice(soundscape_names()),
+        default=None,
+        help="Nature bed under the voice [default: the client's preference, else rain].",
+    )(func)
+
+
+def voice_option(func: F) -> F:
+    """Add ``--voice NAME``."""
+    return click.option(
+        "--voice",
+        "voice_profile",
+        default=None,
+        help="Voice profile [default: the client's preference, else calm].",
+    )(func)
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="imr-audio")
 @click.option("-v", "--verbose", count=True, help="Log progress (-v) or details (-vv) to stderr.")
@@ -82,19 +136,8 @@ def demo() -> None:
 
 @cli.command()
 @click.argument("template")
-@click.option(
-    "--client",
-    "client_file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Client profile (YAML).",
-)
-@click.option(
-    "--soundscape",
-    type=click.Choice(soundscape_names()),
-    default=None,
-    help="Nature bed under the voice [default: the client's preference, else rain].",
-)
+@client_option
+@soundscape_option
 @click.option(
     "--format",
     "fmt",
@@ -110,19 +153,9 @@ def demo() -> None:
     show_default=True,
     help="Integrated loudness of the track.",
 )
-@click.option(
-    "--voice",
-    "voice_profile",
-    default=None,
-    help="Voice profile [default: the client's preference, else calm].",
-)
+@voice_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bed.")
-@click.option(
-    "--templates-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Your own templates folder, searched before the shipped templates.",
-)
+@templates_dir_option
 @click.option(
     "-o",
     "--output-dir",
@@ -142,7 +175,10 @@ def render(
     templates_dir: Path | None,
     output_dir: Path,
 ) -> None:
-    """Render TEMPLATE for one client into a mastered track named by the client's id."""
+    """Render TEMPLATE for one client into a mastered track named by the client's id.
+
+    The filled script must pass the clinical lint first.
+    """
     settings = RenderSettings(
         soundscape=soundscape,
         voice_profile=voice_profile,
@@ -157,6 +193,96 @@ def render(
     finally:
         bar.finish()
     _report(result)
+
+
+@cli.group()
+def templates() -> None:
+    """Discover the script templates and what each needs from a client profile."""
+
+
+@templates.command("list")
+@templates_dir_option
+def templates_list(templates_dir: Path | None) -> None:
+    """List every template with its kind, length and title."""
+    for spec in all_specs(templates_dir):
+        minutes = f"{spec.duration_min_s / 60:.0f}-{spec.duration_max_s / 60:.0f} min"
+        click.echo(f"{spec.id:<24} {spec.kind:<14} {minutes:<10} {spec.title}")
+
+
+@templates.command("show")
+@click.argument("name")
+@templates_dir_option
+def templates_show(name: str, templates_dir: Path | None) -> None:
+    """Show a template's description, sections, variables and an example profile snippet."""
+    spec = load_template(name, templates_dir)
+    click.echo(
+        f"{spec.id}: {spec.title} ({spec.kind}, "
+        f"{spec.duration_min_s / 60:.0f}-{spec.duration_max_s / 60:.0f} min)"
+    )
+    click.echo(f"\n{spec.description}\n")
+    if spec.sections:
+        click.echo("Sections: " + ", ".join(spec.sections))
+    click.echo("\nVariables:")
+    for var in spec.variables:
+        need = "required" if var.required else f"optional, default {var.default!r}"
+        limits = [
+            f"choices: {', '.join(var.choices)}" if var.choices else "",
+            f"at least {var.min_length}" if var.min_length is not None else "",
+            f"at most {var.max_length}" if var.max_length is not None else "",
+        ]
+        detail = ", ".join([var.type, need, *[part for part in limits if part]])
+        click.echo(f"  {var.name} ({detail})")
+        click.echo(f"      {' '.join(var.description.split())}")
+    click.echo("\nExample profile snippet:\n")
+    click.echo(example_profile_snippet(spec))
+
+
+@cli.command()
+@click.argument("template")
+@client_option
+@templates_dir_option
+@voice_option
+def preview(
+    template: str, client_file: Path, templates_dir: Path | None, voice_profile: str | None
+) -> None:
+    """Show TEMPLATE filled for a client, with a timestamp per line; no audio."""
+    result = preview_track(template, client_file, templates_dir, voice_profile=voice_profile)
+    for line in result.lines:
+        minutes, seconds = divmod(int(line.start_s), 60)
+        click.echo(f"{minutes:02d}:{seconds:02d}  {line.text}")
+    click.echo(
+        f"\nestimated length {result.duration_s / 60:.1f} min; {result.word_count} words; "
+        f"delivered at about {result.delivery_wpm:.0f} words per minute"
+    )
+    for finding in result.prepared.findings:
+        click.echo(str(finding), err=True)
+    click.echo(REVIEW_REMINDER, err=True)
+
+
+@cli.command()
+@click.argument("template")
+@client_option
+@soundscape_option
+@templates_dir_option
+@voice_option
+@click.pass_context
+def lint(
+    ctx: click.Context,
+    template: str,
+    client_file: Path,
+    soundscape: str | None,
+    templates_dir: Path | None,
+    voice_profile: str | None,
+) -> None:
+    """Check TEMPLATE filled for a client against the clinical rules; errors exit 1."""
+    prepared = prepare_script(template, client_file, templates_dir, soundscape, voice_profile)
+    for finding in prepared.findings:
+        click.echo(str(finding))
+    errors = sum(f.severity == "error" for f in prepared.findings)
+    warnings = len(prepared.findings) - errors
+    click.echo(f"{errors} error(s), {warnings} warning(s). {REVIEW_REMINDER}")
+    if errors:
+        ctx.exit(1)
 
 
 def main() -> None:

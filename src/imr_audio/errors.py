@@ -12,6 +12,7 @@ __all__ = [
     "ClientProfileError",
     "ExportError",
     "ImrAudioError",
+    "LintError",
     "MasteringError",
     "ScriptMarkupError",
     "SynthesisError",
@@ -46,6 +47,10 @@ class TemplateSecurityError(ImrAudioError):
 
 class ScriptMarkupError(ImrAudioError):
     """The rendered script holds markup the timeline cannot understand."""
+
+
+class LintError(ImrAudioError):
+    """The clinical lint found errors in a filled script; it is not rendered."""
 
 
 class ClientProfileError(ImrAudioError):

@@ -28,13 +28,49 @@ __all__ = [
 Severity = Literal["error", "warning"]
 
 THEME_WORDS: dict[str, tuple[str, ...]] = {
-    "water": ("water", "sea", "ocean", "wave", "waves", "rain", "river", "stream", "lake",
-              "swim", "swimming", "pool", "beach", "shore", "pond", "waterfall"),
+    "water": (
+        "water",
+        "sea",
+        "ocean",
+        "wave",
+        "waves",
+        "rain",
+        "river",
+        "stream",
+        "lake",
+        "swim",
+        "swimming",
+        "pool",
+        "beach",
+        "shore",
+        "pond",
+        "waterfall",
+    ),
     "dark": ("dark", "darkness", "night", "shadow", "shadows", "dim", "black"),
-    "enclosed spaces": ("enclosed", "cave", "tunnel", "cupboard", "closet", "lift",
-                        "elevator", "cellar", "basement", "trapped", "locked in"),
-    "heights": ("height", "heights", "cliff", "ledge", "balcony", "tower", "mountain top",
-                "high up", "edge"),
+    "enclosed spaces": (
+        "enclosed",
+        "cave",
+        "tunnel",
+        "cupboard",
+        "closet",
+        "lift",
+        "elevator",
+        "cellar",
+        "basement",
+        "trapped",
+        "locked in",
+    ),
+    "heights": (
+        "height",
+        "heights",
+        "cliff",
+        "ledge",
+        "balcony",
+        "tower",
+        "mountain top",
+        "high up",
+        "edge",
+    ),
     "breath": ("breath", "breathe", "breathing", "inhale", "exhale", "lungs"),
     "fire": ("fire", "flame", "flames", "smoke", "burning"),
     "animals": ("dog", "cat", "animal", "animals", "bird", "horse"),
@@ -43,39 +79,125 @@ THEME_WORDS: dict[str, tuple[str, ...]] = {
 """Words that stand for a theme on a client's avoid-list (our judgement; extend as needed)."""
 
 TRAUMA_WORDS = (
-    "perpetrator", "abuser", "attacker", "attack", "attacked", "assault", "assaulted", "rape",
-    "raped", "abuse", "abused", "molest", "molested", "hit", "hitting", "beat", "beaten",
-    "punch", "punched", "kick", "kicked", "choke", "choked", "strangle", "strangled", "stab",
-    "stabbed", "shoot", "shot", "kill", "killed", "weapon", "knife", "gun", "blood", "bleeding",
-    "injury", "injured", "wound", "wounded", "bruise", "bruised", "hurt", "pain", "scream",
-    "screamed", "threat", "threatened", "danger", "dangerous", "violence", "violent", "die",
-    "died", "dead", "death", "crash", "accident", "nightmare",
+    "perpetrator",
+    "abuser",
+    "attacker",
+    "attack",
+    "attacked",
+    "assault",
+    "assaulted",
+    "rape",
+    "raped",
+    "abuse",
+    "abused",
+    "molest",
+    "molested",
+    "hit",
+    "hitting",
+    "beat",
+    "beaten",
+    "punch",
+    "punched",
+    "kick",
+    "kicked",
+    "choke",
+    "choked",
+    "strangle",
+    "strangled",
+    "stab",
+    "stabbed",
+    "shoot",
+    "shot",
+    "kill",
+    "killed",
+    "weapon",
+    "knife",
+    "gun",
+    "blood",
+    "bleeding",
+    "injury",
+    "injured",
+    "wound",
+    "wounded",
+    "bruise",
+    "bruised",
+    "hurt",
+    "pain",
+    "scream",
+    "screamed",
+    "threat",
+    "threatened",
+    "danger",
+    "dangerous",
+    "violence",
+    "violent",
+    "die",
+    "died",
+    "dead",
+    "death",
+    "crash",
+    "accident",
+    "nightmare",
 )
 """Trauma-narrative vocabulary flagged in consolidation and new-dream scripts."""
 
 _PAST_NARRATION = re.compile(
     r"\b(happened|was done|did to|that (?:day|night|time)|back then|used to|when (?:you|i) "
-    r"(?:was|were))\b", re.IGNORECASE)
-_FAMILY = ("mother", "mum", "mom", "mummy", "mommy", "father", "dad", "daddy", "brother",
-           "sister", "grandmother", "grandma", "granny", "grandfather", "grandpa", "aunt",
-           "uncle", "cousin", "son", "daughter", "husband", "wife", "parent", "parents",
-           "stepmother", "stepfather", "family")
+    r"(?:was|were))\b",
+    re.IGNORECASE,
+)
+_FAMILY = (
+    "mother",
+    "mum",
+    "mom",
+    "mummy",
+    "mommy",
+    "father",
+    "dad",
+    "daddy",
+    "brother",
+    "sister",
+    "grandmother",
+    "grandma",
+    "granny",
+    "grandfather",
+    "grandpa",
+    "aunt",
+    "uncle",
+    "cousin",
+    "son",
+    "daughter",
+    "husband",
+    "wife",
+    "parent",
+    "parents",
+    "stepmother",
+    "stepfather",
+    "family",
+)
 _IDENTIFIERS = {
     "a date": re.compile(
-        r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:19|20)\d\d\b|\bborn\b", re.IGNORECASE),
+        r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:19|20)\d\d\b|\bborn\b", re.IGNORECASE
+    ),
     "an address": re.compile(
         r"\b\d+\s+\w+\s+(?:street|st|road|rd|avenue|ave|lane|drive|close|way)\b"
-        r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\bflat\s+\d+", re.IGNORECASE),
+        r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\bflat\s+\d+",
+        re.IGNORECASE,
+    ),
     "a diagnosis": re.compile(
         r"\b(?:ptsd|c-ptsd|disorder|diagnos\w*|depression|bipolar|schizo\w*|borderline|"
-        r"dsm|icd|psychosis|dissociative)\b", re.IGNORECASE),
+        r"dsm|icd|psychosis|dissociative)\b",
+        re.IGNORECASE,
+    ),
     "a clinic or service name": re.compile(
-        r"\b(?:clinic|hospital|nhs|therapy service|health centre|health center)\b",
-        re.IGNORECASE),
+        r"\b(?:clinic|hospital|nhs|therapy service|health centre|health center)\b", re.IGNORECASE
+    ),
 }
 _IMAGERY = re.compile(
     r"\b(imagine|picture|notice|become aware|bring to mind|let yourself|allow yourself|"
-    r"you might (?:see|hear|feel|sense|notice)|see if you can)\b", re.IGNORECASE)
+    r"you might (?:see|hear|feel|sense|notice)|see if you can)\b",
+    re.IGNORECASE,
+)
 _WRAPPER_LINES = {
     "Opening": ("never while driving", "stop at any time", "close your eyes"),
     "Returning": ("feet on the floor", "open your eyes"),
@@ -133,8 +255,9 @@ def _speaking_s(timeline: Timeline, spoken_wpm: float) -> float:
     )
 
 
-def estimate_duration_s(timeline: Timeline, spoken_wpm: float, lead_in_s: float = 8.0,
-                        tail_s: float = 12.0) -> float:
+def estimate_duration_s(
+    timeline: Timeline, spoken_wpm: float, lead_in_s: float = 8.0, tail_s: float = 12.0
+) -> float:
     """Estimated track length in seconds before synthesis, from word counts and pauses.
 
     ``spoken_wpm`` is the rate the voice really speaks at (see ``VoiceProfile.spoken_wpm``).
@@ -148,8 +271,9 @@ def delivery_wpm(timeline: Timeline, spoken_wpm: float) -> float:
     Speaking time plus the gaps between sentences, leaving out paragraph gaps, imagery pauses
     and breathing.
     """
-    sentence_gaps = sum(e.duration_s for e in timeline.events
-                        if isinstance(e, Pause) and e.kind == "sentence")
+    sentence_gaps = sum(
+        e.duration_s for e in timeline.events if isinstance(e, Pause) and e.kind == "sentence"
+    )
     minutes = (_speaking_s(timeline, spoken_wpm) + sentence_gaps) / 60.0
     words = sum(s.word_count for s in timeline.speech if not s.slot_s)
     return words / minutes if minutes > 0 else 0.0
@@ -164,28 +288,39 @@ def _check_wrapper(timeline: Timeline) -> Iterator[LintFinding]:
         text = by_section.get(section, "")
         for phrase in lines:
             if phrase not in text:
-                yield LintFinding("wrapper", "error",
-                                  f"the {section.lower()} lacks the line with '{phrase}'")
+                yield LintFinding(
+                    "wrapper", "error", f"the {section.lower()} lacks the line with '{phrase}'"
+                )
 
 
-def _check_avoid(profile: ClientProfile, spec: TemplateSpec, text: str,
-                 soundscape: SoundscapeInfo | None) -> Iterator[LintFinding]:
+def _check_avoid(
+    profile: ClientProfile, spec: TemplateSpec, text: str, soundscape: SoundscapeInfo | None
+) -> Iterator[LintFinding]:
     declared = {v.name.split(".")[0] for v in spec.variables}
     values = [(p, v) for p, v in _values(profile.details, "") if p.split(".")[0] in declared]
     for number, entry in enumerate(profile.avoid, start=1):
         terms = _terms(entry)
         for field_name, value in values:
             if any(_contains(value, term) for term in terms):
-                yield LintFinding("avoid-list", "error",
-                                  f"avoid-list entry {number} matches the value of {field_name}")
+                yield LintFinding(
+                    "avoid-list",
+                    "error",
+                    f"avoid-list entry {number} matches the value of {field_name}",
+                )
         for speech in (s for s in _speech(text)):
             if any(_contains(speech[1], term) for term in terms):
-                yield LintFinding("avoid-list", "error",
-                                  f"avoid-list entry {number} matches script line {speech[0]}")
+                yield LintFinding(
+                    "avoid-list",
+                    "error",
+                    f"avoid-list entry {number} matches script line {speech[0]}",
+                )
         if soundscape and set(terms) & {theme.lower() for theme in soundscape.themes}:
-            yield LintFinding("avoid-list", "error",
-                              f"avoid-list entry {number} matches the '{soundscape.name}' "
-                              "soundscape's themes; choose another soundscape")
+            yield LintFinding(
+                "avoid-list",
+                "error",
+                f"avoid-list entry {number} matches the '{soundscape.name}' "
+                "soundscape's themes; choose another soundscape",
+            )
 
 
 def _speech(text: str) -> Iterator[tuple[int, str]]:
@@ -200,14 +335,20 @@ def _check_trauma_words(spec: TemplateSpec, timeline: Timeline) -> Iterator[Lint
     for speech in timeline.speech:
         found = [w for w in TRAUMA_WORDS if _contains(speech.text, w)]
         if found:
-            yield LintFinding("trauma-narrative", "error",
-                              f"script line {speech.line}: trauma-narrative vocabulary "
-                              f"({len(found)} word{'s' if len(found) > 1 else ''}) in a "
-                              f"{spec.kind} script")
+            yield LintFinding(
+                "trauma-narrative",
+                "error",
+                f"script line {speech.line}: trauma-narrative vocabulary "
+                f"({len(found)} word{'s' if len(found) > 1 else ''}) in a "
+                f"{spec.kind} script",
+            )
         if _PAST_NARRATION.search(speech.text):
-            yield LintFinding("trauma-narrative", "warning",
-                              f"script line {speech.line}: reads like past-tense narration of "
-                              "an event; keep to what is happening now")
+            yield LintFinding(
+                "trauma-narrative",
+                "warning",
+                f"script line {speech.line}: reads like past-tense narration of "
+                "an event; keep to what is happening now",
+            )
 
 
 def _check_breathing(profile: ClientProfile, timeline: Timeline) -> Iterator[LintFinding]:
@@ -220,8 +361,11 @@ def _check_breathing(profile: ClientProfile, timeline: Timeline) -> Iterator[Lin
             seconds = speech_or_tone.slot_s
             line = speech_or_tone.line
         elif isinstance(speech_or_tone, Tone):
-            phase, seconds, line = speech_or_tone.phase, speech_or_tone.duration_s, \
-                speech_or_tone.line
+            phase, seconds, line = (
+                speech_or_tone.phase,
+                speech_or_tone.duration_s,
+                speech_or_tone.line,
+            )
         else:
             continue
         if phase in ("hold", "rest") and seconds >= LONG_HOLD_S:
@@ -231,16 +375,21 @@ def _check_breathing(profile: ClientProfile, timeline: Timeline) -> Iterator[Lin
     if not experienced:
         for line, cycles in holds.items():
             if cycles > MAX_LONG_HOLD_CYCLES:
-                yield LintFinding("breathing", "error",
-                                  f"script line {line}: {cycles} cycles with a hold of 7 s or "
-                                  f"more; at most {MAX_LONG_HOLD_CYCLES} unless the profile sets "
-                                  "preferences.experienced_breathing")
+                yield LintFinding(
+                    "breathing",
+                    "error",
+                    f"script line {line}: {cycles} cycles with a hold of 7 s or "
+                    f"more; at most {MAX_LONG_HOLD_CYCLES} unless the profile sets "
+                    "preferences.experienced_breathing",
+                )
     if long_hold:
         text = " ".join(s.text.lower() for s in timeline.speech)
         if "light-headed" not in text or "breathe normally" not in text:
-            yield LintFinding("breathing", "error",
-                              "long breath holds need the line 'If you feel light-headed ... "
-                              "breathe normally'")
+            yield LintFinding(
+                "breathing",
+                "error",
+                "long breath holds need the line 'If you feel light-headed ... breathe normally'",
+            )
 
 
 def _check_family(profile: ClientProfile, spec: TemplateSpec) -> Iterator[LintFinding]:
@@ -248,10 +397,13 @@ def _check_family(profile: ClientProfile, spec: TemplateSpec) -> Iterator[LintFi
         return
     companion = profile.details.get("safe_place", {}).get("companion")
     if isinstance(companion, str) and any(_contains(companion, w) for w in _FAMILY):
-        yield LintFinding("family-companion", "warning",
-                          "safe_place.companion looks like a close family member; mixed "
-                          "associations can unsettle a safe place (a pet or neutral companion "
-                          "is better)")
+        yield LintFinding(
+            "family-companion",
+            "warning",
+            "safe_place.companion looks like a close family member; mixed "
+            "associations can unsettle a safe place (a pet or neutral companion "
+            "is better)",
+        )
 
 
 def _check_container(spec: TemplateSpec, timeline: Timeline) -> Iterator[LintFinding]:
@@ -262,33 +414,44 @@ def _check_container(spec: TemplateSpec, timeline: Timeline) -> Iterator[LintFin
         yield LintFinding("container", "error", "the script must say the material is stored")
     if "key" not in text:
         yield LintFinding("container", "error", "the script must say the client holds the key")
-    if re.search(r"\b(destroy|destroyed|burn|burned|gone forever|get rid)\b", text) and \
-            "not destroyed" not in text:
-        yield LintFinding("container", "error",
-                          "the material is held, not destroyed: say so and do not destroy it")
+    if (
+        re.search(r"\b(destroy|destroyed|burn|burned|gone forever|get rid)\b", text)
+        and "not destroyed" not in text
+    ):
+        yield LintFinding(
+            "container",
+            "error",
+            "the material is held, not destroyed: say so and do not destroy it",
+        )
 
 
-def _check_pacing(spec: TemplateSpec, timeline: Timeline, spoken_wpm: float
-                  ) -> Iterator[LintFinding]:
+def _check_pacing(
+    spec: TemplateSpec, timeline: Timeline, spoken_wpm: float
+) -> Iterator[LintFinding]:
     duration_s = estimate_duration_s(timeline, spoken_wpm)
     wpm = delivery_wpm(timeline, spoken_wpm)
     if not WPM_RANGE[0] <= wpm <= WPM_RANGE[1]:
-        yield LintFinding("pacing", "warning",
-                          f"delivered at about {wpm:.0f} words per minute; aim for "
-                          f"{WPM_RANGE[0]:.0f}-{WPM_RANGE[1]:.0f}")
+        yield LintFinding(
+            "pacing",
+            "warning",
+            f"delivered at about {wpm:.0f} words per minute; aim for "
+            f"{WPM_RANGE[0]:.0f}-{WPM_RANGE[1]:.0f}",
+        )
     if not spec.duration_min_s <= duration_s <= spec.duration_max_s:
-        yield LintFinding("pacing", "warning",
-                          f"estimated length {duration_s / 60:.1f} min is outside the template's "
-                          f"{spec.duration_min_s / 60:.0f}-{spec.duration_max_s / 60:.0f} min")
+        yield LintFinding(
+            "pacing",
+            "warning",
+            f"estimated length {duration_s / 60:.1f} min is outside the template's "
+            f"{spec.duration_min_s / 60:.0f}-{spec.duration_max_s / 60:.0f} min",
+        )
     events = timeline.events
     for index, event in enumerate(events):
-        if not (isinstance(event, Speech) and event.slot_s is None
-                and _IMAGERY.search(event.text)):
+        if not (isinstance(event, Speech) and event.slot_s is None and _IMAGERY.search(event.text)):
             continue
         # The instruction's paragraph must give the listener a long pause somewhere: the
         # sentences after it often elaborate before the silence comes.
         longest = 0.0
-        for later in events[index + 1:]:
+        for later in events[index + 1 :]:
             if isinstance(later, Pause) and later.kind == "paragraph":
                 break
             if isinstance(later, (Pause, Tone)):
@@ -296,31 +459,42 @@ def _check_pacing(spec: TemplateSpec, timeline: Timeline, spoken_wpm: float
             elif isinstance(later, Speech) and later.slot_s:
                 longest = max(longest, later.slot_s)
         if longest < MIN_IMAGERY_PAUSE_S:
-            yield LintFinding("pacing", "warning",
-                              f"script line {event.line}: an imagery instruction is followed "
-                              f"by at most {longest:g} s of pause (at least "
-                              f"{MIN_IMAGERY_PAUSE_S:g} s)")
+            yield LintFinding(
+                "pacing",
+                "warning",
+                f"script line {event.line}: an imagery instruction is followed "
+                f"by at most {longest:g} s of pause (at least "
+                f"{MIN_IMAGERY_PAUSE_S:g} s)",
+            )
 
 
 def _check_identifiers(profile: ClientProfile, timeline: Timeline) -> Iterator[LintFinding]:
     if len(profile.preferred_name.split()) > 1:
-        yield LintFinding("identifiers", "error",
-                          "preferred_name has more than one word: use a first name or "
-                          "nickname, never a surname")
+        yield LintFinding(
+            "identifiers",
+            "error",
+            "preferred_name has more than one word: use a first name or nickname, never a surname",
+        )
     for speech in timeline.speech:
         for what, pattern in _IDENTIFIERS.items():
             if pattern.search(speech.text):
-                yield LintFinding("identifiers", "error",
-                                  f"script line {speech.line}: looks like {what}; keep "
-                                  "identifying and clinical details out of home tracks")
+                yield LintFinding(
+                    "identifiers",
+                    "error",
+                    f"script line {speech.line}: looks like {what}; keep "
+                    "identifying and clinical details out of home tracks",
+                )
 
 
 def _check_eligibility(profile: ClientProfile) -> Iterator[LintFinding]:
     for flag in ELIGIBILITY_FLAGS:
         if profile.eligibility.get(flag):
-            yield LintFinding("eligibility", "error",
-                              f"eligibility.{flag} is set: this material should be used in "
-                              "session with the therapist, not as a home track")
+            yield LintFinding(
+                "eligibility",
+                "error",
+                f"eligibility.{flag} is set: this material should be used in "
+                "session with the therapist, not as a home track",
+            )
 
 
 def lint_script(

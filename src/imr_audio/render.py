@@ -10,22 +10,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imr_audio.authoring import (
-    RenderedScript,
-    all_specs,
-    known_fields,
-    load_template,
-    render_script,
-)
 from imr_audio.authoring.templates import TemplateSpec
 from imr_audio.errors import MasteringError
 from imr_audio.export import ExportSettings, TrackTags, decode_audio, export_track
-from imr_audio.markup import parse_script
 from imr_audio.master import LoudnessMeasurement, MasterSettings, master, measure_loudness
 from imr_audio.mix import MixSettings, Placement, measure_stems, mix_stems, place_speech
-from imr_audio.profile import ClientProfile, check_eligibility, load_client_profile
+from imr_audio.prepare import (
+    PreparedScript,
+    fill_script,
+    length_phrase,
+    prepare_script,
+    require_lint_clean,
+)
+from imr_audio.profile import ClientProfile, check_eligibility
 from imr_audio.progress import ProgressCallback, report
-from imr_audio.soundscapes import get_soundscape, render_soundscape
+from imr_audio.soundscapes import render_soundscape
 from imr_audio.timeline import Timeline
 from imr_audio.voice import (
     Clip,
@@ -33,10 +32,8 @@ from imr_audio.voice import (
     SpeechEngine,
     SpeechRequest,
     VoiceSettings,
-    load_voice_profile,
     resolve_voice,
 )
-from imr_audio.voice.profiles import VoiceProfile
 
 __all__ = ["RenderResult", "RenderSettings", "output_path", "render_track"]
 
@@ -94,11 +91,6 @@ def output_path(out_dir: Path, client_id: str, template_id: str, fmt: str) -> Pa
     return out_dir / f"{client_id}_{template_id}.{fmt}"
 
 
-def _length_phrase(duration_s: float) -> str:
-    minutes = max(1, round(duration_s / 60.0))
-    return "one minute" if minutes == 1 else f"{minutes} minutes"
-
-
 def _synthesize(
     engine: SpeechEngine,
     timeline: Timeline,
@@ -121,36 +113,33 @@ def _synthesize(
 
 
 def _script_and_clips(
-    spec: TemplateSpec,
-    profile: ClientProfile,
-    voice_profile: VoiceProfile,
+    prepared: PreparedScript,
     voice: VoiceSettings,
     engine: SpeechEngine,
     settings: RenderSettings,
     progress: ProgressCallback | None,
-) -> tuple[RenderedScript, Timeline, list[Clip]]:
-    """Fill the template, synthesise it, and make the spoken length match the real one.
+) -> tuple[Timeline, list[Clip]]:
+    """Synthesise the script, and make the length its opening states match the real one.
 
     The opening says how long the track lasts; that is only known once the speech exists, so
     the script is filled again with the measured length and only changed sentences are redone.
     """
     known: dict[tuple[str, int], Clip] = {}
-    estimate_s = (spec.duration_min_s + spec.duration_max_s) / 2.0
+    timeline = prepared.timeline
+    phrase = length_phrase(prepared.estimated_duration_s)
     for _ in range(_MAX_LENGTH_PASSES):
-        phrase = _length_phrase(estimate_s)
-        script = render_script(
-            spec,
-            profile,
-            settings.templates_dir,
-            extra={"track_title": spec.title.lower(), "track_length": phrase},
-        )
-        timeline = parse_script(script.text, voice_profile.pacing)
         clips = _synthesize(engine, timeline, voice, known, progress)
-        speech_s = sum(c.duration_s for c in clips)
-        estimate_s = speech_s + timeline.pause_s + settings.mix.lead_in_s + settings.mix.tail_s
-        if _length_phrase(estimate_s) == phrase:
+        speech_s = sum(
+            c.duration_s for c, s in zip(clips, timeline.speech, strict=True) if s.slot_s is None
+        )
+        measured_s = speech_s + timeline.pause_s + settings.mix.lead_in_s + settings.mix.tail_s
+        if length_phrase(measured_s) == phrase:
             break
-    return script, timeline, clips
+        phrase = length_phrase(measured_s)
+        _, timeline = fill_script(
+            prepared.spec, prepared.profile, prepared.voice_profile, settings.templates_dir, phrase
+        )
+    return timeline, clips
 
 
 def render_track(
@@ -163,32 +152,44 @@ def render_track(
 ) -> RenderResult:
     """Render one client's track from one template and publish it in ``out_dir``.
 
+    The filled script must pass the clinical lint first (:class:`LintError` otherwise).
     Raises an :class:`~imr_audio.errors.ImrAudioError` subclass on any failure; nothing is left
     at the output path then.
     """
     settings = settings or RenderSettings()
-    specs = all_specs(settings.templates_dir)
-    profile = load_client_profile(client_file, known_fields(specs))
-    check_eligibility(profile)
-    spec = load_template(template_id, settings.templates_dir)
-    bed_name = settings.soundscape or str(profile.preferences.get("soundscape", "rain"))
-    get_soundscape(bed_name)  # fail early on an unknown name
-    voice_profile = load_voice_profile(
-        settings.voice_profile or str(profile.preferences.get("voice", "calm"))
+    prepared = prepare_script(
+        template_id,
+        client_file,
+        settings.templates_dir,
+        settings.soundscape,
+        settings.voice_profile,
     )
-    log.info("render template=%s voice=%s soundscape=%s", spec.id, voice_profile.id, bed_name)
+    check_eligibility(prepared.profile)  # first, and on its own: it outranks every other finding
+    require_lint_clean(prepared)
+    log.info(
+        "render template=%s voice=%s soundscape=%s",
+        prepared.spec.id,
+        prepared.voice_profile.id,
+        prepared.soundscape.name,
+    )
     own_engine = engine is None
     engine = engine or Pyttsx3Engine()
     try:
-        voice = resolve_voice(voice_profile, {engine.name: engine.voices()})
-        _, timeline, clips = _script_and_clips(
-            spec, profile, voice_profile, voice, engine, settings, progress
-        )
+        voice = resolve_voice(prepared.voice_profile, {engine.name: engine.voices()})
+        timeline, clips = _script_and_clips(prepared, voice, engine, settings, progress)
     finally:
         if own_engine:
             engine.close()
     return _mix_master_export(
-        spec, profile, timeline, clips, voice, bed_name, out_dir, settings, progress
+        prepared.spec,
+        prepared.profile,
+        timeline,
+        clips,
+        voice,
+        prepared.soundscape.name,
+        out_dir,
+        settings,
+        progress,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 import jinja2.nodes
+import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from imr_audio.authoring.environment import ProfileValue, build_environment
@@ -34,6 +35,7 @@ __all__ = [
     "RenderedScript",
     "TemplateSpec",
     "VariableSpec",
+    "example_profile_snippet",
     "list_templates",
     "load_template",
     "render_script",
@@ -341,3 +343,15 @@ def known_fields(specs: Iterable[TemplateSpec]) -> frozenset[str]:
 def all_specs(templates_dir: Path | None = None) -> Sequence[TemplateSpec]:
     """Load the schema of every template on the search path."""
     return [load_template(t, templates_dir) for t in list_templates(templates_dir)]
+
+
+def example_profile_snippet(spec: TemplateSpec) -> str:
+    """Return a YAML snippet of the profile fields ``spec`` reads, filled with its examples."""
+    tree: dict[str, Any] = {}
+    for var in spec.variables:
+        *sections, leaf = var.name.split(".")
+        target = tree
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[leaf] = var.example if var.example is not None else var.default
+    return yaml.safe_dump(tree, allow_unicode=True, sort_keys=False, width=88)
