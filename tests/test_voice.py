@@ -1,0 +1,231 @@
+"""The speech engine (eSpeak NG via pyttsx3), voice profiles and clip verification."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from imr_audio.errors import SynthesisError, VoiceProfileError
+from imr_audio.timeline import Pacing
+from imr_audio.voice import (
+    Clip,
+    Pyttsx3Engine,
+    SpeechRequest,
+    VoiceSettings,
+    load_voice_profile,
+    resolve_voice,
+)
+from imr_audio.voice.profiles import VoiceChoice, VoiceProfile
+from imr_audio.voice.verify import trim_silence, verify_speech
+from measure import rms_db
+
+SR = 22050
+VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=130)
+# Deliberately not in order of length; the word counts are 6, 1, 20 and 3.
+TEXTS = [
+    "Notice the ground beneath your feet.",
+    "Breathe.",
+    "Every outbreath lets your shoulders soften a little more, and your breathing "
+    "settles slowly into its own easy rhythm.",
+    "Hello there, Robin.",
+]
+WORDS = [6, 1, 20, 3]
+SENTENCE_20 = ("You are sitting on a wooden bench in a quiet garden, and the afternoon "
+               "light is warm and soft on your arms.")
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="eSpeak NG voices are the Linux voices")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Pyttsx3Engine]:
+    with Pyttsx3Engine() as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def clips(engine: Pyttsx3Engine) -> list[Clip]:
+    requests = [SpeechRequest(text, line) for line, text in enumerate(TEXTS, start=10)]
+    return engine.synthesize(requests, VOICE)
+
+
+def _tone(duration_s: float, sr: int = SR, freq_hz: float = 440.0) -> np.ndarray:
+    t = np.arange(round(duration_s * sr)) / sr
+    return (0.5 * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
+
+
+def _frame_db(x: np.ndarray, sr: int, frame_s: float) -> np.ndarray:
+    n = round(frame_s * sr)
+    k = len(x) // n
+    power = (x[: k * n].astype(np.float64) ** 2).reshape(k, n).mean(axis=1)
+    return 10 * np.log10(power + 1e-20)
+
+
+# --- voices and profiles -------------------------------------------------------------------
+
+
+@linux_only
+def test_voices_include_espeak_english(engine: Pyttsx3Engine) -> None:
+    voices = engine.voices()
+    ids = {v.id for v in voices}
+    assert "gmw/en" in ids
+    assert len(voices) > 20  # eSpeak NG ships many languages
+    english = next(v for v in voices if v.id == "gmw/en")
+    assert english.name
+    assert english.languages
+
+
+@linux_only
+def test_calm_profile_resolves_to_gmw_en(engine: Pyttsx3Engine) -> None:
+    profile = load_voice_profile("calm")
+    settings = resolve_voice(profile, {"pyttsx3": engine.voices()})
+    assert settings.engine == "pyttsx3"
+    assert settings.voice_id == "gmw/en"
+    assert settings.rate_wpm == profile.rate_wpm
+    assert settings.pitch == profile.pitch
+
+
+def test_unknown_profile_lists_valid_ones() -> None:
+    with pytest.raises(VoiceProfileError, match="no-such-voice") as info:
+        load_voice_profile("no-such-voice")
+    assert "calm" in str(info.value)
+
+
+def test_profile_without_available_voice_is_an_error(engine: Pyttsx3Engine) -> None:
+    profile = VoiceProfile(
+        id="ghost", description="", rate_wpm=130, volume=1.0, pitch=None, pacing=Pacing(),
+        choices=(VoiceChoice("pyttsx3", "any", "xx-nonexistent"),
+                 VoiceChoice("other-engine", "any", "gmw/en")),
+    )
+    with pytest.raises(VoiceProfileError, match=r"'ghost'.*none of its voices"):
+        resolve_voice(profile, {"pyttsx3": engine.voices()})
+
+
+# --- synthesis -----------------------------------------------------------------------------
+
+
+def test_one_clip_per_request_in_order(clips: list[Clip]) -> None:
+    assert len(clips) == len(TEXTS)
+    by_words = sorted(range(len(WORDS)), key=lambda i: WORDS[i])
+    durations = [clips[i].duration_s for i in by_words]
+    assert durations == sorted(durations), durations
+    assert durations[-1] > 3 * durations[0]
+
+
+def test_clips_are_mono_float32(clips: list[Clip]) -> None:
+    for clip in clips:
+        assert clip.samples.dtype == np.float32
+        assert clip.samples.ndim == 1
+        assert clip.sample_rate_hz > 8000
+        assert np.all(np.isfinite(clip.samples))
+        assert np.max(np.abs(clip.samples)) <= 1.0
+
+
+@pytest.mark.parametrize("index", range(len(TEXTS)))
+def test_clips_are_trimmed(clips: list[Clip], index: int) -> None:
+    clip = clips[index]
+    x = clip.samples.astype(np.float64)
+    sr = clip.sample_rate_hz
+    peak_db = 20 * np.log10(np.max(np.abs(x)))
+    edge = round(0.02 * sr)
+    # The 20 ms pads at both ends hold no speech.
+    assert rms_db(x[:edge]) < peak_db - 40
+    assert rms_db(x[-edge:]) < peak_db - 40
+    # Speech starts right after the pad: no leading silence longer than ~40 ms.
+    levels = _frame_db(x, sr, 0.005)
+    onset_s = np.flatnonzero(levels > levels.max() - 40)[0] * 0.005
+    assert onset_s <= 0.04
+    assert rms_db(x[: round(0.1 * sr)]) > rms_db(x) - 20
+
+
+def test_trim_keeps_an_onset_at_the_first_sample() -> None:
+    # Regression: eSpeak NG often starts speaking at the very first sample; trimming then had
+    # no room for its 20 ms lead pad and its 5 ms fade-in cut into the word's onset.
+    tone = np.concatenate([_tone(1.0), np.zeros(SR // 2, np.float32)])
+    out = trim_silence(tone, SR)
+    edge = round(0.02 * SR)
+    assert rms_db(out[:edge]) < -80
+    onset = out[edge : edge + round(0.005 * SR)]
+    assert rms_db(onset) == pytest.approx(rms_db(tone[: len(onset)]), abs=1.0)
+
+
+def test_rate_changes_duration(engine: Pyttsx3Engine) -> None:
+    request = [SpeechRequest(SENTENCE_20, 3)]
+    slow = engine.synthesize(request, VoiceSettings("pyttsx3", "gmw/en", rate_wpm=90))[0]
+    fast = engine.synthesize(request, VoiceSettings("pyttsx3", "gmw/en", rate_wpm=180))[0]
+    assert slow.duration_s >= 1.5 * fast.duration_s, (slow.duration_s, fast.duration_s)
+
+
+def test_unknown_voice_is_an_error_naming_the_line(engine: Pyttsx3Engine) -> None:
+    settings = VoiceSettings(engine="pyttsx3", voice_id="xx-nonexistent")
+    with pytest.raises(SynthesisError, match=r"script line 7\b") as info:
+        engine.synthesize([SpeechRequest("Hello there.", 7)], settings)
+    assert "xx-nonexistent" in str(info.value)
+
+
+def test_timeout_is_an_error_and_a_fresh_engine_works() -> None:
+    before = set(multiprocessing.active_children())
+    hung = Pyttsx3Engine(clip_timeout_s=0.001)
+    try:
+        with pytest.raises(SynthesisError, match=r"script line 9\b"):
+            hung.synthesize([SpeechRequest("Hello there.", 9)], VOICE)
+    finally:
+        hung.close()
+    # The timed-out workers are gone, none left running.
+    assert not set(multiprocessing.active_children()) - before
+    with Pyttsx3Engine() as fresh:
+        clip = fresh.synthesize([SpeechRequest("Hello there, Robin.", 1)], VOICE)[0]
+    assert 0.5 < clip.duration_s < 4.0
+    assert rms_db(clip.samples) > -40
+
+
+def test_two_workers_match_one(engine: Pyttsx3Engine, clips: list[Clip]) -> None:
+    requests = [SpeechRequest(text, line) for line, text in enumerate(TEXTS, start=10)]
+    with Pyttsx3Engine(workers=2) as pair:
+        parallel = pair.synthesize(requests, VOICE)
+    assert len(parallel) == len(clips)
+    for one, two in zip(clips, parallel):
+        assert two.sample_rate_hz == one.sample_rate_hz
+        assert two.duration_s == pytest.approx(one.duration_s, abs=0.001)
+
+
+# --- verification and trimming -------------------------------------------------------------
+
+
+def _noise(duration_s: float) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return (0.1 * rng.standard_normal(round(duration_s * SR))).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("samples", "words", "problem"),
+    [
+        (np.zeros(0, np.float32), 3, "no audio"),
+        (np.zeros(2 * SR, np.float32), 3, "silence"),
+        (_noise(0.1), 20, "lasted 0.10 s"),  # absurdly short for 20 words
+        (_noise(60.0), 3, "lasted 60.00 s"),  # absurdly long for 3 words
+        (np.full(SR, np.nan, np.float32), 2, "invalid"),
+    ],
+    ids=["empty", "silent", "too-short", "too-long", "nan"],
+)
+def test_verify_rejects(samples: np.ndarray, words: int, problem: str) -> None:
+    with pytest.raises(SynthesisError, match=r"script line 4\b") as info:
+        verify_speech(samples, SR, words, 130, line=4)
+    assert problem in str(info.value)
+
+
+@pytest.mark.parametrize(("duration_s", "words"), [(0.6, 1), (3.0, 6), (9.2, 20)])
+def test_verify_accepts_plausible_speech(duration_s: float, words: int) -> None:
+    verify_speech(_noise(duration_s), SR, words, 130, line=1)  # raises if it rejects
+
+
+def test_trim_silence_cuts_to_the_tone() -> None:
+    gap = np.zeros(SR // 2, np.float32)
+    tone = _tone(1.0)
+    out = trim_silence(np.concatenate([gap, tone, gap]), SR)
+    assert len(out) / SR == pytest.approx(1.0, abs=0.1)
+    assert rms_db(out) == pytest.approx(rms_db(tone), abs=0.5)
