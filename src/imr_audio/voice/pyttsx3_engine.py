@@ -10,6 +10,7 @@ the engine started hangs (workers are spawned, never forked).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import queue
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from imr_audio.voice.verify import trim_silence, verify_speech
 __all__ = ["Pyttsx3Engine"]
 
 _FILE_WAIT_S = 10.0
+_ESPEAK_RATE = 1  # espeakRATE in speak_lib.h
 
 
 def _driver_name() -> str | None:
@@ -56,6 +58,23 @@ def _wait_for_wav(path: str) -> None:
     raise TimeoutError("no complete WAV file")
 
 
+def _rate_reader(engine: Any) -> Callable[[], int]:
+    """How to read back the rate the last utterance was spoken at.
+
+    pyttsx3 2.99's eSpeak driver declares ``espeak_GetParameter`` with one argument, so the C
+    function's second argument (``current``) is whatever the register holds: the read-back
+    flips between the default and the value set. Call it properly instead.
+    """
+    if _driver_name() == "espeak":
+        from pyttsx3.drivers import _espeak
+
+        get_parameter = _espeak.dll.espeak_GetParameter
+        get_parameter.argtypes = [ctypes.c_int, ctypes.c_int]
+        get_parameter.restype = ctypes.c_int
+        return lambda: int(get_parameter(_ESPEAK_RATE, 1))
+    return lambda: int(engine.getProperty("rate"))
+
+
 def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a child process
     """Serve synthesis requests over ``conn`` until told to stop."""
     sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - pyttsx3 prints the file it saved
@@ -65,6 +84,7 @@ def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a chil
     import pyttsx3
 
     engine = pyttsx3.init(_driver_name())
+    read_rate = _rate_reader(engine)
     while True:
         try:
             message = conn.recv()
@@ -88,8 +108,8 @@ def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a chil
                 engine.save_to_file(text, out_path)
                 engine.runAndWait()
                 _wait_for_wav(out_path)
-                # Read back after synthesis: eSpeak NG reports a new rate only once it was used.
-                applied = (str(engine.getProperty("voice")), int(engine.getProperty("rate")))
+                # Only once the file exists has the utterance used the settings: read them now.
+                applied = (str(engine.getProperty("voice")), read_rate())
                 conn.send(("ok", applied))
             else:
                 conn.send(("error", f"unknown request {kind!r}"))
