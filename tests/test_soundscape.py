@@ -14,12 +14,12 @@ from scipy import signal, stats
 from imr_audio.errors import UnknownSoundscapeError
 from imr_audio.soundscapes import (
     SoundscapeInfo,
+    base,
     get_soundscape,
     register_soundscape,
     render_soundscape,
     soundscape_names,
 )
-from imr_audio.soundscapes import base
 
 NAMES = ["ocean", "rain"]
 SR = 44100
