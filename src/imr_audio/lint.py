@@ -451,9 +451,13 @@ def _check_pacing(
         # The instruction's paragraph must give the listener a long pause somewhere: the
         # sentences after it often elaborate before the silence comes.
         longest = 0.0
+        last_line = event.line
         for later in events[index + 1 :]:
             if isinstance(later, Pause) and later.kind == "paragraph":
                 break
+            if isinstance(later, Speech) and later.line > last_line + 1:
+                break  # a blank line: the paragraph ended in an explicit pause
+            last_line = max(last_line, later.line)
             if isinstance(later, (Pause, Tone)):
                 longest = max(longest, later.duration_s)
             elif isinstance(later, Speech) and later.slot_s:
