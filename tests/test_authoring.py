@@ -18,15 +18,19 @@ from imr_audio.authoring import (
     list_templates,
     load_template,
     render_script,
+    validate_profile,
 )
 from imr_audio.errors import (
+    ClientProfileError,
     TemplateNotFoundError,
     TemplateSchemaError,
     TemplateSecurityError,
     TemplateVariableError,
 )
 from imr_audio.markup import parse_script
+from imr_audio.prepare import prepare_script
 from imr_audio.profile import ClientProfile, load_client_profile
+from imr_audio.resources import data_dir
 from imr_audio.timeline import Pause, SectionStart, Timeline
 
 EXTRA = {"track_title": "Calm garden", "track_length": "10 minutes"}
@@ -52,10 +56,27 @@ def _template(folder: Path, name: str, body: str, schema: str | None = None) -> 
     (folder / f"{name}.yaml").write_text(schema, encoding="utf-8")
 
 
+EXAMPLES = sorted(data_dir("examples/clients").glob("*.yaml"))
+
+
+def _example_for(template_id: str) -> ClientProfile:
+    """The first shipped example client that holds every field the template requires."""
+    spec = load_template(template_id)
+    known = known_fields(all_specs())
+    for path in EXAMPLES:
+        profile = load_client_profile(path, known)
+        try:
+            validate_profile(spec, profile)
+        except ClientProfileError:
+            continue
+        return profile
+    raise AssertionError(f"no example client renders {template_id}")
+
+
 @pytest.mark.parametrize("template_id", list_templates())
-def test_shipped_template_renders_example_client_inside_wrapper(template_id: str,
-                                                                example_client: Path) -> None:
-    profile = load_client_profile(example_client, known_fields(all_specs()))
+def test_shipped_template_renders_an_example_client_inside_wrapper(template_id: str) -> None:
+    # The examples between them render every shipped template.
+    profile = _example_for(template_id)
     timeline = _render(template_id, profile)
     opening = _section_text(timeline, "Opening")
     closing = _section_text(timeline, "Returning")
@@ -66,7 +87,17 @@ def test_shipped_template_renders_example_client_inside_wrapper(template_id: str
     assert f"Hello, {profile.preferred_name}." in opening
     assert timeline.sections[0].title == "Opening"
     assert timeline.sections[-1].title == "Returning"
-    assert len(timeline.sections) > 2, "the template's own body is missing"
+    body = [s.title for s in timeline.sections[1:-1]]
+    assert body == list(load_template(template_id).sections), "declared sections differ"
+
+
+@pytest.mark.parametrize("template_id", list_templates())
+def test_shipped_template_is_lint_clean_with_its_example(template_id: str) -> None:
+    profile = _example_for(template_id)
+    prepared = prepare_script(template_id, profile.source)
+    assert list(prepared.findings) == []
+    assert prepared.spec.duration_min_s <= prepared.estimated_duration_s
+    assert prepared.estimated_duration_s <= prepared.spec.duration_max_s
 
 
 @pytest.mark.parametrize("cue_word", [

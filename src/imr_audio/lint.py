@@ -147,6 +147,14 @@ _PAST_NARRATION = re.compile(
     re.IGNORECASE,
 )
 _FAMILY = (
+    "nan",
+    "nana",
+    "nanna",
+    "grandad",
+    "granddad",
+    "auntie",
+    "stepmum",
+    "stepdad",
     "mother",
     "mum",
     "mom",
@@ -177,10 +185,10 @@ _FAMILY = (
 )
 _IDENTIFIERS = {
     "a date": re.compile(
-        r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:19|20)\d\d\b|\bborn\b", re.IGNORECASE
+        r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:19|20)\d\d\b|\bborn (?:on|in)\b", re.IGNORECASE
     ),
     "an address": re.compile(
-        r"\b\d+\s+\w+\s+(?:street|st|road|rd|avenue|ave|lane|drive|close|way)\b"
+        r"\b\d+\s+\w+\s+(?:street|st|road|rd|avenue|ave|lane|drive|crescent)\b"
         r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\bflat\s+\d+",
         re.IGNORECASE,
     ),
@@ -194,7 +202,8 @@ _IDENTIFIERS = {
     ),
 }
 _IMAGERY = re.compile(
-    r"\b(imagine|picture|notice|become aware|bring to mind|let yourself|allow yourself|"
+    r"^(?!(?:whatever|if|as|when|while)\b)(?:\S+\s+){0,3}?"
+    r"(imagine|picture|notice|become aware|bring to mind|let yourself|allow yourself|"
     r"you might (?:see|hear|feel|sense|notice)|see if you can)\b",
     re.IGNORECASE,
 )
@@ -296,8 +305,8 @@ def _check_wrapper(timeline: Timeline) -> Iterator[LintFinding]:
 def _check_avoid(
     profile: ClientProfile, spec: TemplateSpec, text: str, soundscape: SoundscapeInfo | None
 ) -> Iterator[LintFinding]:
-    declared = {v.name.split(".")[0] for v in spec.variables}
-    values = [(p, v) for p, v in _values(profile.details, "") if p.split(".")[0] in declared]
+    declared = {v.name for v in spec.variables}
+    values = [(p, v) for p, v in _values(profile.details, "") if p.split("[")[0] in declared]
     for number, entry in enumerate(profile.avoid, start=1):
         terms = _terms(entry)
         for field_name, value in values:
@@ -314,13 +323,19 @@ def _check_avoid(
                     "error",
                     f"avoid-list entry {number} matches script line {speech[0]}",
                 )
-        if soundscape and set(terms) & {theme.lower() for theme in soundscape.themes}:
+        if soundscape and set(terms) & _expanded_themes(soundscape):
             yield LintFinding(
                 "avoid-list",
                 "error",
-                f"avoid-list entry {number} matches the '{soundscape.name}' "
-                "soundscape's themes; choose another soundscape",
+                f"avoid-list entry {number} matches the chosen soundscape's themes; "
+                "choose another soundscape",
             )
+
+
+def _expanded_themes(soundscape: SoundscapeInfo) -> set[str]:
+    """Return a soundscape's themes with the words that stand for each (water: beach...)."""
+    themes = {theme.lower() for theme in soundscape.themes}
+    return themes.union(*(THEME_WORDS.get(theme, ()) for theme in themes))
 
 
 def _speech(text: str) -> Iterator[tuple[int, str]]:
@@ -384,7 +399,7 @@ def _check_breathing(profile: ClientProfile, timeline: Timeline) -> Iterator[Lin
                 )
     if long_hold:
         text = " ".join(s.text.lower() for s in timeline.speech)
-        if "light-headed" not in text or "breathe normally" not in text:
+        if not re.search(r"light[- ]?headed", text) or "breathe normally" not in text:
             yield LintFinding(
                 "breathing",
                 "error",
@@ -412,7 +427,7 @@ def _check_container(spec: TemplateSpec, timeline: Timeline) -> Iterator[LintFin
     text = " ".join(s.text.lower() for s in timeline.speech)
     if not re.search(r"\b(stored|store|kept|keep)\b", text):
         yield LintFinding("container", "error", "the script must say the material is stored")
-    if "key" not in text:
+    if not re.search(r"\bkey\b", text):
         yield LintFinding("container", "error", "the script must say the client holds the key")
     if (
         re.search(r"\b(destroy|destroyed|burn|burned|gone forever|get rid)\b", text)
@@ -476,8 +491,8 @@ def _check_identifiers(profile: ClientProfile, timeline: Timeline) -> Iterator[L
     if len(profile.preferred_name.split()) > 1:
         yield LintFinding(
             "identifiers",
-            "error",
-            "preferred_name has more than one word: use a first name or nickname, never a surname",
+            "warning",
+            "preferred_name has more than one word: check it is not a surname",
         )
     for speech in timeline.speech:
         for what, pattern in _IDENTIFIERS.items():

@@ -1,0 +1,165 @@
+"""The discovery and checking commands: ``templates``, ``preview``, ``lint`` and ``render``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import soundfile
+import yaml
+from click.testing import CliRunner, Result
+
+from conftest import TEST_TEMPLATES, write_client
+from imr_audio.authoring import load_template
+from imr_audio.cli import cli
+
+STAMP = re.compile(r"^(\d\d):([0-5]\d)  \S")
+AVOID_BENCH = ["heights", "bench"]  # "bench" is in the client's safe_place.description
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def _assert_one_line_error(result: Result, *needles: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ")
+    for needle in needles:
+        assert needle in lines[0], result.output
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+def test_templates_list_includes_shipped_and_own() -> None:
+    result = invoke("templates", "list", "--templates-dir", str(TEST_TEMPLATES))
+    assert result.exit_code == 0, result.output
+    ids = [line.split()[0] for line in result.output.splitlines() if line.strip()]
+    assert {"safe-place", "mini"} <= set(ids)
+    assert ids == sorted(ids)
+
+
+def test_templates_list_without_own_folder_has_no_test_templates() -> None:
+    result = invoke("templates", "list")
+    assert result.exit_code == 0, result.output
+    ids = [line.split()[0] for line in result.output.splitlines() if line.strip()]
+    assert "safe-place" in ids
+    assert "mini" not in ids
+
+
+def test_templates_show_lists_every_variable_and_a_valid_snippet() -> None:
+    result = invoke("templates", "show", "safe-place")
+    assert result.exit_code == 0, result.output
+    spec = load_template("safe-place")
+    for var in spec.variables:
+        assert re.search(rf"^  {re.escape(var.name)} \(", result.output, re.MULTILINE), var.name
+    _, _, snippet = result.output.partition("Example profile snippet:")
+    assert snippet
+    assert re.search(r"^safe_place:", snippet, re.MULTILINE)
+    data = yaml.safe_load(snippet)
+    assert set(data["safe_place"]) == {v.name.split(".", 1)[1] for v in spec.variables}
+
+
+def test_templates_show_unknown_name_lists_valid_names() -> None:
+    result = invoke("templates", "show", "nope", "--templates-dir", str(TEST_TEMPLATES))
+    _assert_one_line_error(result, "'nope'", "safe-place", "mini")
+
+
+# --- preview -------------------------------------------------------------------------------
+
+
+def test_preview_prints_timestamps_length_and_rate(client_file: Path) -> None:
+    result = invoke("preview", "mini", "--client", str(client_file),
+                    "--templates-dir", str(TEST_TEMPLATES))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    stamped = [STAMP.match(line) for line in lines[:-1]]
+    assert all(stamped), lines
+    seconds = [int(m.group(1)) * 60 + int(m.group(2)) for m in stamped if m]
+    assert seconds == sorted(seconds)
+    assert seconds[0] == 8  # the bed plays alone before the first word
+    assert any("Hello, Robin." in line for line in lines)
+    summary = lines[-1]
+    match = re.fullmatch(r"estimated length (\d+\.\d) min; (\d+) words; "
+                         r"delivered at about (\d+) words per minute", summary)
+    assert match, summary
+    assert float(match.group(1)) * 60 >= seconds[-1]
+    assert 80 <= int(match.group(3)) <= 130
+
+
+@pytest.mark.parametrize("name", ["Zoë", "José", "Łukasz", "王芳"])
+def test_preview_speaks_unicode_names(name: str, tmp_path: Path) -> None:
+    client = write_client(tmp_path, preferred_name=name)
+    result = invoke("preview", "mini", "--client", str(client),
+                    "--templates-dir", str(TEST_TEMPLATES))
+    assert result.exit_code == 0, result.output
+    assert f"Hello, {name}." in result.stdout
+    assert "error:" not in result.output
+
+
+# --- lint ----------------------------------------------------------------------------------
+
+
+def test_lint_clean_profile_exits_0(client_file: Path) -> None:
+    result = invoke("lint", "mini", "--client", str(client_file),
+                    "--templates-dir", str(TEST_TEMPLATES))
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+
+
+def test_lint_avoid_list_hit_exits_1_without_quoting_values(tmp_path: Path) -> None:
+    client = write_client(tmp_path, avoid=AVOID_BENCH)
+    result = invoke("lint", "mini", "--client", str(client),
+                    "--templates-dir", str(TEST_TEMPLATES))
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error: avoid-list")]
+    assert "error: avoid-list: avoid-list entry 2 matches the value of safe_place.description" \
+        in errors
+    assert any("script line" in line for line in errors)
+    assert "bench" not in result.output.lower()
+    assert "Traceback" not in result.output
+
+
+# --- render --------------------------------------------------------------------------------
+
+
+def test_render_refuses_when_lint_has_an_error(tmp_path: Path) -> None:
+    client = write_client(tmp_path, avoid=AVOID_BENCH)
+    out_dir = tmp_path / "out"
+    result = invoke("render", "mini", "--client", str(client), "--templates-dir",
+                    str(TEST_TEMPLATES), "--format", "wav", "-o", str(out_dir))
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ")
+    assert "error: avoid-list" in result.output
+    assert "bench" not in result.output.lower()
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+def test_render_refuses_a_lint_error(tmp_path: Path) -> None:
+    client = write_client(tmp_path, avoid=["garden"])
+    out_dir = tmp_path / "out"
+    result = invoke("render", "mini", "--client", str(client), "--templates-dir",
+                    str(TEST_TEMPLATES), "-o", str(out_dir))
+    assert result.exit_code == 1, result.output
+    assert "error: avoid-list: avoid-list entry 1" in result.output
+    assert "garden" not in result.output
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+@pytest.mark.slow
+def test_render_with_chinese_name_writes_a_wav(tmp_path: Path) -> None:
+    client = write_client(tmp_path, preferred_name="王芳")
+    out_dir = tmp_path / "out"
+    result = invoke("render", "mini", "--client", str(client), "--templates-dir",
+                    str(TEST_TEMPLATES), "--format", "wav", "-o", str(out_dir))
+    assert result.exit_code == 0, result.output
+    tracks = list(out_dir.iterdir())
+    assert [t.suffix for t in tracks] == [".wav"]
+    assert "王芳" not in tracks[0].name and "t-017" in tracks[0].name
+    assert str(tracks[0]) in result.output
+    info = soundfile.info(str(tracks[0]))
+    assert 60 <= info.duration <= 240
