@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 from scipy.signal import butter, sosfilt
@@ -30,7 +29,7 @@ def _tone_windows(result: RenderResult) -> list[tuple[float, float, str]]:
     events = result.timeline.events
     placed = {id(p.speech): p for p in result.placements}
     clock = 0.0
-    windows = []
+    windows: list[tuple[float, float, str]] = []
     for event in events:
         if isinstance(event, Speech):
             p = placed[id(event)]
@@ -54,6 +53,7 @@ def test_cues_are_heard_at_their_times(breath_render: RenderResult) -> None:
     audio, rate = sf.read(breath_render.path, dtype="float64", always_2d=True)
     cues = [p for p in breath_render.placements if p.speech.slot_s is not None]
     for cue in cues:
+        assert cue.speech.slot_s is not None
         spoken = rms_db(segment(audio, rate, cue.start_s, cue.end_s))
         after = rms_db(segment(audio, rate, cue.end_s + 0.3, cue.start_s + cue.speech.slot_s))
         assert spoken > after + 6, cue.speech.text  # the cue, then quiet until the next phase
