@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 import logging
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from imr_audio import __version__
 from imr_audio.authoring import all_specs, example_profile_snippet, load_template
+from imr_audio.commands import register_commands
+from imr_audio.commands.options import (
+    REVIEW_REMINDER,
+    ProgressLine,
+    client_option,
+    soundscape_option,
+    templates_dir_option,
+    voice_option,
+)
 from imr_audio.demo import DEMO_DIR, render_demo
 from imr_audio.errors import ImrAudioError
 from imr_audio.export import FORMATS, ExportSettings
 from imr_audio.master import MasterSettings
 from imr_audio.prepare import prepare_script, preview_track
-from imr_audio.progress import Progress
 from imr_audio.render import RenderResult, RenderSettings, render_track
-from imr_audio.soundscapes import soundscape_names
 
 __all__ = ["cli", "main"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-REVIEW_REMINDER = "Read the filled script yourself before any track of it goes to a client."
 
 
 class _Group(click.Group):
@@ -38,77 +39,11 @@ class _Group(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
-class _ProgressLine:
-    """Draws library progress as one updating line on a terminal; silent otherwise."""
-
-    def __init__(self) -> None:
-        self._tty = sys.stderr.isatty()
-
-    def __call__(self, progress: Progress) -> None:
-        if self._tty:
-            width = 24
-            filled = width * progress.done // progress.total
-            bar = "#" * filled + "-" * (width - filled)
-            click.echo(
-                f"\r{progress.stage:<10} [{bar}] {progress.done}/{progress.total} ",
-                nl=False,
-                err=True,
-            )
-
-    def finish(self) -> None:
-        if self._tty:
-            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
-
-
 def _report(result: RenderResult) -> None:
     click.echo(
         f"{result.path}  ({result.duration_s / 60:.1f} min, "
         f"{result.loudness.integrated_lufs:.1f} LUFS, {result.loudness.true_peak_dbtp:.1f} dBTP)"
     )
-
-
-# --- shared options ------------------------------------------------------------------------
-
-
-def client_option(func: F) -> F:
-    """Add ``--client FILE``: the client profile."""
-    return click.option(
-        "--client",
-        "client_file",
-        required=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Client profile (YAML).",
-    )(func)
-
-
-def templates_dir_option(func: F) -> F:
-    """Add ``--templates-dir DIR``: the therapist's own templates."""
-    return click.option(
-        "--templates-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Your own templates folder, searched before the shipped one.",
-    )(func)
-
-
-def soundscape_option(func: F) -> F:
-    """Add ``--soundscape NAME``."""
-    return click.option(
-        "--soundscape",
-        type=click.Choice(soundscape_names()),
-        default=None,
-        help="Nature bed under the voice [default: the client's preference, else rain].",
-    )(func)
-
-
-def voice_option(func: F) -> F:
-    """Add ``--voice NAME``."""
-    return click.option(
-        "--voice",
-        "voice_profile",
-        default=None,
-        help="Voice profile [default: the client's preference, else calm].",
-    )(func)
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -126,7 +61,7 @@ def cli(verbose: int) -> None:
 @cli.command()
 def demo() -> None:
     """Render the fictional example client's safe-place track into ./imr-demo/."""
-    bar = _ProgressLine()
+    bar = ProgressLine()
     try:
         result = render_demo(Path.cwd() / DEMO_DIR, progress=bar)
     finally:
@@ -187,7 +122,7 @@ def render(
         master=MasterSettings(target_lufs=target_lufs),
         export=ExportSettings(format=fmt),
     )
-    bar = _ProgressLine()
+    bar = ProgressLine()
     try:
         result = render_track(template, client_file, output_dir, settings, progress=bar)
     finally:
@@ -283,6 +218,9 @@ def lint(
     click.echo(f"{errors} error(s), {warnings} warning(s). {REVIEW_REMINDER}")
     if errors:
         ctx.exit(1)
+
+
+register_commands(cli)
 
 
 def main() -> None:

@@ -28,12 +28,12 @@ from imr_audio.soundscapes import render_soundscape
 from imr_audio.timeline import Timeline
 from imr_audio.voice import (
     Clip,
-    Pyttsx3Engine,
     SpeechEngine,
     SpeechRequest,
     VoiceSettings,
     resolve_voice,
 )
+from imr_audio.voice.registry import EngineSet
 
 __all__ = ["RenderResult", "RenderSettings", "output_path", "render_track"]
 
@@ -172,14 +172,13 @@ def render_track(
         prepared.voice_profile.id,
         prepared.soundscape.name,
     )
-    own_engine = engine is None
-    engine = engine or Pyttsx3Engine()
-    try:
-        voice = resolve_voice(prepared.voice_profile, {engine.name: engine.voices()})
+    with EngineSet() as engines:
+        if engine is None:
+            engine, voice = engines.resolve(prepared.voice_profile)
+        else:
+            voice = resolve_voice(prepared.voice_profile, {engine.name: engine.voices()})
+        log.info("voice engine=%s voice=%s", voice.engine, voice.voice_id)
         timeline, clips = _script_and_clips(prepared, voice, engine, settings, progress)
-    finally:
-        if own_engine:
-            engine.close()
     return _mix_master_export(
         prepared.spec,
         prepared.profile,

@@ -1,0 +1,23 @@
+"""Command modules beyond the core ones in :mod:`imr_audio.cli`.
+
+Each module listed in ``COMMAND_MODULES`` defines ``commands``: the click commands or groups it
+adds to ``imr-audio``. Every command parses, calls one library function and prints.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+__all__ = ["COMMAND_MODULES", "register_commands"]
+
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def register_commands(group: click.Group) -> None:
+    """Add every command module's commands to ``group``."""
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        for command in module.commands:
+            group.add_command(command)
