@@ -229,3 +229,17 @@ def test_trim_silence_cuts_to_the_tone() -> None:
     out = trim_silence(np.concatenate([gap, tone, gap]), SR)
     assert len(out) / SR == pytest.approx(1.0, abs=0.1)
     assert rms_db(out) == pytest.approx(rms_db(tone), abs=0.5)
+
+
+def test_unset_pitch_does_not_inherit_the_previous_request() -> None:
+    # Regression: with pitch=None the worker kept whatever pitch the previous request set, so
+    # the same text came out differently depending on what the worker had spoken before.
+    text = "Notice the light on the leaves, and let yourself rest here for a while."
+    plain = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=120)
+    high = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=120, pitch=90)
+    with Pyttsx3Engine() as fresh:
+        expected = fresh.synthesize([SpeechRequest(text, 1)], plain)[0]
+    with Pyttsx3Engine() as used:
+        used.synthesize([SpeechRequest("Something else first.", 1)], high)
+        after = used.synthesize([SpeechRequest(text, 1)], plain)[0]
+    assert np.array_equal(after.samples, expected.samples)

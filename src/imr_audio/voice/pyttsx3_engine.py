@@ -37,6 +37,7 @@ __all__ = ["Pyttsx3Engine"]
 
 _FILE_WAIT_S = 10.0
 _ESPEAK_RATE = 1  # espeakRATE in speak_lib.h
+_ESPEAK_PITCH = 3  # espeakPITCH
 
 
 def _driver_name() -> str | None:
@@ -58,21 +59,31 @@ def _wait_for_wav(path: str) -> None:
     raise TimeoutError("no complete WAV file")
 
 
-def _rate_reader(engine: Any) -> Callable[[], int]:
-    """How to read back the rate the last utterance was spoken at.
+class _Readback:
+    """Reads back what the engine used, and its defaults.
 
     pyttsx3 2.99's eSpeak driver declares ``espeak_GetParameter`` with one argument, so the C
     function's second argument (``current``) is whatever the register holds: the read-back
     flips between the default and the value set. Call it properly instead.
     """
-    if _driver_name() == "espeak":
-        from pyttsx3.drivers import _espeak
 
-        get_parameter = _espeak.dll.espeak_GetParameter
-        get_parameter.argtypes = [ctypes.c_int, ctypes.c_int]
-        get_parameter.restype = ctypes.c_int
-        return lambda: int(get_parameter(_ESPEAK_RATE, 1))
-    return lambda: int(engine.getProperty("rate"))
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self._get: Callable[[int, int], int] | None = None
+        if _driver_name() == "espeak":
+            from pyttsx3.drivers import _espeak
+
+            get_parameter = _espeak.dll.espeak_GetParameter
+            get_parameter.argtypes = [ctypes.c_int, ctypes.c_int]
+            get_parameter.restype = ctypes.c_int
+            self._get = get_parameter
+        self.default_pitch: int | None = self._get(_ESPEAK_PITCH, 0) if self._get else None
+
+    def rate(self) -> int:
+        """The rate the last utterance was spoken at."""
+        if self._get is not None:
+            return int(self._get(_ESPEAK_RATE, 1))
+        return int(self._engine.getProperty("rate"))
 
 
 def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a child process
@@ -84,7 +95,7 @@ def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a chil
     import pyttsx3
 
     engine = pyttsx3.init(_driver_name())
-    read_rate = _rate_reader(engine)
+    readback = _Readback(engine)
     while True:
         try:
             message = conn.recv()
@@ -102,6 +113,8 @@ def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a chil
                 engine.setProperty("voice", voice_id)
                 engine.setProperty("rate", rate)
                 engine.setProperty("volume", volume)
+                # No pitch asked for means the engine's default, never the last request's.
+                pitch = readback.default_pitch if pitch is None else pitch
                 if pitch is not None:
                     with contextlib.suppress(KeyError, ValueError):
                         engine.setProperty("pitch", pitch)
@@ -109,7 +122,7 @@ def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a chil
                 engine.runAndWait()
                 _wait_for_wav(out_path)
                 # Only once the file exists has the utterance used the settings: read them now.
-                applied = (str(engine.getProperty("voice")), read_rate())
+                applied = (str(engine.getProperty("voice")), readback.rate())
                 conn.send(("ok", applied))
             else:
                 conn.send(("error", f"unknown request {kind!r}"))
