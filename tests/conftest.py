@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,29 @@ import yaml
 from imr_audio.export import ExportSettings
 from imr_audio.render import RenderResult, RenderSettings, render_track
 from imr_audio.resources import data_dir
+from imr_audio.voice.cache import CACHE_DIR_ENV
 
 DATA = Path(__file__).parent / "data"
 TEST_TEMPLATES = DATA / "templates"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Session fixtures cache speech in a temporary folder, never in the user's cache."""
+    folder = tmp_path_factory.mktemp("session-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_ENV, str(folder))
+        yield folder
+
+
+@pytest.fixture(autouse=True)
+def speech_cache_dir(tmp_path_factory: pytest.TempPathFactory,
+                     monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own empty speech cache (``$IMR_AUDIO_CACHE_DIR``): none sees another's
+    clips, so a test of synthesis itself is never answered from the cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv(CACHE_DIR_ENV, str(folder))
+    return folder
 
 
 def client_data(**overrides: Any) -> dict[str, Any]:
@@ -58,7 +79,8 @@ def example_client() -> Path:
 
 @pytest.fixture(scope="session")
 def mini_render(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
-    """One real render (eSpeak NG, rain bed, WAV) of the short test template, shared by tests."""
+    """One real render (calm voice: Piper with the neural extra, else eSpeak NG; rain bed;
+    WAV) of the short test template, shared by tests."""
     folder = tmp_path_factory.mktemp("mini")
     client = write_client(folder)
     settings = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES, seed=3,

@@ -16,7 +16,7 @@ from mutagen.mp3 import MP3
 from conftest import TEST_TEMPLATES, write_client
 from imr_audio import __version__
 from imr_audio.cli import cli
-from imr_audio.voice import pyttsx3_engine
+from imr_audio.voice import piper_engine, pyttsx3_engine
 from measure import ffmpeg_ebur128
 
 DOCS = Path(__file__).parents[1] / "docs" / "cli.md"
@@ -122,6 +122,15 @@ def test_failed_synthesis_is_an_error_and_leaves_no_file(
         return real_call(self, message, timeout_s)
 
     monkeypatch.setattr(pyttsx3_engine._Worker, "call", failing_call)
+    # The calm profile prefers Piper where the neural extra is installed: make it fail alike.
+    real_speak = piper_engine.PiperEngine._speak
+
+    def failing_speak(self: piper_engine.PiperEngine, voice: Any, text: str, *args: Any) -> Any:
+        if "Resting" not in text:
+            raise RuntimeError("engine crashed")
+        return real_speak(self, voice, text, *args)
+
+    monkeypatch.setattr(piper_engine.PiperEngine, "_speak", failing_speak)
     out_dir = tmp_path / "out"
     code, out = run("render", "mini", "--client", str(client_file), "--templates-dir",
                     str(TEST_TEMPLATES), "--format", "wav", "-o", str(out_dir))

@@ -22,6 +22,21 @@ from imr_audio.soundscapes import (
 )
 
 NAMES = ["ocean", "rain"]
+# Every bed at its default intensity, and the built-in presets: the fast suite's full battery.
+BEDS = ["brown-noise", "fire", "forest", "night", "ocean", "pink-noise", "rain", "stream", "wind"]
+PRESETS = ["forest-stream", "rain-on-fire"]
+STEADY = BEDS + PRESETS
+# The light and heavy intensities: the same battery, in the slow suite.
+VARIANTS = [
+    f"{bed}-{intensity}"
+    for bed in ("fire", "forest", "night", "ocean", "rain", "stream", "wind")
+    for intensity in ("light", "heavy")
+]
+EVERY = [
+    *STEADY,
+    *(pytest.param(name, marks=pytest.mark.slow) for name in VARIANTS),
+]
+LONG_S = {"ocean": 60.0, "rain": 60.0}  # the original beds' character tests use a minute
 SR = 44100
 Audio = NDArray[np.float32]
 
@@ -31,6 +46,11 @@ def _render(name: str, duration_s: float, seed: int = 0, sr: int = SR) -> Audio:
     audio = render_soundscape(name, duration_s, sr, seed)
     audio.flags.writeable = False  # shared between tests
     return audio
+
+
+def _long(name: str) -> Audio:
+    """The shared render of ``name`` (seed 0) most tests measure: 30 s (a minute for two)."""
+    return _render(name, LONG_S.get(name, 30.0))
 
 
 def _frame_rms(audio: Audio, frame_s: float, sr: int = SR) -> NDArray[np.float64]:
@@ -56,10 +76,20 @@ def _centroid_hz(audio: Audio, sr: int = SR) -> float:
 # --- API -----------------------------------------------------------------------------------------
 
 
-def test_names_are_sorted_and_include_both_beds() -> None:
+def test_names_are_sorted_and_include_every_bed_intensity_and_preset() -> None:
     names = soundscape_names()
     assert names == sorted(names)
     assert set(NAMES) <= set(names)
+    assert set(STEADY) | set(VARIANTS) == set(names)
+
+
+@pytest.mark.parametrize("name", [*STEADY, *VARIANTS])
+def test_every_name_has_a_one_line_description_and_lowercase_themes(name: str) -> None:
+    info = get_soundscape(name).info
+    assert info.name == name
+    assert info.description and "\n" not in info.description
+    assert all(t == t.lower() for t in info.themes)
+    assert bool(info.layers) == (name in PRESETS)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -75,9 +105,10 @@ def test_unknown_name_lists_valid_names() -> None:
     with pytest.raises(UnknownSoundscapeError) as caught:
         get_soundscape("x")
     assert str(caught.value) == (
-        f"unknown soundscape 'x'; choose one of: {', '.join(soundscape_names())}"
+        f"unknown soundscape 'x'; choose one of: {', '.join(soundscape_names())}, "
+        "or give an audio file"
     )
-    assert "ocean, rain" in str(caught.value)
+    assert "ocean, ocean-heavy" in str(caught.value)
     with pytest.raises(UnknownSoundscapeError):
         render_soundscape("thunder", 1.0)
 
@@ -108,7 +139,7 @@ def test_bad_arguments_raise_at_call(
 
 
 @pytest.mark.parametrize("sr", [44100, 48000])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_shape_dtype_and_frame_count(name: str, sr: int) -> None:
     audio = render_soundscape(name, 3.3, sr, seed=5)
     assert audio.dtype == np.float32
@@ -121,63 +152,86 @@ def test_shape_dtype_and_frame_count(name: str, sr: int) -> None:
     assert render_soundscape(name, 0.0, sr).shape == (0, 2)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_deterministic_for_a_seed_and_different_across_seeds(name: str) -> None:
-    a = render_soundscape(name, 4.0, SR, seed=11)
-    assert np.array_equal(a, render_soundscape(name, 4.0, SR, seed=11))
-    b = render_soundscape(name, 4.0, SR, seed=12)
+    a = render_soundscape(name, 3.0, SR, seed=11)
+    assert np.array_equal(a, render_soundscape(name, 3.0, SR, seed=11))
+    b = render_soundscape(name, 3.0, SR, seed=12)
     assert not np.array_equal(a, b)
     assert abs(np.corrcoef(a[:, 0], b[:, 0])[0, 1]) < 0.2  # unrelated, not a shifted copy
-    assert not np.array_equal(a, render_soundscape(name, 4.0, 48000, seed=11)[: len(a)])
+    assert not np.array_equal(a, render_soundscape(name, 3.0, 48000, seed=11)[: len(a)])
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_prefix_is_the_same_whatever_the_duration(name: str) -> None:
-    short, long = _render(name, 10.0), _render(name, 25.0)
+    long = _long(name)
+    short = render_soundscape(name, 7.0, SR, 0)
     assert np.array_equal(short, long[: len(short)])
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_independent_of_block_frames(name: str) -> None:
-    whole = _render(name, 10.0)
-    for block_frames in (777, 65536, 10 * SR):
-        blocks = get_soundscape(name).blocks(10.0, SR, 0, block_frames=block_frames)
-        assert np.array_equal(np.concatenate(list(blocks)), whole)
+    whole = _long(name)[: 10 * SR]  # the default blocks (65536), by the prefix property
+    blocks = get_soundscape(name).blocks(10.0, SR, 0, block_frames=777)
+    assert np.array_equal(np.concatenate(list(blocks)), whole)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_independent_of_internal_chunk_size(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Filter states, drop tails and wave envelopes carry across chunks exactly, so cutting the
     # stream into other chunks gives the same samples (any seam error would show up here).
-    reference = _render(name, 10.0)
+    reference = _long(name)[: 10 * SR]
     monkeypatch.setattr(base, "CHUNK_FRAMES", 4099)
     np.testing.assert_allclose(render_soundscape(name, 10.0, SR, 0), reference, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_no_clicks_at_chunk_or_block_boundaries(name: str) -> None:
-    block_frames = 50000
-    audio = np.concatenate(list(get_soundscape(name).blocks(60.0, SR, 0, block_frames)))
-    assert np.array_equal(audio, _render(name, 60.0))
+def _joins_look_like_elsewhere(audio: Audio, joins: NDArray[np.int64]) -> None:
+    """Assert the steps and 10 ms levels at ``joins`` are like those anywhere else."""
     steps = np.abs(np.diff(audio.astype(np.float64), axis=0))
-    joins = np.union1d(
-        np.arange(base.CHUNK_FRAMES, len(audio), base.CHUNK_FRAMES),
-        np.arange(block_frames, len(audio), block_frames),
-    )
     at_joins = steps[joins - 1]  # step from the last frame of one piece to the first of the next
     elsewhere = np.delete(steps, joins - 1, axis=0)
     p999 = np.percentile(elsewhere, 99.9)
     # A seamless stream's join steps are ordinary steps: on average like the rest, and even the
-    # largest of the ~260 below the level that 1 % of such sets would reach by chance. (The
-    # 99.9th percentile itself is passed by chance in about a fifth of seeds.)
+    # largest below the level that 1 % of such sets would reach by chance. The 99.9th
+    # percentile is passed by chance by one of ~80 join steps in about 8 % of beds, by three in
+    # 1 of 10000 (a 30 s bed has 40 joins on each side).
     assert at_joins.mean() < 1.3 * elsewhere.mean()
     assert at_joins.max() < np.percentile(elsewhere, 100 * (1 - 0.01 / at_joins.size))
-    assert np.mean(at_joins > p999) < 0.01
-    assert steps.max() < 4 * p999
+    assert np.count_nonzero(at_joins > p999) <= max(2, 0.01 * at_joins.size)
+    # the 10 ms level across each join stays within the bed's own range of 10 ms levels
+    n = round(0.01 * SR)
+    level = _frame_rms(audio, 0.01)
+    across = np.array(
+        [np.sqrt(np.mean(audio[j - n // 2 : j + n // 2].astype(np.float64) ** 2)) for j in joins]
+    )
+    assert np.all(across > 0.5 * np.percentile(level, 0.5))
+    assert np.all(across < 2.0 * np.percentile(level, 99.5))
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_block_by_block_memory_does_not_grow_with_duration(name: str) -> None:
+@pytest.mark.parametrize("name", EVERY)
+def test_no_clicks_at_chunk_or_block_boundaries(name: str) -> None:
+    audio = _long(name)
+    # blocks are exact slices of one stream (test_independent_of_block_frames), so the joins
+    # to check are the engine's internal chunks
+    joins = np.arange(base.CHUNK_FRAMES, len(audio), base.CHUNK_FRAMES)
+    _joins_look_like_elsewhere(audio, joins)
+
+
+# Beds whose design has sharp, sparse transients (a fire's crackles) reach steps well beyond the
+# 99.9th percentile of their smooth flame; every other bed stays within 4 times it.
+_TRANSIENT_STEP_LIMIT = {"fire": 8.0, "rain-on-fire": 8.0, "fire-light": 8.0, "fire-heavy": 8.0}
+
+
+@pytest.mark.parametrize("name", EVERY)
+def test_no_step_stands_out_anywhere(name: str) -> None:
+    steps = np.abs(np.diff(_long(name).astype(np.float64), axis=0))
+    assert steps.max() < _TRANSIENT_STEP_LIMIT.get(name, 4.0) * np.percentile(steps, 99.9)
+
+
+# The forest holds more at a time (a bird phrase's 2 s buffer, the leaves' drop batches): a
+# fixed 15-18 MB, below 2/3 of an 80 s bed, and the same for an hour.
+@pytest.mark.parametrize(("name", "share"), [("rain", 0.5), ("ocean", 0.5), ("forest", 0.67)])
+def test_block_by_block_memory_does_not_grow_with_duration(name: str, share: float) -> None:
     peaks = []
     for duration_s in (10.0, 80.0):
         tracemalloc.start()
@@ -190,31 +244,31 @@ def test_block_by_block_memory_does_not_grow_with_duration(name: str) -> None:
         assert frames == round(duration_s * SR)
     whole_bytes = round(80.0 * SR) * 2 * 4
     assert peaks[1] < 1.2 * peaks[0] + 1e6
-    assert peaks[1] < whole_bytes / 2
+    assert peaks[1] < whole_bytes * share
 
 
 # --- level and stereo ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_loudness_near_minus_30_lufs_for_every_seed_with_headroom(name: str) -> None:
     meter = pyln.Meter(SR)
     loudness = []
     for seed in (0, 1, 2):
-        audio = _render(name, 60.0) if seed == 0 else _render(name, 30.0, seed)
+        audio = _long(name) if seed == 0 else _render(name, 30.0, seed)
         audio = audio[: 30 * SR]
         loudness.append(meter.integrated_loudness(audio.astype(np.float64)))
         oversampled = signal.resample_poly(audio.astype(np.float64), 4, 1, axis=0)
         assert 20 * np.log10(np.abs(oversampled).max()) < -6.0
-    assert all(-32.0 < value < -28.0 for value in loudness), loudness
+    assert all(-31.0 < value < -29.0 for value in loudness), loudness
     assert max(loudness) - min(loudness) < 1.0, loudness
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_stereo_is_wide_but_one_space_and_has_no_dc(name: str) -> None:
-    audio = _render(name, 60.0).astype(np.float64)
+    audio = _long(name).astype(np.float64)
     correlation = np.corrcoef(audio[:, 0], audio[:, 1])[0, 1]
-    assert 0.1 < correlation < 0.95
+    assert 0.1 < correlation < 0.9
     assert np.all(np.abs(audio.mean(axis=0)) < 1e-3 * audio.std(axis=0))
 
 

@@ -190,7 +190,9 @@ def test_two_workers_match_one(engine: Pyttsx3Engine, clips: list[Clip]) -> None
     assert len(parallel) == len(clips)
     for one, two in zip(clips, parallel):
         assert two.sample_rate_hz == one.sample_rate_hz
-        assert two.duration_s == pytest.approx(one.duration_s, abs=0.001)
+        # eSpeak NG's output for the same request varies by about 10 ms with the worker's
+        # history (measured); the cache, not the engine, makes reruns byte-identical.
+        assert two.duration_s == pytest.approx(one.duration_s, abs=0.03)
 
 
 # --- verification and trimming -------------------------------------------------------------
@@ -231,15 +233,49 @@ def test_trim_silence_cuts_to_the_tone() -> None:
     assert rms_db(out) == pytest.approx(rms_db(tone), abs=0.5)
 
 
+def _median_f0_hz(samples: np.ndarray, rate: int) -> float:
+    """Median pitch of the voiced 40 ms frames, by autocorrelation (70-400 Hz)."""
+    frame = int(0.04 * rate)
+    peak = float(np.max(np.abs(samples)))
+    estimates = []
+    for start in range(0, len(samples) - frame, frame):
+        x = samples[start : start + frame].astype(np.float64)
+        if np.max(np.abs(x)) < 0.3 * peak:
+            continue
+        x = x - x.mean()
+        corr = np.correlate(x, x, "full")[frame - 1 :]
+        low, high = int(rate / 400), int(rate / 70)
+        lag = low + int(np.argmax(corr[low:high]))
+        estimates.append(rate / lag)
+    return float(np.median(estimates))
+
+
 def test_unset_pitch_does_not_inherit_the_previous_request() -> None:
     # Regression: with pitch=None the worker kept whatever pitch the previous request set, so
-    # the same text came out differently depending on what the worker had spoken before.
+    # the same text came out higher or lower depending on what the worker had spoken before.
     text = "Notice the light on the leaves, and let yourself rest here for a while."
     plain = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=120)
-    high = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=120, pitch=90)
+    high = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=120, pitch=95)
     with Pyttsx3Engine() as fresh:
         expected = fresh.synthesize([SpeechRequest(text, 1)], plain)[0]
     with Pyttsx3Engine() as used:
-        used.synthesize([SpeechRequest("Something else first.", 1)], high)
+        raised = used.synthesize([SpeechRequest(text, 1)], high)[0]
         after = used.synthesize([SpeechRequest(text, 1)], plain)[0]
-    assert np.array_equal(after.samples, expected.samples)
+    rate = expected.sample_rate_hz
+    f0_expected = _median_f0_hz(expected.samples, rate)
+    assert _median_f0_hz(raised.samples, rate) > f0_expected * 1.2  # the measure sees pitch
+    assert _median_f0_hz(after.samples, rate) == pytest.approx(f0_expected, rel=0.05)
+
+
+def test_rate_changes_apply_to_the_very_next_utterance() -> None:
+    # Regression: Engine.setProperty only queues a change; with eSpeak NG a new rate could
+    # land one utterance late, so alternate rates gave alternate wrong lengths.
+    text = "Notice the light on the leaves, and let yourself rest here for a while."
+    durations: dict[int, list[float]] = {100: [], 170: []}
+    with Pyttsx3Engine() as engine:
+        for rate in (100, 170, 100, 170, 100, 170):
+            voice = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=rate)
+            durations[rate].append(engine.synthesize([SpeechRequest(text, 1)], voice)[0].duration_s)
+    assert max(durations[170]) * 1.4 < min(durations[100])
+    for values in durations.values():
+        assert max(values) - min(values) < 0.05

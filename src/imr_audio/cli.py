@@ -99,6 +99,18 @@ def demo() -> None:
     show_default=True,
     help="Folder for the track (created 0700).",
 )
+@click.option(
+    "--recordings",
+    "recordings_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of your own recordings of the lines (see record-sheet), used instead of --voice.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Synthesise all speech afresh and store none of it in the speech cache.",
+)
 def render(
     template: str,
     client_file: Path,
@@ -109,6 +121,8 @@ def render(
     seed: int,
     templates_dir: Path | None,
     output_dir: Path,
+    recordings_dir: Path | None,
+    no_cache: bool,
 ) -> None:
     """Render TEMPLATE for one client into a mastered track named by the client's id.
 
@@ -121,6 +135,8 @@ def render(
         templates_dir=templates_dir,
         master=MasterSettings(target_lufs=target_lufs),
         export=ExportSettings(format=fmt),
+        recordings_dir=recordings_dir,
+        use_cache=not no_cache,
     )
     bar = ProgressLine()
     try:

@@ -15,6 +15,7 @@ __all__ = [
     "LintError",
     "MasteringError",
     "ScriptMarkupError",
+    "SoundscapePresetError",
     "SynthesisError",
     "TemplateNotFoundError",
     "TemplateSchemaError",
@@ -67,6 +68,10 @@ class SynthesisError(ImrAudioError):
 
 class UnknownSoundscapeError(ImrAudioError):
     """A soundscape name that no registered soundscape has."""
+
+
+class SoundscapePresetError(ImrAudioError):
+    """A soundscape presets file is unreadable or invalid; every problem is named."""
 
 
 class AudioDecodeError(ImrAudioError):

@@ -137,6 +137,12 @@ def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) ->
     ):
         problem("pronunciations", "must map words to how they are said")
         pronunciations = {}
+    from imr_audio.voice.lexicon import entry_problem  # here: voice imports this module
+
+    for number, (word, spoken) in enumerate(pronunciations.items(), start=1):
+        bad = entry_problem(word, spoken)
+        if bad:  # the entry's number, not its word: the word may be the client's name
+            problem(f"pronunciations (entry {number})", bad)
     eligibility = data.get("eligibility", {}) or {}
     if not isinstance(eligibility, dict):
         problem("eligibility", "must be a mapping of flags to true or false")

@@ -33,6 +33,9 @@ from imr_audio.voice import (
     VoiceSettings,
     resolve_voice,
 )
+from imr_audio.voice.cache import CachedEngine, SpeechCache
+from imr_audio.voice.lexicon import Lexicon, speech_lexicon
+from imr_audio.voice.recorded import RecordedEngine
 from imr_audio.voice.registry import EngineSet
 
 __all__ = ["RenderResult", "RenderSettings", "output_path", "render_track"]
@@ -60,6 +63,11 @@ class RenderSettings:
     """Loudness targets."""
     export: ExportSettings = field(default_factory=ExportSettings)
     """Format and encoder settings."""
+    recordings_dir: Path | None = None
+    """The therapist's own recordings (named as ``record-sheet`` says), used instead of the voice
+    profile's engine; the opening's stated length is then the one recorded, not corrected."""
+    use_cache: bool = True
+    """Reuse clips from the speech cache and store new ones there (see ``imr-audio cache``)."""
 
 
 @dataclass(frozen=True)
@@ -97,15 +105,20 @@ def _synthesize(
     voice: VoiceSettings,
     known: dict[tuple[str, int], Clip],
     progress: ProgressCallback | None,
+    lexicon: Lexicon | None = None,
 ) -> list[Clip]:
-    """Clips for every speech event, synthesising each (text, rate) not already in ``known``."""
+    """Clips for every speech event, synthesising each (text, rate) not already in ``known``.
+
+    ``lexicon`` respells the text sent to the engine; the timeline's text stays as written.
+    """
     wanted: dict[tuple[str, int], SpeechRequest] = {}
     keys = []
     for speech in timeline.speech:
-        key = (speech.text, round(voice.rate_wpm * speech.rate_factor))
+        text = lexicon.apply(speech.text) if lexicon else speech.text
+        key = (text, round(voice.rate_wpm * speech.rate_factor))
         keys.append(key)
         if key not in known and key not in wanted:
-            wanted[key] = SpeechRequest(speech.text, speech.line, rate_wpm=key[1])
+            wanted[key] = SpeechRequest(text, speech.line, rate_wpm=key[1])
     requests = list(wanted.values())
     for key, clip in zip(wanted, engine.synthesize(requests, voice, progress), strict=True):
         known[key] = clip
@@ -127,13 +140,20 @@ def _script_and_clips(
     known: dict[tuple[str, int], Clip] = {}
     timeline = prepared.timeline
     phrase = length_phrase(prepared.estimated_duration_s)
+    # Recordings are matched by the script's own text and were spoken right: no respelling.
+    recorded = settings.recordings_dir is not None
+    lexicon = None if recorded else speech_lexicon(prepared.profile.pronunciations)
     for _ in range(_MAX_LENGTH_PASSES):
-        clips = _synthesize(engine, timeline, voice, known, progress)
+        clips = _synthesize(engine, timeline, voice, known, progress, lexicon)
         speech_s = sum(
             c.duration_s for c, s in zip(clips, timeline.speech, strict=True) if s.slot_s is None
         )
         measured_s = speech_s + timeline.pause_s + settings.mix.lead_in_s + settings.mix.tail_s
         if length_phrase(measured_s) == phrase:
+            break
+        if settings.recordings_dir is not None:  # recorded words cannot be changed
+            log.warning("the recorded opening says %s; the track lasts %s",
+                        phrase, length_phrase(measured_s))
             break
         phrase = length_phrase(measured_s)
         _, timeline = fill_script(
@@ -173,11 +193,16 @@ def render_track(
         prepared.soundscape.name,
     )
     with EngineSet() as engines:
-        if engine is None:
+        if settings.recordings_dir is not None:
+            engine = RecordedEngine(settings.recordings_dir, prepared.timeline)
+            voice = engine.settings
+        elif engine is None:
             engine, voice = engines.resolve(prepared.voice_profile)
         else:
             voice = resolve_voice(prepared.voice_profile, {engine.name: engine.voices()})
         log.info("voice engine=%s voice=%s", voice.engine, voice.voice_id)
+        if settings.use_cache and settings.recordings_dir is None:
+            engine = CachedEngine(engine, SpeechCache.default(), owner=prepared.profile.id)
         timeline, clips = _script_and_clips(prepared, voice, engine, settings, progress)
     return _mix_master_export(
         prepared.spec,

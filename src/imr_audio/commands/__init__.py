@@ -12,7 +12,12 @@ import click
 
 __all__ = ["COMMAND_MODULES", "register_commands"]
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "imr_audio.commands.recording",
+    "imr_audio.commands.cache",
+    "imr_audio.commands.voices",
+    "imr_audio.commands.soundscapes",
+)
 
 
 def register_commands(group: click.Group) -> None:

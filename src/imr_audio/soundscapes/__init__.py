@@ -9,30 +9,67 @@ duration is asked for. Every bed is scaled by a fixed design constant to about -
 >>> render_soundscape("rain", 1.5, 48000, seed=7).shape
 (72000, 2)
 
+The beds: ``rain``, ``ocean``, ``stream``, ``forest``, ``wind``, ``night`` and ``fire``, each
+also at ``-light`` and ``-heavy`` intensity (``rain-light``, ``rain-heavy``...), and
+``pink-noise`` and ``brown-noise``. Presets layer beds at chosen gains (``forest-stream``,
+``rain-on-fire``, and the user's own from a YAML file: :func:`use_presets`). A name that is the
+path of an audio file gives the user's recording, looped without a seam
+(:class:`RecordingSoundscape`).
+
 To add a bed, subclass :class:`ProceduralSoundscape` in a module of this package, pass an
 instance to :func:`register_soundscape`, and import the module below.
 """
 
 from __future__ import annotations
 
+from imr_audio.soundscapes import fire as fire
+from imr_audio.soundscapes import forest as forest
+from imr_audio.soundscapes import night as night
+from imr_audio.soundscapes import noise as noise
 from imr_audio.soundscapes import ocean as ocean
+from imr_audio.soundscapes import presets as presets
 from imr_audio.soundscapes import rain as rain
+from imr_audio.soundscapes import stream as stream
+from imr_audio.soundscapes import wind as wind
 from imr_audio.soundscapes.base import (
+    INTENSITIES,
+    Intensity,
     ProceduralSoundscape,
     Soundscape,
     SoundscapeInfo,
     get_soundscape,
     register_soundscape,
     render_soundscape,
+    soundscape_infos,
     soundscape_names,
 )
+from imr_audio.soundscapes.presets import (
+    PresetLayer,
+    PresetSoundscape,
+    default_presets_path,
+    load_presets,
+    use_presets,
+)
+from imr_audio.soundscapes.recording import RecordingSoundscape
+from imr_audio.soundscapes.writer import SoundscapeFile, write_soundscape
 
 __all__ = [
+    "INTENSITIES",
+    "Intensity",
+    "PresetLayer",
+    "PresetSoundscape",
     "ProceduralSoundscape",
+    "RecordingSoundscape",
     "Soundscape",
+    "SoundscapeFile",
     "SoundscapeInfo",
+    "default_presets_path",
     "get_soundscape",
+    "load_presets",
     "register_soundscape",
     "render_soundscape",
+    "soundscape_infos",
     "soundscape_names",
+    "use_presets",
+    "write_soundscape",
 ]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,15 +21,22 @@ from imr_audio.errors import UnknownSoundscapeError
 
 __all__ = [
     "CHUNK_FRAMES",
+    "INTENSITIES",
     "TARGET_LUFS",
     "Engine",
+    "Intensity",
     "ProceduralSoundscape",
     "Soundscape",
     "SoundscapeInfo",
+    "builtin_names",
     "get_soundscape",
+    "level_gain",
     "register_soundscape",
     "render_soundscape",
+    "set_user_soundscapes",
+    "soundscape_infos",
     "soundscape_names",
+    "variant_name",
 ]
 
 CHUNK_FRAMES = 32768
@@ -39,6 +46,21 @@ TARGET_LUFS = -30.0
 """Integrated loudness (BS.1770) every built-in bed is scaled to by a fixed design constant."""
 
 MIN_SAMPLE_RATE_HZ = 8000
+
+Intensity = Literal["light", "steady", "heavy"]
+"""How busy a bed is: ``light`` (sparser, softer), ``steady`` (the default) or ``heavy``."""
+
+INTENSITIES: tuple[Intensity, ...] = ("light", "steady", "heavy")
+
+
+def variant_name(base: str, intensity: Intensity) -> str:
+    """Return the registry name of a bed at an intensity: ``rain``, ``rain-light``..."""
+    return base if intensity == "steady" else f"{base}-{intensity}"
+
+
+def level_gain(design_lufs: float) -> float:
+    """Return the fixed factor that brings a design measuring ``design_lufs`` to TARGET_LUFS."""
+    return float(10.0 ** ((TARGET_LUFS - design_lufs) / 20.0))
 
 
 @dataclass(frozen=True)
@@ -53,12 +75,16 @@ class SoundscapeInfo:
         One line describing how the bed sounds.
     themes : tuple of str
         Imagery the bed evokes (``"water"``, ``"sea"``...), matched against a client's avoid-list.
+        Empty for pure noise, and for a user's recording, whose content is not known.
+    layers : tuple of str
+        For a preset, the names of the beds it mixes; empty for a single bed.
 
     """
 
     name: str
     description: str
     themes: tuple[str, ...]
+    layers: tuple[str, ...] = ()
 
 
 class Soundscape(Protocol):
@@ -144,6 +170,7 @@ def _blocks(engine: Engine, total: int, block_frames: int) -> Iterator[NDArray[n
 
 _S = TypeVar("_S", bound=Soundscape)
 _REGISTRY: dict[str, Soundscape] = {}
+_USER: dict[str, Soundscape] = {}  # the presets of the user's presets file, replaced as a whole
 
 
 def register_soundscape(soundscape: _S) -> _S:
@@ -162,27 +189,67 @@ def register_soundscape(soundscape: _S) -> _S:
     return soundscape
 
 
-def soundscape_names() -> list[str]:
-    """Return the registered soundscape names, sorted."""
+def set_user_soundscapes(soundscapes: Sequence[Soundscape]) -> None:
+    """Replace the user's soundscapes (presets from a file) with ``soundscapes``.
+
+    Raises
+    ------
+    ValueError
+        If a name is taken by a built-in soundscape or appears twice.
+
+    """
+    names = [s.info.name for s in soundscapes]
+    clash = sorted({n for n in names if n in _REGISTRY or names.count(n) > 1})
+    if clash:
+        raise ValueError(f"soundscape names already taken: {', '.join(clash)}")
+    _USER.clear()
+    _USER.update((s.info.name, s) for s in soundscapes)
+
+
+def builtin_names() -> list[str]:
+    """Return the names of the built-in soundscapes (beds and presets), sorted."""
     return sorted(_REGISTRY)
 
 
+def soundscape_names() -> list[str]:
+    """Return the registered soundscape names, built-in and the user's presets, sorted."""
+    return sorted({*_REGISTRY, *_USER})
+
+
+def soundscape_infos() -> list[tuple[SoundscapeInfo, bool]]:
+    """Return every registered soundscape's info, sorted by name.
+
+    Each comes with whether it is the user's own (a preset from the user's presets file).
+    """
+    return [((_USER.get(n) or _REGISTRY[n]).info, n in _USER) for n in soundscape_names()]
+
+
 def get_soundscape(name: str) -> Soundscape:
-    """Return the registered soundscape called ``name``.
+    """Return the soundscape called ``name``, or a looped recording if ``name`` is an audio file.
+
+    A name that is not registered but is the path of an existing audio file (WAV, FLAC, OGG,
+    MP3, M4A...) gives a :class:`~imr_audio.soundscapes.recording.RecordingSoundscape`, decoded
+    here, so that a file that cannot be decoded fails before any rendering.
 
     Raises
     ------
     UnknownSoundscapeError
-        If no soundscape has that name; the message lists the valid names.
+        If no soundscape has that name and it is no audio file; the message lists the names.
+    AudioDecodeError
+        If ``name`` is an audio file that cannot be decoded or holds no audio.
 
     """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        choices = ", ".join(soundscape_names())
-        raise UnknownSoundscapeError(
-            f"unknown soundscape {name!r}; choose one of: {choices}"
-        ) from None
+    found = _REGISTRY.get(name) or _USER.get(name)
+    if found is not None:
+        return found
+    from imr_audio.soundscapes.recording import RecordingSoundscape, is_audio_path
+
+    if is_audio_path(name):
+        return RecordingSoundscape(name)
+    choices = ", ".join(soundscape_names())
+    raise UnknownSoundscapeError(
+        f"unknown soundscape {name!r}; choose one of: {choices}, or give an audio file"
+    )
 
 
 def render_soundscape(
@@ -193,7 +260,9 @@ def render_soundscape(
     Raises
     ------
     UnknownSoundscapeError
-        If ``name`` is not registered.
+        If ``name`` is neither registered nor an audio file.
+    AudioDecodeError
+        If ``name`` is an audio file that cannot be decoded.
     ValueError
         If an argument is out of range.
 

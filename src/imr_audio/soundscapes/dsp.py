@@ -8,6 +8,7 @@ the stream is cut into calls.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +18,11 @@ from scipy import signal
 __all__ = [
     "DropStyle",
     "Drops",
+    "EventStream",
     "Filter",
     "SmoothCurve",
+    "SwellStyle",
+    "Swells",
     "butter",
     "leaky_integrator",
     "pink",
@@ -179,7 +183,7 @@ class Drops:
         self._bursts = np.empty((0, 2, self._length))
         self._tail = np.zeros((2, self._length))
 
-    def _more(self) -> None:
+    def _more(self) -> tuple[NDArray[np.int64], Array]:
         rng, st, sr, k = self._rng, self._style, self._sr, self._batch
         times = self._clock_s + np.cumsum(rng.exponential(1.0 / st.rate_hz, k))
         self._clock_s = float(times[-1])
@@ -197,14 +201,19 @@ class Drops:
             burst[band == b] = signal.sosfilt(sos, burst[band == b], axis=-1)
         burst *= self._fade * (level / np.max(np.abs(burst), axis=1))[:, None]
         pans = np.sqrt(2.0) * np.stack((np.cos(angle), np.sin(angle)), axis=1)
-        self._times = np.concatenate((self._times, np.round(times * sr).astype(np.int64)))
-        self._bursts = np.concatenate((self._bursts, burst[:, None, :] * pans[:, :, None]))
+        return np.round(times * sr).astype(np.int64), burst[:, None, :] * pans[:, :, None]
 
     def __call__(self, start: int, frames: int) -> Array:
         """Return the drops sounding at absolute frames ``start`` to ``start + frames - 1``."""
         end = start + frames
-        while self._times.size == 0 or self._times[-1] < end:
-            self._more()
+        times, bursts, last = [self._times], [self._bursts], self._times[-1:]
+        while last.size == 0 or last[-1] < end:  # gathered, then joined once
+            new_times, new_bursts = self._more()
+            times.append(new_times)
+            bursts.append(new_bursts)
+            last = new_times
+        if len(times) > 1:
+            self._times, self._bursts = np.concatenate(times), np.concatenate(bursts)
         m = int(np.searchsorted(self._times, end))
         span = frames + self._length
         index = (
@@ -218,3 +227,132 @@ class Drops:
         self._tail = out[:, frames:].copy()
         self._times, self._bursts = self._times[m:], self._bursts[m:]
         return out[:, :frames]
+
+
+class EventStream:
+    """Overlap-adds events drawn in batches at absolute frames, with tails carried across calls.
+
+    ``draw()`` returns the next batch: start frames (non-negative, ascending, after every earlier
+    batch; at least one) and the events' ``(k, channels, length)`` waveforms, kept as float32
+    until they sound. Batches are drawn as the stream is read, so the output does not depend on
+    how it is cut into calls.
+    """
+
+    def __init__(
+        self,
+        draw: Callable[[], tuple[NDArray[np.int64], Array]],
+        length: int,
+        channels: int = 2,
+    ) -> None:
+        """Start an empty stream of events up to ``length`` frames long."""
+        self._draw, self._length, self._channels = draw, length, channels
+        self._times = np.empty(0, dtype=np.int64)
+        self._events = np.empty((0, channels, length), dtype=np.float32)  # waiting: compact
+        self._tail = np.zeros((channels, length))
+
+    def __call__(self, start: int, frames: int) -> Array:
+        """Return the events sounding at absolute frames ``start`` to ``start + frames - 1``."""
+        end, length, channels = start + frames, self._length, self._channels
+        times, events, last = [self._times], [self._events], self._times[-1:]
+        while last.size == 0 or last[-1] < end:  # gathered, then joined once
+            new_times, new_events = self._draw()
+            times.append(new_times)
+            events.append(new_events.astype(np.float32))
+            last = new_times if new_times.size else last
+        if len(times) > 1:
+            self._times, self._events = np.concatenate(times), np.concatenate(events)
+        m = int(np.searchsorted(self._times, end))
+        out = np.zeros((channels, frames + length))
+        out[:, :length] = self._tail
+        for at, event in zip(self._times[:m] - start, self._events[:m], strict=True):
+            out[:, at : at + length] += event
+        self._tail = out[:, frames:].copy()
+        self._times, self._events = self._times[m:], self._events[m:]
+        return out[:, :frames]
+
+
+@dataclass(frozen=True)
+class SwellStyle:
+    """Slow overlapping swells (waves, gusts); ranges are sampled uniformly per swell.
+
+    Attributes
+    ----------
+    period_s : tuple of float
+        Time from one swell's start to the next, in seconds.
+    length : tuple of float
+        Each swell's length as a multiple of its period (above 1: swells overlap).
+    skew_s : float
+        Each side starts up to this many seconds early or late (mirrored): width.
+    amp, side_amp : tuple of float
+        Peak height of a swell, times a further factor per side.
+    decay : tuple of float
+        Shape exponent ``b`` of ``x^2 (1 - x)^b``: peak at ``2 / (2 + b)`` of the swell.
+    floor : float
+        Envelope between swells.
+    lead_s : tuple of float
+        The first swell starts this long before frame 0, so that the bed starts mid-stream.
+
+    """
+
+    period_s: tuple[float, float]
+    length: tuple[float, float]
+    skew_s: float
+    amp: tuple[float, float]
+    side_amp: tuple[float, float]
+    decay: tuple[float, float]
+    floor: float
+    lead_s: tuple[float, float]
+
+
+class Swells:
+    """Irregular swells: overlapping smooth asymmetric bumps, timed slightly apart per side."""
+
+    _BATCH = 16
+
+    def __init__(self, rng: np.random.Generator, sr: int, style: SwellStyle) -> None:
+        """Start a ``(2, frames)`` swell envelope drawing from ``rng``, at frame 0."""
+        self._rng, self._sr, self._style = rng, sr, style
+        self._next_s = -rng.uniform(*style.lead_s)  # earlier swells still sound at t = 0
+        self._start_s = np.empty((0, 2))  # per swell, per side
+        self._dur_s = np.empty(0)
+        self._amp = np.empty((0, 2))
+        self._decay = np.empty(0)
+
+    def _more(self) -> None:
+        rng, k, st = self._rng, self._BATCH, self._style
+        period = rng.uniform(*st.period_s, k)
+        start = self._next_s + np.cumsum(period) - period
+        self._next_s = float(start[-1] + period[-1])
+        skew = rng.uniform(-st.skew_s, st.skew_s, k)[:, None] * np.array([-1.0, 1.0])
+        self._start_s = np.concatenate((self._start_s, start[:, None] + skew))
+        self._dur_s = np.concatenate((self._dur_s, period * rng.uniform(*st.length, k)))
+        amp = rng.uniform(*st.amp, k)[:, None] * rng.uniform(*st.side_amp, (k, 2))
+        self._amp = np.concatenate((self._amp, amp))
+        self._decay = np.concatenate((self._decay, rng.uniform(*st.decay, k)))
+
+    def __call__(self, start: int, frames: int) -> Array:
+        """Return the ``(2, frames)`` envelope from absolute frame ``start``."""
+        return self.at(start + np.arange(frames))
+
+    def at(self, positions: NDArray[np.int64]) -> Array:
+        """Return the ``(2, n)`` envelope at ascending absolute frames ``positions``.
+
+        Calls may overlap a little (by up to a second) but must not go further back.
+        """
+        t = positions / self._sr
+        t0, t1 = float(t[0]), float(t[-1]) + 1.0 / self._sr
+        while self._next_s - 1.0 < t1:
+            self._more()
+        # forget swells that ended a second before this call (they add nothing any more)
+        ended = int(np.argmin(np.max(self._start_s, axis=1) + self._dur_s < t0 - 1.0))
+        self._start_s, self._dur_s = self._start_s[ended:], self._dur_s[ended:]
+        self._amp, self._decay = self._amp[ended:], self._decay[ended:]
+        env = np.full((2, len(t)), self._style.floor)
+        for i in np.flatnonzero(np.min(self._start_s, axis=1) < t1):
+            # x^2 (1-x)^b: zero with zero slope at both ends, peak at 2 / (2 + b)
+            b = self._decay[i]
+            peak = (2.0 / (2.0 + b)) ** 2 * (b / (2.0 + b)) ** b
+            for side in (0, 1):
+                x = np.clip((t - self._start_s[i, side]) / self._dur_s[i], 0.0, 1.0)
+                env[side] += (self._amp[i, side] / peak) * x * x * (1.0 - x) ** b
+        return env

@@ -1,22 +1,30 @@
-"""The ``rain`` bed: steady light rain on leaves.
+"""The ``rain`` beds: rain on leaves, light, steady or heavy.
 
 A bright pink hiss rolled off below ~450 Hz stands for the distant rain, with a slow +/-0.6 dB
 drift. Over it fall two streams of soft noise-burst drops with random times, levels, colours and
 pans: a dense, quiet, bright patter and a sparser stream of nearer, fuller drops. The hiss is
 partly correlated between the channels (about 0.45), so the rain is wide but one space.
+
+``rain-light`` has a quieter hiss and few drops (a drizzle where single drops stand out);
+``rain-heavy`` a fuller, lower hiss with a soft low roar under it and many more drops.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import (
-    TARGET_LUFS,
+    INTENSITIES,
     Engine,
+    Intensity,
     ProceduralSoundscape,
     SoundscapeInfo,
+    level_gain,
     register_soundscape,
+    variant_name,
 )
 from imr_audio.soundscapes.dsp import (
     Drops,
@@ -24,6 +32,7 @@ from imr_audio.soundscapes.dsp import (
     Filter,
     SmoothCurve,
     butter,
+    leaky_integrator,
     pink,
     stereo_noise,
     substreams,
@@ -50,46 +59,96 @@ _PATTER = DropStyle(
     pan=1.0,
     length_ms=12.0,
 )
-_HISS = 0.2  # hiss RMS against drop peaks of up to 10 ** (3 / 20)
 _HISS_CORRELATION = 0.45
-# Fixed output scale: the unscaled design measures -7.80 LUFS (pyloudnorm, 6 seeds x 400 s at
-# 44.1 kHz; 48 kHz agrees within 0.02 LU).
-_GAIN = 10.0 ** ((TARGET_LUFS + 7.80) / 20.0)
+
+
+@dataclass(frozen=True)
+class _Design:
+    near: DropStyle
+    patter: DropStyle
+    hiss: float  # hiss RMS against drop peaks of up to 10 ** (3 / 20)
+    hiss_low_hz: float
+    roar: float  # RMS of a low brown-noise roar (0: none)
+    design_lufs: float  # unscaled loudness, LUFS (steady: 6 seeds x 400 s; others 4 x 200 s)
+    description: str
+
+
+_DESIGNS: dict[Intensity, _Design] = {
+    "light": _Design(
+        replace(_NEAR, rate_hz=5.0),
+        replace(_PATTER, rate_hz=60.0),
+        0.09, 600.0, 0.0, -13.93,
+        "Light rain: a soft drizzle with single drops on leaves.",
+    ),
+    "steady": _Design(
+        _NEAR, _PATTER, 0.2, 450.0, 0.0, -7.80,
+        "Steady light rain on leaves, soft drops in stereo.",
+    ),
+    "heavy": _Design(
+        replace(_NEAR, rate_hz=40.0, bands_hz=((600.0, 2000.0), *_NEAR.bands_hz)),
+        replace(_PATTER, rate_hz=400.0),
+        0.45, 300.0, 0.25, -1.08,
+        "Heavy rain: a full downpour with a soft low roar.",
+    ),
+}
 
 
 class _RainEngine:
-    def __init__(self, sr: int, rng: np.random.Generator) -> None:
-        self._noise, level_rng, near_rng, patter_rng = substreams(rng, 4)
+    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+        self._noise, level_rng, near_rng, patter_rng, roar_rng = substreams(rng, 5)
         sos = np.vstack(
-            (pink(sr), butter(2, 450.0, "highpass", sr), butter(2, 11000.0, "lowpass", sr))
+            (
+                pink(sr),
+                butter(2, design.hiss_low_hz, "highpass", sr),
+                butter(2, 11000.0, "lowpass", sr),
+            )
         )
-        self._hiss, self._hiss_gain = Filter(sos), _HISS * unit_noise_gain(sos, sr)
+        self._hiss, self._hiss_gain = Filter(sos), design.hiss * unit_noise_gain(sos, sr)
         self._level_db = SmoothCurve(level_rng, sr, 2.5, -0.6, 0.6)
-        self._near = Drops(near_rng, sr, _NEAR)
-        self._patter = Drops(patter_rng, sr, _PATTER)
+        self._near = Drops(near_rng, sr, design.near)
+        self._patter = Drops(patter_rng, sr, design.patter)
+        self._roar: tuple[np.random.Generator, Filter, float] | None = None
+        if design.roar:
+            roar = np.vstack(
+                (
+                    leaky_integrator(60.0, sr),
+                    butter(2, 40.0, "highpass", sr),
+                    butter(2, 500.0, "lowpass", sr),
+                )
+            )
+            self._roar = (roar_rng, Filter(roar), design.roar * unit_noise_gain(roar, sr))
+        self._gain = level_gain(design.design_lufs)
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:
         (white,) = stereo_noise(self._noise, frames, _HISS_CORRELATION)
-        gain = self._hiss_gain * 10.0 ** (self._level_db(self._pos, frames) / 20.0)
-        out = self._hiss(white) * gain
+        level = 10.0 ** (self._level_db(self._pos, frames) / 20.0)
+        out = self._hiss(white) * (self._hiss_gain * level)
         out += self._near(self._pos, frames) + self._patter(self._pos, frames)
+        if self._roar is not None:
+            roar_rng, roar, roar_gain = self._roar
+            (low,) = stereo_noise(roar_rng, frames, 0.5)
+            out += roar(low) * (roar_gain * level)
         self._pos += frames
-        return out * _GAIN
+        return out * self._gain
 
 
 class RainSoundscape(ProceduralSoundscape):
-    """Steady light rain on leaves: bright hiss plus soft, sparse stereo drops."""
+    """Rain on leaves: bright hiss plus soft, sparse stereo drops."""
 
-    info = SoundscapeInfo(
-        name="rain",
-        description="Steady light rain on leaves, soft drops in stereo.",
-        themes=("water", "rain"),
-    )
+    def __init__(self, intensity: Intensity = "steady") -> None:
+        """Describe the rain bed at ``intensity``."""
+        self.intensity = intensity
+        self.info = SoundscapeInfo(
+            name=variant_name("rain", intensity),
+            description=_DESIGNS[intensity].description,
+            themes=("water", "rain"),
+        )
 
     def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
         """Return a fresh rain engine positioned at frame 0."""
-        return _RainEngine(sample_rate_hz, rng)
+        return _RainEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
 
 
-register_soundscape(RainSoundscape())
+for _intensity in INTENSITIES:
+    register_soundscape(RainSoundscape(_intensity))

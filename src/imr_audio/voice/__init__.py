@@ -1,6 +1,7 @@
 """Voices: speech engines, voice profiles and clip verification."""
 
 from imr_audio.voice.base import Clip, SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice.piper_engine import PiperEngine
 from imr_audio.voice.profiles import (
     VoiceProfile,
     load_voice_profile,
@@ -11,6 +12,7 @@ from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
 
 __all__ = [
     "Clip",
+    "PiperEngine",
     "Pyttsx3Engine",
     "SpeechEngine",
     "SpeechRequest",

@@ -74,6 +74,15 @@ class SpeechEngine(Protocol):
 
     name: str
 
+    @property
+    def version(self) -> str:
+        """Version of the engine and its voice data; a new version makes new clips.
+
+        Part of the speech cache's key, so it must change whenever the same request could
+        sound different (e.g. ``pyttsx3-2.99+espeak-ng-1.52.0``).
+        """
+        ...
+
     def voices(self) -> list[VoiceInfo]:
         """Voices available on this machine."""
         ...

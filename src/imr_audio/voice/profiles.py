@@ -10,6 +10,7 @@ from imr_audio.profile import read_yaml
 from imr_audio.resources import data_dir
 from imr_audio.timeline import Pacing
 from imr_audio.voice.base import VoiceInfo, VoiceSettings
+from imr_audio.voice.lexicon import LEXICON_FILE
 
 __all__ = [
     "VoiceChoice",
@@ -61,14 +62,14 @@ class VoiceProfile:
 
 
 def voice_profile_names() -> list[str]:
-    """Ids of the shipped voice profiles."""
-    return sorted(p.stem for p in data_dir("voices").glob("*.yaml"))
+    """Ids of the shipped voice profiles (the lexicon in the same folder is not one)."""
+    return sorted(p.stem for p in data_dir("voices").glob("*.yaml") if p.name != LEXICON_FILE)
 
 
 def load_voice_profile(profile_id: str) -> VoiceProfile:
     """Load a shipped voice profile; an unknown id lists the valid ones."""
     path = data_dir("voices") / f"{profile_id}.yaml"
-    if not path.is_file():
+    if not path.is_file() or path.name == LEXICON_FILE:
         names = ", ".join(voice_profile_names())
         raise VoiceProfileError(f"unknown voice profile '{profile_id}'; choose one of: {names}")
     raw = read_yaml(path, VoiceProfileError)
@@ -105,18 +106,20 @@ def resolve_voice(profile: VoiceProfile, available: dict[str, list[VoiceInfo]]) 
     """Pick the first of ``profile``'s voices that an engine offers on this machine.
 
     ``available`` maps engine names to the voices each offers here. A voice matches by id, by
-    name or by language tag, so ``en-gb`` finds eSpeak NG's ``gmw/en``.
+    name or by language tag, so ``en-gb`` finds eSpeak NG's ``gmw/en``. An eSpeak NG variant
+    after ``+`` (``gmw/en+f3``, a female variant) is kept on the matched voice.
     """
     for choice in profile.choices:
         if choice.platform not in ("any", sys.platform):
             continue
+        base, plus, variant = choice.voice_id.partition("+")
         for info in available.get(choice.engine, []):
-            wanted = choice.voice_id.lower()
+            wanted = base.lower()
             names = (info.id, info.name, *info.languages)
             if wanted in (name.lower() for name in names):
                 return VoiceSettings(
                     engine=choice.engine,
-                    voice_id=info.id,
+                    voice_id=info.id + plus + variant,
                     rate_wpm=profile.rate_wpm,
                     volume=profile.volume,
                     pitch=profile.pitch,

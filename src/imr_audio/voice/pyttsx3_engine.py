@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import ctypes.util
+import functools
+import importlib.metadata
 import multiprocessing
 import os
+import platform
 import queue
 import shutil
 import sys
 import tempfile
 import threading
 import time
+import wave
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -33,7 +38,7 @@ from imr_audio.timeline import count_words
 from imr_audio.voice.base import Clip, SpeechRequest, VoiceInfo, VoiceSettings
 from imr_audio.voice.verify import trim_silence, verify_speech
 
-__all__ = ["Pyttsx3Engine"]
+__all__ = ["Pyttsx3Engine", "engine_version"]
 
 _FILE_WAIT_S = 10.0
 _ESPEAK_RATE = 1  # espeakRATE in speak_lib.h
@@ -44,18 +49,71 @@ def _driver_name() -> str | None:
     return "espeak" if sys.platform.startswith("linux") else None
 
 
+def _wav_complete(path: str) -> bool:
+    """Whether ``path`` is a finished WAV: its header counts every byte the file holds.
+
+    pyttsx3 writes the header first (with no frames) and patches the counts when it closes the
+    file, so a header whose frame count matches the file size means the write is over.
+    """
+    try:
+        size = os.path.getsize(path)  # noqa: PTH202
+        with wave.open(path, "rb") as wav:
+            frames = wav.getnframes()
+            frame_bytes = wav.getsampwidth() * wav.getnchannels()
+    except (OSError, EOFError, wave.Error):
+        return False
+    return frames > 0 and size >= 44 + frames * frame_bytes
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _espeak_version() -> str:
+    """The version of eSpeak NG's library that pyttsx3 loads (``espeak_Info``), and its data's."""
+    loader = _package_version("espeakng-loader")
+    path: str | None = None
+    if loader is not None:
+        import espeakng_loader
+
+        path = espeakng_loader.get_library_path()
+    else:
+        path = ctypes.util.find_library("espeak-ng")
+    library = "unknown"
+    if path:
+        with contextlib.suppress(OSError, AttributeError):
+            info = ctypes.CDLL(path).espeak_Info  # only returns a static string; no init needed
+            info.argtypes = [ctypes.c_void_p]
+            info.restype = ctypes.c_char_p
+            library = (info(None) or b"unknown").decode("ascii", "replace")
+    return f"espeak-ng-{library}" + (f"+espeakng-loader-{loader}" if loader else "")
+
+
+@functools.lru_cache(maxsize=1)
+def engine_version() -> str:
+    """The versions of pyttsx3 and of the speech engine under it.
+
+    For example ``pyttsx3-2.99+espeak-ng-1.52.0+espeakng-loader-0.2.4``. Elsewhere than Linux
+    the system's voices change with the OS, so the OS release stands for their version.
+    """
+    backend = (
+        _espeak_version()
+        if _driver_name() == "espeak"
+        else f"{sys.platform}-{platform.release()}"
+    )
+    return f"pyttsx3-{_package_version('pyttsx3') or 'unknown'}+{backend}"
+
+
 def _wait_for_wav(path: str) -> None:
-    """Wait until the engine has finished writing ``path`` (size stable and decodable)."""
+    """Wait until the engine has finished writing ``path``."""
     deadline = time.monotonic() + _FILE_WAIT_S
-    last = -1
     while time.monotonic() < deadline:
-        size = os.path.getsize(path) if os.path.exists(path) else -1  # noqa: PTH110, PTH202
-        if size > 44 and size == last:
-            with contextlib.suppress(RuntimeError, sf.LibsndfileError):
-                sf.info(path)
-                return
-        last = size
-        time.sleep(0.02)
+        if _wav_complete(path):
+            return
+        time.sleep(0.01)
     raise TimeoutError("no complete WAV file")
 
 
@@ -86,6 +144,20 @@ class _Readback:
         return int(self._engine.getProperty("rate"))
 
 
+def _property_setter(engine: Any) -> Callable[[str, Any], None]:
+    """How to change a voice setting so that it holds for the very next utterance.
+
+    ``Engine.setProperty`` only queues the change; with eSpeak NG the queue can run after the
+    next ``save_to_file`` (a rate or voice change then lands one utterance late). The eSpeak
+    driver's own static ``setProperty`` applies it at once.
+    """
+    if _driver_name() == "espeak":
+        from pyttsx3.drivers.espeak import EspeakDriver
+
+        return EspeakDriver.setProperty  # type: ignore[no-any-return,unused-ignore]
+    return engine.setProperty  # type: ignore[no-any-return,unused-ignore]
+
+
 def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a child process
     """Serve synthesis requests over ``conn`` until told to stop."""
     sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - pyttsx3 prints the file it saved
@@ -96,6 +168,7 @@ def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a chil
 
     engine = pyttsx3.init(_driver_name())
     readback = _Readback(engine)
+    set_property = _property_setter(engine)
     while True:
         try:
             message = conn.recv()
@@ -110,14 +183,18 @@ def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a chil
                 conn.send(("ok", [(v.id, v.name, tuple(v.languages or ())) for v in voices]))
             elif kind == "say":
                 _, text, voice_id, rate, volume, pitch, out_path = message
-                engine.setProperty("voice", voice_id)
-                engine.setProperty("rate", rate)
-                engine.setProperty("volume", volume)
+                try:
+                    set_property("voice", voice_id)
+                except (KeyError, ValueError):
+                    conn.send(("error", f"voice '{voice_id}' was not applied"))
+                    continue
+                set_property("rate", rate)
+                set_property("volume", volume)
                 # No pitch asked for means the engine's default, never the last request's.
                 pitch = readback.default_pitch if pitch is None else pitch
                 if pitch is not None:
                     with contextlib.suppress(KeyError, ValueError):
-                        engine.setProperty("pitch", pitch)
+                        set_property("pitch", pitch)
                 engine.save_to_file(text, out_path)
                 engine.runAndWait()
                 _wait_for_wav(out_path)
@@ -173,6 +250,8 @@ class Pyttsx3Engine:
         self._retries = retries
         self._workers: list[_Worker] = []
         self._tmp = Path(tempfile.mkdtemp(prefix="imr-speech-"))  # 0700 by construction
+        self.version = engine_version()
+        """pyttsx3's version and the speech engine's under it (see :func:`engine_version`)."""
 
     def __enter__(self) -> Pyttsx3Engine:
         return self

@@ -46,6 +46,10 @@ def _register_builtin() -> None:
         from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
 
         register_engine("pyttsx3", Pyttsx3Engine)
+    if "piper" not in _ENGINES:
+        from imr_audio.voice.piper_engine import PiperEngine, piper_available
+
+        register_engine("piper", PiperEngine, piper_available)
 
 
 class EngineSet:

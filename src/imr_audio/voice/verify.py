@@ -28,21 +28,37 @@ def _frame_rms_db(samples: npt.NDArray[np.float32], frame: int) -> npt.NDArray[n
         return 20 * np.log10(rms)
 
 
-def trim_silence(samples: npt.NDArray[np.float32], sample_rate_hz: int) -> npt.NDArray[np.float32]:
+def trim_silence(
+    samples: npt.NDArray[np.float32], sample_rate_hz: int, threshold_dbfs: float | None = None
+) -> npt.NDArray[np.float32]:
     """Cut the engine's leading and trailing silence so that pauses are exactly as marked.
 
-    Speech is taken to start at the first 10 ms frame within 45 dB of the loudest frame (and
-    above -60 dBFS); a short pad and a 5 ms fade keep the word onsets and decays intact.
+    Speech is taken to start at the first 10 ms frame above ``threshold_dbfs`` (RMS, dBFS;
+    default: 45 dB under the loudest frame, and at least -60 dBFS); a short pad and a 5 ms fade
+    keep the word onsets and decays intact.
     """
     frame = max(1, int(_FRAME_S * sample_rate_hz))
     levels = _frame_rms_db(samples, frame)
-    threshold = max(float(np.max(levels)) - 45.0, -60.0)
+    threshold = (
+        max(float(np.max(levels)) - 45.0, -60.0) if threshold_dbfs is None else threshold_dbfs
+    )
     active = np.flatnonzero(levels > threshold)
     if len(active) == 0:
         return samples[:0]
-    lead = active[0] * frame - int(_LEAD_PAD_S * sample_rate_hz)
+    # Refine the frame-level decision to the sample: the first and last samples above the
+    # threshold near the active frames. Cutting on the 10 ms grid made the same speech come out
+    # shifted by a frame whenever the engine's leading silence varied.
+    level = 10.0 ** (threshold / 20.0)
+    head = samples[max(0, (active[0] - 1) * frame) : (active[0] + 1) * frame]
+    tail_from = max(0, active[-1] * frame)
+    tail = samples[tail_from : (active[-1] + 2) * frame]
+    loud_head = np.flatnonzero(np.abs(head) > level)
+    loud_tail = np.flatnonzero(np.abs(tail) > level)
+    onset = max(0, (active[0] - 1) * frame) + (int(loud_head[0]) if len(loud_head) else frame)
+    offset = tail_from + (int(loud_tail[-1]) + 1 if len(loud_tail) else frame)
+    lead = onset - int(_LEAD_PAD_S * sample_rate_hz)
     start = max(0, lead)
-    end = min(len(samples), (active[-1] + 1) * frame + int(_TAIL_PAD_S * sample_rate_hz))
+    end = min(len(samples), offset + int(_TAIL_PAD_S * sample_rate_hz))
     out = samples[start:end].astype(np.float32, copy=True)
     if lead < 0:  # speech from the first sample (eSpeak NG): pad, so the fade spares the onset
         out = np.concatenate([np.zeros(-lead, dtype=np.float32), out])

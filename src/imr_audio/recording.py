@@ -1,0 +1,157 @@
+"""The recording sheet: the lines a therapist reads aloud to make a track in their own voice.
+
+``record-sheet`` writes it; ``render --recordings`` uses the recordings (see
+:class:`~imr_audio.voice.recorded.RecordedEngine`). Both take the line ids from
+:func:`~imr_audio.voice.recorded.recording_lines`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from imr_audio.export import ensure_private_dir
+from imr_audio.prepare import PreparedScript, prepare_script, require_lint_clean
+from imr_audio.profile import check_eligibility
+from imr_audio.voice.recorded import RecordingLine, recording_lines
+
+__all__ = ["RECORDING_INSTRUCTIONS", "RecordingSheet", "line_note", "write_recording_sheet"]
+
+RECORDING_INSTRUCTIONS = (
+    "Record in a quiet room, with no music, fans or other voices.",
+    "Keep the same distance from the microphone (about a hand's width) for every line.",
+    "Read slowly and calmly, in the voice you use in session.",
+    "Leave about a second of silence before and after each line; it is cut off.",
+    "Save each line as its own file named by its id, e.g. 001-1f2e3d4c.wav. Any format "
+    "will do: WAV, FLAC, OGG or MP3.",
+    "Put all the files in one folder and render with "
+    "'imr-audio render TEMPLATE --client FILE --recordings FOLDER'.",
+    "If the template or the profile changes, make a new sheet: only lines whose id changed "
+    "need recording again.",
+)
+"""How to record, printed at the top of the sheet."""
+
+
+@dataclass(frozen=True)
+class RecordingSheet:
+    """A written recording sheet."""
+
+    prepared: PreparedScript
+    """The filled, lint-clean script the lines come from."""
+    lines: tuple[RecordingLine, ...]
+    """The lines to record, in order."""
+    txt_path: Path
+    """The numbered sheet to read from."""
+    csv_path: Path
+    """The same lines as CSV (``id, number, script_lines, note, text``)."""
+    json_path: Path
+    """The same lines as JSON."""
+
+
+def line_note(line: RecordingLine) -> str:
+    """A short reading hint for a line: a breath cue's time limit, or ``slowly``."""
+    notes = []
+    if line.max_duration_s is not None:
+        notes.append(f"breath cue, at most {line.max_duration_s:g} s")
+    if line.slow:
+        notes.append("slowly")
+    return "; ".join(notes)
+
+
+def _txt(prepared: PreparedScript, lines: tuple[RecordingLine, ...]) -> str:
+    spec = prepared.spec
+    out = [
+        f"Recording sheet: {spec.title} ({spec.id}) for client {prepared.profile.id}",
+        f"{len(lines)} lines to record.",
+        "",
+        "How to record:",
+        *(f"- {step}" for step in RECORDING_INSTRUCTIONS),
+        "",
+    ]
+    for line in lines:
+        where = ", ".join(str(n) for n in line.script_lines)
+        note = line_note(line)
+        out.append(f"{line.number:>3}. {line.id}   (script line {where}" +
+                   (f"; {note})" if note else ")"))
+        out.append(f"     {line.text}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _csv(lines: tuple[RecordingLine, ...]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["id", "number", "script_lines", "note", "text"])
+    for line in lines:
+        writer.writerow([line.id, line.number, " ".join(map(str, line.script_lines)),
+                         line_note(line), line.text])
+    return buffer.getvalue()
+
+
+def _json(prepared: PreparedScript, lines: tuple[RecordingLine, ...]) -> str:
+    data = {
+        "template": prepared.spec.id,
+        "client": prepared.profile.id,
+        "lines": [
+            {
+                "id": line.id,
+                "number": line.number,
+                "script_lines": list(line.script_lines),
+                "max_duration_s": line.max_duration_s,
+                "slow": line.slow,
+                "note": line_note(line),
+                "text": line.text,
+            }
+            for line in lines
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by its owner only (0600)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=".imr-", suffix=".part", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_recording_sheet(
+    template_id: str,
+    client_file: Path,
+    out_dir: Path,
+    templates_dir: Path | None = None,
+    soundscape: str | None = None,
+    voice_profile: str | None = None,
+) -> RecordingSheet:
+    """Fill ``template_id`` for a client and write its lines to record into ``out_dir``.
+
+    Writes ``<client id>_<template>_lines.txt``, ``.csv`` and ``.json`` (0600; a new folder is
+    created 0700). Refuses, like ``render``, when the client is not eligible or the filled
+    script has lint errors. Use the same template, profile, voice profile and templates folder
+    when rendering the recordings, or the ids will not match.
+    """
+    prepared = prepare_script(template_id, client_file, templates_dir, soundscape, voice_profile)
+    check_eligibility(prepared.profile)
+    require_lint_clean(prepared)
+    lines = recording_lines(prepared.timeline)
+    ensure_private_dir(out_dir)
+    stem = f"{prepared.profile.id}_{prepared.spec.id}_lines"
+    paths = [out_dir / f"{stem}.{ext}" for ext in ("txt", "csv", "json")]
+    for path, text in zip(
+        paths, (_txt(prepared, lines), _csv(lines), _json(prepared, lines)), strict=True
+    ):
+        _write_private(path, text)
+    return RecordingSheet(prepared, lines, *paths)

@@ -1,0 +1,202 @@
+"""The ``fire`` beds: a gentle fire in a hearth, softly crackling.
+
+A low, flickering rumble of flame (brown noise, 50-400 Hz, its level fluttering every ~0.15 s)
+with a breathier layer above it (300 Hz-1.5 kHz) and a faint hiss of gas and steam. Over it,
+crackles come in small clusters, as wood does: a cluster every so often (Poisson), each of one
+to a handful of tiny, bright noise ticks within a few tenths of a second, with a soft attack of
+0.3-0.8 ms so that none is a hard click; now and then a deeper, fuller snap of a log.
+
+``fire-light`` is embers: a low glow with sparse crackles; ``fire-heavy`` a lively blaze.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal
+
+from imr_audio.soundscapes.base import (
+    INTENSITIES,
+    Engine,
+    Intensity,
+    ProceduralSoundscape,
+    SoundscapeInfo,
+    level_gain,
+    register_soundscape,
+    variant_name,
+)
+from imr_audio.soundscapes.dsp import (
+    EventStream,
+    Filter,
+    SmoothCurve,
+    butter,
+    leaky_integrator,
+    pink,
+    stereo_noise,
+    substreams,
+    unit_noise_gain,
+)
+
+__all__ = ["FireSoundscape"]
+
+_CLUSTER_S = 0.35  # longest cluster of crackles
+_TICK_S = 0.012  # room for one crackle
+_TICK_BANDS_HZ = ((1200.0, 3500.0), (1800.0, 5000.0), (2200.0, 6000.0))
+_SNAP_S = 0.12
+
+
+@dataclass(frozen=True)
+class _Design:
+    clusters_hz: float  # crackle clusters per second
+    per_cluster: float  # mean crackles in a cluster beyond the first (Poisson)
+    snaps_hz: float  # deeper snaps per second
+    crackle: float  # loudest crackle peak against the flame's RMS
+    design_lufs: float  # unscaled loudness, LUFS (bench/soundscape_levels.py, 4+ seeds x 120+ s)
+    description: str
+
+
+_DESIGNS: dict[Intensity, _Design] = {
+    "light": _Design(0.7, 1.2, 0.05, 2.0, 2.72, "Embers: a low glow with sparse, soft crackles."),
+    "steady": _Design(1.4, 2.0, 0.12, 2.2, 2.73, "A gentle fire in a hearth, softly crackling."),
+    "heavy": _Design(2.6, 3.0, 0.25, 2.6, 2.76, "A lively blaze: a fuller flame, busy crackling."),
+}
+
+
+class _Crackles:
+    """Clusters of tiny noise ticks, drawn in batches of clusters."""
+
+    _BATCH = 8
+
+    def __init__(self, rng: np.random.Generator, sr: int, design: _Design) -> None:
+        self._rng, self._sr, self._design = rng, sr, design
+        self._tick = round(_TICK_S * sr)
+        self._bands = [butter(1, band, "bandpass", sr) for band in _TICK_BANDS_HZ]
+        self._clock_s = 0.0
+        self.events = EventStream(self._draw, round(_CLUSTER_S * sr) + self._tick)
+
+    def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        rng, sr, k, d = self._rng, self._sr, self._BATCH, self._design
+        times = self._clock_s + np.cumsum(rng.exponential(1.0 / d.clusters_hz, k))
+        self._clock_s = float(times[-1])
+        clusters = np.zeros((k, 2, round(_CLUSTER_S * sr) + self._tick))
+        for c in range(k):
+            gaps = rng.exponential(0.05, int(rng.poisson(d.per_cluster)))
+            offsets = np.concatenate(([0.0], np.cumsum(gaps)))
+            offsets = offsets[offsets < _CLUSTER_S]
+            centre = rng.uniform(-0.6, 0.6)  # the cluster's place; ticks spread around it
+            for at in np.round(offsets * sr).astype(np.int64):
+                tick = self._crackle(rng)
+                angle = (np.clip(centre + rng.uniform(-0.2, 0.2), -1.0, 1.0) + 1.0) * np.pi / 4
+                pans = math.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
+                clusters[c, :, at : at + self._tick] += pans[:, None] * tick
+        return np.round(times * sr).astype(np.int64), clusters * d.crackle
+
+    def _crackle(self, rng: np.random.Generator) -> NDArray[np.float64]:
+        sr, n = self._sr, np.arange(self._tick)
+        attack = rng.uniform(0.3, 0.8) * sr / 1000
+        decay = rng.uniform(0.4, 2.5) * sr / 1000
+        envelope = np.exp(-np.maximum(n - attack, 0.0) / decay)
+        envelope *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n / attack, 1.0))
+        envelope *= 0.5 + 0.5 * np.cos(np.pi * np.clip((n - 0.7 * self._tick) / (0.3 * self._tick),
+                                                         0.0, 1.0))
+        band = self._bands[int(rng.integers(len(self._bands)))]
+        tick = signal.sosfilt(band, rng.standard_normal(self._tick) * envelope)
+        level = 10.0 ** (rng.uniform(-18.0, 0.0) / 20.0)
+        return np.asarray(tick * (level / max(float(np.max(np.abs(tick))), 1e-12)))
+
+
+class _Snaps:
+    """A log's deeper snap: a noise tick ringing through two low resonances."""
+
+    _BATCH = 4
+
+    def __init__(self, rng: np.random.Generator, sr: int, design: _Design) -> None:
+        self._rng, self._sr, self._design = rng, sr, design
+        self._clock_s = 0.0
+        self.events = EventStream(self._draw, round(_SNAP_S * sr))
+
+    def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        rng, sr, k, d = self._rng, self._sr, self._BATCH, self._design
+        times = self._clock_s + np.cumsum(rng.exponential(1.0 / d.snaps_hz, k))
+        self._clock_s = float(times[-1])
+        n = np.arange(round(_SNAP_S * sr))
+        t = n / sr
+        snaps = np.zeros((k, 2, len(n)))
+        for c in range(k):
+            attack = rng.uniform(0.3, 0.8) * sr / 1000
+            body = np.zeros(len(n))
+            for _ in range(2):
+                hz, decay_s = rng.uniform(350.0, 1300.0), rng.uniform(0.01, 0.03)
+                body += np.sin(2 * np.pi * hz * t + rng.uniform(0, 2 * np.pi)) * np.exp(
+                    -t / decay_s
+                )
+            noise = rng.standard_normal(len(n)) * np.exp(-t / 0.004)
+            wave = body + 1.5 * noise
+            wave *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n / attack, 1.0))
+            wave *= 0.5 + 0.5 * np.cos(np.pi * np.clip((t / _SNAP_S - 0.6) / 0.4, 0.0, 1.0))
+            wave = signal.sosfilt(butter(2, 6000.0, "lowpass", sr), wave)
+            angle = (rng.uniform(-0.5, 0.5) + 1.0) * np.pi / 4
+            pans = math.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
+            level = d.crackle * 10.0 ** (rng.uniform(-6.0, 0.0) / 20.0)
+            snaps[c] = pans[:, None] * wave * (level / max(float(np.max(np.abs(wave))), 1e-12))
+        return np.round(times * sr).astype(np.int64), snaps
+
+
+class _FireEngine:
+    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+        self._noise, flicker_rng, breath_rng, crackle_rng, snap_rng = substreams(rng, 5)
+        rumble = np.vstack(
+            (leaky_integrator(80.0, sr), butter(2, 50.0, "highpass", sr),
+             butter(2, 400.0, "lowpass", sr))
+        )
+        breath = np.vstack(
+            (pink(sr), butter(2, 300.0, "highpass", sr), butter(2, 1500.0, "lowpass", sr))
+        )
+        hiss = np.vstack(
+            (pink(sr), butter(2, 2000.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
+        )
+        self._rumble, self._rumble_gain = Filter(rumble), unit_noise_gain(rumble, sr)
+        self._breath, self._breath_gain = Filter(breath), 0.6 * unit_noise_gain(breath, sr)
+        self._hiss, self._hiss_gain = Filter(hiss), 0.07 * unit_noise_gain(hiss, sr)
+        self._flicker = SmoothCurve(flicker_rng, sr, 0.15, 0.55, 1.35)
+        self._breath_level = SmoothCurve(breath_rng, sr, 0.6, 0.6, 1.3)
+        self._crackles = _Crackles(crackle_rng, sr, design)
+        self._snaps = _Snaps(snap_rng, sr, design)
+        self._gain = level_gain(design.design_lufs)
+        self._pos = 0
+
+    def render(self, frames: int) -> NDArray[np.float64]:
+        start = self._pos
+        rumble_white, breath_white, hiss_white = stereo_noise(self._noise, frames, 0.6, 0.4, 0.3)
+        flicker = self._flicker(start, frames)
+        out = self._rumble(rumble_white) * (self._rumble_gain * flicker)
+        out += self._breath(breath_white) * (self._breath_gain * self._breath_level(start, frames)
+                                             * flicker)
+        out += self._hiss(hiss_white) * self._hiss_gain
+        out += self._crackles.events(start, frames) + self._snaps.events(start, frames)
+        self._pos += frames
+        return out * self._gain
+
+
+class FireSoundscape(ProceduralSoundscape):
+    """A gentle fire: low flickering flame, soft hiss, clustered crackles and a rare snap."""
+
+    def __init__(self, intensity: Intensity = "steady") -> None:
+        """Describe the fire bed at ``intensity``."""
+        self.intensity = intensity
+        self.info = SoundscapeInfo(
+            name=variant_name("fire", intensity),
+            description=_DESIGNS[intensity].description,
+            themes=("fire", "fireplace"),
+        )
+
+    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
+        """Return a fresh fire engine positioned at frame 0."""
+        return _FireEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
+
+
+for _intensity in INTENSITIES:
+    register_soundscape(FireSoundscape(_intensity))

@@ -1,0 +1,252 @@
+"""The ``forest`` beds: wind in the leaves with sparse, soft birdsong.
+
+A soft wind (the :mod:`~imr_audio.soundscapes.wind` model, gentler and duller) moves through
+the trees; its gusts drive the rustle of leaves: a dense stream of tiny bright noise ticks
+(2-9 kHz) with a faint hiss, both following the gust envelope, so the leaves stir with each gust
+and settle between. Now and then, at random times, a bird sings one short phrase
+somewhere in the stereo field: a falling whistle, a quick trill, a warble or a two-note call,
+each at its own pitch and distance, with a short stereo reverberation of the wood. The gaps
+between phrases vary (gamma-distributed) but are never very long or very short.
+
+``forest-light`` is a still wood with few birds; ``forest-heavy`` a breezier wood with a livelier
+chorus.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal
+
+from imr_audio.soundscapes.base import (
+    INTENSITIES,
+    Engine,
+    Intensity,
+    ProceduralSoundscape,
+    SoundscapeInfo,
+    level_gain,
+    register_soundscape,
+    variant_name,
+)
+from imr_audio.soundscapes.dsp import (
+    Drops,
+    DropStyle,
+    EventStream,
+    Filter,
+    SwellStyle,
+    butter,
+    pink,
+    stereo_noise,
+    substreams,
+    unit_noise_gain,
+)
+from imr_audio.soundscapes.wind import Wind, WindDesign
+
+__all__ = ["ForestSoundscape"]
+
+_TICKS = DropStyle(
+    rate_hz=250.0,
+    level_db=(-20.0, -2.0),
+    attack_ms=(0.1, 0.3),
+    decay_ms=(0.4, 1.8),
+    bands_hz=((2000.0, 6000.0), (3000.0, 9000.0)),
+    pan=1.0,
+    length_ms=9.0,
+)
+_HISS = 0.15  # leaf hiss RMS at a full gust (the ticks' is about 0.16)
+_PHRASE_S = 1.45  # longest phrase (every song fits)
+_REVERB_S = 0.6  # reverberation tail kept after a phrase
+_REVERB_T60_S = 0.9
+_REVERB_WET = 0.35
+
+
+@dataclass(frozen=True)
+class _Design:
+    wind: WindDesign
+    wind_level: float  # wind RMS against the rustle's at a full gust
+    ticks_hz: float  # leaf ticks per second at a full gust
+    birds_hz: float  # phrases per second, on average
+    bird_level: float  # a near bird's peak against full-gust rustle peaks
+    design_lufs: float  # unscaled loudness, LUFS (bench/soundscape_levels.py, 4+ seeds x 120+ s)
+    description: str
+
+
+def _wind(amp: tuple[float, float], period_s: tuple[float, float]) -> WindDesign:
+    gusts = SwellStyle(period_s, (1.3, 1.6), 0.8, amp, (0.8, 1.0), (2.0, 3.5), 0.3, (25.0, 40.0))
+    return WindDesign(gusts, 0.0, (250.0, 450.0), 1.5, 0.0, "")  # no howl in the wood
+
+
+_DESIGNS: dict[Intensity, _Design] = {
+    "light": _Design(
+        _wind((0.5, 0.6), (5.0, 10.0)), 0.1, 120.0, 0.1, 0.6, -11.22,
+        "A still wood: leaves barely stirring, an occasional bird.",
+    ),
+    "steady": _Design(
+        _wind((0.85, 1.0), (4.0, 9.0)), 0.12, 250.0, 0.22, 0.6, -10.88,
+        "Wind in the leaves of a wood, with sparse, soft birdsong.",
+    ),
+    "heavy": _Design(
+        _wind((1.05, 1.2), (3.5, 8.0)), 0.15, 400.0, 0.45, 0.6, -9.83,
+        "A breezy wood: rustling leaves and a lively chorus of birds.",
+    ),
+}
+
+
+class _Birds:
+    """Single bird phrases at random times, each with its own song, pitch, pan and distance."""
+
+    _BATCH = 1  # a phrase's buffer is long (2.8 s): hold few at a time
+
+    def __init__(self, rng: np.random.Generator, sr: int, rate_hz: float, level: float) -> None:
+        self._rng, self._sr, self._rate_hz, self._level = rng, sr, rate_hz, level
+        self._length = round((_PHRASE_S + _REVERB_S) * sr)
+        self._clock_s = 0.0
+        self._reverb = self._impulse_response()
+        self.events = EventStream(self._draw, self._length)
+
+    def _impulse_response(self) -> NDArray[np.float64]:
+        """A short stereo wood reverberation: decaying, darkening noise, different per side."""
+        sr, n = self._sr, round(_REVERB_S * self._sr)
+        t = np.arange(n) / sr
+        noise = self._rng.standard_normal((2, n)) * np.exp(-6.9 * t / _REVERB_T60_S)
+        noise = signal.sosfilt(butter(2, 4500.0, "lowpass", sr), noise, axis=-1)
+        noise *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(t / 0.01, 1.0))  # no direct sound
+        noise[:, -round(0.05 * sr) :] *= np.linspace(1.0, 0.0, round(0.05 * sr))
+        return np.asarray(noise / np.sqrt(np.sum(noise**2, axis=1, keepdims=True)))
+
+    def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        rng, k = self._rng, self._BATCH
+        # gamma gaps (shape 4): random, but without the long silences and bunches of Poisson
+        times = self._clock_s + np.cumsum(rng.gamma(4.0, 0.25 / self._rate_hz, k))
+        self._clock_s = float(times[-1])
+        phrases = np.stack([self._phrase() for _ in range(k)])
+        return np.round(times * self._sr).astype(np.int64), phrases
+
+    def _phrase(self) -> NDArray[np.float64]:
+        """One phrase: a dry song, panned, at a distance, with the wood's reverberation."""
+        rng, sr = self._rng, self._sr
+        song = _SONGS[int(rng.integers(len(_SONGS)))](rng, sr)
+        distance = rng.uniform(0.0, 1.0)  # 0: near, 1: far (quieter, duller, wetter)
+        dry = signal.sosfilt(butter(1, 9000.0 - 5000.0 * distance, "lowpass", sr), song)
+        angle = (rng.uniform(-0.8, 0.8) + 1.0) * np.pi / 4.0
+        pans = np.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
+        wet = np.stack([signal.fftconvolve(dry, ir) for ir in self._reverb])
+        out = np.zeros((2, self._length))  # every song is shorter than _PHRASE_S
+        out[:, : len(dry)] = pans[:, None] * dry * (1.0 - 0.5 * distance)
+        mix = _REVERB_WET * (0.6 + 0.8 * distance)
+        out[:, : wet.shape[1]] += mix * wet
+        level = self._level * 10.0 ** (-12.0 * distance / 20.0)
+        return out * (level / max(float(np.max(np.abs(out))), 1e-12))
+
+
+def _note(freq_hz: NDArray[np.float64], sr: int, harmonic: float = 0.12) -> NDArray[np.float64]:
+    """A note following ``freq_hz`` per frame, in a sine-squared envelope, with a faint 2nd."""
+    phase = 2.0 * np.pi * np.cumsum(freq_hz) / sr
+    envelope = np.sin(np.pi * (np.arange(len(freq_hz)) + 0.5) / len(freq_hz)) ** 2
+    return np.asarray(envelope * (np.sin(phase) + harmonic * np.sin(2.0 * phase)))
+
+
+def _join(notes: list[NDArray[np.float64]], gaps: list[int]) -> NDArray[np.float64]:
+    parts: list[NDArray[np.float64]] = []
+    for note, gap in zip(notes, gaps, strict=True):
+        parts += [note, np.zeros(gap)]
+    return np.concatenate(parts)
+
+
+def _whistle(rng: np.random.Generator, sr: int) -> NDArray[np.float64]:
+    """One or two clear whistles, each sliding down a little."""
+    count = int(rng.integers(1, 3))
+    f0 = rng.uniform(2500.0, 4200.0)
+    notes, gaps = [], []
+    for i in range(count):
+        n = round(rng.uniform(0.18, 0.4) * sr)
+        glide = np.linspace(1.0, 1.0 - rng.uniform(0.1, 0.3), n)
+        notes.append(_note(f0 * (1.0 - 0.06 * i) * glide, sr) * rng.uniform(0.7, 1.0))
+        gaps.append(round(rng.uniform(0.08, 0.2) * sr))
+    return _join(notes, gaps)
+
+
+def _trill(rng: np.random.Generator, sr: int) -> NDArray[np.float64]:
+    """A quick run of short falling chirps, 12-18 a second."""
+    count = int(rng.integers(6, 15))
+    period = 1.0 / rng.uniform(12.0, 18.0)
+    f0, sweep = rng.uniform(3500.0, 5500.0), rng.uniform(600.0, 1500.0)
+    n = round(0.6 * period * sr)
+    note = _note(f0 + sweep * np.linspace(1.0, 0.0, n), sr)
+    swell = np.sin(np.pi * (np.arange(count) + 0.5) / count) ** 0.5  # softer first and last
+    return _join([note * s for s in swell], [round(0.4 * period * sr)] * count)
+
+
+def _warble(rng: np.random.Generator, sr: int) -> NDArray[np.float64]:
+    """One long note with a quick, irregular vibrato."""
+    n = round(rng.uniform(0.5, 1.1) * sr)
+    t = np.arange(n) / sr
+    rate = rng.uniform(6.0, 11.0)
+    depth = rng.uniform(300.0, 700.0)
+    drift = np.cumsum(rng.standard_normal(n)) / math.sqrt(sr) * 300.0
+    freq = rng.uniform(2800.0, 4200.0) + depth * np.sin(2 * np.pi * rate * t) + drift
+    return _note(np.clip(freq, 1500.0, 8000.0), sr)
+
+
+def _call(rng: np.random.Generator, sr: int) -> NDArray[np.float64]:
+    """A two-note call ("tee-too"), twice."""
+    high, low = rng.uniform(3800.0, 5000.0), rng.uniform(2600.0, 3500.0)
+    n = round(rng.uniform(0.1, 0.16) * sr)
+    tee, too = _note(np.full(n, high), sr), _note(np.linspace(low * 1.05, low, n), sr)
+    repeats = 2
+    gap, pause = round(0.05 * sr), round(rng.uniform(0.15, 0.3) * sr)
+    return _join([tee, too] * repeats, [gap, pause] * repeats)
+
+
+_SONGS = (_whistle, _trill, _warble, _call)
+
+
+class _ForestEngine:
+    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+        wind_rng, tick_rng, hiss_rng, bird_rng = substreams(rng, 4)
+        self._design = design
+        self._wind = Wind(sr, wind_rng, design.wind)
+        self._wind_gain = design.wind_level / design.wind.gusts.amp[1]
+        self._ticks = Drops(tick_rng, sr, replace(_TICKS, rate_hz=design.ticks_hz))
+        hiss = np.vstack(
+            (pink(sr), butter(2, 1500.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
+        )
+        self._hiss_noise = hiss_rng
+        self._hiss, self._hiss_gain = Filter(hiss), _HISS * unit_noise_gain(hiss, sr)
+        self._birds = _Birds(bird_rng, sr, design.birds_hz, design.bird_level)
+        self._peak = design.wind.gusts.floor + design.wind.gusts.amp[1]
+        self._gain = level_gain(design.design_lufs)
+        self._pos = 0
+
+    def render(self, frames: int) -> NDArray[np.float64]:
+        wind, env = self._wind(frames)
+        stir = env / self._peak  # leaves move with the gusts, settle between
+        (white,) = stereo_noise(self._hiss_noise, frames, 0.2)
+        leaves = (self._ticks(self._pos, frames) + self._hiss(white) * self._hiss_gain) * stir
+        out = wind * self._wind_gain + leaves + self._birds.events(self._pos, frames)
+        self._pos += frames
+        return out * self._gain
+
+
+class ForestSoundscape(ProceduralSoundscape):
+    """Wind in the leaves of a wood, with sparse, soft birdsong."""
+
+    def __init__(self, intensity: Intensity = "steady") -> None:
+        """Describe the forest bed at ``intensity``."""
+        self.intensity = intensity
+        self.info = SoundscapeInfo(
+            name=variant_name("forest", intensity),
+            description=_DESIGNS[intensity].description,
+            themes=("forest", "trees", "wind", "birds", "bird"),
+        )
+
+    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
+        """Return a fresh forest engine positioned at frame 0."""
+        return _ForestEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
+
+
+for _intensity in INTENSITIES:
+    register_soundscape(ForestSoundscape(_intensity))

@@ -1,0 +1,174 @@
+"""The ``night`` beds: crickets chirping on a still summer night.
+
+A few field crickets, each at its own place, distance and pitch (3.8-5.2 kHz), chirp on their
+own slightly irregular rhythm: a chirp is a train of 3-5 pure-tone pulses at 26-36 pulses a
+second, repeated every 0.45-1 s, and now and then a cricket pauses for a few seconds. Under them
+a far-off chorus (a narrow band of noise around 4.5 kHz) and the soft low air of the night.
+The crickets' levels are scaled per seed to a fixed total, so every seed is equally loud.
+
+``night-light`` has two crickets and a fainter chorus; ``night-heavy`` seven and a fuller one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imr_audio.soundscapes.base import (
+    INTENSITIES,
+    Engine,
+    Intensity,
+    ProceduralSoundscape,
+    SoundscapeInfo,
+    level_gain,
+    register_soundscape,
+    variant_name,
+)
+from imr_audio.soundscapes.dsp import (
+    EventStream,
+    Filter,
+    SmoothCurve,
+    butter,
+    leaky_integrator,
+    stereo_noise,
+    substreams,
+    unit_noise_gain,
+)
+
+__all__ = ["NightSoundscape"]
+
+_CARRIER_HZ = (3800.0, 5200.0)
+_PULSE_RATE_HZ = (26.0, 36.0)
+_PULSES = (3, 6)  # 3 to 5 pulses a chirp
+_CHIRP_PERIOD_S = (0.45, 1.0)
+_PAUSE_CHANCE = 0.015  # per chirp: a rest of 1.5-4 s follows
+_DUTY = 0.6  # a pulse fills this much of its period
+_CHORUS_BAND_HZ = (3900.0, 5000.0)
+
+
+@dataclass(frozen=True)
+class _Design:
+    crickets: int
+    chorus: float  # chorus RMS against the crickets' total RMS
+    air: float  # low air RMS against the crickets' total RMS
+    design_lufs: float  # unscaled loudness, LUFS (bench/soundscape_levels.py, 4+ seeds x 120+ s)
+    description: str
+
+
+_DESIGNS: dict[Intensity, _Design] = {
+    "light": _Design(2, 0.15, 0.5, 7.01, "A quiet night: two crickets chirping, far apart."),
+    "steady": _Design(4, 0.25, 0.5, 6.88, "Crickets chirping on a still summer night."),
+    "heavy": _Design(7, 0.35, 0.5, 7.10, "A warm night full of crickets, near and far."),
+}
+
+
+class _Cricket:
+    """One cricket: a pure tone gated by chirps of pulses, at a fixed place."""
+
+    _BATCH = 32
+
+    def __init__(self, rng: np.random.Generator, sr: int) -> None:
+        self._rng, self._sr = rng, sr
+        self.hz = rng.uniform(*_CARRIER_HZ)
+        self._pulse_s = 1.0 / rng.uniform(*_PULSE_RATE_HZ)
+        self._pulses = int(rng.integers(*_PULSES))
+        self._period_s = rng.uniform(*_CHIRP_PERIOD_S)
+        angle = (rng.uniform(-0.9, 0.9) + 1.0) * np.pi / 4.0
+        self.pans = np.sqrt(2.0) * np.array([np.cos(angle), np.sin(angle)])
+        self.distance = rng.uniform(0.0, 1.0)
+        self._clock_s = -rng.uniform(0.0, self._period_s)
+        length = round((_PULSES[1] * 1.03 * self._pulse_s) * sr) + 8
+        self.chirps = EventStream(self._draw, length, channels=1)
+        self._length = length
+
+    def mean_square(self) -> float:
+        """Expected mean square of this cricket's sound at level 1, over pauses and all."""
+        pulses = self._pulses - 1 + 0.6**2  # the first pulse is softer
+        on = pulses * self._pulse_s * _DUTY * 3.0 / 8.0  # sin^4 averages 3/8 over a pulse
+        period = self._period_s + _PAUSE_CHANCE * 2.75  # pauses of 2.75 s on average
+        return on / period * 0.5 * (1.0 + 0.08**2) * 0.8133  # the sine; levels 0.8-1
+
+    def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        rng, k, sr = self._rng, self._BATCH, self._sr
+        gaps = self._period_s * rng.uniform(0.96, 1.04, k)
+        gaps += np.where(rng.uniform(0.0, 1.0, k) < _PAUSE_CHANCE, rng.uniform(1.5, 4.0, k), 0.0)
+        times = self._clock_s + np.cumsum(gaps)
+        self._clock_s = float(times[-1])
+        pulse = self._pulse_s * rng.uniform(0.98, 1.02, k)  # per chirp: a little faster or slower
+        level = rng.uniform(0.8, 1.0, k)
+        n = np.arange(self._length)[None, :] / sr
+        index = n / pulse[:, None]  # pulse number and position in it
+        which, where = np.floor(index), index - np.floor(index)
+        on = (which < self._pulses) & (where < _DUTY)
+        shape = np.sin(np.pi * np.minimum(where / _DUTY, 1.0)) ** 2
+        first = np.where(which == 0, 0.6, 1.0)  # the first pulse is softer
+        envelope = np.where(on, shape * first, 0.0) * level[:, None]
+        keep = times >= 0.0  # chirps before frame 0 are dropped (at most the first)
+        starts = np.round(times[keep] * sr).astype(np.int64)
+        return starts, envelope[keep, None, :]
+
+
+class _NightEngine:
+    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+        streams = substreams(rng, 3 + design.crickets)
+        self._noise, chorus_rng, drift_rng = streams[:3]
+        self._sr = sr
+        self._crickets = [_Cricket(r, sr) for r in streams[3:]]
+        # nearer crickets louder (up to 15 dB); the total scaled to a fixed power of 1, each
+        # cricket's power taken from how much of the time it sounds
+        levels = np.array([10.0 ** (-15.0 * c.distance / 20.0) for c in self._crickets])
+        powers = np.array([c.mean_square() for c in self._crickets])
+        self._levels = levels / np.sqrt(np.sum(levels**2 * powers))
+        chorus = butter(2, _CHORUS_BAND_HZ, "bandpass", sr)
+        self._chorus = Filter(chorus)
+        self._chorus_gain = design.chorus * unit_noise_gain(chorus, sr)
+        self._chorus_drift = SmoothCurve(chorus_rng, sr, 1.5, -2.0, 2.0)
+        air = np.vstack(
+            (leaky_integrator(100.0, sr), butter(2, 40.0, "highpass", sr),
+             butter(2, 600.0, "lowpass", sr))
+        )
+        self._air, self._air_gain = Filter(air), design.air * unit_noise_gain(air, sr)
+        self._air_drift = SmoothCurve(drift_rng, sr, 3.0, -1.5, 1.5)
+        self._gain = level_gain(design.design_lufs)
+        self._pos = 0
+
+    def render(self, frames: int) -> NDArray[np.float64]:
+        start = self._pos
+        out = np.zeros((2, frames))
+        for cricket, level in zip(self._crickets, self._levels, strict=True):
+            envelope = cricket.chirps(start, frames)[0]
+            on = np.flatnonzero(envelope)
+            cycles = ((start + on) * (cricket.hz / self._sr)) % 1.0  # exact at any position
+            angle = 2.0 * np.pi * cycles
+            tone = envelope[on] * (np.sin(angle) + 0.08 * np.sin(2.0 * angle)) * level
+            out[:, on] += cricket.pans[:, None] * tone
+        chorus_white, air_white = stereo_noise(self._noise, frames, 0.2, 0.5)
+        chorus = self._chorus(chorus_white) * self._chorus_gain
+        out += chorus * 10.0 ** (self._chorus_drift(start, frames) / 20.0)
+        air = self._air(air_white) * self._air_gain
+        out += air * 10.0 ** (self._air_drift(start, frames) / 20.0)
+        self._pos += frames
+        return out * self._gain
+
+
+class NightSoundscape(ProceduralSoundscape):
+    """Crickets on a still night, near and far, over soft low air."""
+
+    def __init__(self, intensity: Intensity = "steady") -> None:
+        """Describe the night bed at ``intensity``."""
+        self.intensity = intensity
+        self.info = SoundscapeInfo(
+            name=variant_name("night", intensity),
+            description=_DESIGNS[intensity].description,
+            themes=("night", "dark", "crickets", "insects"),
+        )
+
+    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
+        """Return a fresh night engine positioned at frame 0."""
+        return _NightEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
+
+
+for _intensity in INTENSITIES:
+    register_soundscape(NightSoundscape(_intensity))

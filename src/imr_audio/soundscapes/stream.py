@@ -1,0 +1,177 @@
+"""The ``stream`` beds: a small stream babbling over stones.
+
+The babble is made of many small bubbles, each a short sine whose pitch rises as it decays
+(after van den Doel's model of liquid sounds, 2005): a bubble of resonance ``f0`` decays at
+``0.043 f0 + 0.0014 f0^1.5`` per second and rises by 10-40 % over its decay. Small, high bubbles
+(1.2-3.5 kHz) come thick and fast; larger, lower ones (500 Hz-1.2 kHz) less often and a little
+louder; every bubble carries about the same energy before its random level. Under them the
+water's steady rush (pink noise, 200 Hz-5 kHz, drifting by +/-1 dB) and a faint low gurgle;
+over them a light spray of tiny bright ticks. Bubbles are scattered across the stereo field,
+and the noises are partly correlated between the channels.
+
+``stream-light`` is a trickle; ``stream-heavy`` a fuller, faster brook with more rush.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imr_audio.soundscapes.base import (
+    INTENSITIES,
+    Engine,
+    Intensity,
+    ProceduralSoundscape,
+    SoundscapeInfo,
+    level_gain,
+    register_soundscape,
+    variant_name,
+)
+from imr_audio.soundscapes.dsp import (
+    Drops,
+    DropStyle,
+    EventStream,
+    Filter,
+    SmoothCurve,
+    butter,
+    leaky_integrator,
+    pink,
+    stereo_noise,
+    substreams,
+    unit_noise_gain,
+)
+
+__all__ = ["StreamSoundscape"]
+
+_SPRAY = DropStyle(
+    rate_hz=120.0,
+    level_db=(-24.0, -8.0),
+    attack_ms=(0.1, 0.3),
+    decay_ms=(0.3, 1.2),
+    bands_hz=((3000.0, 9000.0),),
+    pan=1.0,
+    length_ms=6.0,
+)
+
+
+@dataclass(frozen=True)
+class _BubbleKind:
+    low_hz: float
+    high_hz: float
+    length_s: float  # room for one bubble; it is faded to zero within it
+    level_db: tuple[float, float]
+
+
+_SMALL = _BubbleKind(1200.0, 3500.0, 0.025, (-14.0, 0.0))
+_LARGE = _BubbleKind(500.0, 1200.0, 0.06, (-8.0, 2.0))
+
+
+@dataclass(frozen=True)
+class _Design:
+    small_hz: float  # small bubbles per second
+    large_hz: float  # large bubbles per second
+    rush: float  # rush RMS against a loud bubble's peak of 1
+    gurgle: float
+    design_lufs: float  # unscaled loudness, LUFS (bench/soundscape_levels.py, 4+ seeds x 120+ s)
+    description: str
+
+
+_DESIGNS: dict[Intensity, _Design] = {
+    "light": _Design(70.0, 12.0, 0.05, 0.03, -9.89, "A trickle of water over stones."),
+    "steady": _Design(180.0, 35.0, 0.09, 0.05, -5.69, "A small stream babbling over stones."),
+    "heavy": _Design(380.0, 70.0, 0.16, 0.09, -2.32, "A full, fast brook rushing over stones."),
+}
+
+
+class _Bubbles:
+    """Poisson bubbles of one kind, synthesised in batches."""
+
+    _BATCH = 64
+
+    def __init__(self, rng: np.random.Generator, sr: int, kind: _BubbleKind, rate_hz: float):
+        self._rng, self._sr, self._kind, self._rate_hz = rng, sr, kind, rate_hz
+        self._length = round(kind.length_s * sr)
+        n = np.arange(self._length)
+        fade = np.clip((self._length - n) / (0.3 * self._length), 0.0, 1.0)
+        self._fade = (0.5 - 0.5 * np.cos(np.pi * fade)).astype(np.float32)
+        self._clock_s = 0.0
+        self.events = EventStream(self._draw, self._length)
+
+    def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        rng, sr, k, kind = self._rng, self._sr, self._BATCH, self._kind
+        times = self._clock_s + np.cumsum(rng.exponential(1.0 / self._rate_hz, k))
+        self._clock_s = float(times[-1])
+        f0 = np.exp(rng.uniform(math.log(kind.low_hz), math.log(kind.high_hz), k))
+        decay = 0.043 * f0 + 0.0014 * f0**1.5  # 1/s
+        rise = rng.uniform(0.1, 0.4, k) * decay  # f(t) = f0 (1 + rise t)
+        # equal energy whatever the decay (slow low bubbles would boom), then a random level
+        level = np.sqrt(decay / 200.0) * 10.0 ** (rng.uniform(*kind.level_db, k) / 20.0)
+        attack = rng.uniform(0.4, 1.0, k) * sr / 1000  # frames
+        angle = (rng.uniform(-0.9, 0.9, k) + 1.0) * np.pi / 4.0
+        start_phase = rng.uniform(0.0, 2.0 * np.pi, k)
+        t = (np.arange(self._length, dtype=np.float32) / sr)[None, :]
+        f0_, rise_, decay_ = (x.astype(np.float32)[:, None] for x in (f0, rise, decay))
+        phase = 2.0 * np.pi * f0_ * (t + 0.5 * rise_ * t * t)
+        wave = np.sin(phase + start_phase.astype(np.float32)[:, None]) * np.exp(-decay_ * t)
+        ramp = np.minimum(np.arange(self._length)[None, :] / attack[:, None], 1.0)
+        wave *= (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32) * self._fade
+        wave *= level.astype(np.float32)[:, None]
+        pans = np.sqrt(2.0) * np.stack((np.cos(angle), np.sin(angle)), axis=1)
+        bubbles = wave[:, None, :].astype(np.float64) * pans[:, :, None]
+        return np.round(times * sr).astype(np.int64), bubbles
+
+
+class _StreamEngine:
+    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+        self._noise, small_rng, large_rng, spray_rng, drift_rng = substreams(rng, 5)
+        self._small = _Bubbles(small_rng, sr, _SMALL, design.small_hz)
+        self._large = _Bubbles(large_rng, sr, _LARGE, design.large_hz)
+        self._spray = Drops(spray_rng, sr, _SPRAY)
+        rush = np.vstack(
+            (pink(sr), butter(2, 200.0, "highpass", sr), butter(2, 5000.0, "lowpass", sr))
+        )
+        gurgle = np.vstack(
+            (leaky_integrator(80.0, sr), butter(2, 60.0, "highpass", sr),
+             butter(2, 350.0, "lowpass", sr))
+        )
+        self._rush, self._rush_gain = Filter(rush), design.rush * unit_noise_gain(rush, sr)
+        self._gurgle = Filter(gurgle)
+        self._gurgle_gain = design.gurgle * unit_noise_gain(gurgle, sr)
+        self._drift = SmoothCurve(drift_rng, sr, 2.0, -1.0, 1.0)
+        self._gain = level_gain(design.design_lufs)
+        self._pos = 0
+
+    def render(self, frames: int) -> NDArray[np.float64]:
+        start = self._pos
+        rush_white, gurgle_white = stereo_noise(self._noise, frames, 0.4, 0.6)
+        drift = 10.0 ** (self._drift(start, frames) / 20.0)
+        out = self._rush(rush_white) * (self._rush_gain * drift)
+        out += self._gurgle(gurgle_white) * self._gurgle_gain
+        out += self._small.events(start, frames) + self._large.events(start, frames)
+        out += self._spray(start, frames)
+        self._pos += frames
+        return out * self._gain
+
+
+class StreamSoundscape(ProceduralSoundscape):
+    """A small stream: babbling bubbles over a steady rush of water."""
+
+    def __init__(self, intensity: Intensity = "steady") -> None:
+        """Describe the stream bed at ``intensity``."""
+        self.intensity = intensity
+        self.info = SoundscapeInfo(
+            name=variant_name("stream", intensity),
+            description=_DESIGNS[intensity].description,
+            themes=("water", "river", "stream"),
+        )
+
+    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
+        """Return a fresh stream engine positioned at frame 0."""
+        return _StreamEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
+
+
+for _intensity in INTENSITIES:
+    register_soundscape(StreamSoundscape(_intensity))

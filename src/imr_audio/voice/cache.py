@@ -1,0 +1,304 @@
+"""A content-addressed cache of synthesised speech on disk, and an engine that uses it.
+
+Each entry is named by a sha256 key over the engine, its version, the voice settings and the
+(lexicon-applied) text, so the text itself is stored only inside the entry's samples, never in
+a name or a log. An entry is two files: ``<key>.npy`` (float32 mono samples) and ``<key>.json``
+(sample rate, sha256 of the ``.npy`` file, and ``owners``: sha256 hashes of the client ids that
+used it, so that one client's clips can be removed without storing any id). The folder is 0700,
+files are 0600, and every file is written to a temporary file in the folder and renamed.
+
+A corrupt, truncated or mismatching entry is found on read, deleted and synthesised again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+
+from imr_audio.progress import ProgressCallback, report
+from imr_audio.voice.base import Clip, SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
+
+__all__ = [
+    "CACHE_DIR_ENV",
+    "CacheInfo",
+    "CachedEngine",
+    "SpeechCache",
+    "owner_hash",
+    "speech_key",
+]
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR_ENV = "IMR_AUDIO_CACHE_DIR"
+"""Environment variable that replaces the user's cache folder for imr-audio."""
+
+_FORMAT = 1  # bump when the entry layout or the key's fields change
+_KEY = re.compile(r"^[0-9a-f]{64}$")
+_TEMP_PREFIX = ".tmp-"
+_SUFFIXES = (".npy", ".json")
+
+
+def speech_key(
+    engine: str, engine_version: str, settings: VoiceSettings, request: SpeechRequest
+) -> str:
+    """The cache key of one request: sha256 hex over a canonical JSON of what shapes the sound."""
+    fields = {
+        "format": _FORMAT,
+        "engine": engine,
+        "engine_version": engine_version,
+        "voice_id": settings.voice_id,
+        "rate_wpm": request.rate_wpm or settings.rate_wpm,
+        "pitch": settings.pitch,
+        "volume": settings.volume,
+        "text": request.text,
+    }
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def owner_hash(client_id: str) -> str:
+    """What an entry records of a client: the sha256 hex of the pseudonymous client id."""
+    return hashlib.sha256(client_id.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What the speech cache holds."""
+
+    folder: Path
+    """Where it is."""
+    entries: int
+    """Number of cached clips."""
+    size_bytes: int
+    """Total size of its files, in bytes."""
+
+
+class _Corrupt(Exception):
+    """An entry that cannot be trusted."""
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, exist_ok=True)
+    path.chmod(0o700)
+
+
+class SpeechCache:
+    """Clips on disk, by key; see :func:`speech_key`."""
+
+    def __init__(self, folder: Path) -> None:
+        """A cache in ``folder`` (created 0700 on first write)."""
+        self.folder = folder
+
+    @classmethod
+    def default(cls) -> SpeechCache:
+        """The user's speech cache: ``$IMR_AUDIO_CACHE_DIR/speech``, else the platform's.
+
+        On Linux that is ``~/.cache/imr-audio/speech``.
+        """
+        root = os.environ.get(CACHE_DIR_ENV) or platformdirs.user_cache_dir("imr-audio")
+        return cls(Path(root) / "speech")
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        return self.folder / f"{key}.npy", self.folder / f"{key}.json"
+
+    def _read(self, key: str) -> tuple[Clip, dict[str, Any]]:
+        samples_path, meta_path = self._paths(key)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            data = samples_path.read_bytes()
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise _Corrupt(type(exc).__name__) from None
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+            raise _Corrupt("metadata")
+        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+            raise _Corrupt("checksum")
+        try:
+            samples = np.load(io.BytesIO(data), allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise _Corrupt(type(exc).__name__) from None
+        rate = meta.get("sample_rate_hz")
+        if (
+            samples.dtype != np.float32
+            or samples.ndim != 1
+            or len(samples) != meta.get("samples")
+            or not isinstance(rate, int)
+            or rate <= 0
+            or not isinstance(meta.get("owners"), list)
+        ):
+            raise _Corrupt("shape")
+        return Clip(samples=samples, sample_rate_hz=rate), meta
+
+    def _discard(self, key: str) -> None:
+        for path in self._paths(key):
+            path.unlink(missing_ok=True)
+
+    def get(self, key: str, owner: str | None = None) -> Clip | None:
+        """The clip stored under ``key``, or None; a damaged entry is deleted (None).
+
+        ``owner`` (a client id) is added to the entry's owners when it is not yet one.
+        """
+        if not self._paths(key)[1].exists():
+            return None
+        try:
+            clip, meta = self._read(key)
+        except _Corrupt as exc:
+            log.info("speech cache: entry %s... damaged (%s); synthesising it again", key[:12], exc)
+            self._discard(key)
+            return None
+        if owner is not None:
+            owners, hashed = meta["owners"], owner_hash(owner)
+            if hashed not in owners:
+                updated = {**meta, "owners": [*owners, hashed]}
+                self._write(self._paths(key)[1], self._meta_bytes(updated))
+        return clip
+
+    @staticmethod
+    def _meta_bytes(meta: dict[str, Any]) -> bytes:
+        return json.dumps(meta, sort_keys=True, indent=1).encode("utf-8")
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """Write ``data`` to ``path`` atomically, readable by the user only."""
+        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self.folder)  # 0600
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            Path(temp).replace(path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def put(self, key: str, clip: Clip, owner: str | None = None) -> None:
+        """Store ``clip`` under ``key``; ``owner`` is the client id it was made for, if any."""
+        if not _KEY.match(key):
+            raise ValueError("not a cache key")
+        self.folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_dir(self.folder)
+        buffer = io.BytesIO()
+        samples = np.ascontiguousarray(clip.samples, dtype=np.float32)
+        np.save(buffer, samples, allow_pickle=False)
+        data = buffer.getvalue()
+        meta = {
+            "format": _FORMAT,
+            "sample_rate_hz": int(clip.sample_rate_hz),
+            "samples": len(samples),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "owners": [owner_hash(owner)] if owner is not None else [],
+        }
+        samples_path, meta_path = self._paths(key)
+        self._write(samples_path, data)
+        self._write(meta_path, self._meta_bytes(meta))  # last: an entry is complete once it exists
+
+    def _files(self) -> list[Path]:
+        """The files this cache wrote: entries and leftover temporary files."""
+        if not self.folder.is_dir():
+            return []
+        return [
+            p
+            for p in self.folder.iterdir()
+            if p.is_file()
+            and (p.name.startswith(_TEMP_PREFIX) or (_KEY.match(p.stem) and p.suffix in _SUFFIXES))
+        ]
+
+    def info(self) -> CacheInfo:
+        """Where the cache is, how many clips it holds and their total size."""
+        files = self._files()
+        entries = sum(p.suffix == ".json" and not p.name.startswith(_TEMP_PREFIX) for p in files)
+        size = 0
+        for path in files:
+            with contextlib.suppress(OSError):
+                size += path.stat().st_size
+        return CacheInfo(folder=self.folder, entries=entries, size_bytes=size)
+
+    def clear(self) -> int:
+        """Remove every cached clip; return how many there were."""
+        count = self.info().entries
+        for path in self._files():
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()
+        return count
+
+    def remove_owner(self, client_id: str) -> int:
+        """Remove every clip made for ``client_id`` (whoever else used it); return the count."""
+        hashed = owner_hash(client_id)
+        removed = 0
+        for path in self._files():
+            if path.suffix != ".json" or path.name.startswith(_TEMP_PREFIX):
+                continue
+            try:
+                owners = json.loads(path.read_text(encoding="utf-8")).get("owners", [])
+            except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+                owners = [hashed]  # unreadable: remove it rather than keep a client's clip
+            if isinstance(owners, list) and hashed in owners:
+                self._discard(path.stem)
+                removed += 1
+        return removed
+
+
+class CachedEngine:
+    """A speech engine that answers from a :class:`SpeechCache` and synthesises only misses."""
+
+    def __init__(self, inner: SpeechEngine, cache: SpeechCache, owner: str | None = None) -> None:
+        """Wrap ``inner``; clips made are recorded as used by client ``owner`` (its id)."""
+        self.inner = inner
+        self.cache = cache
+        self.owner = owner
+        self.name = inner.name
+
+    @property
+    def version(self) -> str:
+        """The inner engine's version."""
+        return self.inner.version
+
+    def voices(self) -> list[VoiceInfo]:
+        """The inner engine's voices."""
+        return self.inner.voices()
+
+    def synthesize(
+        self,
+        requests: Sequence[SpeechRequest],
+        settings: VoiceSettings,
+        progress: ProgressCallback | None = None,
+    ) -> list[Clip]:
+        """One clip per request, in order: cached ones read, the rest made in one inner call."""
+        version = self.inner.version
+        keys = [speech_key(self.name, version, settings, r) for r in requests]
+        clips: dict[str, Clip] = {}
+        missing: dict[str, SpeechRequest] = {}
+        for key, request in zip(keys, requests, strict=True):
+            if key in clips or key in missing:
+                continue
+            clip = self.cache.get(key, self.owner)
+            if clip is None:
+                missing[key] = request
+            else:
+                clips[key] = clip
+        unique = len(set(keys))
+        log.info("speech cache: %d of %d clips cached", unique - len(missing), unique)
+        if missing:
+            made = self.inner.synthesize(list(missing.values()), settings, progress)
+            for key, clip in zip(missing, made, strict=True):
+                self.cache.put(key, clip, self.owner)
+                clips[key] = clip
+        elif requests:
+            report(progress, "synthesis", len(requests), len(requests))
+        return [clips[key] for key in keys]
+
+    def close(self) -> None:
+        """Close the inner engine."""
+        self.inner.close()
