@@ -159,6 +159,10 @@ def _script_and_clips(
         _, timeline = fill_script(
             prepared.spec, prepared.profile, prepared.voice_profile, settings.templates_dir, phrase
         )
+    else:
+        # Out of passes (the stated length keeps flipping at a rounding edge): the clips must
+        # still belong to the timeline that is returned.
+        clips = _synthesize(engine, timeline, voice, known, progress, lexicon)
     return timeline, clips
 
 
