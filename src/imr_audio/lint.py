@@ -22,6 +22,7 @@ __all__ = [
     "delivery_wpm",
     "estimate_duration_s",
     "has_errors",
+    "is_imagery_instruction",
     "lint_script",
 ]
 
@@ -75,6 +76,8 @@ THEME_WORDS: dict[str, tuple[str, ...]] = {
     "fire": ("fire", "flame", "flames", "smoke", "burning"),
     "animals": ("dog", "cat", "animal", "animals", "bird", "horse"),
     "crowds": ("crowd", "crowds", "people around"),
+    "wind": ("wind", "breeze", "gust", "gusts", "storm"),
+    "insects": ("insect", "insects", "cricket", "crickets", "bug", "bugs"),
 }
 """Words that stand for a theme on a client's avoid-list (our judgement; extend as needed)."""
 
@@ -235,6 +238,11 @@ class LintFinding:
 def has_errors(findings: list[LintFinding]) -> bool:
     """Whether any finding is an error."""
     return any(f.severity == "error" for f in findings)
+
+
+def is_imagery_instruction(text: str) -> bool:
+    """Whether a sentence asks the listener to imagine or notice something (pacing rule 7)."""
+    return _IMAGERY.search(text) is not None
 
 
 def _terms(entry: str) -> tuple[str, ...]:

@@ -190,10 +190,10 @@ def _hop_levels(x: NDArray[np.float32], hop: int) -> NDArray[np.float64]:
 
 
 def _trim(x: NDArray[np.float32], levels: NDArray[np.float64], hop: int) -> NDArray[np.float32]:
-    """Drop near-silence (30 dB under the median level, or -70 dBFS) at either end."""
+    """Drop near-silence (30 dB under the median level, or under -90 dBFS) at either end."""
     if len(levels) < 3:
         return x
-    loud = np.flatnonzero(levels > max(float(np.median(levels)) - 30.0, -70.0))
+    loud = np.flatnonzero(levels > max(float(np.median(levels)) - 30.0, -90.0))
     if loud.size == 0:
         return x[:, :0]
     return x[:, loud[0] * hop : min(x.shape[1], (loud[-1] + 1) * hop)]
