@@ -282,3 +282,18 @@ def test_cue_exactly_filling_its_slot_is_fine() -> None:
     clips = [_burst(1.0), _burst(2.0), _burst(4.0)]
     _, placements = place_speech(timeline, clips, MixSettings(sample_rate_hz=SR))
     assert round((placements[2].start_s - placements[1].start_s) * SR) == 2 * SR
+
+
+def test_chime_markup_places_a_soft_bell() -> None:
+    timeline = parse_script("Hello there.\n[chime]\n[section Next]\nNow the next part.")
+    chimes = [e for e in timeline.events if isinstance(e, Tone) and e.phase == "chime"]
+    assert len(chimes) == 1 and chimes[0].duration_s == 3.0
+    clips = [Clip(np.full(4410, 0.5, dtype=np.float32), 44100) for _ in timeline.speech]
+    settings = MixSettings(lead_in_s=0.0, tail_s=0.0)
+    voice, placements = place_speech(timeline, clips, settings)
+    gap = placements[1].start_s - placements[0].end_s
+    assert gap == pytest.approx(1.5 + 3.0 + 3.0, abs=1e-4)  # sentence gap, chime, paragraph gap
+    start = int((placements[0].end_s + 1.5) * 44100)
+    bell = voice[start : start + 3 * 44100]
+    assert 0.02 < float(np.max(np.abs(bell))) <= 0.12
+    assert float(np.max(np.abs(bell[-441:]))) < 0.01  # it has rung out by the end

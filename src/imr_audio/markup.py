@@ -9,6 +9,7 @@ Understood here (see ``docs/authoring.md``):
 * ``[slow]`` ... ``[/slow]``: slower speech and longer automatic gaps;
 * ``[breath in=4 hold=7 out=8 rest=0 cycles=4 cue=voice|tone]``: paced breathing, expanded
   into exactly timed spoken cues or soft tones;
+* ``[chime]``: a soft bell (3 s with its ring-out), e.g. at a change of section;
 * ``[note: ...]``: a therapist's comment, never spoken;
 * ``\[``, ``\]`` and ``\\`` stand for literal brackets and backslash (client values are
   always escaped this way, so they are spoken, never obeyed).
@@ -35,7 +36,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])([\"'”’)]*)\s+")  # group: closing
 _PAUSE = re.compile(r"^pause\s+(-?\d+(?:\.\d+)?)\s*(ms|s)?$")
 _SECTION = re.compile(r"^section\s+(\S.*)$")
 _BREATH_ARG = re.compile(r"^(in|hold|out|rest|cycles|cue)=(\S+)$")
-_KNOWN_TAGS = "pause, section, slow, /slow, breath, note"
+_KNOWN_TAGS = "pause, section, slow, /slow, breath, chime, note"
+CHIME_S = 3.0
+"""Length of a ``[chime]``: the bell and its ring-out, in seconds."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ def _tag(body: str, line: int) -> _Token:
         return ("section", match.group(1).strip(), line)
     if body in ("slow", "/slow"):
         return (body, None, line)
+    if body == "chime":
+        return ("chime", CHIME_S, line)
     words = body.split(" ")
     if words[0] == "breath":
         return _breath(words[1:], line)
@@ -239,6 +244,12 @@ class _Builder:
         self.spoken = True
         self.gap = None  # the last phase already ends in its own silence
 
+    def chime(self, seconds: float, line: int) -> None:
+        self.emit_gap(line)
+        self.events.append(Tone("chime", seconds, line, self.section))
+        self.spoken = True
+        self.gap = "sentence"
+
     def finish(self) -> Timeline:
         self.flush_text()
         self.emit_sections()
@@ -284,6 +295,8 @@ def parse_script(script: str, pacing: Pacing | None = None) -> Timeline:
             build.slow = False
         elif kind == "breath":
             build.breath(value, line)  # type: ignore[arg-type]
+        elif kind == "chime":
+            build.chime(float(value), line)  # type: ignore[arg-type]
     if build.slow:
         raise ScriptMarkupError(f"script line {slow_line}: [slow] is never closed by [/slow]")
     return build.finish()

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pyloudnorm
 import soxr
 
-from imr_audio.cues import breath_tone
+from imr_audio.cues import breath_tone, chime
 from imr_audio.errors import ScriptMarkupError
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
 from imr_audio.voice.base import Clip
@@ -120,7 +120,8 @@ def place_speech(
             cursor += pending_pause
         pending_pause = 0
         if isinstance(event, Tone):
-            samples = breath_tone(event.phase, event.duration_s, rate)
+            samples = (chime(event.duration_s, rate) if event.phase == "chime"
+                       else breath_tone(event.phase, event.duration_s, rate))
             pieces.append((cursor, samples, None))
             cursor += len(samples)
             continue

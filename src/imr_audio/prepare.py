@@ -170,9 +170,8 @@ def preview_script(prepared: PreparedScript) -> ScriptPreview:
                 lines.append(PreviewLine(clock, f"[pause {event.duration_s:g}s]"))
             clock += event.duration_s
         elif isinstance(event, Tone):
-            lines.append(
-                PreviewLine(clock, f"[tone: breathe {event.phase}, {event.duration_s:g}s]")
-            )
+            label = "chime" if event.phase == "chime" else f"tone: breathe {event.phase}"
+            lines.append(PreviewLine(clock, f"[{label}, {event.duration_s:g}s]"))
             clock += event.duration_s
         else:
             lines.append(PreviewLine(clock, f"[section {event.title}]"))

@@ -66,9 +66,9 @@ class Pause:
 class Tone:
     """A soft breath tone that fills one breathing phase exactly."""
 
-    phase: Literal["in", "hold", "out", "rest"]
+    phase: Literal["in", "hold", "out", "rest", "chime"]
     """Breathing phase: rising tone for ``in``, steady for ``hold``, falling for ``out``,
-    silence for ``rest``."""
+    silence for ``rest``; or ``chime``, a soft bell (from ``[chime]``)."""
     duration_s: float
     """Length of the phase in seconds."""
     line: int

@@ -164,6 +164,7 @@ def build_environment(search_path: Iterable[Path]) -> SandboxedEnvironment:
         breath=_breath,
         slow=lambda: Cue("[slow]"),
         end_slow=lambda: Cue("[/slow]"),
+        chime=lambda: Cue("[chime]"),
         note=lambda text="": Cue(""),
     )
     env.filters.update(natural_join=_natural_join, minutes=_minutes)

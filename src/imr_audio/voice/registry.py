@@ -7,6 +7,7 @@ profile's preferences in order and opens only the engines it needs; ``close`` st
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,7 +46,8 @@ def _register_builtin() -> None:
     if "pyttsx3" not in _ENGINES:
         from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
 
-        register_engine("pyttsx3", Pyttsx3Engine)
+        # One long-lived worker per core: clips are synthesised in parallel.
+        register_engine("pyttsx3", lambda: Pyttsx3Engine(workers=os.cpu_count() or 1))
     if "piper" not in _ENGINES:
         from imr_audio.voice.piper_engine import PiperEngine, piper_available
 
