@@ -1,8 +1,9 @@
 """Benchmark: render the ~10-minute demo track and print speed and peak memory.
 
-Run: ``.venv/bin/python bench/render_bench.py [--format mp3|wav|flac]``. Prints the real-time
-factor (seconds of audio per second of work), time per stage and peak resident memory of this
-process and of the synthesis worker. Figures only; nothing here is asserted.
+Run: ``.venv/bin/python bench/render_bench.py [--format mp3|m4a|ogg|opus|flac|wav]``.
+Prints the real-time factor (seconds of audio per second of work), time per stage and peak
+resident memory of this process and of the synthesis worker. Figures only; nothing here is
+asserted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 from imr_audio.demo import DEMO_CLIENT, DEMO_TEMPLATE
-from imr_audio.export import ExportSettings
+from imr_audio.export import FORMATS, ExportSettings
 from imr_audio.progress import Progress
 from imr_audio.render import RenderSettings, render_track
 from imr_audio.resources import data_dir
@@ -22,7 +23,7 @@ from imr_audio.resources import data_dir
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--format", default="mp3", choices=["mp3", "wav", "flac"])
+    parser.add_argument("--format", default="mp3", choices=FORMATS)
     args = parser.parse_args()
     stages: dict[str, float] = {}
     current = ["setup"]

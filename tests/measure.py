@@ -55,13 +55,13 @@ def ffmpeg_ebur128(path: Path) -> tuple[float, float]:
 
 
 def ffprobe(path: Path) -> dict:
-    """ffprobe's view of a file's format and streams (skips where ffprobe is not installed:
-    `.ci/run` installs it, a bare machine may not have it)."""
+    """ffprobe's view of a file's format, streams and chapters (skips where ffprobe is not
+    installed: `.ci/run` installs it, a bare machine may not have it)."""
     exe = shutil.which("ffprobe")
     if exe is None:
         pytest.skip("ffprobe is not installed")
     out = subprocess.run(
         [exe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-         str(path)], capture_output=True, text=True, check=True,
+         "-show_chapters", str(path)], capture_output=True, text=True, check=True,
     ).stdout
     return json.loads(out)

@@ -1,81 +1,56 @@
-"""Export: each format decoded back and measured, tags read back, atomic and private output."""
+"""Export mechanics: atomic and private output, failures that leave nothing, settings, decoding.
+
+Each format's audio, tags and cover are checked in ``test_formats.py``; chapters in
+``test_chapters.py``.
+"""
 
 from __future__ import annotations
 
 import errno
 import re
 import stat
+import sys
 from pathlib import Path
 
 import mutagen
 import numpy as np
-import pyloudnorm as pyln
 import pytest
 import soundfile as sf
+from click.testing import CliRunner
+from PIL import Image
 
-from imr_audio import export
+from conftest import TEST_TEMPLATES
+from imr_audio.cli import cli
 from imr_audio.errors import AudioDecodeError, ExportError
-from imr_audio.export import ExportSettings, TrackTags, decode_audio, export_track
-from measure import ffprobe
+from imr_audio.export import (
+    FORMATS,
+    Chapter,
+    ExportSettings,
+    TrackTags,
+    check_export_settings,
+    decode_audio,
+    export_track,
+)
+from imr_audio.export import encode as export_encode
+from imr_audio.export import ffmpeg as export_ffmpeg
+from imr_audio.export import tags as export_tags
+from imr_audio.render import RenderSettings, render_track
 
 SR = 44100
-DURATION_S = 20.0
-TARGET_LUFS = -18.0
-TITLE = "Sicherer Ort – Zoë's Garten 王"
-TAGS = TrackTags(title=TITLE, album="Übungen ☀", artist="Praxis Müller")
-FORMATS = ["mp3", "wav", "flac"]
-CODECS = {"mp3": "mp3", "wav": "pcm_s16le", "flac": "flac"}
-
-
-def _signal() -> np.ndarray:
-    """20 s of stereo: a slowly swelling tone left, noise right, scaled to -18 LUFS."""
-    t = np.arange(round(DURATION_S * SR)) / SR
-    rng = np.random.default_rng(4)
-    left = 0.3 * np.sin(2 * np.pi * 440 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.5 * t))
-    right = 0.05 * rng.standard_normal(len(t))
-    audio = np.stack([left, right], axis=1)
-    gain_db = TARGET_LUFS - pyln.Meter(SR).integrated_loudness(audio)
-    return (audio * 10 ** (gain_db / 20)).astype(np.float32)
-
-
-SIGNAL = _signal()
+TAGS = TrackTags(title="Sicherer Ort – Zoë 王", album="Übungen ☀", artist="Praxis Müller")
+SIGNAL = (0.1 * np.random.default_rng(4).standard_normal((SR * 5, 2))).astype(np.float32)
+CHAPTERS = [Chapter("A", 0.0, 2.0), Chapter("B", 2.0, 5.0)]
+SOUNDFILE_FORMATS = ["wav", "flac"]
+FFMPEG_FORMATS = ["mp3", "m4a", "ogg", "opus"]
 
 
 @pytest.fixture(scope="module", params=FORMATS)
 def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("export")
     path = base / "new" / "folder" / f"track.{request.param}"
-    result = export_track(SIGNAL, SR, path, ExportSettings(format=request.param), TAGS)
+    result = export_track(SIGNAL, SR, path, ExportSettings(format=request.param), TAGS, CHAPTERS)
     assert result == path
     return path
-
-
-def _fmt(path: Path) -> str:
-    return path.suffix[1:]
-
-
-def test_ffprobe_sees_the_format(exported: Path) -> None:
-    info = ffprobe(exported)
-    fmt = _fmt(exported)
-    (stream,) = info["streams"]
-    assert info["format"]["format_name"] == fmt
-    assert stream["codec_name"] == CODECS[fmt]
-    assert int(stream["sample_rate"]) == SR
-    assert stream["channels"] == 2
-    assert float(info["format"]["duration"]) == pytest.approx(DURATION_S, abs=0.05)
-    if fmt == "mp3":
-        assert int(stream["bit_rate"]) == pytest.approx(160_000, rel=0.05)
-
-
-def test_decoded_audio_keeps_duration_and_loudness(exported: Path) -> None:
-    decoded, rate = sf.read(exported, dtype="float64", always_2d=True)
-    assert rate == SR
-    assert decoded.shape[1] == 2
-    assert len(decoded) / rate == pytest.approx(DURATION_S, abs=0.05)
-    # For MP3 this holds only because export undoes the encoder's own gain.
-    assert pyln.Meter(rate).integrated_loudness(decoded) == pytest.approx(TARGET_LUFS, abs=0.2)
-    # Channels stay apart: the tone is left, the noise right.
-    assert np.corrcoef(decoded[:, 0], decoded[:, 1])[0, 1] == pytest.approx(0.0, abs=0.05)
 
 
 def test_output_is_private(exported: Path) -> None:
@@ -86,31 +61,15 @@ def test_output_is_private(exported: Path) -> None:
 
 
 def test_no_temporary_files_remain(exported: Path) -> None:
+    # M4A also writes a chapters file for ffmpeg beside the track: removed too.
     assert [p.name for p in exported.parent.iterdir()] == [exported.name]
-
-
-def test_tags_read_back_with_mutagen(exported: Path) -> None:
-    tags = mutagen.File(exported).tags
-    assert tags is not None
-    if _fmt(exported) == "flac":
-        read = {key: tags[key] for key in ("title", "album", "artist")}
-    else:  # ID3, in the MP3 file and in the WAV file's id3 chunk
-        read = {key: tags[frame].text for key, frame in
-                (("title", "TIT2"), ("album", "TALB"), ("artist", "TPE1"))}
-    assert read == {"title": [TITLE], "album": [TAGS.album], "artist": [TAGS.artist]}
-
-
-def test_tags_read_back_with_ffprobe(exported: Path) -> None:
-    tags = {k.lower(): v for k, v in ffprobe(exported)["format"]["tags"].items()}
-    assert tags["title"] == TITLE
-    assert tags["album"] == TAGS.album
-    assert tags["artist"] == TAGS.artist
 
 
 # --- failures ------------------------------------------------------------------------------
 
 
-def _fail_after_first_block(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fail_after_first_block(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """soundfile's writer (WAV, FLAC) runs out of disk space after the first block."""
     original = sf.SoundFile.write
     calls = 0
 
@@ -124,50 +83,194 @@ def _fail_after_first_block(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sf.SoundFile, "write", write)
 
 
-def _fail_tagging(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fail_ffmpeg_midway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An ffmpeg that writes part of the output, then fails (MP3, M4A, OGG, Opus)."""
+    fake = tmp_path / "fake-ffmpeg"
+    fake.write_text('#!/bin/sh\nfor last; do :; done\nhead -c 5000 > "$last"\n'
+                    'echo "simulated failure: No space left on device" >&2\nexit 1\n')
+    fake.chmod(0o700)
+    monkeypatch.setattr(export_ffmpeg, "ffmpeg_exe", lambda: str(fake))
+
+
+def _fail_tagging(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def write_tags(*args: object) -> None:
         raise mutagen.MutagenError("tag write failed")
 
-    monkeypatch.setattr(export, "_write_tags", write_tags)
+    monkeypatch.setattr(export_tags, "write_tags", write_tags)
 
 
-FAILURES = [_fail_after_first_block, _fail_tagging]
+def _failures(fmt: str) -> list[object]:
+    encoder = _fail_after_first_block if fmt in SOUNDFILE_FORMATS else _fail_ffmpeg_midway
+    return [pytest.param(fmt, encoder, id=f"{fmt}-{encoder.__name__}"),
+            pytest.param(fmt, _fail_tagging, id=f"{fmt}-_fail_tagging")]
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("fail", FAILURES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(("fmt", "fail"), [p for fmt in FORMATS for p in _failures(fmt)])
 def test_failed_export_leaves_nothing(fmt: str, fail: object, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     assert callable(fail)
-    fail(monkeypatch)
+    fail(monkeypatch, tmp_path)
     path = tmp_path / "out" / f"track.{fmt}"
     with pytest.raises(ExportError, match=re.escape(f"track.{fmt}")):
-        export_track(SIGNAL, SR, path, ExportSettings(format=fmt), TAGS)
+        export_track(SIGNAL, SR, path, ExportSettings(format=fmt), TAGS, CHAPTERS)
     assert not path.exists()
     assert list(path.parent.iterdir()) == []
 
 
-@pytest.mark.parametrize("fail", FAILURES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("fail", [_fail_ffmpeg_midway, _fail_tagging], ids=lambda f: f.__name__)
 def test_failed_export_keeps_the_older_file(fail: object, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "track.mp3"
+    folder = tmp_path / "out"
+    path = folder / "track.mp3"
     export_track(SIGNAL[: SR * 2], SR, path, ExportSettings(format="mp3"), TrackTags("Older"))
     older = path.read_bytes()
     assert callable(fail)
-    fail(monkeypatch)
+    fail(monkeypatch, tmp_path)
     with pytest.raises(ExportError):
         export_track(SIGNAL, SR, path, ExportSettings(format="mp3"), TAGS)
     assert path.read_bytes() == older
-    assert [p.name for p in tmp_path.iterdir()] == ["track.mp3"]
+    assert [p.name for p in folder.iterdir()] == ["track.mp3"]
+
+
+def test_ffmpeg_failure_says_what_ffmpeg_said(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export_encode, "_codec_args", lambda *args: ["-c:a", "no-such-codec"])
+    path = tmp_path / "track.m4a"
+    with pytest.raises(ExportError, match=r"track\.m4a: could not write M4A: ffmpeg failed: "
+                                          r".*no-such-codec") as info:
+        export_track(SIGNAL, SR, path, ExportSettings(format="m4a"), TAGS)
+    assert "\n" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_ffmpeg_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    export_ffmpeg.ffmpeg_exe.cache_clear()
+    monkeypatch.setattr(export_ffmpeg.shutil, "which", lambda name: None)
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import fails
+    try:
+        with pytest.raises(ExportError, match="ffmpeg not found"):
+            export_ffmpeg.ffmpeg_exe()
+    finally:
+        export_ffmpeg.ffmpeg_exe.cache_clear()
+
+
+# --- cover image ---------------------------------------------------------------------------
+
+
+def _gif(folder: Path) -> Path:
+    path = folder / "cover.gif"
+    Image.new("RGB", (4, 4)).save(path, "GIF")
+    return path
+
+
+def _text(folder: Path) -> Path:
+    path = folder / "cover.png"
+    path.write_text("not an image\n", encoding="utf-8")
+    return path
+
+
+def _missing(folder: Path) -> Path:
+    return folder / "no-such-cover.jpg"
+
+
+@pytest.mark.parametrize(("make", "reason"), [
+    (_missing, "cover image not found"),
+    (_text, "cover image is not a readable PNG or JPEG file"),
+    (_gif, "cover image must be PNG or JPEG, not GIF"),
+])
+def test_bad_cover_is_named_and_nothing_is_written(make: object, reason: str,
+                                                  tmp_path: Path) -> None:
+    assert callable(make)
+    cover = make(tmp_path)
+    out = tmp_path / "out"
+    with pytest.raises(ExportError) as info:
+        export_track(SIGNAL, SR, out / "t.mp3", ExportSettings(), TrackTags("t", cover=cover))
+    assert str(info.value) == f"{cover}: {reason}"
+    assert not out.exists()
+
+
+def test_render_refuses_a_bad_cover_before_synthesis(client_file: Path, tmp_path: Path,
+                                                     speech_cache_dir: Path) -> None:
+    cover = _text(tmp_path)
+    settings = RenderSettings(templates_dir=TEST_TEMPLATES,
+                              export=ExportSettings(format="m4a", cover=cover))
+    with pytest.raises(ExportError, match=re.escape(str(cover))):
+        render_track("mini", client_file, tmp_path / "out", settings)
+    assert not (tmp_path / "out").exists()
+    assert not any(speech_cache_dir.rglob("*.*"))  # nothing was synthesised
+
+
+def test_cli_bad_cover_is_a_one_line_error(client_file: Path, tmp_path: Path) -> None:
+    cover = _missing(tmp_path)
+    result = CliRunner().invoke(cli, [
+        "render", "mini", "--client", str(client_file), "--templates-dir", str(TEST_TEMPLATES),
+        "--format", "m4a", "--cover", str(cover), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {cover}: cover image not found"
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def test_every_settings_problem_is_reported_at_once() -> None:
+    settings = ExportSettings(format="flac", bitrate_kbps=128, vbr=True, channels=3,
+                              sample_rate_hz=22050)
+    with pytest.raises(ExportError) as info:
+        check_export_settings(settings)
+    message = str(info.value)
+    for needle in ("channels must be 1 or 2", "sample rate must be 44100 or 48000 Hz",
+                   "FLAC is lossless", "vbr) applies to MP3 only"):
+        assert needle in message
+
+
+@pytest.mark.parametrize(("settings", "needle"), [
+    (ExportSettings("opus", sample_rate_hz=44100), "Opus is always 48000 Hz"),
+    (ExportSettings("mp3", bitrate_kbps=400), "MP3 bitrate must be 32-320 kbps, not 400"),
+    (ExportSettings("opus", bitrate_kbps=300), "OPUS bitrate must be 16-256 kbps"),
+])
+def test_settings_out_of_range(settings: ExportSettings, needle: str) -> None:
+    with pytest.raises(ExportError, match=re.escape(needle)):
+        check_export_settings(settings)
+
+
+@pytest.mark.parametrize(("settings", "kbps"), [
+    (ExportSettings("mp3"), 160), (ExportSettings("mp3", channels=1), 128),
+    (ExportSettings("m4a"), 128), (ExportSettings("opus", channels=1), 64),
+    (ExportSettings("ogg", bitrate_kbps=200), 200), (ExportSettings("flac"), None),
+])
+def test_default_bitrate_follows_format_and_channels(settings: ExportSettings,
+                                                     kbps: int | None) -> None:
+    assert settings.resolved_bitrate_kbps() == kbps
+
+
+def test_default_bitrate_of_mono_samples() -> None:
+    assert ExportSettings("mp3").resolved_bitrate_kbps(channels=1) == 128
+    assert ExportSettings("mp3", channels=2).resolved_bitrate_kbps(channels=1) == 160
+
+
+def test_channels_default_to_the_samples_own(tmp_path: Path) -> None:
+    # Regression: a mono voice preview was written as stereo, 3 LU louder than mastered.
+    for samples, channels in ((SIGNAL[:, 0], 1), (SIGNAL, 2)):
+        path = export_track(samples, SR, tmp_path / "t.flac", ExportSettings("flac"), TAGS)
+        assert decode_audio(path)[0].shape[1] == channels
 
 
 def test_unknown_format_lists_formats(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "track.ogg"
-    with pytest.raises(ExportError, match="'ogg'") as info:
-        export_track(SIGNAL, SR, path, ExportSettings(format="ogg"), TAGS)
+    path = tmp_path / "sub" / "track.aiff"
+    with pytest.raises(ExportError, match="'aiff'") as info:
+        export_track(SIGNAL, SR, path, ExportSettings(format="aiff"), TAGS)
     for fmt in FORMATS:
         assert fmt in str(info.value)
     assert not path.parent.exists()
+
+
+def test_export_settings_make_neutral_tags(tmp_path: Path) -> None:
+    settings = ExportSettings(album="Übungen", artist="Praxis", cover=tmp_path / "c.png")
+    assert settings.tags("Safe place") == TrackTags("Safe place", "Übungen", "Praxis",
+                                                    tmp_path / "c.png")
+
+
+# --- decoding ------------------------------------------------------------------------------
 
 
 def test_decode_rejects_a_text_file(tmp_path: Path) -> None:
@@ -193,3 +296,13 @@ def test_decode_reads_what_export_wrote(tmp_path: Path) -> None:
     assert rate == SR
     assert audio.dtype == np.float32
     np.testing.assert_allclose(audio, SIGNAL, atol=2 / 32768)
+
+
+def test_decode_reads_m4a_through_ffmpeg(tmp_path: Path) -> None:
+    # soundfile cannot read MP4: the render's re-measuring step relies on the ffmpeg fallback.
+    path = export_track(SIGNAL, SR, tmp_path / "t.m4a", ExportSettings(format="m4a"), TAGS)
+    with pytest.raises(sf.LibsndfileError):
+        sf.read(str(path))
+    audio, rate = decode_audio(path)
+    assert (rate, audio.shape[1], str(audio.dtype)) == (SR, 2, "float32")
+    assert len(audio) / rate == pytest.approx(5.0, abs=0.05)

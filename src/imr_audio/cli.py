@@ -11,6 +11,7 @@ import click
 from imr_audio import __version__
 from imr_audio.authoring import all_specs, example_profile_snippet, load_template
 from imr_audio.commands import register_commands
+from imr_audio.commands.export_options import export_options
 from imr_audio.commands.options import (
     REVIEW_REMINDER,
     ProgressLine,
@@ -20,8 +21,9 @@ from imr_audio.commands.options import (
     voice_option,
 )
 from imr_audio.demo import DEMO_DIR, render_demo
-from imr_audio.errors import ImrAudioError
-from imr_audio.export import FORMATS, ExportSettings
+from imr_audio.errors import ImrAudioError, TrackLengthError
+from imr_audio.export import ExportSettings
+from imr_audio.length import parse_length
 from imr_audio.master import MasterSettings
 from imr_audio.prepare import prepare_script, preview_track
 from imr_audio.render import RenderResult, RenderSettings, render_track
@@ -44,6 +46,16 @@ def _report(result: RenderResult) -> None:
         f"{result.path}  ({result.duration_s / 60:.1f} min, "
         f"{result.loudness.integrated_lufs:.1f} LUFS, {result.loudness.true_peak_dbtp:.1f} dBTP)"
     )
+
+
+def _length_option(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """Parse ``--length`` into seconds; a malformed length is a usage error."""
+    if value is None:
+        return None
+    try:
+        return parse_length(value)
+    except TrackLengthError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -73,14 +85,7 @@ def demo() -> None:
 @click.argument("template")
 @client_option
 @soundscape_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="mp3",
-    show_default=True,
-    help="Audio format of the track.",
-)
+@export_options
 @click.option(
     "--target-lufs",
     type=click.FloatRange(-30, -10),
@@ -111,11 +116,20 @@ def demo() -> None:
     is_flag=True,
     help="Synthesise all speech afresh and store none of it in the speech cache.",
 )
+@click.option(
+    "--length",
+    "length_s",
+    callback=_length_option,
+    default=None,
+    metavar="LENGTH",
+    help="Target length (10m, 600s or 12:30), reached by lengthening or shortening the pauses; "
+    "default: the profile's preferences.length, else the script's own pacing.",
+)
 def render(
     template: str,
     client_file: Path,
     soundscape: str | None,
-    fmt: str,
+    export: ExportSettings,
     target_lufs: float,
     voice_profile: str | None,
     seed: int,
@@ -123,6 +137,7 @@ def render(
     output_dir: Path,
     recordings_dir: Path | None,
     no_cache: bool,
+    length_s: float | None,
 ) -> None:
     """Render TEMPLATE for one client into a mastered track named by the client's id.
 
@@ -134,9 +149,10 @@ def render(
         seed=seed,
         templates_dir=templates_dir,
         master=MasterSettings(target_lufs=target_lufs),
-        export=ExportSettings(format=fmt),
+        export=export,
         recordings_dir=recordings_dir,
         use_cache=not no_cache,
+        length_s=length_s,
     )
     bar = ProgressLine()
     try:

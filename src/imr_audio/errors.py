@@ -21,6 +21,7 @@ __all__ = [
     "TemplateSchemaError",
     "TemplateSecurityError",
     "TemplateVariableError",
+    "TrackLengthError",
     "UnknownSoundscapeError",
     "VoiceProfileError",
 ]
@@ -84,3 +85,7 @@ class MasteringError(ImrAudioError):
 
 class ExportError(ImrAudioError):
     """The finished track could not be encoded or written."""
+
+
+class TrackLengthError(ImrAudioError):
+    """A target track length that is malformed or that the script's pauses cannot reach."""

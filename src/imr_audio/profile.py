@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from imr_audio.errors import ClientProfileError
+from imr_audio.errors import ClientProfileError, TrackLengthError
+from imr_audio.length import parse_length
 
 __all__ = [
     "ELIGIBILITY_FLAGS",
@@ -163,6 +164,8 @@ def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) ->
             problem(
                 f"preferences.{key}", "unknown field" + did_you_mean(str(key), _PREFERENCE_FIELDS)
             )
+    if preferences.get("length") is not None and not _is_length(preferences["length"]):
+        problem("preferences.length", "must be a length in quotes, e.g. '10m', '600s' or '12:30'")
     details = {str(k): v for k, v in data.items() if k not in _CORE_FIELDS}
     if known_fields:
         _check_known(details, frozenset(known_fields), problem)
@@ -178,6 +181,17 @@ def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) ->
         preferences=dict(preferences),
         details=details,
     )
+
+
+def _is_length(value: object) -> bool:
+    """Whether ``value`` is a track length as text (a bare YAML number has no clear unit)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parse_length(value)
+    except TrackLengthError:
+        return False
+    return True
 
 
 def _check_known(

@@ -26,6 +26,7 @@ from imr_audio.errors import (
     TemplateSecurityError,
     TemplateVariableError,
 )
+from imr_audio.length import PAUSE_SCALE_LIMITS
 from imr_audio.profile import ClientProfile, read_yaml
 from imr_audio.resources import data_dir
 
@@ -95,6 +96,9 @@ class TemplateSpec:
     """One of :data:`TEMPLATE_KINDS`; the lint applies rules by kind."""
     sections: tuple[str, ...] = ()
     """Titles of the body's sections in order (they become chapters)."""
+    pause_scale: tuple[tuple[str, float, float], ...] = ()
+    """``(kind, min, max)``: narrower bounds than the defaults for how far ``--length`` may
+    shrink or stretch one kind of pause (``sentence``, ``paragraph``, ``explicit``)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,32 @@ def _parse_variable(path: Path, name: str, raw: Any) -> VariableSpec:
     )
 
 
+def _parse_pause_scale(path: Path, raw: Any) -> tuple[tuple[str, float, float], ...]:
+    """Read ``pause_scale``: per kind of pause, ``[min, max]`` factors inside the defaults."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise _schema_error(path, "pause_scale", "must map kinds of pause to [min, max]")
+    parsed = []
+    for kind, bounds in raw.items():
+        if kind not in PAUSE_SCALE_LIMITS:
+            raise _schema_error(
+                path, f"pause_scale.{kind}", f"must be one of: {', '.join(PAUSE_SCALE_LIMITS)}"
+            )
+        low_limit, high_limit = PAUSE_SCALE_LIMITS[kind]
+        numbers = isinstance(bounds, list) and len(bounds) == 2 and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds
+        )
+        if not numbers or not low_limit <= bounds[0] <= 1.0 <= bounds[1] <= high_limit:
+            raise _schema_error(
+                path,
+                f"pause_scale.{kind}",
+                f"must be [min, max] with {low_limit:g} <= min <= 1 <= max <= {high_limit:g}",
+            )
+        parsed.append((str(kind), float(bounds[0]), float(bounds[1])))
+    return tuple(parsed)
+
+
 def load_template(template_id: str, templates_dir: Path | None = None) -> TemplateSpec:
     """Load a template's schema by id; an unknown id lists the valid ones."""
     for folder in template_search_path(templates_dir):
@@ -171,6 +201,7 @@ def load_template(template_id: str, templates_dir: Path | None = None) -> Templa
     sections = raw.get("sections") or []
     if not isinstance(sections, list) or not all(isinstance(t, str) for t in sections):
         raise _schema_error(schema_path, "sections", "must be a list of section titles")
+    pause_scale = _parse_pause_scale(schema_path, raw.get("pause_scale"))
     try:
         duration = raw["duration_s"]
         spec = TemplateSpec(
@@ -187,6 +218,7 @@ def load_template(template_id: str, templates_dir: Path | None = None) -> Templa
             path=script_path,
             kind=kind,
             sections=tuple(sections),
+            pause_scale=pause_scale,
         )
     except KeyError as exc:
         raise _schema_error(schema_path, str(exc.args[0]), "required field missing") from None

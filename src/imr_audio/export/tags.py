@@ -1,0 +1,224 @@
+"""Neutral tags, chapters and a cover image, written with mutagen into a finished file.
+
+Every format gets title, album and artist; chapters go in as ID3 CHAP/CTOC frames (MP3),
+``CHAPTERnnn``/``CHAPTERnnnNAME`` comments (OGG, Opus, FLAC) or, for M4A, through ffmpeg when it
+encodes (see :func:`ffmpeg_chapters`); WAV has only the ID3 text tags. All are stored UTF-8.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mutagen.flac import FLAC, Picture
+from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TIT2, TPE1, CTOCFlags, Frame, PictureType
+from mutagen.mp4 import MP4, MP4Cover
+from mutagen.oggopus import OggOpus
+from mutagen.oggvorbis import OggVorbis
+from mutagen.wave import WAVE
+from PIL import Image, UnidentifiedImageError
+
+from imr_audio.errors import ExportError
+from imr_audio.export.settings import Chapter, TrackTags
+
+__all__ = ["CoverImage", "ffmpeg_chapters", "load_cover", "write_tags"]
+
+_NO_OFFSET = 0xFFFFFFFF  # ID3 CHAP: "byte offsets not used"
+_ORDERED_TOP = CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
+_VORBIS_COMMENT_FILES: dict[str, type[OggVorbis] | type[OggOpus] | type[FLAC]] = {
+    "ogg": OggVorbis,
+    "opus": OggOpus,
+    "flac": FLAC,
+}
+
+
+@dataclass(frozen=True)
+class CoverImage:
+    """A cover image read and checked, ready to embed."""
+
+    data: bytes
+    """The file's bytes, embedded unchanged."""
+    mime: str
+    """``image/png`` or ``image/jpeg``."""
+    width: int
+    """Width in pixels."""
+    height: int
+    """Height in pixels."""
+
+
+def load_cover(path: Path) -> CoverImage:
+    """Read a PNG or JPEG cover image; raise :class:`ExportError` naming the file otherwise."""
+    try:
+        data = path.read_bytes()
+        with Image.open(path) as image:
+            kind, size = image.format, image.size
+            image.verify()
+    except FileNotFoundError:
+        raise ExportError(f"{path}: cover image not found") from None
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
+        raise ExportError(f"{path}: cover image is not a readable PNG or JPEG file") from None
+    if kind not in ("PNG", "JPEG"):
+        raise ExportError(f"{path}: cover image must be PNG or JPEG, not {kind}")
+    return CoverImage(data, f"image/{kind.lower()}", size[0], size[1])
+
+
+def _timestamp(seconds: float) -> str:
+    """``HH:MM:SS.mmm``, as the Vorbis comment chapter extension writes times."""
+    ms = round(seconds * 1000)
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def ffmpeg_chapters(chapters: Sequence[Chapter]) -> str:
+    """An ffmpeg metadata file (``;FFMETADATA1``) holding ``chapters`` and nothing else."""
+
+    def escape(text: str) -> str:
+        for char in "\\=;#\n":
+            text = text.replace(char, "\\" + char)
+        return text
+
+    lines = [";FFMETADATA1"]
+    for chapter in chapters:
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={round(chapter.start_s * 1000)}",
+            f"END={round(chapter.end_s * 1000)}",
+            f"title={escape(chapter.title)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _id3_frames(tags: TrackTags, chapters: Sequence[Chapter],
+                cover: CoverImage | None) -> list[Frame]:
+    frames: list[Frame] = [
+        TIT2(encoding=3, text=tags.title),
+        TALB(encoding=3, text=tags.album),
+        TPE1(encoding=3, text=tags.artist),
+    ]
+    if cover is not None:
+        frames.append(APIC(encoding=3, mime=cover.mime, type=PictureType.COVER_FRONT,
+                           desc="", data=cover.data))
+    if chapters:
+        ids = [f"chp{i}" for i in range(len(chapters))]
+        frames.append(CTOC(element_id="toc", flags=_ORDERED_TOP, child_element_ids=ids,
+                           sub_frames=[]))
+        frames += [
+            CHAP(element_id=ident, start_time=round(ch.start_s * 1000),
+                 end_time=round(ch.end_s * 1000), start_offset=_NO_OFFSET,
+                 end_offset=_NO_OFFSET, sub_frames=[TIT2(encoding=3, text=ch.title)])
+            for ident, ch in zip(ids, chapters, strict=True)
+        ]
+    return frames
+
+
+def _syncsafe(data: bytes) -> int:
+    return (data[0] << 21) | (data[1] << 14) | (data[2] << 7) | data[3]
+
+
+def _chap_start_ms(frame: bytes) -> int:
+    body = frame[10:]
+    end_of_id = body.index(b"\0")
+    return int.from_bytes(body[end_of_id + 1 : end_of_id + 5], "big")
+
+
+def _store_chapters_in_time_order(path: Path) -> None:
+    """Reorder the CHAP frames of the ID3v2.4 tag at the start of ``path`` by start time.
+
+    mutagen sorts frames by size when it saves, so chapters are stored out of time order, and
+    some players list them in stored order. Frames only swap places: sizes and offsets stay.
+    """
+    with path.open("r+b") as file:
+        header = file.read(10)
+        if header[:3] != b"ID3" or header[3] != 4 or header[5] & 0xC0:  # unsynced/extended
+            raise ExportError(f"{path.name}: unexpected ID3 tag layout")
+        body = file.read(_syncsafe(header[6:10]))
+        frames, pos = [], 0
+        while pos + 10 <= len(body) and body[pos] != 0:
+            end = pos + 10 + _syncsafe(body[pos + 4 : pos + 8])
+            frames.append(body[pos:end])
+            pos = end
+        slots = [i for i, frame in enumerate(frames) if frame[:4] == b"CHAP"]
+        ordered = sorted((frames[i] for i in slots), key=_chap_start_ms)
+        for slot, frame in zip(slots, ordered, strict=True):
+            frames[slot] = frame
+        file.seek(10)
+        file.write(b"".join(frames))
+
+
+def _picture(cover: CoverImage) -> Picture:
+    picture = Picture()
+    picture.type = PictureType.COVER_FRONT
+    picture.mime = cover.mime
+    picture.width, picture.height = cover.width, cover.height
+    picture.depth = 24
+    picture.data = cover.data
+    return picture
+
+
+def _vorbis_comments(file: OggVorbis | OggOpus | FLAC, tags: TrackTags,
+                     chapters: Sequence[Chapter], cover: CoverImage | None) -> None:
+    if file.tags is None:
+        file.add_tags()
+    comments: Any = file.tags  # a VComment (mutagen types FLAC's as a union)
+    comments.clear()
+    comments["TITLE"] = tags.title
+    comments["ALBUM"] = tags.album
+    comments["ARTIST"] = tags.artist
+    for i, chapter in enumerate(chapters):  # numbered from 000, as ffmpeg writes them
+        comments[f"CHAPTER{i:03d}"] = _timestamp(chapter.start_s)
+        comments[f"CHAPTER{i:03d}NAME"] = chapter.title
+    if cover is not None:
+        if isinstance(file, FLAC):
+            file.clear_pictures()
+            file.add_picture(_picture(cover))
+        else:
+            encoded = base64.b64encode(_picture(cover).write()).decode("ascii")
+            comments["METADATA_BLOCK_PICTURE"] = encoded
+
+
+def write_tags(path: Path, fmt: str, tags: TrackTags, chapters: Sequence[Chapter] = (),
+               cover: CoverImage | None = None) -> None:
+    """Replace every tag in ``path`` (format ``fmt``) with ``tags``, ``chapters`` and ``cover``.
+
+    ``chapters`` must be in time order. M4A chapters are not written here: ffmpeg puts them in
+    when it encodes the file. WAV files carry no chapters.
+    """
+    if fmt == "mp3":
+        # A fresh tag replaces anything the encoder wrote.
+        id3 = ID3()
+        for frame in _id3_frames(tags, chapters, cover):
+            id3.add(frame)
+        id3.save(str(path), v2_version=4)
+        if chapters:
+            _store_chapters_in_time_order(path)
+    elif fmt == "wav":
+        wave = WAVE(str(path))
+        wave.add_tags()
+        id3_chunk: Any = wave.tags
+        for frame in _id3_frames(tags, (), None):
+            id3_chunk.add(frame)
+        wave.save()
+    elif fmt in ("ogg", "opus", "flac"):
+        file = _VORBIS_COMMENT_FILES[fmt](str(path))
+        _vorbis_comments(file, tags, chapters, cover)
+        file.save()
+    elif fmt == "m4a":
+        mp4 = MP4(str(path))
+        if mp4.tags is None:
+            mp4.add_tags()
+        items: Any = mp4.tags
+        items.clear()  # ffmpeg's own encoder tag included
+        items["\xa9nam"] = [tags.title]
+        items["\xa9alb"] = [tags.album]
+        items["\xa9ART"] = [tags.artist]
+        if cover is not None:
+            kind_id = MP4Cover.FORMAT_PNG if cover.mime == "image/png" else MP4Cover.FORMAT_JPEG
+            items["covr"] = [MP4Cover(cover.data, imageformat=kind_id)]
+        mp4.save()
+    else:
+        raise ExportError(f"no tag writer for format '{fmt}'")
