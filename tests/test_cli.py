@@ -164,4 +164,6 @@ def test_demo_renders_a_mastered_mp3(tmp_path: Path) -> None:
     assert str(info.tags["TIT2"]) == "Safe place"
     assert "Alex" not in info.tags.pprint()
     assert (track.stat().st_mode & 0o777) == 0o600
-    assert [p.name for p in track.parent.iterdir()] == [track.name]
+    names = sorted(p.name for p in track.parent.iterdir())
+    assert names == sorted(f"demo-001_safe-place.{ext}" for ext in ("mp3", "txt", "vtt", "json"))
+    assert all((track.parent / n).stat().st_mode & 0o777 == 0o600 for n in names)

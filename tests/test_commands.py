@@ -157,9 +157,13 @@ def test_render_with_chinese_name_writes_a_wav(tmp_path: Path) -> None:
     result = invoke("render", "mini", "--client", str(client), "--templates-dir",
                     str(TEST_TEMPLATES), "--format", "wav", "-o", str(out_dir))
     assert result.exit_code == 0, result.output
-    tracks = list(out_dir.iterdir())
-    assert [t.suffix for t in tracks] == [".wav"]
-    assert "王芳" not in tracks[0].name and "t-017" in tracks[0].name
+    # The track and its transcript, captions and sidecar; no name in any file name.
+    files = sorted(out_dir.iterdir())
+    assert sorted(f.suffix for f in files) == [".json", ".txt", ".vtt", ".wav"]
+    assert all("王芳" not in f.name and f.name.startswith("t-017_mini.") for f in files)
+    assert "王芳".encode() not in (out_dir / "t-017_mini.json").read_bytes()
+    assert "王芳" in (out_dir / "t-017_mini.txt").read_text(encoding="utf-8")  # spoken text
+    tracks = [f for f in files if f.suffix == ".wav"]
     assert str(tracks[0]) in result.output
     info = soundfile.info(str(tracks[0]))
     assert 60 <= info.duration <= 240
