@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from imr_audio.authoring.templates import RenderedScript, TemplateSpec
+from imr_audio.lint_words import FAMILY_WORDS, THEME_WORDS, TRAUMA_WORDS
 from imr_audio.profile import ELIGIBILITY_FLAGS, ClientProfile
 from imr_audio.soundscapes import SoundscapeInfo
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
@@ -28,163 +29,11 @@ __all__ = [
 
 Severity = Literal["error", "warning"]
 
-THEME_WORDS: dict[str, tuple[str, ...]] = {
-    "water": (
-        "water",
-        "sea",
-        "ocean",
-        "wave",
-        "waves",
-        "rain",
-        "river",
-        "stream",
-        "lake",
-        "swim",
-        "swimming",
-        "pool",
-        "beach",
-        "shore",
-        "pond",
-        "waterfall",
-    ),
-    "dark": ("dark", "darkness", "night", "shadow", "shadows", "dim", "black"),
-    "enclosed spaces": (
-        "enclosed",
-        "cave",
-        "tunnel",
-        "cupboard",
-        "closet",
-        "lift",
-        "elevator",
-        "cellar",
-        "basement",
-        "trapped",
-        "locked in",
-    ),
-    "heights": (
-        "height",
-        "heights",
-        "cliff",
-        "ledge",
-        "balcony",
-        "tower",
-        "mountain top",
-        "high up",
-        "edge",
-    ),
-    "breath": ("breath", "breathe", "breathing", "inhale", "exhale", "lungs"),
-    "fire": ("fire", "flame", "flames", "smoke", "burning"),
-    "animals": ("dog", "cat", "animal", "animals", "bird", "horse"),
-    "crowds": ("crowd", "crowds", "people around"),
-    "wind": ("wind", "breeze", "gust", "gusts", "storm"),
-    "insects": ("insect", "insects", "cricket", "crickets", "bug", "bugs"),
-}
-"""Words that stand for a theme on a client's avoid-list (our judgement; extend as needed)."""
-
-TRAUMA_WORDS = (
-    "perpetrator",
-    "abuser",
-    "attacker",
-    "attack",
-    "attacked",
-    "assault",
-    "assaulted",
-    "rape",
-    "raped",
-    "abuse",
-    "abused",
-    "molest",
-    "molested",
-    "hit",
-    "hitting",
-    "beat",
-    "beaten",
-    "punch",
-    "punched",
-    "kick",
-    "kicked",
-    "choke",
-    "choked",
-    "strangle",
-    "strangled",
-    "stab",
-    "stabbed",
-    "shoot",
-    "shot",
-    "kill",
-    "killed",
-    "weapon",
-    "knife",
-    "gun",
-    "blood",
-    "bleeding",
-    "injury",
-    "injured",
-    "wound",
-    "wounded",
-    "bruise",
-    "bruised",
-    "hurt",
-    "pain",
-    "scream",
-    "screamed",
-    "threat",
-    "threatened",
-    "danger",
-    "dangerous",
-    "violence",
-    "violent",
-    "die",
-    "died",
-    "dead",
-    "death",
-    "crash",
-    "accident",
-    "nightmare",
-)
-"""Trauma-narrative vocabulary flagged in consolidation and new-dream scripts."""
 
 _PAST_NARRATION = re.compile(
     r"\b(happened|was done|did to|that (?:day|night|time)|back then|used to|when (?:you|i) "
     r"(?:was|were))\b",
     re.IGNORECASE,
-)
-_FAMILY = (
-    "nan",
-    "nana",
-    "nanna",
-    "grandad",
-    "granddad",
-    "auntie",
-    "stepmum",
-    "stepdad",
-    "mother",
-    "mum",
-    "mom",
-    "mummy",
-    "mommy",
-    "father",
-    "dad",
-    "daddy",
-    "brother",
-    "sister",
-    "grandmother",
-    "grandma",
-    "granny",
-    "grandfather",
-    "grandpa",
-    "aunt",
-    "uncle",
-    "cousin",
-    "son",
-    "daughter",
-    "husband",
-    "wife",
-    "parent",
-    "parents",
-    "stepmother",
-    "stepfather",
-    "family",
 )
 _IDENTIFIERS = {
     "a date": re.compile(
@@ -419,7 +268,7 @@ def _check_family(profile: ClientProfile, spec: TemplateSpec) -> Iterator[LintFi
     if "safe_place.companion" not in {v.name for v in spec.variables}:
         return
     companion = profile.details.get("safe_place", {}).get("companion")
-    if isinstance(companion, str) and any(_contains(companion, w) for w in _FAMILY):
+    if isinstance(companion, str) and any(_contains(companion, w) for w in FAMILY_WORDS):
         yield LintFinding(
             "family-companion",
             "warning",
