@@ -9,15 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pyloudnorm
-import soxr
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from imr_audio.errors import MasteringError
+from imr_audio.meter import LoudnessMeter, PeakStream, TruePeakMeter, as_2d
 
 __all__ = [
     "LoudnessMeasurement",
     "MasterSettings",
+    "StreamLimiter",
     "apply_gain",
     "limit_true_peak",
     "master",
@@ -26,7 +26,6 @@ __all__ = [
 ]
 
 Audio = npt.NDArray[np.float32]
-_OVERSAMPLE = 4
 
 
 @dataclass(frozen=True)
@@ -53,62 +52,31 @@ class LoudnessMeasurement:
     """Highest 4x-oversampled sample magnitude, dBTP."""
 
 
-def _as_2d(samples: Audio) -> Audio:
-    return samples[:, None] if samples.ndim == 1 else samples
-
-
-def _frame_max(values: npt.NDArray[np.float32], width: int) -> npt.NDArray[np.float32]:
-    """Maximum of each run of ``width`` values (``len(values)`` a multiple of ``width``)."""
-    runs = values.reshape(-1, width)
-    out = runs[:, 0].copy()
-    for column in range(1, width):
-        np.maximum(out, runs[:, column], out=out)
-    return out
-
-
-def _oversampled_peaks(
-    audio: Audio, sample_rate_hz: int, block_frames: int = 1 << 17
-) -> npt.NDArray[np.float32]:
-    """Per input frame, the largest magnitude among its 4x oversampled values (all channels).
-
-    Streams through soxr block by block so memory stays small on hour-long tracks.
-    """
-    audio = _as_2d(audio)
-    frames, channels = audio.shape
-    stream = soxr.ResampleStream(
-        sample_rate_hz, sample_rate_hz * _OVERSAMPLE, channels, dtype="float32", quality="HQ"
-    )
-    peaks = np.zeros(frames, dtype=np.float32)
-    carry = np.zeros(0, dtype=np.float32)
-    filled = 0
-    for start in range(0, max(frames, 1), block_frames):
-        block = np.ascontiguousarray(audio[start : start + block_frames], dtype=np.float32)
-        up = np.abs(stream.resample_chunk(block, last=start + block_frames >= frames))
-        magnitude = up[:, 0].copy()
-        for channel in range(1, channels):
-            np.maximum(magnitude, up[:, channel], out=magnitude)
-        magnitude = np.concatenate([carry, magnitude])
-        usable = min(len(magnitude) // _OVERSAMPLE, frames - filled)
-        peaks[filled : filled + usable] = _frame_max(magnitude[: usable * _OVERSAMPLE], _OVERSAMPLE)
-        carry = magnitude[usable * _OVERSAMPLE :]
-        filled += usable
-    return peaks
+def _oversampled_peaks(audio: Audio, sample_rate_hz: int) -> npt.NDArray[np.float32]:
+    """Per frame, the largest magnitude among its 4x oversampled values (all channels)."""
+    audio = as_2d(audio)
+    stream = PeakStream(sample_rate_hz, audio.shape[1])
+    block = 1 << 17
+    parts = [stream.add(audio[start : start + block]) for start in range(0, len(audio), block)]
+    parts.append(stream.finish())
+    return np.concatenate(parts)
 
 
 def true_peak_dbtp(samples: Audio, sample_rate_hz: int) -> float:
     """Return the true peak of ``samples`` in dBTP (4x oversampling with soxr)."""
-    peaks = _oversampled_peaks(samples, sample_rate_hz)
-    peak = float(peaks.max()) if peaks.size else 0.0
-    return float(20.0 * np.log10(max(peak, 1e-12)))
+    meter = TruePeakMeter(sample_rate_hz, as_2d(samples).shape[1])
+    meter.add(samples)
+    return meter.true_peak_dbtp()
 
 
 def measure_loudness(samples: Audio, sample_rate_hz: int) -> LoudnessMeasurement:
-    """Measure integrated loudness (LUFS) and true peak (dBTP)."""
-    meter = pyloudnorm.Meter(sample_rate_hz)
-    with np.errstate(divide="ignore"):
-        lufs = float(meter.integrated_loudness(_as_2d(samples).astype(np.float64)))
+    """Measure integrated loudness (LUFS, BS.1770 as pyloudnorm) and true peak (dBTP)."""
+    audio = as_2d(samples)
+    meter = LoudnessMeter(sample_rate_hz, (1.0,) * audio.shape[1])
+    meter.add(audio)
     return LoudnessMeasurement(
-        integrated_lufs=lufs, true_peak_dbtp=true_peak_dbtp(samples, sample_rate_hz)
+        integrated_lufs=meter.integrated_lufs(),
+        true_peak_dbtp=true_peak_dbtp(audio, sample_rate_hz),
     )
 
 
@@ -126,7 +94,7 @@ def limit_true_peak(
     filter), then smoothed with a moving average of the same width, so the gain is already down
     when the peak arrives and recovers over one window: no clipping, no clicks.
     """
-    audio = _as_2d(samples)
+    audio = as_2d(samples)
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
     peaks = _oversampled_peaks(audio, sample_rate_hz)
     if peaks.max(initial=0.0) <= ceiling:
@@ -137,6 +105,67 @@ def limit_true_peak(
     gain = uniform_filter1d(gain, size=width, mode="nearest")
     limited = (audio * gain[:, None]).astype(np.float32)
     return limited[:, 0] if samples.ndim == 1 else limited
+
+
+class StreamLimiter:
+    """A gain, then :func:`limit_true_peak`, for audio that arrives in blocks.
+
+    Gives the same samples as ``limit_true_peak(apply_gain(audio, gain_db), ...)`` on the whole
+    signal, with a delay: :meth:`add` returns the frames whose look-ahead is complete (a few
+    hundred fewer than fed, at first), :meth:`finish` the rest.
+    """
+
+    def __init__(
+        self,
+        sample_rate_hz: int,
+        channels: int,
+        gain_db: float,
+        ceiling_dbtp: float,
+        window_s: float = 0.005,
+    ) -> None:
+        """Prepare to apply ``gain_db`` and keep true peaks at or below ``ceiling_dbtp``."""
+        self._gain_db = gain_db
+        self._ceiling = 10.0 ** (ceiling_dbtp / 20.0)
+        self._width = max(3, int(window_s * sample_rate_hz) | 1)
+        # A frame's gain depends on the peaks this many frames either side of it.
+        self._reach = (self._width - 1) + self._width // 2
+        self._peaks = PeakStream(sample_rate_hz, channels)
+        self._audio = np.zeros((0, channels), dtype=np.float32)  # gained, not yet given out
+        self._needed = np.zeros(0)  # gain each frame's peak needs, from frame _first
+        self._first = self._given = 0
+
+    def _push(self, peaks: npt.NDArray[np.float32]) -> None:
+        needed = np.minimum(1.0, self._ceiling / np.maximum(peaks, 1e-12))
+        self._needed = np.concatenate([self._needed, needed])
+
+    def _give(self, final: bool) -> Audio:
+        known = self._first + len(self._needed)
+        end = known if final else known - self._reach
+        if end <= self._given:
+            return np.zeros((0, self._audio.shape[1]), dtype=np.float32)
+        gain = minimum_filter1d(self._needed, size=2 * self._width - 1, mode="nearest")
+        gain = uniform_filter1d(gain, size=self._width, mode="nearest")
+        count = end - self._given
+        offset = self._given - self._first
+        out = (self._audio[:count] * gain[offset : offset + count, None]).astype(np.float32)
+        self._audio = self._audio[count:]
+        self._given = end
+        keep_from = max(0, end - self._reach)
+        self._needed = self._needed[keep_from - self._first :]
+        self._first = keep_from
+        return out
+
+    def add(self, block: Audio) -> Audio:
+        """Feed the next block (frames x channels); return the frames now ready."""
+        gained = apply_gain(as_2d(block), self._gain_db)
+        self._audio = np.concatenate([self._audio, gained])
+        self._push(self._peaks.add(gained))
+        return self._give(final=False)
+
+    def finish(self) -> Audio:
+        """Return the frames still held back."""
+        self._push(self._peaks.finish())
+        return self._give(final=True)
 
 
 def master(

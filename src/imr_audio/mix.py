@@ -6,25 +6,31 @@ the bed; :func:`mix_stems` applies the gains that follow from it.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pyloudnorm
 import soxr
 
 from imr_audio.cues import breath_tone, chime
 from imr_audio.errors import ScriptMarkupError
+from imr_audio.meter import LoudnessMeter
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
 from imr_audio.voice.base import Clip
 
 __all__ = [
     "MixSettings",
     "Placement",
+    "SpeechLayout",
     "StemLevels",
+    "bed_gain",
+    "bed_level_db",
     "duck_gain_db",
+    "layout_speech",
     "measure_stems",
+    "mix_block",
     "mix_stems",
     "place_speech",
 ]
@@ -94,20 +100,84 @@ def _resample(clip: Clip, sample_rate_hz: int) -> Mono:
     return np.asarray(out, dtype=np.float32)
 
 
-def place_speech(
+@dataclass(frozen=True)
+class _Piece:
+    """One sound in the voice stem: a speech clip (resampled when needed) or a cue tone."""
+
+    start: int
+    """First frame in the track, at the output rate."""
+    frames: int
+    """Length in frames, at the output rate."""
+    clip: Clip | None
+    """The speech clip, at its engine's rate; None for a tone."""
+    tone: Mono | None
+    """The tone's samples at the output rate; None for speech."""
+
+
+class SpeechLayout:
+    """The voice stem as a list of placed sounds, rendered a block at a time.
+
+    An hour of voice stem at 44.1 kHz is 635 MB of floats; the layout holds only the clips (at
+    their engine's rate) and resamples each one when a block first needs it, so long tracks mix
+    in bounded memory. ``render(0, frames)`` is the whole stem.
+    """
+
+    def __init__(self, pieces: Sequence[_Piece], frames: int, sample_rate_hz: int) -> None:
+        """Lay out ``pieces`` (in start order) over a stem of ``frames`` frames."""
+        self._pieces = list(pieces)
+        self._starts = [p.start for p in self._pieces]
+        self._longest = max((p.frames for p in self._pieces), default=0)
+        self.frames = frames
+        """Length of the stem in frames (lead-in and tail included)."""
+        self.sample_rate_hz = sample_rate_hz
+        """Rate of the stem, Hz."""
+        self._resampled: dict[int, Mono] = {}
+
+    def _samples(self, index: int) -> Mono:
+        piece = self._pieces[index]
+        if piece.tone is not None:
+            return piece.tone
+        if index not in self._resampled:
+            assert piece.clip is not None
+            self._resampled[index] = _resample(piece.clip, self.sample_rate_hz)
+        return self._resampled[index]
+
+    def render(self, start: int, stop: int) -> Mono:
+        """The stem's frames ``start`` to ``stop`` (mono float32).
+
+        Blocks are meant to be asked for in order: the resampled clips of earlier blocks are
+        let go as soon as a block starts after them.
+        """
+        out = np.zeros(max(stop - start, 0), dtype=np.float32)
+        for index in [i for i in self._resampled if self._pieces[i].start + self._pieces[i].frames
+                      <= start]:
+            del self._resampled[index]
+        first = bisect.bisect_left(self._starts, start - self._longest)
+        last = bisect.bisect_left(self._starts, stop)
+        for index in range(first, last):
+            piece = self._pieces[index]
+            lo, hi = max(piece.start, start), min(piece.start + piece.frames, stop)
+            if lo < hi:
+                samples = self._samples(index)
+                out[lo - start : hi - start] += samples[lo - piece.start : hi - piece.start]
+        return out
+
+
+def layout_speech(
     timeline: Timeline, clips: Sequence[Clip], settings: MixSettings
-) -> tuple[Mono, tuple[Placement, ...]]:
+) -> tuple[SpeechLayout, tuple[Placement, ...]]:
     """Lay the clips and breath tones end to end with the timeline's pauses, after the lead-in.
 
-    Returns the mono voice stem (covering lead-in and tail) and where each speech event sits.
-    Speech clips are resampled to the output rate with soxr. A breath cue takes exactly its
-    slot (the cue, then silence); a cue longer than its slot is an error naming its line.
+    Returns the voice stem's layout (covering lead-in and tail) and where each speech event
+    sits. Speech clips are resampled to the output rate with soxr. A breath cue takes exactly
+    its slot (the cue, then silence); a cue longer than its slot is an error naming its line.
     """
     rate = settings.sample_rate_hz
     if len(clips) != len(timeline.speech):  # checked first: too few clips raised IndexError
         raise ValueError("one clip per speech event is needed")
-    resampled = iter([_resample(c, rate) for c in clips])
-    pieces: list[tuple[int, Mono, Speech | None]] = []
+    clip_iter = iter(clips)
+    pieces: list[_Piece] = []
+    placements: list[Placement] = []
     cursor = round(settings.lead_in_s * rate)
     pending_pause = 0
     for event in timeline.events:
@@ -122,29 +192,33 @@ def place_speech(
         if isinstance(event, Tone):
             samples = (chime(event.duration_s, rate) if event.phase == "chime"
                        else breath_tone(event.phase, event.duration_s, rate))
-            pieces.append((cursor, samples, None))
+            pieces.append(_Piece(cursor, len(samples), None, samples))
             cursor += len(samples)
             continue
-        samples = next(resampled)
-        pieces.append((cursor, samples, event))
+        clip = next(clip_iter)
+        frames = len(_resample(clip, rate))  # exact length; resampled again when mixed
+        pieces.append(_Piece(cursor, frames, clip, None))
+        placements.append(Placement(event, cursor / rate, frames / rate))
         if event.slot_s is None:
-            cursor += len(samples)
+            cursor += frames
             continue
         slot = round(event.slot_s * rate)
-        if len(samples) > slot:
+        if frames > slot:
             raise ScriptMarkupError(
                 f"script line {event.line}: the spoken breath cue is longer than its "
                 f"{event.slot_s:g} s phase; use longer phases or cue=tone"
             )
         cursor += slot
     total = cursor + pending_pause + round(settings.tail_s * rate)
-    voice = np.zeros(total, dtype=np.float32)
-    placements = []
-    for start, samples, speech in pieces:
-        voice[start : start + len(samples)] += samples
-        if speech is not None:
-            placements.append(Placement(speech, start / rate, len(samples) / rate))
-    return voice, tuple(placements)
+    return SpeechLayout(pieces, total, rate), tuple(placements)
+
+
+def place_speech(
+    timeline: Timeline, clips: Sequence[Clip], settings: MixSettings
+) -> tuple[Mono, tuple[Placement, ...]]:
+    """The whole voice stem of :func:`layout_speech` as one mono array, and the placements."""
+    layout, placements = layout_speech(timeline, clips, settings)
+    return layout.render(0, layout.frames), placements
 
 
 def duck_gain_db(
@@ -173,18 +247,55 @@ def duck_gain_db(
     return -settings.duck_depth_db * amount
 
 
-def _integrated_lufs(samples: npt.NDArray[np.float32], rate: int) -> float:
-    meter = pyloudnorm.Meter(rate)
-    with np.errstate(divide="ignore"):
-        return float(meter.integrated_loudness(samples.astype(np.float64)))
-
-
 def measure_stems(voice: Mono, bed: Stereo, sample_rate_hz: int) -> StemLevels:
     """Measure the integrated (gated) loudness of the voice, centred in stereo, and of the bed."""
-    return StemLevels(
-        voice_lufs=_integrated_lufs(np.stack([voice, voice], axis=1), sample_rate_hz),
-        bed_lufs=_integrated_lufs(bed, sample_rate_hz),
+    voice_meter = LoudnessMeter(sample_rate_hz, (2.0,))  # centred: two equal channels
+    voice_meter.add(voice)
+    bed_meter = LoudnessMeter(sample_rate_hz)
+    bed_meter.add(bed)
+    return StemLevels(voice_meter.integrated_lufs(), bed_meter.integrated_lufs())
+
+
+def bed_level_db(levels: StemLevels, settings: MixSettings) -> float:
+    """Static gain of the bed that puts it ``settings.bed_level_db`` LU from the voice, dB."""
+    return levels.voice_lufs + settings.bed_level_db - levels.bed_lufs
+
+
+def bed_gain(
+    control_db: npt.NDArray[np.float64],
+    start: int,
+    stop: int,
+    frames: int,
+    settings: MixSettings,
+) -> npt.NDArray[np.float32]:
+    """The bed's linear gain for frames ``start`` to ``stop`` of a track of ``frames`` frames.
+
+    ``control_db`` is the bed's gain at 100 Hz (static level plus ducking, see
+    :func:`duck_gain_db`); the raised-cosine fade-in and fade-out are applied on top.
+    """
+    rate = settings.sample_rate_hz
+    index = np.arange(start, stop)
+    gain = 10.0 ** (
+        np.interp(index / rate, np.arange(len(control_db)) / _CONTROL_HZ, control_db) / 20.0
     )
+    fade_in = min(round(settings.fade_in_s * rate), frames)
+    fade_out = min(round(min(settings.fade_out_s, settings.tail_s) * rate), frames)
+    if start < fade_in:
+        ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade_in))
+        head = min(stop, fade_in) - start
+        gain[:head] *= ramp[start : start + head]
+    if stop > frames - fade_out:
+        ramp = 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, fade_out))
+        first = max(start, frames - fade_out)
+        gain[first - start :] *= ramp[first - (frames - fade_out) : stop - (frames - fade_out)]
+    return gain.astype(np.float32)
+
+
+def mix_block(voice: Mono, bed: Stereo, gain: npt.NDArray[np.float32]) -> Stereo:
+    """One block of the mix: the voice, centred, over the bed scaled by ``gain``."""
+    out = bed * gain[:, None]
+    out += voice[:, None]
+    return out.astype(np.float32, copy=False)
 
 
 def mix_stems(
@@ -202,15 +313,7 @@ def mix_stems(
     frames = len(voice)
     if len(bed) < frames:
         raise ValueError("the bed is shorter than the voice stem")
-    bed_gain_db = levels.voice_lufs + settings.bed_level_db - levels.bed_lufs
+    bed_gain_db = bed_level_db(levels, settings)
     control = duck_gain_db(placements, frames / rate, settings) + bed_gain_db
-    gain = 10.0 ** (
-        np.interp(np.arange(frames) / rate, np.arange(len(control)) / _CONTROL_HZ, control) / 20.0
-    )
-    fade_in = min(round(settings.fade_in_s * rate), frames)
-    fade_out = min(round(min(settings.fade_out_s, settings.tail_s) * rate), frames)
-    gain[:fade_in] *= 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade_in))
-    gain[frames - fade_out :] *= 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, fade_out))
-    out = bed[:frames] * gain[:, None].astype(np.float32)
-    out += voice[:, None]
-    return out.astype(np.float32, copy=False), float(bed_gain_db)
+    gain = bed_gain(control, 0, frames, frames, settings)
+    return mix_block(voice, bed[:frames], gain), float(bed_gain_db)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from imr_audio.soundscapes.bedcache import BedCache
 from imr_audio.voice.cache import SpeechCache
 
 __all__ = ["cache", "commands"]
@@ -17,26 +18,30 @@ def _size(size_bytes: int) -> str:
 
 @click.group()
 def cache() -> None:
-    """Inspect or clear the cache of synthesised speech.
+    """Inspect or clear the caches of synthesised speech and rendered beds.
 
-    Set IMR_AUDIO_CACHE_DIR to keep it in another folder.
+    Set IMR_AUDIO_CACHE_DIR to keep them in another folder.
     """
 
 
 @cache.command("info")
 def cache_info() -> None:
-    """Show where the speech cache is, how many clips it holds and their size."""
+    """Show where the caches are, how many clips and beds they hold and their size."""
     info = SpeechCache.default().info()
     click.echo(f"location: {info.folder}")
     click.echo(f"entries:  {info.entries}")
     click.echo(f"size:     {_size(info.size_bytes)}")
+    beds = BedCache.default().info()
+    click.echo(f"beds:     {beds.beds} in {beds.folder} ({_size(beds.size_bytes)})")
 
 
 @cache.command("clear")
 def cache_clear() -> None:
-    """Remove every cached clip; the next render synthesises its speech again."""
+    """Remove every cached clip and bed; the next render synthesises them again."""
     removed = SpeechCache.default().clear()
     click.echo(f"removed {removed} cached clip(s) from {SpeechCache.default().folder}")
+    beds = BedCache.default()
+    click.echo(f"removed {beds.clear()} rendered bed(s) from {beds.folder}")
 
 
 commands = [cache]

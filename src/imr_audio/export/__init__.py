@@ -13,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import mutagen
@@ -35,6 +36,8 @@ from imr_audio.export.settings import (
     ExportSettings,
     TrackTags,
 )
+from imr_audio.master import LoudnessMeasurement
+from imr_audio.meter import LoudnessMeter, TruePeakMeter
 
 __all__ = [
     "FORMATS",
@@ -42,11 +45,13 @@ __all__ = [
     "SAMPLE_RATES_HZ",
     "Chapter",
     "ExportSettings",
+    "ExportedTrack",
     "TrackTags",
     "check_export_settings",
     "conform_audio",
     "decode_audio",
     "ensure_private_dir",
+    "export_blocks",
     "export_track",
     "section_chapters",
 ]
@@ -118,38 +123,91 @@ def _private_temp(folder: Path, suffix: str) -> Path:
     return Path(name)
 
 
-def export_track(
-    samples: npt.NDArray[np.float32],
+@dataclass(frozen=True)
+class ExportedTrack:
+    """A published track, as measured on its audio decoded again after encoding."""
+
+    path: Path
+    """Where it was published."""
+    duration_s: float
+    """Length of the decoded audio, in seconds (encoder priming and padding trimmed)."""
+    loudness: LoudnessMeasurement
+    """Integrated loudness and true peak of the decoded audio."""
+
+
+class _DecodedMeter:
+    """Measures what the encoder wrote, as it is decoded block by block."""
+
+    def __init__(self, sample_rate_hz: int, channels: int) -> None:
+        self.loudness = LoudnessMeter(sample_rate_hz, (1.0,) * channels)
+        self.peak = TruePeakMeter(sample_rate_hz, channels)
+        self.frames = 0
+
+    def __call__(self, block: npt.NDArray[np.float32]) -> None:
+        self.loudness.add(block)
+        self.peak.add(block)
+        self.frames += len(block)
+
+
+def _decoded_frames(path: Path, fmt: str, counted: int) -> int:
+    """Frames of the file as a player gives them (MP3/Opus: as the container says)."""
+    if fmt == "m4a":  # decoded from the file, with its priming trimmed by ffmpeg
+        return counted
+    return int(sf.info(str(path)).frames)
+
+
+def export_blocks(
+    blocks: Iterable[npt.NDArray[np.float32]],
     sample_rate_hz: int,
+    channels: int,
     path: Path,
     settings: ExportSettings,
     tags: TrackTags,
     chapters: Sequence[Chapter] = (),
-) -> Path:
-    """Encode ``samples`` to ``path`` in ``settings.format``, tag it, and publish it atomically.
+    duration_s: float | None = None,
+) -> ExportedTrack:
+    """Encode audio given as blocks to ``path``, tag it, publish it atomically, and measure it.
 
-    ``samples`` are conformed first (:func:`conform_audio`). ``chapters`` (any order; times in
-    seconds of the track) are stored in time order; WAV carries none. ``tags.cover`` is embedded
-    in every format but WAV. The result is readable by its owner only (0600). On any failure
-    nothing is left at ``path`` (an older file there is kept) and no temporary file remains.
+    The blocks (frames x ``channels`` at ``sample_rate_hz``) must already have the channels and
+    rate ``settings`` ask for (see :func:`conform_audio`); they are encoded as they come, so the
+    track is never whole in memory. ``duration_s`` (the blocks' total length) is needed to check
+    the ``chapters`` (any order; stored in time order; WAV carries none). ``tags.cover`` is
+    embedded in every format but WAV. The written audio is decoded again and measured (while it
+    is encoded, for MP3, OGG and Opus). The result is readable by its owner only (0600). On any
+    failure nothing is left at ``path`` (an older file there is kept) and no temporary file
+    remains.
     """
     fmt = settings.format
     _raise_problems(settings)
+    if settings.output_rate_hz(sample_rate_hz) != sample_rate_hz or (
+        settings.channels is not None and settings.channels != channels
+    ):
+        raise ValueError("the blocks must be conformed to the export settings first")
     cover = _tags.load_cover(tags.cover) if tags.cover is not None else None
-    audio, rate = conform_audio(samples, sample_rate_hz, settings)
-    chapter_list = _ordered_chapters(chapters, len(audio) / rate) if fmt != "wav" else []
-    gain_db = _encode.encoder_gain_db(settings, audio.shape[1])
-    if gain_db:
-        audio = audio * np.float32(10.0 ** (-gain_db / 20.0))
+    chapter_list = (
+        _ordered_chapters(chapters, duration_s)
+        if fmt != "wav" and chapters and duration_s is not None
+        else []
+    )
+    gain = np.float32(10.0 ** (-_encode.encoder_gain_db(settings, channels) / 20.0))
+    if gain != 1:
+        blocks = (block * gain for block in blocks)
     ensure_private_dir(path.parent)
     tmp = _private_temp(path.parent, f".{fmt}.part")
     chapters_file = None
+    meter = _DecodedMeter(sample_rate_hz, channels)
     try:
         if fmt == "m4a" and chapter_list:  # MP4 chapters are a track: ffmpeg muxes them in
             chapters_file = _private_temp(path.parent, ".chapters.part")
             chapters_file.write_text(_tags.ffmpeg_chapters(chapter_list), encoding="utf-8")
-        _encode.encode(audio, rate, tmp, settings, chapters_file)
+        _encode.encode_blocks(blocks, sample_rate_hz, channels, tmp, settings, chapters_file,
+                              decoded=meter)
         _tags.write_tags(tmp, fmt, tags, [] if fmt == "m4a" else chapter_list, cover)
+        frames = _decoded_frames(tmp, fmt, meter.frames)
+        if frames == 0 or meter.frames == 0:
+            raise ExportError(f"{path}: the encoded file holds no audio")
+        measured = LoudnessMeasurement(meter.loudness.integrated_lufs(),
+                                       meter.peak.true_peak_dbtp())
         tmp.chmod(0o600)
         tmp.replace(path)
     except FfmpegError as exc:
@@ -161,6 +219,26 @@ def export_track(
             if leftover is not None:
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+    return ExportedTrack(path, frames / sample_rate_hz, measured)
+
+
+def export_track(
+    samples: npt.NDArray[np.float32],
+    sample_rate_hz: int,
+    path: Path,
+    settings: ExportSettings,
+    tags: TrackTags,
+    chapters: Sequence[Chapter] = (),
+) -> Path:
+    """Encode ``samples`` to ``path`` in ``settings.format``, tag it, and publish it atomically.
+
+    ``samples`` are conformed first (:func:`conform_audio`); see :func:`export_blocks`.
+    """
+    _raise_problems(settings)
+    audio, rate = conform_audio(samples, sample_rate_hz, settings)
+    step = 1 << 16
+    blocks = (audio[start : start + step] for start in range(0, len(audio), step))
+    export_blocks(blocks, rate, audio.shape[1], path, settings, tags, chapters, len(audio) / rate)
     return path
 
 

@@ -15,17 +15,17 @@ WAV and FLAC are written by soundfile (lossless: nothing to choose).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
 
-from imr_audio.export.ffmpeg import ffmpeg_encode
+from imr_audio.export.ffmpeg import BlockSink, ffmpeg_decode_blocks, ffmpeg_encode_blocks
 from imr_audio.export.settings import ExportSettings
 
-__all__ = ["encode", "encoder_gain_db"]
+__all__ = ["encode", "encode_blocks", "encoder_gain_db"]
 
 _BLOCK_FRAMES = 1 << 16  # libsndfile crashes writing ~45 s of OGG Vorbis in one call: blocks
 _SOUNDFILE: dict[str, tuple[str, str]] = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
@@ -69,25 +69,39 @@ def _codec_args(settings: ExportSettings, channels: int) -> list[str]:
     raise ValueError(fmt)
 
 
-def encode(
-    audio: npt.NDArray[np.float32],
+# What the encoded packets are decoded from while they are written (see ffmpeg_encode_blocks);
+# M4A's muxer rewrites the file at the end (faststart), so it is decoded after instead.
+_TAP_MUXER = {"mp3": "mp3", "ogg": "ogg", "opus": "ogg"}
+
+
+def encode_blocks(
+    blocks: Iterable[npt.NDArray[np.float32]],
     sample_rate_hz: int,
+    channels: int,
     path: Path,
     settings: ExportSettings,
     chapters_file: Path | None = None,
+    decoded: BlockSink | None = None,
 ) -> None:
-    """Write ``audio`` (frames x channels, at the output rate) to ``path`` as ``settings`` say.
+    """Write audio given as blocks (frames x channels, at the output rate) to ``path``.
 
     ``chapters_file`` (an ffmpeg metadata file) is muxed in where ffmpeg writes the chapters
     (M4A). No tags are written here except those ffmpeg cannot be stopped from writing.
+    ``decoded``, if given, receives the written file's audio as decoded again, block by block:
+    for MP3, OGG and Opus while it is encoded, for the other formats by reading it back.
     """
     fmt = settings.format
     if fmt in _SOUNDFILE:
         container, subtype = _SOUNDFILE[fmt]
-        with sf.SoundFile(str(path), "w", sample_rate_hz, audio.shape[1], subtype,
+        with sf.SoundFile(str(path), "w", sample_rate_hz, channels, subtype,
                           format=container) as out:
-            for start in range(0, len(audio), _BLOCK_FRAMES):
-                out.write(audio[start : start + _BLOCK_FRAMES])
+            for block in blocks:
+                for start in range(0, len(block), _BLOCK_FRAMES):
+                    out.write(block[start : start + _BLOCK_FRAMES])
+        if decoded is not None:
+            with sf.SoundFile(str(path)) as written:
+                for block in written.blocks(_BLOCK_FRAMES, dtype="float32", always_2d=True):
+                    decoded(block)
         return
     inputs: Sequence[str] = ()
     mapping = ["-map", "0:a", "-map_metadata", "-1", "-map_chapters", "-1"]
@@ -95,7 +109,22 @@ def encode(
         inputs = ["-f", "ffmetadata", "-i", str(chapters_file)]
         # The metadata file holds chapters only; mapping it (not -1) keeps their titles.
         mapping = ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
-    ffmpeg_encode(audio, sample_rate_hz, path,
-                  [*mapping, *_codec_args(settings, audio.shape[1]), "-fflags", "+bitexact",
-                   "-f", _MUXER[fmt]],
-                  input_args=inputs)
+    tap = (_TAP_MUXER[fmt], decoded) if decoded is not None and fmt in _TAP_MUXER else None
+    ffmpeg_encode_blocks(blocks, sample_rate_hz, channels, path,
+                         [*mapping, *_codec_args(settings, channels), "-fflags", "+bitexact",
+                          "-f", _MUXER[fmt]],
+                         input_args=inputs, tap=tap)
+    if decoded is not None and tap is None:
+        ffmpeg_decode_blocks(path, channels, decoded)
+
+
+def encode(
+    audio: npt.NDArray[np.float32],
+    sample_rate_hz: int,
+    path: Path,
+    settings: ExportSettings,
+    chapters_file: Path | None = None,
+) -> None:
+    """Write ``audio`` (frames x channels, at the output rate) to ``path`` as ``settings`` say."""
+    blocks = (audio[start : start + _BLOCK_FRAMES] for start in range(0, len(audio), _BLOCK_FRAMES))
+    encode_blocks(blocks, sample_rate_hz, audio.shape[1], path, settings, chapters_file)

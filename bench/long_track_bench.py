@@ -1,0 +1,146 @@
+"""Benchmark: long tracks, peak memory by length, and render time against encoding alone.
+
+Run: ``.venv/bin/python bench/long_track_bench.py [--minutes 10 30 60] [--speed-minutes 20]``.
+
+* Memory: renders a track of each length (a script that repeats a resting passage, so its
+  speech is quick to synthesise) in a fresh process and prints that process's peak resident
+  memory (it must stay under 400 MB and roughly flat in length: mixing, mastering and encoding
+  run block by block).
+* Speed: renders a ``--speed-minutes`` MP3 twice (the first run fills the speech and bed caches),
+  then, in the same run, encodes the same audio with the same encoder alone (ffmpeg's LAME
+  from float PCM on stdin, as export does) and prints both times and their ratio.
+
+Figures only; nothing is asserted. Each render uses a private temporary cache folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TEMPLATE = """{% extends "_base.j2" %}
+{% block body %}
+[section Resting]
+{% for n in range(REPEATS) %}
+You are resting in {{ safe_place.description }} [pause 6s]
+Each breath is slow and easy, and you have all the time you need. [pause 8s]
+Notice the quiet around you, and how your body is supported. [pause 8s]
+Your word for this place is {{ safe_place.cue_word }}. [pause 6s]
+{% endfor %}
+{% endblock %}
+"""
+
+SCHEMA = """id: long-rest
+title: Long rest
+version: 1
+description: A long benchmark script.
+duration_s: [60, 7200]
+variables:
+  safe_place.description: {type: text, required: true, description: "the place"}
+  safe_place.cue_word: {type: text, required: true, max_length: 30, description: "the word"}
+"""
+
+CLIENT = """id: bench-001
+preferred_name: Sam
+eligibility: {psychosis: false, acute_crisis: false}
+safe_place:
+  description: a quiet garden on a mild afternoon
+  cue_word: garden
+"""
+
+SECONDS_PER_REPEAT = 49.0  # measured: the passage above with its pauses, in calm-female
+
+
+def _write_inputs(folder: Path, minutes: float) -> tuple[Path, Path]:
+    templates = folder / "templates"
+    templates.mkdir(exist_ok=True)
+    repeats = max(1, round((minutes * 60 - 60) / SECONDS_PER_REPEAT))
+    (templates / "long-rest.j2").write_text(TEMPLATE.replace("REPEATS", str(repeats)))
+    (templates / "long-rest.yaml").write_text(SCHEMA)
+    client = folder / "client.yaml"
+    client.write_text(CLIENT)
+    return templates, client
+
+
+def render_once(minutes: float, folder: Path, voice: str) -> None:
+    """Render one track in this process and print its length, time and peak memory."""
+    from imr_audio.render import RenderSettings, render_track
+
+    templates, client = _write_inputs(folder, minutes)
+    start = time.perf_counter()
+    result = render_track("long-rest", client, folder / "out",
+                          RenderSettings(templates_dir=templates, soundscape="rain",
+                                         voice_profile=voice))
+    elapsed = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{result.duration_s / 60:.1f} {elapsed:.1f} {peak_mb:.0f} "
+          f"{result.loudness.integrated_lufs:.2f} {result.loudness.true_peak_dbtp:.2f}")
+
+
+def _child(minutes: float, folder: Path, voice: str) -> list[str]:
+    env = {**os.environ, "IMR_AUDIO_CACHE_DIR": str(folder / "cache")}
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", str(minutes), "--folder", str(folder),
+         "--voice", voice],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    return out.stdout.split()
+
+
+def memory(lengths: list[float], voice: str) -> None:
+    print(f"voice profile {voice}; peak resident memory of the rendering process (eSpeak NG "
+          "speaks in worker processes of its own; Piper, the neural extra, in this process)")
+    print("length    render     peak memory   loudness")
+    for minutes in lengths:
+        with tempfile.TemporaryDirectory() as name:
+            duration, elapsed, peak, lufs, tp = _child(minutes, Path(name), voice)
+        print(f"{duration:>5} min {elapsed:>7} s {peak:>9} MB   {lufs} LUFS, {tp} dBTP")
+
+
+def speed(minutes: float, voice: str) -> None:
+    from imr_audio.export import ExportSettings, decode_audio
+    from imr_audio.export.encode import encode
+
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        cold = _child(minutes, folder, voice)
+        warm = _child(minutes, folder, voice)
+        track = folder / "out" / "bench-001_long-rest.mp3"
+        audio, rate = decode_audio(track)
+        start = time.perf_counter()
+        encode(audio, rate, folder / "encode-only.mp3", ExportSettings(format="mp3"))
+        encode_s = time.perf_counter() - start
+    render_s = float(warm[1])
+    print(f"{warm[0]} min MP3 (160 kbps CBR, stereo, 44.1 kHz)")
+    print(f"render, cold caches:            {float(cold[1]):6.1f} s")
+    print(f"render, warm speech+bed caches: {render_s:6.1f} s")
+    print(f"encoding the same audio alone:  {encode_s:6.1f} s")
+    print(f"ratio (warm render / encode):   {render_s / encode_s:6.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, nargs="*", default=[10, 30, 60])
+    parser.add_argument("--speed-minutes", type=float, default=20)
+    parser.add_argument("--voice", default="calm-female",
+                        help="voice profile (default: calm-female, eSpeak NG)")
+    parser.add_argument("--one", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        render_once(args.one, args.folder, args.voice)
+        return
+    if args.minutes:
+        memory(args.minutes, args.voice)
+    if args.speed_minutes:
+        speed(args.speed_minutes, args.voice)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Streaming meters: integrated loudness (ITU-R BS.1770-4) and true peak, block by block.
+
+An hour of stereo is 1.3 GB of float samples, so long tracks are measured as they stream past.
+:class:`LoudnessMeter` applies pyloudnorm's K-weighting filters with their state carried from
+block to block and gates exactly as ``pyloudnorm.Meter.integrated_loudness`` does (400 ms
+blocks, 75 % overlap, -70 LUFS absolute and -10 LU relative gates), so a whole signal fed in any
+block sizes measures the same as pyloudnorm does on it in one piece. :class:`PeakStream` gives
+every frame's 4x-oversampled peak (soxr), for the true-peak limiter and :class:`TruePeakMeter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pyloudnorm
+import scipy.signal
+import soxr
+
+__all__ = [
+    "OVERSAMPLE",
+    "LoudnessMeter",
+    "PeakStream",
+    "TruePeakMeter",
+    "as_2d",
+]
+
+Audio = npt.NDArray[np.float32]
+OVERSAMPLE = 4
+"""Oversampling factor of the true-peak measurement."""
+
+_BLOCK_S = 0.4
+_STEP = 0.25  # 75 % overlap
+_ABSOLUTE_GATE_LUFS = -70.0
+_RELATIVE_GATE_LU = -10.0
+
+
+def as_2d(samples: Audio) -> Audio:
+    """``samples`` as frames x channels (a mono vector becomes one column)."""
+    return samples[:, None] if samples.ndim == 1 else samples
+
+
+class LoudnessMeter:
+    """Integrated, gated loudness (LUFS) of audio fed in blocks of any size.
+
+    ``channel_weights`` are BS.1770's channel gains (1.0 for left, right and centre); a mono
+    voice meant to be heard centred in stereo is measured with weight 2.0, as two equal channels.
+    """
+
+    def __init__(self, sample_rate_hz: int, channel_weights: Sequence[float] = (1.0, 1.0)) -> None:
+        """Prepare a meter at ``sample_rate_hz`` for ``len(channel_weights)`` channels."""
+        self.sample_rate_hz = sample_rate_hz
+        self._weights = np.asarray(channel_weights, dtype=np.float64)
+        meter = pyloudnorm.Meter(sample_rate_hz)
+        # pyloudnorm's two K-weighting stages (high shelf, then high pass), as it applies them.
+        self._stages = [
+            (stage.passband_gain, np.asarray(stage.b), np.asarray(stage.a))
+            for stage in meter._filters.values()
+        ]
+        channels = len(self._weights)
+        self._state = [np.zeros((max(len(a), len(b)) - 1, channels)) for _, b, a in self._stages]
+        self._frames = 0
+        self._total = np.zeros(channels)  # running sum of squares per channel
+        # Per gating block, the running sums of squares at its lower and upper edge, in chunks.
+        self._sums: tuple[list[npt.NDArray[np.float64]], ...] = ([], [])
+        self._next_block = [0, 0]  # the next gating block whose lower / upper edge is due
+
+    def _boundaries(self, first: int, last: int, edge: int) -> npt.NDArray[np.int64]:
+        """Frames of the lower (0) or upper (1) edges of gating blocks ``first`` to ``last``.
+
+        Computed with pyloudnorm's own float operations, so they are the same frames.
+        """
+        blocks = np.arange(first, last + 1, dtype=np.float64)
+        return (_BLOCK_S * (blocks * _STEP + edge) * self.sample_rate_hz).astype(np.int64)
+
+    def add(self, samples: Audio) -> None:
+        """Feed the next block (frames x channels, or a mono vector for one channel)."""
+        audio = as_2d(samples).astype(np.float64)
+        if audio.shape[1] != len(self._weights):
+            raise ValueError(f"expected {len(self._weights)} channels, got {audio.shape[1]}")
+        if not len(audio):
+            return
+        for number, (gain, b, a) in enumerate(self._stages):
+            # The gain follows the filter, as in pyloudnorm; the state is of the unscaled output.
+            filtered, self._state[number] = scipy.signal.lfilter(
+                b, a, audio, axis=0, zi=self._state[number]
+            )
+            audio = gain * filtered
+        squares = np.cumsum(np.square(audio), axis=0)
+        start, end = self._frames, self._frames + len(audio)
+        hop = _BLOCK_S * _STEP * self.sample_rate_hz
+        for edge in (0, 1):  # the sums of squares up to each block edge within this block
+            first = self._next_block[edge]
+            frames = self._boundaries(first, int(end / hop) + 2, edge)
+            frames = frames[frames <= end]
+            if len(frames):
+                offsets = frames - start - 1
+                sums = np.where((offsets >= 0)[:, None],
+                                squares[np.maximum(offsets, 0)], 0.0) + self._total
+                self._sums[edge].append(sums)
+                self._next_block[edge] = first + len(frames)
+        self._total = self._total + squares[-1]
+        self._frames = end
+
+    @property
+    def frames(self) -> int:
+        """Frames fed so far."""
+        return self._frames
+
+    def integrated_lufs(self) -> float:
+        """Integrated loudness of everything fed so far, LUFS.
+
+        -inf when all of it is gated away, or when it is shorter than one 400 ms block.
+        """
+        rate = self.sample_rate_hz
+        duration_s = self._frames / rate
+        if duration_s < _BLOCK_S:
+            return float("-inf")
+        count = round((duration_s - _BLOCK_S) / (_BLOCK_S * _STEP)) + 1
+        lower, upper = (np.concatenate(sums) if sums else np.zeros((0, len(self._weights)))
+                        for sums in self._sums)
+        # A last block reaching past the end is cut there (as a slice of the signal would be).
+        upper = np.concatenate([upper[:count], np.repeat(self._total[None], count - len(upper[
+            :count]), axis=0)])
+        energies = (upper - lower[:count]) / (_BLOCK_S * rate)
+        with np.errstate(divide="ignore"):
+            block_lufs = -0.691 + 10.0 * np.log10(energies @ self._weights)
+            above = energies[block_lufs >= _ABSOLUTE_GATE_LUFS]
+            if not len(above):
+                return float("-inf")
+            relative = -0.691 + 10.0 * np.log10(above.mean(axis=0) @ self._weights)
+            relative += _RELATIVE_GATE_LU
+            gated = energies[(block_lufs > relative) & (block_lufs > _ABSOLUTE_GATE_LUFS)]
+            if not len(gated):
+                return float("-inf")
+            return float(-0.691 + 10.0 * np.log10(gated.mean(axis=0) @ self._weights))
+
+
+class PeakStream:
+    """Per input frame, the largest magnitude of its 4x-oversampled values over all channels.
+
+    Oversampling (soxr, high quality) delays its output, so :meth:`add` returns the peaks of as
+    many frames as are complete (possibly fewer than fed) and :meth:`finish` the rest.
+    """
+
+    def __init__(self, sample_rate_hz: int, channels: int) -> None:
+        """Prepare for ``channels`` channels at ``sample_rate_hz``."""
+        self._stream = soxr.ResampleStream(
+            sample_rate_hz, sample_rate_hz * OVERSAMPLE, channels, dtype="float32", quality="HQ"
+        )
+        self._channels = channels
+        self._carry = np.zeros(0, dtype=np.float32)
+        self._fed = self._done = 0
+
+    def _peaks(self, up: npt.NDArray[np.float32], last: bool) -> npt.NDArray[np.float32]:
+        up = np.abs(as_2d(up))
+        magnitude = up.max(axis=1) if up.shape[1] > 1 else up[:, 0]
+        magnitude = np.concatenate([self._carry, magnitude])
+        usable = min(len(magnitude) // OVERSAMPLE, self._fed - self._done)
+        if last:
+            usable = self._fed - self._done
+            padded = np.zeros(usable * OVERSAMPLE, dtype=np.float32)
+            kept = magnitude[: usable * OVERSAMPLE]
+            padded[: len(kept)] = kept
+            magnitude = padded
+        out = magnitude[: usable * OVERSAMPLE].reshape(-1, OVERSAMPLE).max(axis=1)
+        self._carry = magnitude[usable * OVERSAMPLE :]
+        self._done += usable
+        return np.asarray(out, dtype=np.float32)
+
+    def add(self, samples: Audio) -> npt.NDArray[np.float32]:
+        """Feed a block; return the peaks of the frames completed so far (oldest first)."""
+        block = np.ascontiguousarray(as_2d(samples), dtype=np.float32)
+        self._fed += len(block)
+        return self._peaks(self._stream.resample_chunk(block, last=False), last=False)
+
+    def finish(self) -> npt.NDArray[np.float32]:
+        """Flush the oversampler; return the peaks of the frames still owed."""
+        empty = np.zeros((0, self._channels), dtype=np.float32)
+        return self._peaks(self._stream.resample_chunk(empty, last=True), last=True)
+
+
+class TruePeakMeter:
+    """Highest 4x-oversampled magnitude of audio fed in blocks (true peak, dBTP)."""
+
+    def __init__(self, sample_rate_hz: int, channels: int) -> None:
+        """Prepare for ``channels`` channels at ``sample_rate_hz``."""
+        self._stream = PeakStream(sample_rate_hz, channels)
+        self._peak = 0.0
+
+    def add(self, samples: Audio) -> None:
+        """Feed the next block."""
+        self._peak = max(self._peak, float(self._stream.add(samples).max(initial=0.0)))
+
+    def true_peak_dbtp(self) -> float:
+        """The true peak of everything fed, dBTP (call once, at the end)."""
+        self._peak = max(self._peak, float(self._stream.finish().max(initial=0.0)))
+        return float(20.0 * np.log10(max(self._peak, 1e-12)))
+
+
+def measure_blocks(blocks: Iterable[Audio], sample_rate_hz: int) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of audio given as blocks."""
+    loudness: LoudnessMeter | None = None
+    peak: TruePeakMeter | None = None
+    for block in blocks:
+        audio = as_2d(block)
+        if loudness is None or peak is None:
+            loudness = LoudnessMeter(sample_rate_hz, (1.0,) * audio.shape[1])
+            peak = TruePeakMeter(sample_rate_hz, audio.shape[1])
+        loudness.add(audio)
+        peak.add(audio)
+    if loudness is None or peak is None:
+        raise ValueError("no audio to measure")
+    return loudness.integrated_lufs(), peak.true_peak_dbtp()

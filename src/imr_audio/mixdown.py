@@ -1,0 +1,251 @@
+"""Mix, master and encode a track block by block, in memory that does not grow with its length.
+
+An hour of stereo at 44.1 kHz is 1.3 GB of float samples, so nothing here holds a whole track.
+The voice stem is a :class:`~imr_audio.mix.SpeechLayout` (clips placed, rendered per block); the
+bed comes in blocks from the bed cache. Three passes over the track, each a stream of blocks:
+
+1. levels: the voice's and the bed's loudness (so the bed sits ``bed_level_db`` under the voice);
+2. the mix's loudness, after conforming it to the export's channels and rate;
+3. the mix again, with the mastering gain and the true-peak limiter, into the encoder. What the
+   encoder writes is decoded again while it is written and measured; if a lossy codec moved the
+   loudness or the true peak past the targets, the last pass runs again corrected.
+
+Measuring (passes 1-2) is kept apart from applying (pass 3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import soxr
+
+from imr_audio.errors import MasteringError
+from imr_audio.export import Chapter, ExportedTrack, ExportSettings, TrackTags, export_blocks
+from imr_audio.master import LoudnessMeasurement, MasterSettings, StreamLimiter
+from imr_audio.meter import LoudnessMeter
+from imr_audio.mix import (
+    MixSettings,
+    Placement,
+    SpeechLayout,
+    StemLevels,
+    bed_gain,
+    bed_level_db,
+    duck_gain_db,
+    mix_block,
+)
+from imr_audio.progress import ProgressCallback, report
+from imr_audio.soundscapes import get_soundscape
+from imr_audio.soundscapes.bedcache import BedCache
+
+__all__ = ["BLOCK_FRAMES", "Mixdown", "bed_key", "mixdown"]
+
+log = logging.getLogger(__name__)
+
+BLOCK_FRAMES = 1 << 16
+"""Frames per block (1.5 s at 44.1 kHz)."""
+_ATTEMPTS = 3
+
+Audio = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Mixdown:
+    """What :func:`mixdown` made and measured."""
+
+    exported: ExportedTrack
+    """The published file, measured on its decoded audio."""
+    bed_gain_db: float
+    """Static gain applied to the bed before ducking, in dB."""
+    levels: StemLevels
+    """Loudness of the voice and the bed before mixing."""
+    mix_lufs: float
+    """Loudness of the mix before mastering, LUFS."""
+    master_gain_db: float
+    """Gain the mastering applied before the limiter (last attempt), in dB."""
+    attempts: int
+    """Encodings it took (more than 1 when a codec moved loudness or peaks)."""
+
+
+def bed_key(definition: object) -> str:
+    """Key of a bed in the bed cache: the hash of what defines it (JSON-able)."""
+    text = json.dumps(definition, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class _Conformer:
+    """Brings mix blocks to the export's channels and rate (mono: the channels' mean)."""
+
+    def __init__(self, sample_rate_hz: int, settings: ExportSettings) -> None:
+        self.channels = settings.channels or 2
+        self.rate = settings.output_rate_hz(sample_rate_hz)
+        self._stream = (
+            soxr.ResampleStream(sample_rate_hz, self.rate, self.channels, dtype="float32",
+                                quality="VHQ")
+            if self.rate != sample_rate_hz
+            else None
+        )
+
+    def __call__(self, block: Audio, last: bool) -> Audio:
+        if self.channels == 1:
+            block = block.mean(axis=1, keepdims=True, dtype=np.float32)
+        if self._stream is None:
+            return block
+        out = self._stream.resample_chunk(np.ascontiguousarray(block), last=last)
+        return np.asarray(out, dtype=np.float32).reshape(-1, self.channels)
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """Where a pass takes the voice and the bed from."""
+
+    layout: SpeechLayout
+    bed_name: str
+    bed_definition: object
+    seed: int
+    beds: BedCache
+
+    def bed_blocks(self) -> Iterator[Audio]:
+        layout = self.layout
+        return self.beds.blocks(
+            bed_key(self.bed_definition), get_soundscape(self.bed_name),
+            layout.frames / layout.sample_rate_hz, layout.sample_rate_hz, self.seed, BLOCK_FRAMES,
+        )
+
+    def voice_blocks(self) -> Iterator[tuple[int, Audio]]:
+        for start in range(0, self.layout.frames, BLOCK_FRAMES):
+            yield start, self.layout.render(start, min(start + BLOCK_FRAMES, self.layout.frames))
+
+
+def _measure_levels(sources: _Sources) -> StemLevels:
+    """Pass 1: loudness of the voice (centred, as two equal channels) and of the bed."""
+    rate = sources.layout.sample_rate_hz
+    voice, bed = LoudnessMeter(rate, (2.0,)), LoudnessMeter(rate)
+    for (_, voice_block), bed_block in zip(sources.voice_blocks(), sources.bed_blocks(),
+                                           strict=True):
+        voice.add(voice_block)
+        bed.add(bed_block)
+    return StemLevels(voice.integrated_lufs(), bed.integrated_lufs())
+
+
+def _mix_blocks(
+    sources: _Sources,
+    control_db: npt.NDArray[np.float64],
+    mix: MixSettings,
+    conform: _Conformer,
+) -> Iterator[Audio]:
+    """The mix, conformed to the export, block by block (passes 2 and 3)."""
+    frames = sources.layout.frames
+    for (start, voice), bed in zip(sources.voice_blocks(), sources.bed_blocks(), strict=True):
+        stop = start + len(voice)
+        gain = bed_gain(control_db, start, stop, frames, mix)
+        out = conform(mix_block(voice, bed, gain), last=stop >= frames)
+        if len(out):
+            yield out
+
+
+def _limited(
+    blocks: Iterator[Audio], limiter: StreamLimiter, meter: LoudnessMeter
+) -> Iterator[Audio]:
+    """The mastered mix: ``blocks`` through the limiter, measured on the way to the encoder."""
+    for block in blocks:
+        out = limiter.add(block)
+        if len(out):
+            meter.add(out)
+            yield out
+    out = limiter.finish()
+    if len(out):
+        meter.add(out)
+        yield out
+
+
+def mixdown(
+    layout: SpeechLayout,
+    placements: Sequence[Placement],
+    bed_name: str,
+    bed_definition: object,
+    seed: int,
+    path: Path,
+    settings: tuple[MixSettings, MasterSettings, ExportSettings],
+    tags: TrackTags,
+    chapters: Sequence[Chapter],
+    beds: BedCache | None = None,
+    progress: ProgressCallback | None = None,
+) -> Mixdown:
+    """Mix the voice over the bed, master it and publish it at ``path``, block by block.
+
+    ``bed_definition`` is what defines the bed (hashed into its cache key). ``beds`` is the bed
+    cache; None keeps the rendered bed in a private temporary folder, removed at the end (also
+    after an error). Raises :class:`MasteringError` when the targets cannot be met, and the
+    export's errors; nothing is left at ``path`` then.
+    """
+    mix, master, export = settings
+    rate = layout.sample_rate_hz
+    scratch = None if beds is not None else Path(tempfile.mkdtemp(prefix="imr-stems-"))
+    try:
+        sources = _Sources(layout, bed_name, bed_definition, seed,
+                           beds if beds is not None else BedCache(scratch))
+        report(progress, "mix", 0, 2)
+        levels = _measure_levels(sources)
+        gain_db = bed_level_db(levels, mix)
+        control = duck_gain_db(placements, layout.frames / rate, mix) + gain_db
+        conform = _Conformer(rate, export)
+        meter = LoudnessMeter(conform.rate, (1.0,) * conform.channels)
+        for block in _mix_blocks(sources, control, mix, conform):
+            meter.add(block)
+        mix_lufs = meter.integrated_lufs()
+        report(progress, "mix", 2, 2)
+        if not np.isfinite(mix_lufs):
+            raise MasteringError("the mix is silent; there is nothing to master")
+        ceiling_offset_db = loudness_offset_db = 0.0
+        for attempt in range(1, _ATTEMPTS + 1):
+            report(progress, "master", attempt - 1, _ATTEMPTS)
+            master_gain_db = master.target_lufs + loudness_offset_db - mix_lufs
+            ceiling = master.true_peak_dbtp - master.limiter_margin_db - ceiling_offset_db
+            limiter = StreamLimiter(conform.rate, conform.channels, master_gain_db, ceiling,
+                                    master.limiter_window_s)
+            mastered = LoudnessMeter(conform.rate, (1.0,) * conform.channels)
+            conform = _Conformer(rate, export)
+            blocks = _limited(_mix_blocks(sources, control, mix, conform), limiter, mastered)
+            report(progress, "export", attempt - 1, _ATTEMPTS)
+            exported = export_blocks(blocks, conform.rate, conform.channels, path, export, tags,
+                                     chapters, layout.frames / rate)
+            measured = exported.loudness
+            overshoot_db = measured.true_peak_dbtp - master.true_peak_dbtp
+            loudness_error_db = master.target_lufs - measured.integrated_lufs
+            if overshoot_db <= 0 and abs(loudness_error_db) <= 0.2:
+                report(progress, "export", _ATTEMPTS, _ATTEMPTS)
+                return Mixdown(exported, float(gain_db), levels, mix_lufs, master_gain_db,
+                               attempts=attempt)
+            log.info(
+                "re-mastering: encoded loudness off by %.2f LU (%.2f LU before encoding), "
+                "true peak over by %.2f dB",
+                loudness_error_db, master.target_lufs + loudness_offset_db
+                - mastered.integrated_lufs(), max(overshoot_db, 0.0),
+            )
+            loudness_offset_db += loudness_error_db
+            if overshoot_db > 0:
+                ceiling_offset_db += overshoot_db + 0.2
+        path.unlink(missing_ok=True)
+        raise MasteringError(_missed(path, measured, master))
+    finally:
+        if scratch is not None:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(scratch)
+
+
+def _missed(path: Path, measured: LoudnessMeasurement, master: MasterSettings) -> str:
+    return (
+        f"{path.name}: the encoded track measured {measured.integrated_lufs:.1f} LUFS and "
+        f"{measured.true_peak_dbtp:.1f} dBTP; targets {master.target_lufs:g} LUFS and "
+        f"at most {master.true_peak_dbtp:g} dBTP"
+    )

@@ -1,0 +1,207 @@
+"""A disk cache of rendered beds, so a bed is synthesised once and not for every track.
+
+Synthesising a procedural bed costs about as much as encoding it (``bench/soundscape_bench.py``),
+so a batch of tracks over the same bed and seed would spend most of its time making the same
+noise again. A bed is a pure function of its definition, seed and sample rate, and its first N
+frames do not depend on the length asked for; so it is stored in whole one-minute segments
+(``beds/<key>/<n>.npy``) and any length is read back from them.
+
+Samples are stored, and always used, rounded to float16: a bed rendered afresh and one read
+from the cache are the same to the bit, so a track does not depend on what the cache held.
+float16 keeps about 11 significant bits at every level (error 66 dB under the bed itself, which
+the mix then puts 10 LU or more under the voice). The cache holds no client data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from imr_audio.soundscapes.base import Soundscape
+
+__all__ = ["BED_FORMAT", "SEGMENT_S", "BedCache", "BedCacheInfo", "quantise"]
+
+BED_FORMAT = 1
+"""Version of the stored layout; part of every key."""
+SEGMENT_S = 60
+"""Length of one stored segment, in seconds."""
+
+Stereo = npt.NDArray[np.float32]
+
+
+def quantise(block: Stereo) -> Stereo:
+    """``block`` rounded to float16 and back: the precision every bed is used at."""
+    return block.astype(np.float16).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class BedCacheInfo:
+    """What the bed cache holds."""
+
+    folder: Path
+    """Where it is."""
+    beds: int
+    """Beds (soundscape, seed and rate) with at least one stored segment."""
+    size_bytes: int
+    """Total size of the stored segments, in bytes."""
+
+
+class BedCache:
+    """Rendered beds on disk in one-minute float16 segments; ``folder=None`` stores nothing."""
+
+    def __init__(self, folder: Path | None) -> None:
+        """A cache in ``folder`` (created 0700 on first write), or none."""
+        self.folder = folder
+
+    @classmethod
+    def default(cls) -> BedCache:
+        """The user's bed cache, beside the speech cache (``.../imr-audio/beds``)."""
+        from imr_audio.voice.cache import SpeechCache
+
+        return cls(SpeechCache.default().folder.parent / "beds")
+
+    def _segment(self, key: str, index: int) -> Path | None:
+        return None if self.folder is None else self.folder / key / f"{index:05d}.npy"
+
+    def _load(self, key: str, index: int, frames: int) -> npt.NDArray[np.float16] | None:
+        path = self._segment(key, index)
+        if path is None or not path.is_file():
+            return None
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            return None  # damaged: rendered again and stored over
+        if data.dtype != np.float16 or data.shape != (frames, 2):
+            return None
+        return data
+
+    def _store(self, key: str, index: int, segment: npt.NDArray[np.float16]) -> None:
+        path = self._segment(key, index)
+        if path is None:
+            return
+        for folder in (path.parent.parent, path.parent):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".imr-", suffix=".part", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                np.save(stream, segment, allow_pickle=False)
+            Path(name).replace(path)  # a segment is there complete or not at all
+        except OSError:  # a full or read-only disk costs speed, never the render
+            with contextlib.suppress(OSError):
+                Path(name).unlink()
+
+    def blocks(
+        self,
+        key: str,
+        soundscape: Soundscape,
+        duration_s: float,
+        sample_rate_hz: int,
+        seed: int,
+        block_frames: int = 65536,
+    ) -> Iterator[Stereo]:
+        """Yield the bed as float32 ``(n, 2)`` blocks, ``round(duration_s * rate)`` frames in all.
+
+        Every block has ``block_frames`` frames but the last. ``key`` names the bed's definition
+        (the caller hashes it); the seed and rate are added here. Stored segments are read; if
+        one is missing or damaged the bed is rendered from its start (a bed cannot start midway)
+        and the missing segments are stored.
+        """
+        total = round(duration_s * sample_rate_hz)
+        count = -(-total // (SEGMENT_S * sample_rate_hz))
+        full_key = f"{key}-s{seed}-r{sample_rate_hz}-v{BED_FORMAT}"
+        segments = self._segments(full_key, soundscape, count, sample_rate_hz, seed)
+        for block in _rechunk(segments, block_frames, total):
+            yield block.astype(np.float32)
+
+    def _segments(
+        self, key: str, soundscape: Soundscape, count: int, sample_rate_hz: int, seed: int
+    ) -> Iterator[npt.NDArray[np.float16]]:
+        """The bed's first ``count`` segments (float16): stored ones read, else rendered."""
+        for index in range(count):
+            segment = self._load(key, index, SEGMENT_S * sample_rate_hz)
+            if segment is None:  # render from the start, passing over what was given
+                rendered = self._render(key, soundscape, count, sample_rate_hz, seed, index)
+                for number, fresh in enumerate(rendered):
+                    if number >= index:
+                        yield fresh
+                return
+            yield segment
+
+    def _render(
+        self,
+        key: str,
+        soundscape: Soundscape,
+        count: int,
+        sample_rate_hz: int,
+        seed: int,
+        replace_from: int,
+    ) -> Iterator[npt.NDArray[np.float16]]:
+        """Render ``count`` segments; store those missing and those from ``replace_from`` on."""
+        segment_frames = SEGMENT_S * sample_rate_hz
+        total = count * segment_frames
+        rendered = soundscape.blocks(count * SEGMENT_S, sample_rate_hz, seed)
+        small = (block.astype(np.float16) for block in rendered)
+        for index, segment in enumerate(_rechunk(small, segment_frames, total)):
+            path = self._segment(key, index)
+            if path is not None and (index >= replace_from or not path.is_file()):
+                self._store(key, index, segment)
+            yield segment
+
+    def info(self) -> BedCacheInfo:
+        """Where the cache is, how many beds it holds and their size."""
+        if self.folder is None or not self.folder.is_dir():
+            return BedCacheInfo(self.folder or Path(), 0, 0)
+        beds = [p for p in self.folder.iterdir() if p.is_dir()]
+        size = sum(f.stat().st_size for bed in beds for f in bed.iterdir() if f.is_file())
+        return BedCacheInfo(self.folder, sum(any(b.iterdir()) for b in beds), size)
+
+    def clear(self) -> int:
+        """Remove every stored bed; return how many there were."""
+        if self.folder is None or not self.folder.is_dir():
+            return 0
+        count = 0
+        for bed in [p for p in self.folder.iterdir() if p.is_dir()]:
+            for stored in bed.iterdir():
+                stored.unlink()
+            bed.rmdir()
+            count += 1
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()
+        return count
+
+
+_Block = TypeVar("_Block", npt.NDArray[np.float16], npt.NDArray[np.float32])
+
+
+def _rechunk(blocks: Iterable[_Block], size: int, total: int) -> Iterator[_Block]:
+    """``blocks`` joined and cut again into ``size`` frames each (the last shorter).
+
+    ``total`` frames in all; an array is copied only where a piece spans two incoming blocks.
+    """
+    pending: list[_Block] = []
+    have = done = 0
+    for block in blocks:
+        pending.append(block)
+        have += len(block)
+        while pending and (have >= size or done + have >= total):
+            want = min(size, total - done)
+            if len(pending[0]) >= want:
+                out, rest = pending[0][:want], pending[0][want:]
+                pending = ([rest] if len(rest) else []) + pending[1:]
+            else:
+                joined = np.concatenate(pending)
+                out, rest = joined[:want], joined[want:]
+                pending = [rest] if len(rest) else []
+            have -= want
+            done += want
+            yield out
+            if done >= total:
+                return

@@ -1,0 +1,171 @@
+"""Block-by-block mixing, mastering and export; the bed cache. Synthetic speech, real encoders."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyloudnorm as pyln
+import pytest
+import soundfile as sf
+
+from imr_audio.export import ExportSettings, TrackTags, decode_audio
+from imr_audio.master import MasterSettings, true_peak_dbtp
+from imr_audio.mix import MixSettings, layout_speech, place_speech
+from imr_audio.mixdown import mixdown
+from imr_audio.soundscapes import get_soundscape
+from imr_audio.soundscapes.bedcache import BedCache, quantise
+from imr_audio.timeline import Pause, Speech, Timeline, Tone
+from imr_audio.voice import Clip
+
+SR = 44100
+MIX = MixSettings(lead_in_s=2.0, tail_s=4.0, fade_in_s=1.0, fade_out_s=3.0)
+
+
+def _speechlike(duration_s: float, seed: int, rate: int = 22050) -> Clip:
+    """Noise shaped into syllables (4 per second), a stand-in for a speech clip."""
+    rng = np.random.default_rng(seed)
+    n = round(duration_s * rate)
+    envelope = np.abs(np.sin(np.pi * 4 * np.arange(n) / rate)) ** 2
+    return Clip((rng.standard_normal(n) * 0.2 * envelope).astype(np.float32), rate)
+
+
+def _timeline(sentences: int) -> tuple[Timeline, list[Clip]]:
+    events: list[object] = []
+    clips = []
+    for number in range(sentences):
+        events += [Speech(f"Sentence {number}.", number + 1), Pause(1.5, "sentence", number + 1)]
+        clips.append(_speechlike(2.0 + (number % 3) * 0.7, seed=number))
+        if number == 2:
+            events += [Tone("in", 4.0, number + 1), Pause(1.0, "explicit", number + 1)]
+    return Timeline(events=tuple(events)), clips  # type: ignore[arg-type]
+
+
+def test_the_layout_renders_in_blocks_as_in_one_piece() -> None:
+    timeline, clips = _timeline(6)
+    layout, placements = layout_speech(timeline, clips, MIX)
+    whole, whole_placements = place_speech(timeline, clips, MIX)
+    assert placements == whole_placements
+    assert layout.frames == len(whole)
+    parts = [layout.render(start, min(start + 7919, layout.frames))
+             for start in range(0, layout.frames, 7919)]
+    assert np.array_equal(np.concatenate(parts), whole)
+
+
+def _mixdown(path: Path, export: ExportSettings, beds: BedCache | None, sentences: int = 8):
+    timeline, clips = _timeline(sentences)
+    layout, placements = layout_speech(timeline, clips, MIX)
+    return mixdown(layout, placements, "rain", {"name": "rain"}, 5, path,
+                   (MIX, MasterSettings(), export), TrackTags(title="Test"), [], beds=beds)
+
+
+def test_a_mixdown_meets_the_targets_measured_independently(tmp_path: Path) -> None:
+    done = _mixdown(tmp_path / "out.wav", ExportSettings(format="wav"),
+                    BedCache(tmp_path / "beds"))
+    audio, rate = sf.read(str(done.exported.path), dtype="float32", always_2d=True)
+    assert rate == SR and audio.shape[1] == 2
+    assert done.exported.duration_s == pytest.approx(len(audio) / SR, abs=1e-9)
+    lufs = pyln.Meter(SR).integrated_loudness(audio.astype(np.float64))
+    assert lufs == pytest.approx(-18.0, abs=0.2)
+    assert done.exported.loudness.integrated_lufs == pytest.approx(lufs, abs=0.01)
+    assert true_peak_dbtp(audio, SR) <= -1.0
+    assert done.exported.loudness.true_peak_dbtp == pytest.approx(true_peak_dbtp(audio, SR),
+                                                                   abs=0.01)
+    # the bed is there in the lead-in, 10 LU or so under the voice in the whole mix
+    assert np.abs(audio[int(1.5 * SR) : int(1.9 * SR)]).max() > 1e-4
+    assert done.bed_gain_db == pytest.approx(
+        done.levels.voice_lufs + MIX.bed_level_db - done.levels.bed_lufs)
+
+
+def test_mono_48k_opus_is_conformed_while_streaming(tmp_path: Path) -> None:
+    done = _mixdown(tmp_path / "out.opus", ExportSettings(format="opus", channels=1),
+                    BedCache(tmp_path / "beds"))
+    audio, rate = decode_audio(done.exported.path)
+    assert rate == 48000 and audio.shape[1] == 1
+    assert len(audio) / rate == pytest.approx(done.exported.duration_s, abs=0.03)
+    meter = pyln.Meter(rate)
+    assert meter.integrated_loudness(audio.astype(np.float64)) == pytest.approx(-18.0, abs=0.3)
+
+
+def test_the_same_inputs_give_the_same_bytes_with_a_cold_or_warm_bed_cache(
+    tmp_path: Path,
+) -> None:
+    beds = BedCache(tmp_path / "beds")
+    first = _mixdown(tmp_path / "a.mp3", ExportSettings(format="mp3"), beds)
+    assert beds.info().beds == 1
+    second = _mixdown(tmp_path / "b.mp3", ExportSettings(format="mp3"), beds)
+    third = _mixdown(tmp_path / "c.mp3", ExportSettings(format="mp3"), None)
+    data = first.exported.path.read_bytes()
+    assert data == second.exported.path.read_bytes() == third.exported.path.read_bytes()
+
+
+def test_without_a_bed_cache_the_stems_are_removed(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    _mixdown(tmp_path / "out.wav", ExportSettings(format="wav"), None, sentences=3)
+    assert list(scratch.iterdir()) == []
+    # also when the render fails half-way (an unwritable destination)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")
+    with pytest.raises(Exception):  # noqa: B017 - any failure; the point is the clean-up
+        _mixdown(blocked / "out.wav", ExportSettings(format="wav"), None, sentences=3)
+    assert list(scratch.iterdir()) == []
+
+
+# --- the bed cache -------------------------------------------------------------------------
+
+
+def test_cached_beds_are_the_rendered_bed_at_float16(tmp_path: Path) -> None:
+    cache = BedCache(tmp_path / "beds")
+    scape = get_soundscape("ocean")
+    fresh = quantise(np.concatenate(list(scape.blocks(70.3, SR, 2))))
+    for _ in range(2):  # rendered and stored, then read back
+        blocks = list(cache.blocks("k", scape, 70.3, SR, 2, 65536))
+        assert all(len(b) == 65536 for b in blocks[:-1])
+        assert np.array_equal(np.concatenate(blocks), fresh)
+    stored = sorted((tmp_path / "beds").rglob("*.npy"))
+    assert len(stored) == 2  # whole minutes: 0-60 s and 60-120 s
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in stored)
+    assert all(p.stat().st_mode & 0o777 == 0o700 for p in {s.parent for s in stored})
+
+
+def test_a_stored_bed_is_read_without_rendering(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = BedCache(tmp_path / "beds")
+    scape = get_soundscape("rain")
+    first = np.concatenate(list(cache.blocks("k", scape, 20.0, SR, 1)))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(type(scape), "blocks", refuse)
+    again = np.concatenate(list(cache.blocks("k", scape, 20.0, SR, 1)))
+    assert np.array_equal(first, again)
+
+
+def test_a_damaged_segment_is_rendered_again(tmp_path: Path) -> None:
+    cache = BedCache(tmp_path / "beds")
+    scape = get_soundscape("stream")
+    first = np.concatenate(list(cache.blocks("k", scape, 65.0, SR, 0)))
+    damaged = sorted((tmp_path / "beds").rglob("*.npy"))[1]
+    damaged.write_bytes(b"not a numpy file")
+    again = np.concatenate(list(cache.blocks("k", scape, 65.0, SR, 0)))
+    assert np.array_equal(first, again)
+    assert np.load(damaged).dtype == np.float16  # stored anew
+
+
+def test_seeds_rates_and_keys_are_kept_apart_and_cleared(tmp_path: Path) -> None:
+    cache = BedCache(tmp_path / "beds")
+    scape = get_soundscape("rain")
+    a = np.concatenate(list(cache.blocks("k", scape, 5.0, SR, 1)))
+    b = np.concatenate(list(cache.blocks("k", scape, 5.0, SR, 2)))
+    c = np.concatenate(list(cache.blocks("k", scape, 5.0, 48000, 1)))
+    assert not np.array_equal(a, b) and len(c) == 5 * 48000
+    assert cache.info().beds == 3 and cache.info().size_bytes > 0
+    assert cache.clear() == 3
+    assert not (tmp_path / "beds").exists()
+    assert not BedCache(None).info().beds
+    assert list(BedCache(None).blocks("k", scape, 1.0, SR, 1))  # nothing stored, still a bed
