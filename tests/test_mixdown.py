@@ -12,8 +12,8 @@ import soundfile as sf
 
 from imr_audio.export import ExportSettings, TrackTags, decode_audio
 from imr_audio.master import MasterSettings, true_peak_dbtp
-from imr_audio.mix import MixSettings, layout_speech, place_speech
-from imr_audio.mixdown import mixdown
+from imr_audio.mix import MixSettings, layout_speech, measure_stems, mix_stems, place_speech
+from imr_audio.mixdown import bed_key, mixdown
 from imr_audio.soundscapes import get_soundscape
 from imr_audio.soundscapes.bedcache import BedCache, quantise
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
@@ -78,14 +78,39 @@ def test_a_mixdown_meets_the_targets_measured_independently(tmp_path: Path) -> N
         done.levels.voice_lufs + MIX.bed_level_db - done.levels.bed_lufs)
 
 
+@pytest.mark.parametrize("channels", [2, 1])
+def test_the_mix_loudness_from_the_stems_equals_the_mixed_signals(tmp_path: Path,
+                                                                  channels: int) -> None:
+    beds = BedCache(tmp_path / "beds")
+    done = _mixdown(tmp_path / "out.wav", ExportSettings(format="wav", channels=channels), beds)
+    # the same mix made whole, the old way, and measured with pyloudnorm
+    timeline, clips = _timeline(8)
+    voice, placements = place_speech(timeline, clips, MIX)
+    key = bed_key({"name": "rain"})
+    bed = np.concatenate(list(beds.blocks(key, get_soundscape("rain"), len(voice) / SR, SR, 5)))
+    levels = measure_stems(voice, bed, SR)
+    assert levels.voice_lufs == pytest.approx(done.levels.voice_lufs, abs=1e-6)
+    assert levels.bed_lufs == pytest.approx(done.levels.bed_lufs, abs=1e-6)
+    mixed, _ = mix_stems(voice, bed, placements, levels, MIX)
+    if channels == 1:
+        mixed = np.concatenate([mixed.mean(axis=1, keepdims=True)] * 2, axis=1)  # dual mono
+    measured = pyln.Meter(SR).integrated_loudness(mixed.astype(np.float64))
+    assert done.mix_lufs == pytest.approx(measured, abs=0.02)
+    assert done.attempts == 1
+
+
 def test_mono_48k_opus_is_conformed_while_streaming(tmp_path: Path) -> None:
     done = _mixdown(tmp_path / "out.opus", ExportSettings(format="opus", channels=1),
                     BedCache(tmp_path / "beds"))
     audio, rate = decode_audio(done.exported.path)
     assert rate == 48000 and audio.shape[1] == 1
     assert len(audio) / rate == pytest.approx(done.exported.duration_s, abs=0.03)
-    meter = pyln.Meter(rate)
-    assert meter.integrated_loudness(audio.astype(np.float64)) == pytest.approx(-18.0, abs=0.3)
+    # Mastered as heard on two ears: -18 LUFS as dual mono, so 3 LU lower as one channel.
+    dual = np.concatenate([audio, audio], axis=1).astype(np.float64)
+    assert pyln.Meter(rate).integrated_loudness(dual) == pytest.approx(-18.0, abs=0.3)
+    single = pyln.Meter(rate).integrated_loudness(audio.astype(np.float64))
+    assert single == pytest.approx(-21.0, abs=0.3)
+    assert done.exported.loudness.integrated_lufs == pytest.approx(-18.0, abs=0.2)
 
 
 def test_the_same_inputs_give_the_same_bytes_with_a_cold_or_warm_bed_cache(

@@ -274,10 +274,13 @@ def bed_gain(
     :func:`duck_gain_db`); the raised-cosine fade-in and fade-out are applied on top.
     """
     rate = settings.sample_rate_hz
-    index = np.arange(start, stop)
-    gain = 10.0 ** (
-        np.interp(index / rate, np.arange(len(control_db)) / _CONTROL_HZ, control_db) / 20.0
-    )
+    # Only the control points around this block, as linear gains (between points 10 ms apart
+    # the curve is interpolated linearly: no per-sample exponential).
+    first = max(0, int(start / rate * _CONTROL_HZ) - 1)
+    last = min(len(control_db), int(stop / rate * _CONTROL_HZ) + 3)
+    points = 10.0 ** (control_db[first:last] / 20.0)
+    gain = np.interp(np.arange(start, stop) / rate,
+                     np.arange(first, last) / _CONTROL_HZ, points)
     fade_in = min(round(settings.fade_in_s * rate), frames)
     fade_out = min(round(min(settings.fade_out_s, settings.tail_s) * rate), frames)
     if start < fade_in:

@@ -2,15 +2,13 @@
 
 An hour of stereo at 44.1 kHz is 1.3 GB of float samples, so nothing here holds a whole track.
 The voice stem is a :class:`~imr_audio.mix.SpeechLayout` (clips placed, rendered per block); the
-bed comes in blocks from the bed cache. Three passes over the track, each a stream of blocks:
+bed comes in blocks from the bed cache. Two passes over the track, each a stream of blocks:
 
-1. levels: the voice's and the bed's loudness (so the bed sits ``bed_level_db`` under the voice);
-2. the mix's loudness, after conforming it to the export's channels and rate;
-3. the mix again, with the mastering gain and the true-peak limiter, into the encoder. What the
-   encoder writes is decoded again while it is written and measured; if a lossy codec moved the
-   loudness or the true peak past the targets, the last pass runs again corrected.
-
-Measuring (passes 1-2) is kept apart from applying (pass 3).
+1. measuring: the voice's and the bed's loudness (so the bed sits ``bed_level_db`` under the
+   voice), and from the same K-weighted stems the mix's loudness (see :func:`_measure`);
+2. applying: the mix, with the mastering gain and the true-peak limiter, into the encoder. What
+   the encoder writes is decoded again while it is written and measured; if a lossy codec moved
+   the loudness or the true peak past the targets, this pass runs again corrected.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ import soxr
 from imr_audio.errors import MasteringError
 from imr_audio.export import Chapter, ExportedTrack, ExportSettings, TrackTags, export_blocks
 from imr_audio.master import LoudnessMeasurement, MasterSettings, StreamLimiter
-from imr_audio.meter import LoudnessMeter
+from imr_audio.meter import GateSums, KWeighting, gated_lufs, track_weights
 from imr_audio.mix import (
     MixSettings,
     Placement,
@@ -69,7 +67,7 @@ class Mixdown:
     levels: StemLevels
     """Loudness of the voice and the bed before mixing."""
     mix_lufs: float
-    """Loudness of the mix before mastering, LUFS."""
+    """Loudness of the mix before mastering, LUFS (from the stems; see :func:`_measure`)."""
     master_gain_db: float
     """Gain the mastering applied before the limiter (last attempt), in dB."""
     attempts: int
@@ -126,15 +124,46 @@ class _Sources:
             yield start, self.layout.render(start, min(start + BLOCK_FRAMES, self.layout.frames))
 
 
-def _measure_levels(sources: _Sources) -> StemLevels:
-    """Pass 1: loudness of the voice (centred, as two equal channels) and of the bed."""
+def _measure(
+    sources: _Sources, envelope_db: npt.NDArray[np.float64], mix: MixSettings, channels: int
+) -> tuple[StemLevels, float, float]:
+    """Pass 1: the voice's and the bed's loudness, and from them the mix's, in one pass.
+
+    The mix is ``voice + G * e(t) * bed`` (per output channel; mono takes the bed's mean), with
+    ``e`` the ducking and fades and ``G`` the bed's static gain, known only once the stems are
+    measured. The K-weighting is linear and ``e`` changes over tenths of a second at the
+    quickest, so the mix's K-weighted energy in each gating block is
+    ``sum(v^2) + 2G sum(e v b) + G^2 sum(e^2 b^2)``: the three sums are gathered here and the
+    mix's loudness follows for the ``G`` the stems call for, without mixing twice. (The encoded
+    track is measured all the same; a deviation is corrected by a second encoding.)
+
+    Returns the stem levels, the bed's static gain (dB) and the mix's loudness (LUFS).
+    """
     rate = sources.layout.sample_rate_hz
-    voice, bed = LoudnessMeter(rate, (2.0,)), LoudnessMeter(rate)
-    for (_, voice_block), bed_block in zip(sources.voice_blocks(), sources.bed_blocks(),
-                                           strict=True):
-        voice.add(voice_block)
-        bed.add(bed_block)
-    return StemLevels(voice.integrated_lufs(), bed.integrated_lufs())
+    frames = sources.layout.frames
+    voice_filter, bed_filter = KWeighting(rate, 1), KWeighting(rate, 2)
+    sums = GateSums(rate, 3 + 2 * channels)
+    for (start, voice), bed in zip(sources.voice_blocks(), sources.bed_blocks(), strict=True):
+        k_voice = voice_filter(voice)[:, 0]
+        k_bed = bed_filter(bed)
+        envelope = bed_gain(envelope_db, start, start + len(voice), frames, mix).astype(np.float64)
+        heard = k_bed if channels == 2 else k_bed.mean(axis=1, keepdims=True)
+        columns = [k_voice**2, k_bed[:, 0] ** 2, k_bed[:, 1] ** 2]
+        for channel in range(channels):
+            ducked = envelope * heard[:, channel]
+            columns += [k_voice * ducked, ducked**2]
+        sums.add(np.stack(columns, axis=1))
+    energies = sums.block_energies()
+    levels = StemLevels(voice_lufs=gated_lufs(energies[:, :1], (2.0,)),  # centred: 2 channels
+                        bed_lufs=gated_lufs(energies[:, 1:3], (1.0, 1.0)))
+    gain_db = bed_level_db(levels, mix)
+    gain = 10.0 ** (gain_db / 20.0)
+    mixed = np.stack(
+        [energies[:, 0] + 2 * gain * energies[:, 3 + 2 * c] + gain**2 * energies[:, 4 + 2 * c]
+         for c in range(channels)],
+        axis=1,
+    )
+    return levels, gain_db, gated_lufs(mixed, track_weights(channels))
 
 
 def _mix_blocks(
@@ -153,18 +182,14 @@ def _mix_blocks(
             yield out
 
 
-def _limited(
-    blocks: Iterator[Audio], limiter: StreamLimiter, meter: LoudnessMeter
-) -> Iterator[Audio]:
-    """The mastered mix: ``blocks`` through the limiter, measured on the way to the encoder."""
+def _limited(blocks: Iterator[Audio], limiter: StreamLimiter) -> Iterator[Audio]:
+    """The mastered mix: ``blocks`` through the limiter, on their way to the encoder."""
     for block in blocks:
         out = limiter.add(block)
         if len(out):
-            meter.add(out)
             yield out
     out = limiter.finish()
     if len(out):
-        meter.add(out)
         yield out
 
 
@@ -194,16 +219,12 @@ def mixdown(
     try:
         sources = _Sources(layout, bed_name, bed_definition, seed,
                            beds if beds is not None else BedCache(scratch))
-        report(progress, "mix", 0, 2)
-        levels = _measure_levels(sources)
-        gain_db = bed_level_db(levels, mix)
-        control = duck_gain_db(placements, layout.frames / rate, mix) + gain_db
+        report(progress, "mix", 0, 1)
+        envelope = duck_gain_db(placements, layout.frames / rate, mix)
         conform = _Conformer(rate, export)
-        meter = LoudnessMeter(conform.rate, (1.0,) * conform.channels)
-        for block in _mix_blocks(sources, control, mix, conform):
-            meter.add(block)
-        mix_lufs = meter.integrated_lufs()
-        report(progress, "mix", 2, 2)
+        levels, gain_db, mix_lufs = _measure(sources, envelope, mix, conform.channels)
+        control = envelope + gain_db
+        report(progress, "mix", 1, 1)
         if not np.isfinite(mix_lufs):
             raise MasteringError("the mix is silent; there is nothing to master")
         ceiling_offset_db = loudness_offset_db = 0.0
@@ -213,9 +234,8 @@ def mixdown(
             ceiling = master.true_peak_dbtp - master.limiter_margin_db - ceiling_offset_db
             limiter = StreamLimiter(conform.rate, conform.channels, master_gain_db, ceiling,
                                     master.limiter_window_s)
-            mastered = LoudnessMeter(conform.rate, (1.0,) * conform.channels)
             conform = _Conformer(rate, export)
-            blocks = _limited(_mix_blocks(sources, control, mix, conform), limiter, mastered)
+            blocks = _limited(_mix_blocks(sources, control, mix, conform), limiter)
             report(progress, "export", attempt - 1, _ATTEMPTS)
             exported = export_blocks(blocks, conform.rate, conform.channels, path, export, tags,
                                      chapters, layout.frames / rate)
@@ -227,10 +247,8 @@ def mixdown(
                 return Mixdown(exported, float(gain_db), levels, mix_lufs, master_gain_db,
                                attempts=attempt)
             log.info(
-                "re-mastering: encoded loudness off by %.2f LU (%.2f LU before encoding), "
-                "true peak over by %.2f dB",
-                loudness_error_db, master.target_lufs + loudness_offset_db
-                - mastered.integrated_lufs(), max(overshoot_db, 0.0),
+                "re-mastering: encoded loudness off by %.2f LU, true peak over by %.2f dB",
+                loudness_error_db, max(overshoot_db, 0.0),
             )
             loudness_offset_db += loudness_error_db
             if overshoot_db > 0:

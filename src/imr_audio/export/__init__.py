@@ -37,7 +37,7 @@ from imr_audio.export.settings import (
     TrackTags,
 )
 from imr_audio.master import LoudnessMeasurement
-from imr_audio.meter import LoudnessMeter, TruePeakMeter
+from imr_audio.meter import LoudnessMeter, TruePeakMeter, track_weights
 
 __all__ = [
     "FORMATS",
@@ -132,14 +132,15 @@ class ExportedTrack:
     duration_s: float
     """Length of the decoded audio, in seconds (encoder priming and padding trimmed)."""
     loudness: LoudnessMeasurement
-    """Integrated loudness and true peak of the decoded audio."""
+    """Integrated loudness and true peak of the decoded audio (mono measured as dual mono, as
+    it is heard on two ears; see :func:`imr_audio.meter.track_weights`)."""
 
 
 class _DecodedMeter:
     """Measures what the encoder wrote, as it is decoded block by block."""
 
     def __init__(self, sample_rate_hz: int, channels: int) -> None:
-        self.loudness = LoudnessMeter(sample_rate_hz, (1.0,) * channels)
+        self.loudness = LoudnessMeter(sample_rate_hz, track_weights(channels))
         self.peak = TruePeakMeter(sample_rate_hz, channels)
         self.frames = 0
 
