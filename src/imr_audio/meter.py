@@ -105,20 +105,24 @@ class GateSums:
         """Feed the next frames' energies (frames x columns)."""
         if not len(energies):
             return
-        running = np.cumsum(energies, axis=0)
         start, end = self.frames, self.frames + len(energies)
         hop = _BLOCK_S * _STEP * self.sample_rate_hz
-        for edge in (0, 1):  # the running sums at each block edge within these frames
+        edges = []
+        for edge in (0, 1):  # the block edges that fall within these frames
             first = self._next_block[edge]
             frames = self._boundaries(first, int(end / hop) + 2, edge)
             frames = frames[frames <= end]
+            self._next_block[edge] = first + len(frames)
+            edges.append(frames)
+        # Sums between consecutive edges (reduceat; no running sum over every frame), then the
+        # running sums at the edges themselves.
+        cuts = np.unique(np.concatenate([[start], *edges, [end]])) - start
+        parts = np.add.reduceat(energies, cuts[:-1], axis=0)
+        running = np.concatenate([[self._total], self._total + np.cumsum(parts, axis=0)])
+        for edge, frames in enumerate(edges):
             if len(frames):
-                offsets = frames - start - 1
-                sums = np.where((offsets >= 0)[:, None],
-                                running[np.maximum(offsets, 0)], 0.0) + self._total
-                self._sums[edge].append(sums)
-                self._next_block[edge] = first + len(frames)
-        self._total = self._total + running[-1]
+                self._sums[edge].append(running[np.searchsorted(cuts, frames - start)])
+        self._total = running[-1]
         self.frames = end
 
     def block_energies(self) -> npt.NDArray[np.float64]:
