@@ -12,6 +12,7 @@ import yaml
 from imr_audio.export import ExportSettings
 from imr_audio.render import RenderResult, RenderSettings, render_track
 from imr_audio.resources import data_dir
+from imr_audio.secret import KEY_FILE_ENV
 from imr_audio.voice.cache import CACHE_DIR_ENV
 
 DATA = Path(__file__).parent / "data"
@@ -25,6 +26,16 @@ def _session_speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CACHE_DIR_ENV, str(folder))
         yield folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def installation_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One installation key for the whole session (``$IMR_AUDIO_KEY_FILE``), never the user's:
+    hashes made by session fixtures and by tests (and their subprocesses) agree."""
+    path = tmp_path_factory.mktemp("key") / "installation.key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(KEY_FILE_ENV, str(path))
+        yield path
 
 
 @pytest.fixture(autouse=True)

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 __all__ = [
     "AudioDecodeError",
+    "BatchError",
+    "BatchManifestError",
     "ClientProfileError",
     "ExportError",
+    "HomePackError",
     "ImrAudioError",
+    "InstallationKeyError",
     "LintError",
     "MasteringError",
+    "PurgeError",
     "ScriptMarkupError",
     "SoundscapePresetError",
     "SynthesisError",
@@ -55,6 +60,14 @@ class LintError(ImrAudioError):
     """The clinical lint found errors in a filled script; it is not rendered."""
 
 
+class BatchManifestError(ImrAudioError):
+    """A batch manifest is unreadable or invalid; every problem is named with its place."""
+
+
+class BatchError(ImrAudioError):
+    """A batch cannot run at all (e.g. another batch is writing to the same output root)."""
+
+
 class ClientProfileError(ImrAudioError):
     """A client profile file is unreadable, malformed or incomplete."""
 
@@ -87,5 +100,17 @@ class ExportError(ImrAudioError):
     """The finished track could not be encoded or written."""
 
 
+class HomePackError(ImrAudioError):
+    """A client's home pack could not be built: a track, its captions, the note or the folder."""
+
+
 class TrackLengthError(ImrAudioError):
     """A target track length that is malformed or that the script's pauses cannot reach."""
+
+
+class InstallationKeyError(ImrAudioError):
+    """The installation key file cannot be read, created or trusted."""
+
+
+class PurgeError(ImrAudioError):
+    """A client's data could not be purged: a malformed id, or files that could not be removed."""

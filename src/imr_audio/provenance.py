@@ -3,7 +3,10 @@
 The sidecar says what made the track (tool, template, voice, soundscape, settings) and what was
 measured on it, and carries a sha256 of every input. The same inputs always give the same hash,
 so a batch can skip tracks that are up to date. Nothing in the sidecar is a client's value:
-the hash covers the profile's values without revealing them.
+the hash covers the profile's values without revealing them, and it is keyed per installation
+(:mod:`imr_audio.secret`), so it cannot confirm a guess of a client's details either. The
+sidecar also records the keyed hash of the client's id, by which ``imr-audio purge`` recognises
+the client's tracks exactly.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from imr_audio import __version__
 from imr_audio.authoring.environment import build_environment
 from imr_audio.authoring.templates import template_search_path, validate_profile
 from imr_audio.master import LoudnessMeasurement
+from imr_audio.secret import keyed_hash
 from imr_audio.soundscapes import get_soundscape
 from imr_audio.voice.base import VoiceSettings
+from imr_audio.voice.cache import owner_hash
 from imr_audio.voice.lexicon import global_lexicon
 
 if TYPE_CHECKING:
@@ -32,13 +37,17 @@ if TYPE_CHECKING:
 __all__ = [
     "SIDECAR_VERSION",
     "Provenance",
+    "bed_definition",
     "build_provenance",
     "inputs_sha256",
     "sidecar_json",
 ]
 
-SIDECAR_VERSION = 1
-"""Version of the sidecar's layout; bumped when a field changes meaning."""
+SIDECAR_VERSION = 2
+"""Version of the sidecar's layout; bumped when a field changes meaning.
+
+2: ``inputs_sha256`` is keyed per installation (HMAC-SHA256); ``client_hash`` added.
+"""
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,8 @@ class Provenance:
     """The length the opening says, e.g. ``10 minutes``."""
     inputs_sha256: str
     """Hash of every input (see :func:`inputs_sha256`)."""
+    client_hash: str = ""
+    """Keyed hash of the pseudonymous client id (:func:`~imr_audio.voice.cache.owner_hash`)."""
 
 
 def _template_sources(prepared: PreparedScript, templates_dir: Path | None) -> dict[str, str]:
@@ -114,6 +125,12 @@ def _soundscape(name: str) -> tuple[str, dict[str, Any]]:
     }
 
 
+def bed_definition(name: str) -> dict[str, Any]:
+    """What defines the bed called ``name`` (its key in the bed cache); no file path in it."""
+    public, definition = _soundscape(name)
+    return {"name": public, **definition}
+
+
 def _jsonable(value: object) -> Any:
     """JSON for what ``json`` cannot encode; a file (e.g. cover art) counts by its content."""
     if isinstance(value, Path):
@@ -130,13 +147,14 @@ def inputs_sha256(
     engine_version: str,
     target_duration_s: float | None,
 ) -> str:
-    """sha256 (hex) of everything a track is made from.
+    """Keyed hash (HMAC-SHA256 hex, see :mod:`imr_audio.secret`) of everything a track is made from.
 
     Covers the tool version; the template's schema and source and the templates it extends;
     the profile values the template reads (with ``preferred_name``) and the client's
     pronunciations with the shipped lexicon; the voice profile, engine voice and engine
     version; the soundscape and seed; mix, master and export settings; the target length.
-    Output folder, cache use and progress do not count.
+    Output folder, cache use and progress do not count. The same inputs give the same hash on
+    this installation; another installation's key gives another hash.
     """
     bed_name, scape = _soundscape(prepared.soundscape.name)
     payload = {
@@ -166,7 +184,7 @@ def inputs_sha256(
     encoded = json.dumps(
         payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_jsonable
     )
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return keyed_hash("track-inputs", encoded.encode("utf-8"))
 
 
 def build_provenance(
@@ -191,6 +209,7 @@ def build_provenance(
         target_duration_s=target_duration_s,
         stated_length=stated_length,
         inputs_sha256=inputs_sha256(prepared, settings, voice, engine_version, target_duration_s),
+        client_hash=owner_hash(prepared.profile.id),
     )
 
 
@@ -237,5 +256,6 @@ def sidecar_json(
             "stated": provenance.stated_length,
         },
         "inputs_sha256": provenance.inputs_sha256,
+        "client_hash": provenance.client_hash,
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

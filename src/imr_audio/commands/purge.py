@@ -1,0 +1,68 @@
+"""The ``purge`` command: remove one client's cached speech and rendered files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from imr_audio.purge import purge_client
+
+__all__ = ["commands", "purge"]
+
+
+def _list(paths: tuple[Path, ...]) -> None:
+    for path in paths:
+        click.echo(f"  {path}")
+
+
+@click.command()
+@click.option(
+    "--client",
+    "client_id",
+    required=True,
+    metavar="ID",
+    help="The client's pseudonymous id (the 'id' in their profile), not the profile file.",
+)
+@click.option(
+    "--outputs",
+    "outputs_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Also remove the client's rendered files in DIR and every folder below it.",
+)
+def purge(client_id: str, outputs_dir: Path | None) -> None:
+    """Remove a client's cached speech and, with --outputs, their rendered files.
+
+    Every cached clip made for the client goes. Under --outputs DIR (searched with all its
+    subfolders; links are not followed) a track goes with its .txt, .vtt and .json when its
+    sidecar confirms it is this client's, and a recording sheet when its .json names the
+    client. Files whose names start with the id that nothing confirms are kept and listed.
+    """
+    report = purge_client(client_id, outputs_dir)
+    click.echo(
+        f"speech cache {report.cache_folder}: removed {report.cache_entries_removed} "
+        f"cached clip(s) of client {client_id}"
+    )
+    if report.outputs_dir is not None:
+        click.echo(f"{report.outputs_dir}: removed {len(report.removed_files)} file(s)")
+        _list(report.removed_files)
+    if report.unconfirmed_files:
+        click.echo(
+            f"kept {len(report.unconfirmed_files)} file(s) whose names start with '{client_id}_' "
+            "but that no sidecar confirms as this client's (no sidecar, or made on another "
+            "installation); check them and remove them by hand:"
+        )
+        _list(report.unconfirmed_files)
+    if report.temporary_files:
+        click.echo(
+            f"kept {len(report.temporary_files)} temporary file(s) left by an interrupted render "
+            "(any client's); remove them when no render is running:"
+        )
+        _list(report.temporary_files)
+    if not report.removed_anything:
+        click.echo(f"nothing to remove for client {client_id}")
+
+
+commands = [purge]

@@ -1,0 +1,205 @@
+"""Removing one client's data: their clips in the speech cache and, optionally, rendered files.
+
+Clips in the speech cache record keyed hashes of the client ids they were made for
+(:func:`~imr_audio.voice.cache.owner_hash`); every clip made for the client goes, even one that
+another client used too (it is synthesised again when needed).
+
+Rendered files are found under an outputs folder and every folder below it (symbolic links
+are not followed). A name that starts with ``<client id>_`` is not proof enough, because ids may
+contain ``_`` (``c1_x_safe-place.mp3`` may be client ``c1_x``'s): a track and its transcript,
+captions and sidecar (``<stem>.<format>``, ``.txt``, ``.vtt``, ``.json``) are removed when the
+sidecar's keyed client hash is this client's, and a recording sheet (``<stem>_lines.txt``,
+``.csv``, ``.json``) when its ``.json`` names the client. A sidecar from before client hashes
+(version 1) confirms a track named exactly ``<client id>_<its template id>``. Files whose
+names start with the id but that nothing confirms (a track without its sidecar, one made on
+another installation) are kept and listed, as are the temporary files an interrupted render
+left (``.imr-*.part``), whose client cannot be told.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from imr_audio.errors import PurgeError
+from imr_audio.export.settings import FORMATS
+from imr_audio.profile import CLIENT_ID_PATTERN
+from imr_audio.transcript import COMPANION_SUFFIXES
+from imr_audio.voice.cache import SpeechCache, owner_hash
+
+__all__ = ["PurgeError", "PurgeReport", "purge_client"]
+
+_TRACK_SUFFIXES = (*(f".{fmt}" for fmt in FORMATS), *COMPANION_SUFFIXES)
+_SHEET_SUFFIXES = (".txt", ".csv", ".json")
+_SHEET_TAG = "_lines"
+_KNOWN_SUFFIXES = frozenset((*_TRACK_SUFFIXES, *_SHEET_SUFFIXES))
+
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge removed, and what it found but kept."""
+
+    client_id: str
+    """The pseudonymous client id purged."""
+    cache_folder: Path
+    """The speech cache searched."""
+    cache_entries_removed: int
+    """Cached clips removed (each one ``.npy`` and one ``.json`` file)."""
+    outputs_dir: Path | None
+    """The outputs folder searched with all folders below it; None: none was searched."""
+    removed_files: tuple[Path, ...] = ()
+    """Rendered files removed, sorted."""
+    unconfirmed_files: tuple[Path, ...] = ()
+    """Files whose names start with ``<client id>_`` that no sidecar or sheet confirms as this
+    client's (kept: check them by hand)."""
+    temporary_files: tuple[Path, ...] = ()
+    """Temporary files an interrupted render left (``.imr-*.part``): any client's (kept)."""
+
+    @property
+    def removed_anything(self) -> bool:
+        """Whether any clip or file was removed."""
+        return bool(self.cache_entries_removed or self.removed_files)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None when it is unreadable or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _split(name: str) -> tuple[str, str]:
+    """A file name's stem and suffix (``c1_x.mp3`` -> ``c1_x``, ``.mp3``)."""
+    stem, dot, ext = name.rpartition(".")
+    return (stem, f".{ext}") if dot else (name, "")
+
+
+def _hash_owner(stem: str, client_hash: str) -> str | None:
+    """The client id, among the prefixes of ``stem`` ending before a ``_``, that hashes so."""
+    candidates = (stem[:index] for index, char in enumerate(stem) if char == "_")
+    for candidate in candidates:
+        if CLIENT_ID_PATTERN.match(candidate) and owner_hash(candidate) == client_hash:
+            return candidate
+    return None
+
+
+def _owner(stem: str, data: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """Whose files a ``.json`` beside them says ``stem`` is, and their suffixes.
+
+    The owner is None when the JSON is neither a sidecar nor a recording sheet, or confirms no
+    client (a sidecar made under another installation's key).
+    """
+    if "sidecar_version" in data:
+        template = data.get("template")
+        template_id = template.get("id") if isinstance(template, dict) else None
+        client_hash = data.get("client_hash")
+        if isinstance(client_hash, str) and client_hash:
+            return _hash_owner(stem, client_hash), _TRACK_SUFFIXES
+        if isinstance(template_id, str) and stem.endswith(f"_{template_id}"):  # version 1
+            owner = stem[: -len(template_id) - 1]
+            return (owner if CLIENT_ID_PATTERN.match(owner) else None), _TRACK_SUFFIXES
+        return None, _TRACK_SUFFIXES
+    client, template_id = data.get("client"), data.get("template")
+    if (
+        isinstance(client, str)
+        and isinstance(template_id, str)
+        and stem == f"{client}_{template_id}{_SHEET_TAG}"
+    ):
+        return client, _SHEET_SUFFIXES
+    return None, ()
+
+
+@dataclass
+class _Found:
+    """Files under the outputs folder, sorted into the client's, unconfirmed and temporary."""
+
+    mine: list[Path]
+    unconfirmed: list[Path]
+    temporary: list[Path]
+
+
+def _walk(outputs_dir: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Every folder under ``outputs_dir`` (itself included) with its regular files' names."""
+    for folder, _dirs, names in os.walk(outputs_dir, followlinks=False):
+        root = Path(folder)
+        yield root, sorted(n for n in names if (root / n).is_file() and not (root / n).is_symlink())
+
+
+def _find(client_id: str, outputs_dir: Path) -> _Found:
+    """The client's rendered files under ``outputs_dir``, and what could not be told."""
+    found = _Found([], [], [])
+    prefix = f"{client_id}_"
+    for folder, names in _walk(outputs_dir):
+        found.temporary += [folder / n for n in names if n.startswith(".imr-")]
+        candidates = {n for n in names if n.startswith(prefix) and _split(n)[1] in _KNOWN_SUFFIXES}
+        decided: set[str] = set()
+        for name in sorted(candidates):
+            stem, suffix = _split(name)
+            data = _read_json(folder / name) if suffix == ".json" else None
+            if data is None:
+                continue
+            owner, suffixes = _owner(stem, data)
+            group = {f"{stem}{s}" for s in suffixes} & candidates
+            if owner == client_id:
+                found.mine += [folder / n for n in sorted(group)]
+                decided |= group
+            elif owner is not None:  # another client's, whose id starts like this one's
+                decided |= group
+        found.unconfirmed += [folder / n for n in sorted(candidates - decided)]
+    return found
+
+
+def purge_client(
+    client_id: str, outputs_dir: Path | None = None, cache: SpeechCache | None = None
+) -> PurgeReport:
+    """Remove client ``client_id``'s clips from the speech cache and files from ``outputs_dir``.
+
+    ``cache`` defaults to the user's speech cache (:meth:`SpeechCache.default`). See the module
+    docstring for how rendered files are recognised. A client with nothing to remove is no
+    error (the report says so). Raises :class:`PurgeError` for an id that is not a pseudonymous
+    id, a missing outputs folder, or files that could not be removed (the others are removed).
+    """
+    if not CLIENT_ID_PATTERN.match(client_id):
+        raise PurgeError(
+            "not a pseudonymous client id (the profile's 'id': 2-40 lower-case letters, digits, "
+            "'-' or '_')"
+        )
+    if outputs_dir is not None and not outputs_dir.is_dir():
+        raise PurgeError(f"{outputs_dir}: no such folder")
+    cache = cache or SpeechCache.default()
+    removed_clips = cache.remove_owner(client_id)
+    if outputs_dir is None:
+        return PurgeReport(client_id, cache.folder, removed_clips, None)
+    found = _find(client_id, outputs_dir)
+    removed: list[Path] = []
+    failed: list[str] = []
+    for path in found.mine:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            failed.append(f"{path} ({type(exc).__name__})")
+        else:
+            removed.append(path)
+    if failed:
+        raise PurgeError(
+            f"could not remove {len(failed)} of client {client_id}'s file(s): {'; '.join(failed)} "
+            f"({len(removed)} other file(s) and {removed_clips} cached clip(s) were removed)"
+        )
+    return PurgeReport(
+        client_id,
+        cache.folder,
+        removed_clips,
+        outputs_dir,
+        tuple(sorted(removed)),
+        tuple(sorted(found.unconfirmed)),
+        tuple(sorted(found.temporary)),
+    )
