@@ -5,22 +5,18 @@ profile -> script -> timeline -> voice -> soundscape -> mix -> master -> export.
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
+import math
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from imr_audio.authoring.templates import RenderedScript, TemplateSpec
-from imr_audio.errors import MasteringError, TrackLengthError
-from imr_audio.export import (
-    ExportSettings,
-    check_export_settings,
-    conform_audio,
-    decode_audio,
-    export_track,
-    section_chapters,
-)
+from imr_audio.errors import TrackLengthError
+from imr_audio.export import ExportSettings, check_export_settings, section_chapters
 from imr_audio.length import (
     MAX_LENGTH_S,
     PauseScale,
@@ -28,8 +24,9 @@ from imr_audio.length import (
     fit_to_length,
     parse_length,
 )
-from imr_audio.master import LoudnessMeasurement, MasterSettings, master, measure_loudness
-from imr_audio.mix import MixSettings, Placement, measure_stems, mix_stems, place_speech
+from imr_audio.master import LoudnessMeasurement, MasterSettings
+from imr_audio.mix import MixSettings, Placement, layout_speech
+from imr_audio.mixdown import mixdown
 from imr_audio.prepare import (
     PreparedScript,
     fill_script,
@@ -38,11 +35,19 @@ from imr_audio.prepare import (
     require_lint_clean,
 )
 from imr_audio.profile import ClientProfile, check_eligibility
-from imr_audio.progress import ProgressCallback, report
-from imr_audio.provenance import Provenance, build_provenance, sidecar_json
-from imr_audio.soundscapes import render_soundscape
+from imr_audio.progress import ProgressCallback
+from imr_audio.provenance import (
+    Provenance,
+    bed_definition,
+    build_provenance,
+    inputs_sha256,
+    sidecar_json,
+)
+from imr_audio.secret import keyed_hash
+from imr_audio.soundscapes.bedcache import BedCache
 from imr_audio.timeline import Timeline
 from imr_audio.transcript import (
+    companion_paths,
     publish_companions,
     remove_companions,
     transcript_text,
@@ -60,7 +65,7 @@ from imr_audio.voice.lexicon import Lexicon, speech_lexicon
 from imr_audio.voice.recorded import RecordedEngine
 from imr_audio.voice.registry import EngineSet
 
-__all__ = ["RenderResult", "RenderSettings", "output_path", "render_track"]
+__all__ = ["RenderResult", "RenderSettings", "current_result", "output_path", "render_track"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +98,10 @@ class RenderSettings:
     length_s: float | None = None
     """Target track length in seconds (``--length``), reached within 2 s by scaling the pauses;
     None uses the client's ``preferences.length``, else the script's own pacing."""
+    skip_if_current: bool = False
+    """Do not render when the track, its transcript, captions and sidecar exist and the
+    sidecar's ``inputs_sha256`` equals this render's (see :func:`current_result`); not an
+    input of the track."""
 
 
 @dataclass(frozen=True)
@@ -123,16 +132,20 @@ class RenderResult:
     """Transcript (``.txt``), captions (``.vtt``) and provenance sidecar (``.json``)."""
     inputs_sha256: str = ""
     """Hash of every input of the track (the sidecar's ``inputs_sha256``)."""
+    skipped: bool = False
+    """True when the track was up to date and not rendered again (``skip_if_current``): the
+    measurements are then the sidecar's, ``timeline`` is the script as estimated before
+    synthesis, ``placements`` is empty and ``bed_gain_db`` is NaN."""
 
 
 def _loggable(name: str) -> str:
-    """A name fit for a log line.
+    """A soundscape name fit for a log line.
 
-    A user's file path (a recording, a recordings folder) may carry a client's name, so it is
-    logged only as a hash.
+    A user's audio file (a bed recording) may be named after a client, so a name that is a
+    file path is logged only as a keyed hash (see :mod:`imr_audio.secret`).
     """
-    if "/" in name or "\\" in name or "." in Path(name).suffix:
-        return f"user-file-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    if "/" in name or "\\" in name or Path(name).suffix:
+        return f"user-file-{keyed_hash('log-name', name.encode('utf-8'))[:12]}"
     return name
 
 
@@ -283,9 +296,16 @@ def render_track(
             engine, voice = engines.resolve(prepared.voice_profile)
         else:
             voice = resolve_voice(prepared.voice_profile, {engine.name: engine.voices()})
-        log.info("voice engine=%s voice=%s", voice.engine, _loggable(voice.voice_id))
+        # A recordings folder's path may name a client; an engine's voice id never does.
+        shown = "own recordings" if voice.engine == "recorded" else voice.voice_id
+        log.info("voice engine=%s voice=%s", voice.engine, shown)
         if settings.use_cache and settings.recordings_dir is None:
             engine = CachedEngine(engine, SpeechCache.default(), owner=prepared.profile.id)
+        if settings.skip_if_current:
+            current = current_result(prepared, settings, voice, str(engine.version), out_dir)
+            if current is not None:
+                log.info("up to date, not rendered: inputs sha256=%s", current.inputs_sha256)
+                return current
         spoken = _script_and_clips(prepared, voice, engine, settings, progress, target_s)
         engine_version = str(engine.version)
     timeline = spoken.timeline
@@ -373,62 +393,107 @@ def _mix_master_export(
     progress: ProgressCallback | None,
     companions: _Companions | None = None,
 ) -> RenderResult:
-    rate = settings.mix.sample_rate_hz
-    report(progress, "mix", 0, 2)
-    voice_stem, placements = place_speech(timeline, clips, settings.mix)
-    bed = render_soundscape(bed_name, len(voice_stem) / rate, rate, settings.seed)
-    levels = measure_stems(voice_stem, bed, rate)
-    mixed, bed_gain_db = mix_stems(voice_stem, bed, placements, levels, settings.mix)
-    del bed, voice_stem
-    # Master exactly what is encoded: the channels and sample rate the export asks for.
-    mixed, rate = conform_audio(mixed, rate, settings.export)
-    report(progress, "mix", 2, 2)
+    """Mix, master and publish the track block by block (see :mod:`imr_audio.mixdown`)."""
+    layout, placements = layout_speech(timeline, clips, settings.mix)
     path = output_path(out_dir, profile.id, spec.id, settings.export.format)
-    tags = settings.export.tags(spec.title)
-    chapters = section_chapters(timeline, placements, len(mixed) / rate)
-    # Measure the written file: a lossy encoder can raise true peaks a little or shift the
-    # loudness. If it did, master again with the measured error taken off and encode again.
-    ceiling_offset_db = loudness_offset_db = 0.0
-    target = settings.master.target_lufs
-    for attempt in range(3):
-        report(progress, "master", attempt, 3)
-        mastered, _ = master(mixed, rate, settings.master, ceiling_offset_db, loudness_offset_db)
-        report(progress, "export", attempt, 3)
-        export_track(mastered, rate, path, settings.export, tags, chapters)
-        del mastered
-        decoded, decoded_rate = decode_audio(path)
-        measured = measure_loudness(decoded, decoded_rate)
-        overshoot_db = measured.true_peak_dbtp - settings.master.true_peak_dbtp
-        loudness_error_db = target - measured.integrated_lufs
-        if overshoot_db <= 0 and abs(loudness_error_db) <= 0.2:
-            report(progress, "export", 3, 3)
-            result = RenderResult(
-                path=path,
-                template_id=spec.id,
-                client_id=profile.id,
-                duration_s=len(decoded) / decoded_rate,
-                loudness=measured,
-                timeline=timeline,
-                placements=placements,
-                bed_gain_db=bed_gain_db,
-                voice=voice,
-            )
-            if companions is not None:
-                result = _publish_companions(result, companions, settings.export.format)
-            return result
-        log.info(
-            "re-mastering %s: encoded loudness off by %.2f LU, true peak over by %.2f dB",
-            spec.id,
-            loudness_error_db,
-            max(overshoot_db, 0.0),
+    chapters = section_chapters(
+        timeline, placements, layout.frames / layout.sample_rate_hz
+    )
+    try:
+        done = mixdown(
+            layout,
+            placements,
+            bed_name,
+            bed_definition(bed_name),
+            settings.seed,
+            path,
+            (settings.mix, settings.master, settings.export),
+            settings.export.tags(spec.title),
+            chapters,
+            beds=BedCache.default() if settings.use_cache else None,
+            progress=progress,
         )
-        loudness_offset_db += loudness_error_db
-        if overshoot_db > 0:
-            ceiling_offset_db += overshoot_db + 0.2
-    path.unlink(missing_ok=True)
-    remove_companions(path)
-    raise MasteringError(
-        f"{path.name}: the encoded track measured {measured.integrated_lufs:.1f} LUFS and "
-        f"{measured.true_peak_dbtp:.1f} dBTP; targets {settings.master.target_lufs:g} LUFS and "
-        f"at most {settings.master.true_peak_dbtp:g} dBTP"
+    except BaseException:
+        remove_companions(path)
+        raise
+    if done.attempts > 1:
+        log.info("%s took %d encodings to meet the loudness targets", spec.id, done.attempts)
+    result = RenderResult(
+        path=path,
+        template_id=spec.id,
+        client_id=profile.id,
+        duration_s=done.exported.duration_s,
+        loudness=done.exported.loudness,
+        timeline=timeline,
+        placements=placements,
+        bed_gain_db=done.bed_gain_db,
+        voice=voice,
+    )
+    if companions is not None:
+        result = _publish_companions(result, companions, settings.export.format)
+    return result
+
+
+def _sidecar_number(data: dict[str, Any], *keys: str) -> float | None:
+    """A number nested in the sidecar under ``keys``, or None."""
+    value: Any = data
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def current_result(
+    prepared: PreparedScript,
+    settings: RenderSettings,
+    voice: VoiceSettings,
+    engine_version: str,
+    out_dir: Path,
+) -> RenderResult | None:
+    """The published track in ``out_dir`` if it is up to date with these inputs, else None.
+
+    Up to date means: the track and its transcript, captions and sidecar are regular files; the
+    sidecar names the track and holds this render's ``inputs_sha256``; and the sidecar is not
+    older than the other three. The sidecar is published last, so a render that was stopped
+    after the track but before its sidecar (or that left an older sidecar beside a newer track)
+    never counts as up to date. The result is marked ``skipped`` and measured by the sidecar.
+    """
+    target_s = _target_length_s(prepared, settings)
+    path = output_path(out_dir, prepared.profile.id, prepared.spec.id, settings.export.format)
+    sidecar, *others = (path.with_suffix(".json"), path, path.with_suffix(".txt"),
+                        path.with_suffix(".vtt"))
+    try:
+        stats = {p: p.lstat() for p in (sidecar, *others)}
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not all(stat.S_ISREG(s.st_mode) for s in stats.values()) or not isinstance(data, dict):
+        return None
+    if any(stats[p].st_mtime_ns > stats[sidecar].st_mtime_ns for p in others):
+        return None
+    wanted = inputs_sha256(prepared, settings, voice, engine_version, target_s)
+    duration_s = _sidecar_number(data, "duration_s")
+    lufs = _sidecar_number(data, "loudness", "integrated_lufs")
+    peak = _sidecar_number(data, "loudness", "true_peak_dbtp")
+    if (
+        data.get("inputs_sha256") != wanted
+        or data.get("file") != path.name
+        or duration_s is None
+        or lufs is None
+        or peak is None
+    ):
+        return None
+    return RenderResult(
+        path=path,
+        template_id=prepared.spec.id,
+        client_id=prepared.profile.id,
+        duration_s=duration_s,
+        loudness=LoudnessMeasurement(integrated_lufs=lufs, true_peak_dbtp=peak),
+        timeline=prepared.timeline,
+        placements=(),
+        bed_gain_db=math.nan,
+        voice=voice,
+        target_duration_s=target_s,
+        companions=companion_paths(path),
+        inputs_sha256=wanted,
+        skipped=True,
     )

@@ -17,6 +17,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "imr_audio.commands.cache",
     "imr_audio.commands.voices",
     "imr_audio.commands.soundscapes",
+    "imr_audio.commands.batch",
+    "imr_audio.commands.pack",
+    "imr_audio.commands.purge",
 )
 
 

@@ -3,11 +3,14 @@
 Each entry is named by a sha256 key over the engine, its version, the voice settings and the
 (lexicon-applied) text, so the text itself is stored only inside the entry's samples, never in
 a name or a log. An entry is two files: ``<key>.npy`` (float32 mono samples) and ``<key>.json``
-(sample rate, sha256 of the ``.npy`` file, and ``owners``: sha256 hashes of the client ids that
+(sample rate, sha256 of the ``.npy`` file, and ``owners``: keyed hashes of the client ids that
 used it, so that one client's clips can be removed without storing any id). The folder is 0700,
 files are 0600, and every file is written to a temporary file in the folder and renamed.
 
 A corrupt, truncated or mismatching entry is found on read, deleted and synthesised again.
+Several processes may use one cache at once (a batch's workers): :class:`CachedEngine` locks
+each missing key while it makes the clip (``.lock-<key>`` files, removed after use), so no clip
+is synthesised twice.
 """
 
 from __future__ import annotations
@@ -25,10 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: clips are made without locks
+    fcntl = None  # type: ignore[assignment]
+
 import numpy as np
 import platformdirs
 
-from imr_audio.progress import ProgressCallback, report
+from imr_audio.progress import Progress, ProgressCallback, report
+from imr_audio.secret import keyed_hash
 from imr_audio.voice.base import Clip, SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
 
 __all__ = [
@@ -48,6 +57,8 @@ CACHE_DIR_ENV = "IMR_AUDIO_CACHE_DIR"
 _FORMAT = 1  # bump when the entry layout or the key's fields change
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 _TEMP_PREFIX = ".tmp-"
+_LOCK_PREFIX = ".lock-"  # a clip being made by one process (see CachedEngine)
+_CAN_LOCK: bool = fcntl is not None
 _SUFFIXES = (".npy", ".json")
 
 
@@ -70,8 +81,12 @@ def speech_key(
 
 
 def owner_hash(client_id: str) -> str:
-    """What an entry records of a client: the sha256 hex of the pseudonymous client id."""
-    return hashlib.sha256(client_id.encode("utf-8")).hexdigest()
+    """What an entry records of a client: a keyed hash of the pseudonymous client id.
+
+    HMAC-SHA256 (hex) under the installation key (:mod:`imr_audio.secret`), so that whoever
+    reads the cache cannot confirm a guessed id by hashing it.
+    """
+    return keyed_hash("cache-owner", client_id.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -250,8 +265,77 @@ class SpeechCache:
         return removed
 
 
+def _lock(folder: Path, key: str, *, wait: bool) -> int | None:
+    """An exclusive lock on ``key`` (its lock file's descriptor), or None if busy and not ``wait``.
+
+    A holder removes the lock file before releasing it, so a lock taken on a file that is no
+    longer at its path guards nothing: then the file is opened again.
+    """
+    path = folder / f"{_LOCK_PREFIX}{key}"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            here = path.stat()
+        except FileNotFoundError:
+            here = None
+        held = os.fstat(fd)
+        if here is not None and (here.st_ino, here.st_dev) == (held.st_ino, held.st_dev):
+            return fd
+        os.close(fd)
+
+
+def _unlock(folder: Path, held: dict[str, int]) -> None:
+    """Release every lock in ``held`` (key -> descriptor) and forget them."""
+    for key, fd in held.items():
+        (folder / f"{_LOCK_PREFIX}{key}").unlink(missing_ok=True)
+        os.close(fd)
+    held.clear()
+
+
+class _Tally:
+    """Synthesis progress over several inner calls: clips done of all the clips missing."""
+
+    def __init__(self, progress: ProgressCallback | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def part(self) -> ProgressCallback | None:
+        """A callback for one inner call, counting on from the clips already done."""
+        if self.progress is None:
+            return None
+        outer, offset = self.progress, self.done
+
+        def forward(step: Progress) -> None:
+            report(outer, step.stage, offset + step.done, self.total)
+
+        return forward
+
+    def advance(self, count: int) -> None:
+        """``count`` more clips are done."""
+        self.done += count
+        if count:
+            report(self.progress, "synthesis", self.done, self.total)
+
+
 class CachedEngine:
-    """A speech engine that answers from a :class:`SpeechCache` and synthesises only misses."""
+    """A speech engine that answers from a :class:`SpeechCache` and synthesises only misses.
+
+    Several processes may share one cache (a batch's workers): a clip that is missing is made
+    by one of them only. Each takes an exclusive lock (``fcntl.flock``) per missing key, first
+    without waiting; it makes the clips it could lock, stores them and releases them; then,
+    holding nothing, it waits for the other keys' locks in sorted order (so two waiters never
+    deadlock), reads what the holder stored and makes only what is still missing (a holder that
+    failed). Where ``fcntl`` does not exist (Windows) clips are made without locks.
+    """
 
     def __init__(self, inner: SpeechEngine, cache: SpeechCache, owner: str | None = None) -> None:
         """Wrap ``inner``; clips made are recorded as used by client ``owner`` (its id)."""
@@ -275,7 +359,7 @@ class CachedEngine:
         settings: VoiceSettings,
         progress: ProgressCallback | None = None,
     ) -> list[Clip]:
-        """One clip per request, in order: cached ones read, the rest made in one inner call."""
+        """One clip per request, in order: cached ones read, the rest made by the inner engine."""
         version = self.inner.version
         keys = [speech_key(self.name, version, settings, r) for r in requests]
         clips: dict[str, Clip] = {}
@@ -290,14 +374,79 @@ class CachedEngine:
                 clips[key] = clip
         unique = len(set(keys))
         log.info("speech cache: %d of %d clips cached", unique - len(missing), unique)
-        if missing:
-            made = self.inner.synthesize(list(missing.values()), settings, progress)
-            for key, clip in zip(missing, made, strict=True):
-                self.cache.put(key, clip, self.owner)
-                clips[key] = clip
-        elif requests:
-            report(progress, "synthesis", len(requests), len(requests))
+        if not missing:
+            if requests:
+                report(progress, "synthesis", len(requests), len(requests))
+            return [clips[key] for key in keys]
+        tally = _Tally(progress, len(missing))
+        if not _CAN_LOCK:
+            self._make(missing, settings, tally, clips)
+        else:
+            self._make_locked(missing, settings, tally, clips)
         return [clips[key] for key in keys]
+
+    def _make(
+        self,
+        wanted: dict[str, SpeechRequest],
+        settings: VoiceSettings,
+        tally: _Tally,
+        clips: dict[str, Clip],
+    ) -> None:
+        """Synthesise ``wanted`` in one inner call and store every clip."""
+        if not wanted:
+            return
+        made = self.inner.synthesize(list(wanted.values()), settings, tally.part())
+        for key, clip in zip(wanted, made, strict=True):
+            self.cache.put(key, clip, self.owner)
+            clips[key] = clip
+        tally.done += len(wanted)
+
+    def _reread(
+        self, wanted: dict[str, SpeechRequest], tally: _Tally, clips: dict[str, Clip]
+    ) -> dict[str, SpeechRequest]:
+        """The part of ``wanted`` still not in the cache (the rest is read into ``clips``)."""
+        still: dict[str, SpeechRequest] = {}
+        for key, request in wanted.items():
+            clip = self.cache.get(key, self.owner)
+            if clip is None:
+                still[key] = request
+            else:
+                clips[key] = clip
+        tally.advance(len(wanted) - len(still))
+        return still
+
+    def _make_locked(
+        self,
+        missing: dict[str, SpeechRequest],
+        settings: VoiceSettings,
+        tally: _Tally,
+        clips: dict[str, Clip],
+    ) -> None:
+        """Make ``missing`` under per-key locks, so that no other process makes them too."""
+        folder = self.cache.folder
+        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_dir(folder)
+        held: dict[str, int] = {}
+        try:
+            busy: dict[str, SpeechRequest] = {}
+            for key, request in missing.items():
+                fd = _lock(folder, key, wait=False)
+                if fd is None:
+                    busy[key] = request
+                else:
+                    held[key] = fd
+            mine = self._reread({key: missing[key] for key in held}, tally, clips)
+            self._make(mine, settings, tally, clips)
+            _unlock(folder, held)
+            if busy:
+                log.info("speech cache: waiting for %d clips another process is making", len(busy))
+            for key in sorted(busy):
+                fd = _lock(folder, key, wait=True)
+                assert fd is not None
+                held[key] = fd
+            self._make(self._reread(busy, tally, clips), settings, tally, clips)
+        finally:
+            _unlock(folder, held)
 
     def close(self) -> None:
         """Close the inner engine."""

@@ -1,0 +1,80 @@
+"""Benchmark: batch throughput in tracks per minute, with 1 and 2 workers, cold and warm cache.
+
+Run: ``.venv/bin/python bench/batch_bench.py [--tracks 20] [--workers 1,2] [--length 7m]``.
+Tracks of about 5 minutes were asked for; the shortest shipped template (5-4-3-2-1
+grounding) cannot be brought below about 6:40 with the calm voice, so the default is 7 minutes.
+Writes a manifest of ``--tracks`` fictional clients (the example client with another id and
+name each, so most of their speech differs) x ``grounding-54321`` at ``--length`` into a
+temporary folder and runs :func:`imr_audio.batch.run_batch` for each worker count: first with
+an empty speech cache (cold), then again with ``force`` and the cache it filled (warm: only
+mixing, mastering and export). Prints wall time and tracks per minute. Figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from imr_audio.batch import BatchOptions, run_batch
+from imr_audio.resources import data_dir
+from imr_audio.voice.cache import CACHE_DIR_ENV
+
+NAMES = ["Alex", "Sam", "Robin", "Kim", "Jo", "Chris", "Pat", "Lee", "Max", "Noor",
+         "Ida", "Tom", "Eva", "Ben", "Mia", "Leo", "Ana", "Ivo", "Zoe", "Kai"]
+
+
+def write_library(folder: Path, tracks: int, length: str, voice: str) -> Path:
+    base = yaml.safe_load((data_dir("examples/clients") / "example-client-2.yaml").read_text())
+    jobs = []
+    for n in range(tracks):
+        name = f"{NAMES[n % len(NAMES)]}{n // len(NAMES) or ''}"
+        client = {**base, "id": f"bench-{n:03d}", "preferred_name": name}
+        path = folder / f"client-{n:03d}.yaml"
+        path.write_text(yaml.safe_dump(client), encoding="utf-8")
+        jobs.append({"client": path.name, "templates": ["grounding-54321"]})
+    manifest = folder / "library.yaml"
+    defaults = {"output": "tracks", "voice": voice, "soundscape": "rain", "length": length}
+    manifest.write_text(yaml.safe_dump({"defaults": defaults, "jobs": jobs}), encoding="utf-8")
+    return manifest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tracks", type=int, default=20)
+    parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
+    parser.add_argument("--length", default="7m")
+    parser.add_argument("--voice", default="calm", help="voice profile (calm: Piper if installed)")
+    parser.add_argument("--engine-workers", type=int, default=None,
+                        help="pyttsx3 processes per batch worker [default: cores / workers]")
+    args = parser.parse_args()
+    print(f"{args.tracks} tracks of grounding-54321 at {args.length}, voice {args.voice}, "
+          f"{os.cpu_count()} cores, pyttsx3 processes per worker: "
+          f"{args.engine_workers or 'cores / workers'}")
+    print(f"{'workers':>7} {'cache':>5} {'wall s':>8} {'tracks/min':>10} {'audio min/min':>13}"
+          f"  outcome")
+    for workers in (int(w) for w in args.workers.split(",")):
+        with tempfile.TemporaryDirectory() as name:
+            folder = Path(name)
+            os.environ[CACHE_DIR_ENV] = str(folder / "cache")
+            manifest = write_library(folder, args.tracks, args.length, args.voice)
+            for cache in ("cold", "warm"):
+                start = time.perf_counter()
+                options = BatchOptions(workers=workers, force=True,
+                                       engine_workers=args.engine_workers)
+                report = run_batch(manifest, options)
+                wall = time.perf_counter() - start
+                audio_min = sum(o.duration_s or 0.0 for o in report.outcomes) / 60
+                counts = ", ".join(f"{report.count(s)} {s}" for s in ("rendered", "failed"))
+                print(f"{workers:>7} {cache:>5} {wall:8.1f} {args.tracks / wall * 60:10.2f} "
+                      f"{audio_min / wall * 60:13.1f}  {counts}", flush=True)
+                if report.failed:
+                    print(f"    e.g. {report.failed[0].job.label}: {report.failed[0].reason}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Benchmark: a hand-written pipeline against imr-audio, on the same script.
+
+Run: ``.venv/bin/python bench/naive_bench.py [--template safe-place] [--voice neutral]``.
+
+The naive pipeline is what a user might write by hand: one ``pyttsx3`` call per sentence
+(``save_to_file`` + ``runAndWait``, in this process), then pydub: each clip ``overlay``-ed onto
+the bed at its place, and ``export`` to MP3. It speaks the same filled script (the same
+sentences and pauses, from :func:`imr_audio.prepare.prepare_script`) over the same procedural
+bed, but has no verification, ducking, loudness mastering, captions or cache. imr-audio renders
+the same template for the same client with an empty speech cache (and again with a warm one).
+Both use eSpeak NG through pyttsx3 (``--voice neutral``). Prints both times and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import tempfile
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydub import AudioSegment
+
+from imr_audio.export import ExportSettings
+from imr_audio.prepare import prepare_script
+from imr_audio.render import RenderSettings, render_track
+from imr_audio.resources import data_dir
+from imr_audio.soundscapes import render_soundscape
+from imr_audio.timeline import Pause, Speech, Tone
+from imr_audio.voice.cache import CACHE_DIR_ENV
+from imr_audio.voice.espeak_runtime import prepare_espeak
+
+LEAD_IN_MS = 8000
+TAIL_MS = 12000
+
+
+def _say(engine: Any, text: str, path: Path) -> AudioSegment:
+    engine.save_to_file(text, str(path))
+    with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints every file it saves
+        engine.runAndWait()
+    for _ in range(500):  # pyttsx3 2.99 may return before the file is complete
+        try:
+            with wave.open(str(path), "rb") as wav:
+                if wav.getnframes() > 0:
+                    break
+        except (OSError, EOFError, wave.Error):
+            pass
+        time.sleep(0.01)
+    return AudioSegment.from_wav(str(path))
+
+
+def naive(template: str, client: Path, voice: str, folder: Path) -> tuple[float, float]:
+    """Render by hand; return (seconds taken, length of the track in seconds)."""
+    prepared = prepare_script(template, client, voice_profile=voice)
+    start = time.perf_counter()
+    prepare_espeak()  # eSpeak NG from its pip package, as a system install would provide it
+    import pyttsx3
+
+    engine = pyttsx3.init()
+    engine.setProperty("rate", prepared.voice_profile.rate_wpm)
+    placed: list[tuple[int, AudioSegment]] = []
+    clock_ms = LEAD_IN_MS
+    for number, event in enumerate(prepared.timeline.events):
+        if isinstance(event, Speech):
+            clip = _say(engine, event.text, folder / f"s{number}.wav")
+            placed.append((clock_ms, clip))
+            clock_ms += int(event.slot_s * 1000) if event.slot_s else len(clip)
+        elif isinstance(event, (Pause, Tone)):
+            clock_ms += int(event.duration_s * 1000)
+    total_ms = clock_ms + TAIL_MS
+    bed_samples = render_soundscape("rain", total_ms / 1000, 44100, seed=0)
+    pcm = (np.clip(bed_samples, -1, 1) * 32767).astype("<i2").tobytes()
+    track = AudioSegment(pcm, frame_rate=44100, sample_width=2, channels=2)
+    for position_ms, clip in placed:
+        track = track.overlay(clip.set_channels(2).set_frame_rate(44100), position=position_ms)
+    track.export(str(folder / "naive.mp3"), format="mp3", bitrate="160k")
+    return time.perf_counter() - start, len(track) / 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--template", default="safe-place")
+    parser.add_argument("--voice", default="neutral", help="a voice profile spoken by pyttsx3")
+    args = parser.parse_args()
+    client = data_dir("examples/clients") / "example-client.yaml"
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        os.environ[CACHE_DIR_ENV] = str(folder / "cache")
+        naive_s, naive_len = naive(args.template, client, args.voice, folder)
+        settings = RenderSettings(voice_profile=args.voice, export=ExportSettings(format="mp3"))
+        times = []
+        for _ in ("cold", "warm"):
+            start = time.perf_counter()
+            result = render_track(args.template, client, folder / "imr", settings)
+            times.append(time.perf_counter() - start)
+    print(f"script: {args.template} for the example client, voice {args.voice} "
+          f"({os.cpu_count()} cores)")
+    print(f"naive (pyttsx3 per sentence, pydub overlay, export): {naive_s:6.1f} s "
+          f"for {naive_len / 60:.1f} min of audio")
+    print(f"imr-audio render, empty speech cache:                 {times[0]:6.1f} s "
+          f"for {result.duration_s / 60:.1f} min of audio")
+    print(f"imr-audio render, warm speech cache:                  {times[1]:6.1f} s")
+    print(f"ratio naive / imr-audio: {naive_s / times[0]:.2f} (cold), "
+          f"{naive_s / times[1]:.2f} (warm)")
+
+
+if __name__ == "__main__":
+    main()
