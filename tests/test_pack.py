@@ -26,6 +26,7 @@ from imr_audio.errors import HomePackError
 from imr_audio.export import decode_audio
 from imr_audio.pack import PAGE_NAME, PLAYLIST_NAME, ZIP_TIMESTAMP, HomePack, build_home_pack
 from imr_audio.render import RenderResult
+from imr_audio.voice.cache import owner_hash
 
 ROOT = Path(__file__).parents[1]
 PACK_SOURCES = ROOT / "src" / "imr_audio" / "pack"
@@ -268,6 +269,22 @@ def test_every_bad_track_is_named_in_one_error(workdir: Path, tracks: list[Path]
     assert str(tracks[0]) not in message
     assert "Robin" not in message
     assert not (workdir / "pack").exists()
+
+
+def test_a_track_whose_sidecar_names_another_client_is_refused(workdir: Path,
+                                                                tracks: list[Path]) -> None:
+    # Client ids may share a prefix: t-017's pack must not take client t-017_b's track
+    # "t-017_b_mini.wav", whose name starts with "t-017_" too. Its sidecar tells them apart.
+    other = workdir / "t-017_b_mini.wav"
+    for suffix in (".wav", ".vtt", ".txt"):
+        shutil.copyfile(tracks[0].with_suffix(suffix), other.with_suffix(suffix))
+    sidecar = json.loads(tracks[0].with_suffix(".json").read_text(encoding="utf-8"))
+    assert sidecar["client_hash"] == owner_hash("t-017")
+    sidecar["client_hash"] = owner_hash("t-017_b")
+    other.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
+    with pytest.raises(HomePackError, match="sidecar was made for another"):
+        _build(workdir, [tracks[0], other])
+    assert _build(workdir, [tracks[0]]).tracks  # its own track is taken
 
 
 def test_the_same_track_twice_is_refused(workdir: Path, tracks: list[Path]) -> None:

@@ -20,6 +20,7 @@ from imr_audio.authoring import load_template
 from imr_audio.errors import HomePackError, ImrAudioError
 from imr_audio.export import FORMATS
 from imr_audio.profile import ClientProfile
+from imr_audio.voice.cache import owner_hash
 
 __all__ = [
     "NOTE_MAX_CHARS",
@@ -118,6 +119,16 @@ def _title_tag(path: Path) -> str:
     return ""
 
 
+def _sidecar_client_hash(path: Path) -> str:
+    """The keyed client hash in the track's ``.json`` sidecar; "" when there is none."""
+    try:
+        data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    value = data.get("client_hash") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 def _track_problems(path: Path, client_id: str) -> tuple[list[str], float | None]:
     """What is wrong with one track (name, file, captions), and its length in seconds."""
     problems = []
@@ -127,6 +138,9 @@ def _track_problems(path: Path, client_id: str) -> tuple[list[str], float | None
             f"{path}: not this client's track (its name must start with the client's id and "
             "'_')"
         )
+    elif _sidecar_client_hash(path) not in ("", owner_hash(client_id)):
+        # ids may share a prefix: c1's pack must not take c1_x's track c1_x_safe-place.mp3
+        problems.append(f"{path}: not this client's track (its sidecar was made for another)")
     if path.suffix.lower().lstrip(".") not in FORMATS:
         problems.append(f"{path}: not an audio format the pack plays ({', '.join(FORMATS)})")
     elif not path.is_file():
