@@ -155,9 +155,10 @@ def batch(
     dry_run: bool,
     as_json: bool,
 ) -> None:
-    """Render every track a MANIFEST (YAML or CSV) plans: clients x templates x variants.
+    """Render every track a MANIFEST (YAML or CSV) plans.
 
-    The whole manifest is checked first. Tracks already up to date (same inputs) are skipped,
+    Each job is a client file times templates times variants (lengths, soundscapes). The whole
+    manifest is checked first. Tracks already up to date (same inputs) are skipped,
     so a stopped batch can simply be run again. A failing track does not stop the others;
     the summary gives its reason and the exit code is 1. Clients whose jobs say 'pack: true'
     get a home pack (see 'imr-audio pack') in <output root>/home-packs/<client id>/.
