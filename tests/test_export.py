@@ -86,7 +86,16 @@ def _fail_after_first_block(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 def _fail_ffmpeg_midway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """An ffmpeg that writes part of the output, then fails (MP3, M4A, OGG, Opus)."""
     fake = tmp_path / "fake-ffmpeg"
-    fake.write_text('#!/bin/sh\nfor last; do :; done\nhead -c 5000 > "$last"\n'
+    # Its last argument is the output: a file, or (while the encoded audio is also decoded)
+    # the tee muxer's "[options]file|[options]pipe:1"; as that decoder it writes nothing.
+    # (Writing to "$last" as it was made a file called "pipe:1" in the working folder.)
+    fake.write_text('#!/bin/sh\nfor last; do :; done\n'
+                    'case "$last" in\n'
+                    '  pipe:*) exit 1 ;;\n'
+                    '  \\[*) out=${last#*]}; out=${out%%|*} ;;\n'
+                    '  *) out=$last ;;\n'
+                    'esac\n'
+                    'head -c 5000 > "$out"\n'
                     'echo "simulated failure: No space left on device" >&2\nexit 1\n')
     fake.chmod(0o700)
     monkeypatch.setattr(export_ffmpeg, "ffmpeg_exe", lambda: str(fake))
@@ -306,3 +315,15 @@ def test_decode_reads_m4a_through_ffmpeg(tmp_path: Path) -> None:
     audio, rate = decode_audio(path)
     assert (rate, audio.shape[1], str(audio.dtype)) == (SR, 2, "float32")
     assert len(audio) / rate == pytest.approx(5.0, abs=0.05)
+
+
+def test_a_folder_name_with_the_tee_muxers_special_characters(tmp_path: Path) -> None:
+    # While an MP3 is encoded it is also decoded through ffmpeg's tee muxer, whose output list
+    # gives meaning to [ ] | : = and backslashes: a folder named with them must still work.
+    folder = tmp_path / "a b [c]: d|e=f\\g"
+    samples = (0.1 * np.sin(2 * np.pi * 440 * np.arange(SR * 3) / SR)).astype(np.float32)
+    stereo = np.stack([samples, samples], axis=1)
+    path = export_track(stereo, SR, folder / "t.mp3", ExportSettings("mp3"), TrackTags("t"))
+    decoded, rate = decode_audio(path)
+    assert rate == SR and len(decoded) / rate == pytest.approx(3.0, abs=0.01)
+    assert sorted(p.name for p in folder.iterdir()) == ["t.mp3"]
