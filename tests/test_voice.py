@@ -15,6 +15,7 @@ from imr_audio.voice import (
     Clip,
     Pyttsx3Engine,
     SpeechRequest,
+    VoiceInfo,
     VoiceSettings,
     load_voice_profile,
     resolve_voice,
@@ -279,3 +280,30 @@ def test_rate_changes_apply_to_the_very_next_utterance() -> None:
     assert max(durations[170]) * 1.4 < min(durations[100])
     for values in durations.values():
         assert max(values) - min(values) < 0.05
+
+
+def test_an_engine_that_does_not_start_is_named_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Regression: a pyttsx3 worker that timed out starting on a busy machine was reported as
+    # "none of its voices is available on this machine", as if the voice were not installed.
+    from imr_audio.voice import registry
+
+    class Stuck:
+        name = "stuck"
+
+        def voices(self) -> list[VoiceInfo]:
+            raise SynthesisError("the stuck engine did not start (TimeoutError)")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setitem(registry._ENGINES, "stuck", registry._Registration(Stuck, lambda: True))
+    profile = VoiceProfile(
+        id="busy", description="", rate_wpm=130, volume=1.0, pitch=None, pacing=Pacing(),
+        choices=(VoiceChoice("stuck", "any", "v1"),),
+    )
+    with registry.EngineSet() as engines, pytest.raises(
+        VoiceProfileError, match=r"'busy': its speech engine did not start \(stuck: .*Timeout"
+    ):
+        engines.resolve(profile)

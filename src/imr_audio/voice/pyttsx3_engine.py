@@ -269,12 +269,21 @@ class Pyttsx3Engine:
         self._workers[index] = _Worker()
 
     def voices(self) -> list[VoiceInfo]:
-        """Voices the engine offers on this machine."""
-        try:
-            raw = self._worker(0).call(("voices",), self._timeout_s)
-        except (TimeoutError, EOFError, RuntimeError, OSError) as exc:
-            self._restart(0)
-            raise SynthesisError(f"the pyttsx3 engine did not start ({exc})") from None
+        """Voices the engine offers on this machine.
+
+        A worker that fails to start is tried once more: on a busy machine a start can time out.
+        """
+        for attempt in range(2):
+            try:
+                raw = self._worker(0).call(("voices",), self._timeout_s)
+                break
+            except (TimeoutError, EOFError, RuntimeError, OSError) as exc:
+                if self._workers:
+                    self._restart(0)
+                if attempt:
+                    raise SynthesisError(
+                        f"the pyttsx3 engine did not start ({type(exc).__name__}: {exc})"
+                    ) from None
         return [VoiceInfo(id=i, name=n, languages=tuple(langs)) for i, n, langs in raw]
 
     def _synthesize_one(

@@ -79,20 +79,27 @@ class EngineSet:
 
     def resolve(self, profile: VoiceProfile) -> tuple[SpeechEngine, VoiceSettings]:
         """The first of ``profile``'s voices available here, and the engine that speaks it."""
+        failed: dict[str, str] = {}
         for choice in profile.choices:
             engine = self.get(choice.engine)
             if engine is None:
                 continue
             try:
                 voices = engine.voices()
-            except ImrAudioError:
+            except ImrAudioError as exc:
                 log.info("engine %s did not start; trying the next voice", choice.engine)
+                failed.setdefault(choice.engine, str(exc))
                 continue
             try:
                 single = VoiceProfile(**{**profile.__dict__, "choices": (choice,)})
                 return engine, resolve_voice(single, {engine.name: voices})
             except VoiceProfileError:
                 continue
+        if failed:  # not "no such voice": say which engine did not start, and why
+            reasons = "; ".join(f"{name}: {why}" for name, why in failed.items())
+            raise VoiceProfileError(
+                f"voice profile '{profile.id}': its speech engine did not start ({reasons})"
+            )
         raise VoiceProfileError(
             f"voice profile '{profile.id}': none of its voices is available on this machine"
         )
