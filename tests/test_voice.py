@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -298,7 +299,8 @@ def test_an_engine_that_does_not_start_is_named_with_its_reason(
         def close(self) -> None:
             pass
 
-    monkeypatch.setitem(registry._ENGINES, "stuck", registry._Registration(Stuck, lambda: True))
+    factory: Any = Stuck  # speaks no SpeechEngine protocol beyond voices() and close()
+    monkeypatch.setitem(registry._ENGINES, "stuck", registry._Registration(factory, lambda: True))
     profile = VoiceProfile(
         id="busy", description="", rate_wpm=130, volume=1.0, pitch=None, pacing=Pacing(),
         choices=(VoiceChoice("stuck", "any", "v1"),),
