@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -194,3 +195,21 @@ def test_seeds_rates_and_keys_are_kept_apart_and_cleared(tmp_path: Path) -> None
     assert not (tmp_path / "beds").exists()
     assert not BedCache(None).info().beds
     assert list(BedCache(None).blocks("k", scape, 1.0, SR, 1))  # nothing stored, still a bed
+
+
+def test_prefetched_blocks_keep_order_raise_errors_and_stop_early() -> None:
+    from imr_audio.mixdown import _prefetched
+
+    blocks = [np.full((3, 2), i, dtype=np.float32) for i in range(50)]
+    assert [int(b[0, 0]) for b in _prefetched(iter(blocks), depth=2)] == list(range(50))
+
+    def failing() -> Iterator[np.ndarray]:
+        yield blocks[0]
+        raise ValueError("unreadable bed segment")
+
+    with pytest.raises(ValueError, match="unreadable bed segment"):
+        list(_prefetched(failing()))
+    # a consumer that stops early does not leave the producer (or itself) waiting
+    stream = _prefetched(iter(blocks), depth=1)
+    assert int(next(stream)[0, 0]) == 0
+    stream.close()

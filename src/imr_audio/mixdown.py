@@ -17,11 +17,14 @@ import contextlib
 import hashlib
 import json
 import logging
+import queue
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -114,14 +117,58 @@ class _Sources:
 
     def bed_blocks(self) -> Iterator[Audio]:
         layout = self.layout
-        return self.beds.blocks(
+        return _prefetched(self.beds.blocks(
             bed_key(self.bed_definition), get_soundscape(self.bed_name),
             layout.frames / layout.sample_rate_hz, layout.sample_rate_hz, self.seed, BLOCK_FRAMES,
-        )
+        ))
 
     def voice_blocks(self) -> Iterator[tuple[int, Audio]]:
         for start in range(0, self.layout.frames, BLOCK_FRAMES):
             yield start, self.layout.render(start, min(start + BLOCK_FRAMES, self.layout.frames))
+
+
+_DONE = object()
+
+
+def _prefetched(blocks: Iterator[Audio], depth: int = 6) -> Generator[Audio, None, None]:
+    """``blocks``, produced by a thread of their own a few blocks ahead of the consumer.
+
+    Reading and converting the bed (about 2.5 s for 20 minutes) then overlaps the filtering
+    and mixing of the blocks before it instead of adding to it (numpy lets go of the GIL).
+    An error in the producer is raised here, in the consumer.
+    """
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        """Queue ``item``; False when the consumer has stopped."""
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                if not offer(block):
+                    return
+            offer(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            offer(exc)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # a consumer that stops early lets the producer end
+        thread.join()
 
 
 def _measure(
