@@ -206,7 +206,7 @@ def test_dry_run_lists_the_jobs_and_writes_nothing(tmp_path: Path) -> None:
     write_client(tmp_path, "other.yaml", id="t-018")
     path = write_manifest(tmp_path, [
         {"client": "client.yaml", "templates": ["mini", "breathe"]},
-        {"client": "other.yaml", "templates": ["mini"], "lengths": ["4m"]},
+        {"client": "other.yaml", "templates": ["mini"], "lengths": ["4m"], "pack": True},
     ])
     before = sorted(tmp_path.rglob("*"))
     result = CliRunner().invoke(cli, ["batch", str(path), "--dry-run"])
@@ -215,6 +215,7 @@ def test_dry_run_lists_the_jobs_and_writes_nothing(tmp_path: Path) -> None:
     for track in ("t-017_mini.mp3", "t-017_breathe.mp3", "4m/t-018_mini.mp3"):
         assert str(root / track) in result.output
     assert "3 track(s) planned" in result.output
+    assert "home pack(s) planned for: t-018" in result.output
     assert sorted(tmp_path.rglob("*")) == before  # not even the output root
     as_json = CliRunner().invoke(cli, ["batch", str(path), "--dry-run", "--json"])
     summary = json.loads(as_json.output)

@@ -118,6 +118,9 @@ def _table(report: BatchReport) -> None:
     for status, label, result in rows:
         click.echo(f"{status:<{widths[0]}}  {label:<{widths[1]}}  {result}")
     if report.dry_run:
+        packs = sorted({job.client_id for job in report.plan.jobs if job.pack and job.client_id})
+        if packs:
+            click.echo(f"home pack(s) planned for: {', '.join(packs)}")
         click.echo(f"\n{len(report.outcomes)} track(s) planned under "
                    f"{report.plan.output_root}; nothing written (dry run).")
         return
