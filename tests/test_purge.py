@@ -14,6 +14,7 @@ from conftest import TEST_TEMPLATES, write_client
 from imr_audio.cli import cli
 from imr_audio.export import ExportSettings
 from imr_audio.master import LoudnessMeasurement
+from imr_audio.pack import build_home_pack
 from imr_audio.provenance import Provenance, sidecar_json
 from imr_audio.purge import PurgeError, purge_client
 from imr_audio.recording import write_recording_sheet
@@ -219,13 +220,24 @@ def test_purge_after_real_renders_of_two_clients(tmp_path: Path) -> None:
     made_for_c1 = sum(owner_hash("c1") in o for o in owners())
     only_c1_x = sum(o == [owner_hash("c1_x")] for o in owners())
     assert made_for_c1 > 0 and only_c1_x > 0  # c1_x's own name sentence at least
+    # Each client also has a home pack (a folder and a zip): copies of tracks without sidecars.
+    packs = tmp_path / "packs"
+    pack_one = build_home_pack(tmp_path / "c1.yaml", [one.path], packs / "c1", make_zip=True,
+                               templates_dir=TEST_TEMPLATES)
+    pack_two = build_home_pack(tmp_path / "c1x.yaml", [two.path], packs / "c1_x", make_zip=True,
+                               templates_dir=TEST_TEMPLATES)
     result = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert f"removed {made_for_c1} cached clip(s) of client c1" in result.output
-    assert f"removed {1 + len(one.companions)} file(s)" in result.output
-    for path in (one.path, *one.companions):
+    assert pack_one.zip_path is not None
+    pack_files = len(pack_one.files) + 1  # and the zip
+    assert f"removed {1 + len(one.companions) + pack_files} file(s)" in result.output
+    for path in (one.path, *one.companions, *pack_one.files, pack_one.zip_path):
         assert f"  {path}\n" in result.output and not path.exists()
-    assert all(p.exists() for p in (two.path, *two.companions))
+    assert not pack_one.folder.exists()
+    assert all(p.exists() for p in (two.path, *two.companions, *pack_two.files))
+    assert pack_two.zip_path is not None
+    assert pack_two.zip_path.exists()
     assert owners() and all(o == [owner_hash("c1_x")] for o in owners())
     assert cache.info().entries == only_c1_x
     assert "kept" not in result.output

@@ -13,20 +13,26 @@ sidecar's keyed client hash is this client's, and a recording sheet (``<stem>_li
 (version 1) confirms a track named exactly ``<client id>_<its template id>``. Files whose
 names start with the id but that nothing confirms (a track without its sidecar, one made on
 another installation) are kept and listed, as are the temporary files an interrupted render
-left (``.imr-*.part``), whose client cannot be told.
+left (``.imr-*.part``), whose client cannot be told. A home pack (its folder, and its zip) goes
+whole when its page carries the client's keyed hash.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from imr_audio.errors import PurgeError
 from imr_audio.export.settings import FORMATS
+from imr_audio.pack import PAGE_NAME
+from imr_audio.pack.page import CLIENT_META, GENERATOR
 from imr_audio.profile import CLIENT_ID_PATTERN
 from imr_audio.transcript import COMPANION_SUFFIXES
 from imr_audio.voice.cache import SpeechCache, owner_hash
@@ -123,6 +129,30 @@ class _Found:
     mine: list[Path]
     unconfirmed: list[Path]
     temporary: list[Path]
+    packs: list[Path] = field(default_factory=list)
+    """Home pack folders of the client (removed once emptied)."""
+
+
+_PACK_CLIENT = re.compile(rf'<meta name="{CLIENT_META}" content="([0-9a-f]*)">')
+
+
+def _pack_client_hash(page: str) -> str | None:
+    """The keyed client hash of a home pack's page; None when it is no home pack's page."""
+    if f'content="{GENERATOR}"' not in page:
+        return None
+    match = _PACK_CLIENT.search(page)
+    return match.group(1) if match else ""
+
+
+def _pack_page(path: Path) -> str:
+    """The ``index.html`` of a home pack folder or zip, or "" when there is none."""
+    try:
+        if path.suffix == ".zip":  # the pack's folder zipped: <folder>/index.html
+            with zipfile.ZipFile(path) as archive:
+                return archive.read(f"{path.stem}/{PAGE_NAME}").decode("utf-8")
+        return (path / PAGE_NAME).read_text(encoding="utf-8")
+    except (OSError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
+        return ""
 
 
 def _walk(outputs_dir: Path) -> Iterator[tuple[Path, list[str]]]:
@@ -136,7 +166,19 @@ def _find(client_id: str, outputs_dir: Path) -> _Found:
     """The client's rendered files under ``outputs_dir``, and what could not be told."""
     found = _Found([], [], [])
     prefix = f"{client_id}_"
+    mine_hash = owner_hash(client_id)
     for folder, names in _walk(outputs_dir):
+        # A home pack (folder or zip) carries the keyed hash of its client's id in its page:
+        # all of it is the client's, copies of tracks included (they carry no sidecar).
+        pack_hash = _pack_client_hash(_pack_page(folder)) if PAGE_NAME in names else None
+        if pack_hash is not None:
+            if pack_hash == mine_hash:
+                found.mine += [folder / n for n in names]
+                found.packs.append(folder)
+            continue
+        for name in names:
+            if name.endswith(".zip") and _pack_client_hash(_pack_page(folder / name)) == mine_hash:
+                found.mine.append(folder / name)
         found.temporary += [folder / n for n in names if n.startswith(".imr-")]
         candidates = {n for n in names if n.startswith(prefix) and _split(n)[1] in _KNOWN_SUFFIXES}
         decided: set[str] = set()
@@ -189,6 +231,9 @@ def purge_client(
             failed.append(f"{path} ({type(exc).__name__})")
         else:
             removed.append(path)
+    for pack in sorted(found.packs, reverse=True):
+        with contextlib.suppress(OSError):  # emptied above; a folder holding more stays
+            pack.rmdir()
     if failed:
         raise PurgeError(
             f"could not remove {len(failed)} of client {client_id}'s file(s): {'; '.join(failed)} "

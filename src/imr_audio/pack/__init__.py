@@ -26,6 +26,7 @@ from imr_audio.pack.tracks import PackTrack, check_tracks, read_note
 from imr_audio.profile import load_client_profile
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.transcript import write_private_text
+from imr_audio.voice.cache import owner_hash
 
 __all__ = [
     "PAGE_NAME",
@@ -87,11 +88,12 @@ def _fill(
     tracks: Sequence[PackTrack],
     note: str | None,
     progress: ProgressCallback | None,
+    client_hash: str = "",
 ) -> tuple[Path, ...]:
     """Write the page, playlist and each track's files into ``staging``; their paths in order."""
     captions = [track.captions.read_text(encoding="utf-8") for track in tracks]
     files = [
-        write_private_text(staging / PAGE_NAME, page_html(tracks, captions, note)),
+        write_private_text(staging / PAGE_NAME, page_html(tracks, captions, note, client_hash)),
         write_private_text(staging / PLAYLIST_NAME, playlist_m3u(tracks)),
     ]
     for done, track in enumerate(tracks):
@@ -152,7 +154,7 @@ def build_home_pack(
     try:
         ensure_private_dir(folder.parent)
         staging = Path(tempfile.mkdtemp(prefix=".imr-pack-", dir=folder.parent))  # 0700
-        files = _fill(staging, packed, note, progress)
+        files = _fill(staging, packed, note, progress, owner_hash(profile.id))
         if zip_path is not None:
             handle, name = tempfile.mkstemp(prefix=".imr-", suffix=".zip.part", dir=folder.parent)
             os.close(handle)

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from imr_audio.pack.tracks import PackTrack
 
 __all__ = [
+    "CLIENT_META",
     "GENERATOR",
     "content_security_policy",
     "format_clock",
@@ -30,6 +31,8 @@ __all__ = [
     "playlist_m3u",
 ]
 
+CLIENT_META = "imr-audio-client"
+"""Name of the page's meta holding the keyed hash of the client's id (for purge)."""
 GENERATOR = "imr-audio home pack"
 """The page's ``generator`` meta: marks a folder as a home pack that a new build may replace."""
 
@@ -125,12 +128,16 @@ def page_title(tracks: Sequence[PackTrack]) -> str:
 
 
 def page_html(
-    tracks: Sequence[PackTrack], captions: Sequence[str], note: str | None = None
+    tracks: Sequence[PackTrack],
+    captions: Sequence[str],
+    note: str | None = None,
+    client_hash: str = "",
 ) -> str:
     """``index.html``: a player for ``tracks`` (files beside it) with their ``captions``.
 
     ``captions`` holds each track's WebVTT text, in the order of ``tracks``. ``note`` (plain
-    text) is shown escaped, line breaks kept.
+    text) is shown escaped, line breaks kept. ``client_hash`` (the keyed hash of the client's
+    id, which reveals nothing) lets ``imr-audio purge`` recognise the client's packs.
     """
     style, script = _asset("page.css"), _asset("page.js")
     sections = "".join(
@@ -140,6 +147,7 @@ def page_html(
     return string.Template(_asset("page.html")).substitute(
         csp=html.escape(content_security_policy(style, script), quote=True),
         generator=GENERATOR,
+        client_hash=html.escape(client_hash, quote=True),
         title=html.escape(page_title(tracks)),
         style=style,
         script=script,
