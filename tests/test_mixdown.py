@@ -213,3 +213,18 @@ def test_prefetched_blocks_keep_order_raise_errors_and_stop_early() -> None:
     stream = _prefetched(iter(blocks), depth=1)
     assert int(next(stream)[0, 0]) == 0
     stream.close()
+
+
+def test_a_loud_target_that_the_limiter_fights_is_still_met(tmp_path: Path) -> None:
+    # Regression: at a loud target the limiter took back about half of each gain step, and three
+    # encodings corrected only by the shortfall missed the target (-12.7 LUFS for a real track).
+    timeline, clips = _timeline(8)
+    layout, placements = layout_speech(timeline, clips, MIX)
+    done = mixdown(layout, placements, "rain", {"name": "rain"}, 5, tmp_path / "loud.wav",
+                   (MIX, MasterSettings(target_lufs=-10.0), ExportSettings(format="wav")),
+                   TrackTags(title="Test"), [], beds=BedCache(tmp_path / "beds"))
+    audio, rate = sf.read(str(done.exported.path), dtype="float32", always_2d=True)
+    assert pyln.Meter(rate).integrated_loudness(audio.astype(np.float64)) == pytest.approx(
+        -10.0, abs=0.2)
+    assert true_peak_dbtp(audio, rate) <= -1.0
+    assert done.attempts >= 2  # the first, one-shot gain did miss: the limiter was at work

@@ -33,7 +33,7 @@ import soxr
 from imr_audio.errors import MasteringError
 from imr_audio.export import Chapter, ExportedTrack, ExportSettings, TrackTags, export_blocks
 from imr_audio.master import LoudnessMeasurement, MasterSettings, StreamLimiter
-from imr_audio.meter import GateSums, KWeighting, gated_lufs, track_weights
+from imr_audio.meter import GateSums, KWeighting, LoudnessMeter, gated_lufs, track_weights
 from imr_audio.mix import (
     MixSettings,
     Placement,
@@ -229,15 +229,58 @@ def _mix_blocks(
             yield out
 
 
-def _limited(blocks: Iterator[Audio], limiter: StreamLimiter) -> Iterator[Audio]:
-    """The mastered mix: ``blocks`` through the limiter, on their way to the encoder."""
+def _limited(
+    blocks: Iterator[Audio], limiter: StreamLimiter, meter: LoudnessMeter
+) -> Iterator[Audio]:
+    """The mastered mix: ``blocks`` through the limiter, measured on their way on."""
     for block in blocks:
         out = limiter.add(block)
         if len(out):
+            meter.add(out)
             yield out
     out = limiter.finish()
     if len(out):
+        meter.add(out)
         yield out
+
+
+_DRY_PASSES = 6
+
+
+def _converge(
+    sources: _Sources,
+    control_db: npt.NDArray[np.float64],
+    mix: MixSettings,
+    export: ExportSettings,
+    master: MasterSettings,
+    ceiling_dbtp: float,
+    goal_lufs: float,
+    last: tuple[float, float],
+) -> float:
+    """The mastering gain (dB) at which the limited mix measures ``goal_lufs``, before encoding.
+
+    Used only when an encoding missed: the limiter takes back part of any gain (much of it
+    when it works hard, e.g. for a loud target), so each step is the shortfall divided by the
+    loudness the last step actually gained, as :func:`imr_audio.master.master` does, measured on
+    the limited mix without encoding it (within 0.05 LU, at most six passes).
+    """
+    gain_db, lufs = last
+    slope = 1.0
+    for _ in range(_DRY_PASSES):
+        step = (goal_lufs - lufs) / slope
+        conform = _Conformer(sources.layout.sample_rate_hz, export)
+        limiter = StreamLimiter(conform.rate, conform.channels, gain_db + step, ceiling_dbtp,
+                                master.limiter_window_s)
+        meter = LoudnessMeter(conform.rate, track_weights(conform.channels))
+        for _block in _limited(_mix_blocks(sources, control_db, mix, conform), limiter, meter):
+            pass
+        reached = meter.integrated_lufs()
+        if abs(step) > 1e-6:
+            slope = min(max((reached - lufs) / step, 0.1), 1.0)
+        gain_db, lufs = gain_db + step, reached
+        if abs(lufs - goal_lufs) <= 0.05:
+            break
+    return gain_db
 
 
 def mixdown(
@@ -274,15 +317,21 @@ def mixdown(
         report(progress, "mix", 1, 1)
         if not np.isfinite(mix_lufs):
             raise MasteringError("the mix is silent; there is nothing to master")
-        ceiling_offset_db = loudness_offset_db = 0.0
+        ceiling_offset_db = 0.0
+        master_gain_db = master.target_lufs - mix_lufs
+        goal_lufs = master.target_lufs  # loudness aimed at before encoding
+        last_pre: tuple[float, float] | None = None  # (gain, loudness) of the last encoding
         for attempt in range(1, _ATTEMPTS + 1):
             report(progress, "master", attempt - 1, _ATTEMPTS)
-            master_gain_db = master.target_lufs + loudness_offset_db - mix_lufs
             ceiling = master.true_peak_dbtp - master.limiter_margin_db - ceiling_offset_db
+            if last_pre is not None:  # converge before encoding again, the limiter included
+                master_gain_db = _converge(sources, control, mix, export, master, ceiling,
+                                           goal_lufs, last_pre)
             limiter = StreamLimiter(conform.rate, conform.channels, master_gain_db, ceiling,
                                     master.limiter_window_s)
+            mastered = LoudnessMeter(conform.rate, track_weights(conform.channels))
             conform = _Conformer(rate, export)
-            blocks = _limited(_mix_blocks(sources, control, mix, conform), limiter)
+            blocks = _limited(_mix_blocks(sources, control, mix, conform), limiter, mastered)
             report(progress, "export", attempt - 1, _ATTEMPTS)
             exported = export_blocks(blocks, conform.rate, conform.channels, path, export, tags,
                                      chapters, layout.frames / rate)
@@ -293,11 +342,15 @@ def mixdown(
                 report(progress, "export", _ATTEMPTS, _ATTEMPTS)
                 return Mixdown(exported, float(gain_db), levels, mix_lufs, master_gain_db,
                                attempts=attempt)
+            pre_lufs = mastered.integrated_lufs()
             log.info(
-                "re-mastering: encoded loudness off by %.2f LU, true peak over by %.2f dB",
-                loudness_error_db, max(overshoot_db, 0.0),
+                "re-mastering: encoded loudness off by %.2f LU (%.2f LU of it the limiter's), "
+                "true peak over by %.2f dB",
+                loudness_error_db, master.target_lufs - pre_lufs, max(overshoot_db, 0.0),
             )
-            loudness_offset_db += loudness_error_db
+            # Aim the next encoding so that the codec's own loudness change lands on target.
+            goal_lufs = master.target_lufs - (measured.integrated_lufs - pre_lufs)
+            last_pre = (master_gain_db, pre_lufs)
             if overshoot_db > 0:
                 ceiling_offset_db += overshoot_db + 0.2
         path.unlink(missing_ok=True)
