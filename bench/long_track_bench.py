@@ -18,8 +18,8 @@ Measured on this project's 2-core machine (2026-11-27, eSpeak NG voice ``calm-fe
   feeder and bed prefetch threads; before them 224 MB, 220 MB at 30.9 min and 240 MB). An
   11-minute track peaked at 1.8 GB before mixing went block by block. Piper (the neural extra)
   adds about 350 MB while it speaks, whatever the length.
-* speed, 20.8 min: warm render 21.9 s, encoding alone 14.1 s: 1.55x (the issue asks for 1.3x;
-  not reached). Cold caches: 34.0 s.
+* speed, 20.8 min: warm render 21.9 s, encoding alone 14.1 s: 1.55x; in a later run 20.7 s
+  against 13.8 s: 1.50x (the issue asks for 1.3x; not reached). Cold caches: 34.0 s, 43.2 s.
 """
 
 from __future__ import annotations
