@@ -1,14 +1,38 @@
-"""Voices: speech engines, voice profiles and clip verification."""
+"""Voices: speech engines, voice profiles and clip verification.
 
-from imr_audio.voice.base import Clip, SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
-from imr_audio.voice.piper_engine import PiperEngine
-from imr_audio.voice.profiles import (
-    VoiceProfile,
-    load_voice_profile,
-    resolve_voice,
-    voice_profile_names,
-)
-from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
+The names below are imported on first use (PEP 562), so that a speech worker, which imports
+only :mod:`imr_audio.voice.pyttsx3_worker`, does not import the engines and numpy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from imr_audio.voice.base import Clip, SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
+    from imr_audio.voice.piper_engine import PiperEngine
+    from imr_audio.voice.profiles import (
+        VoiceProfile,
+        load_voice_profile,
+        resolve_voice,
+        voice_profile_names,
+    )
+    from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
+
+_EXPORTS = {
+    "Clip": "imr_audio.voice.base",
+    "PiperEngine": "imr_audio.voice.piper_engine",
+    "Pyttsx3Engine": "imr_audio.voice.pyttsx3_engine",
+    "SpeechEngine": "imr_audio.voice.base",
+    "SpeechRequest": "imr_audio.voice.base",
+    "VoiceInfo": "imr_audio.voice.base",
+    "VoiceProfile": "imr_audio.voice.profiles",
+    "VoiceSettings": "imr_audio.voice.base",
+    "load_voice_profile": "imr_audio.voice.profiles",
+    "resolve_voice": "imr_audio.voice.profiles",
+    "voice_profile_names": "imr_audio.voice.profiles",
+}
 
 __all__ = [
     "Clip",
@@ -23,3 +47,9 @@ __all__ = [
     "resolve_voice",
     "voice_profile_names",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'imr_audio.voice' has no attribute {name!r}")

@@ -14,17 +14,19 @@ import ctypes
 import ctypes.util
 import functools
 import importlib.metadata
+import json
 import multiprocessing
+import multiprocessing.process
 import os
 import platform
 import queue
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
-import time
-import wave
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -36,33 +38,10 @@ from imr_audio.errors import SynthesisError
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.timeline import count_words
 from imr_audio.voice.base import Clip, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice.pyttsx3_worker import driver_name, serve
 from imr_audio.voice.verify import trim_silence, verify_speech
 
 __all__ = ["Pyttsx3Engine", "engine_version"]
-
-_FILE_WAIT_S = 10.0
-_ESPEAK_RATE = 1  # espeakRATE in speak_lib.h
-_ESPEAK_PITCH = 3  # espeakPITCH
-
-
-def _driver_name() -> str | None:
-    return "espeak" if sys.platform.startswith("linux") else None
-
-
-def _wav_complete(path: str) -> bool:
-    """Whether ``path`` is a finished WAV: its header counts every byte the file holds.
-
-    pyttsx3 writes the header first (with no frames) and patches the counts when it closes the
-    file, so a header whose frame count matches the file size means the write is over.
-    """
-    try:
-        size = os.path.getsize(path)  # noqa: PTH202
-        with wave.open(path, "rb") as wav:
-            frames = wav.getnframes()
-            frame_bytes = wav.getsampwidth() * wav.getnchannels()
-    except (OSError, EOFError, wave.Error):
-        return False
-    return frames > 0 and size >= 44 + frames * frame_bytes
 
 
 def _package_version(name: str) -> str | None:
@@ -101,121 +80,42 @@ def engine_version() -> str:
     """
     backend = (
         _espeak_version()
-        if _driver_name() == "espeak"
+        if driver_name() == "espeak"
         else f"{sys.platform}-{platform.release()}"
     )
     return f"pyttsx3-{_package_version('pyttsx3') or 'unknown'}+{backend}"
 
 
-def _wait_for_wav(path: str) -> None:
-    """Wait until the engine has finished writing ``path``."""
-    deadline = time.monotonic() + _FILE_WAIT_S
-    while time.monotonic() < deadline:
-        if _wav_complete(path):
-            return
-        time.sleep(0.01)
-    raise TimeoutError("no complete WAV file")
-
-
-class _Readback:
-    """Reads back what the engine used, and its defaults.
-
-    pyttsx3 2.99's eSpeak driver declares ``espeak_GetParameter`` with one argument, so the C
-    function's second argument (``current``) is whatever the register holds: the read-back
-    flips between the default and the value set. Call it properly instead.
-    """
-
-    def __init__(self, engine: Any) -> None:
-        self._engine = engine
-        self._get: Callable[[int, int], int] | None = None
-        if _driver_name() == "espeak":
-            from pyttsx3.drivers import _espeak
-
-            get_parameter = _espeak.dll.espeak_GetParameter
-            get_parameter.argtypes = [ctypes.c_int, ctypes.c_int]
-            get_parameter.restype = ctypes.c_int
-            self._get = get_parameter
-        self.default_pitch: int | None = self._get(_ESPEAK_PITCH, 0) if self._get else None
-
-    def rate(self) -> int:
-        """The rate the last utterance was spoken at."""
-        if self._get is not None:
-            return int(self._get(_ESPEAK_RATE, 1))
-        return int(self._engine.getProperty("rate"))
-
-
-def _property_setter(engine: Any) -> Callable[[str, Any], None]:
-    """How to change a voice setting so that it holds for the very next utterance.
-
-    ``Engine.setProperty`` only queues the change; with eSpeak NG the queue can run after the
-    next ``save_to_file`` (a rate or voice change then lands one utterance late). The eSpeak
-    driver's own static ``setProperty`` applies it at once.
-    """
-    if _driver_name() == "espeak":
-        from pyttsx3.drivers.espeak import EspeakDriver
-
-        return EspeakDriver.setProperty  # type: ignore[no-any-return,unused-ignore]
-    return engine.setProperty  # type: ignore[no-any-return,unused-ignore]
-
-
-def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in a child process
-    """Serve synthesis requests over ``conn`` until told to stop."""
-    sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - pyttsx3 prints the file it saved
-    from imr_audio.voice.espeak_runtime import prepare_espeak
-
-    prepare_espeak()
-    import pyttsx3
-
-    engine = pyttsx3.init(_driver_name())
-    readback = _Readback(engine)
-    set_property = _property_setter(engine)
-    while True:
-        try:
-            message = conn.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        kind = message[0]
-        try:
-            if kind == "voices":
-                voices = engine.getProperty("voices")
-                conn.send(("ok", [(v.id, v.name, tuple(v.languages or ())) for v in voices]))
-            elif kind == "say":
-                _, text, voice_id, rate, volume, pitch, out_path = message
-                try:
-                    set_property("voice", voice_id)
-                except (KeyError, ValueError):
-                    conn.send(("error", f"voice '{voice_id}' was not applied"))
-                    continue
-                set_property("rate", rate)
-                set_property("volume", volume)
-                # No pitch asked for means the engine's default, never the last request's.
-                pitch = readback.default_pitch if pitch is None else pitch
-                if pitch is not None:
-                    with contextlib.suppress(KeyError, ValueError):
-                        set_property("pitch", pitch)
-                engine.save_to_file(text, out_path)
-                engine.runAndWait()
-                _wait_for_wav(out_path)
-                # Only once the file exists has the utterance used the settings: read them now.
-                applied = (str(engine.getProperty("voice")), readback.rate())
-                conn.send(("ok", applied))
-            else:
-                conn.send(("error", f"unknown request {kind!r}"))
-        except Exception as exc:
-            conn.send(("error", type(exc).__name__))
+_BOOT = "from imr_audio.voice.pyttsx3_worker import main; main()"
 
 
 class _Worker:
-    """One spawned engine process and the pipe to it."""
+    """One engine process and the connection to it.
+
+    On POSIX the worker is a fresh interpreter running :mod:`imr_audio.voice.pyttsx3_worker`
+    over a socket pair (what multiprocessing's spawn does, without re-running the parent's
+    ``__main__``, which for the command line imported the whole package again: 1.2 s per
+    worker). Elsewhere multiprocessing's spawn starts it. Never forked: forking after the
+    engine started hangs.
+    """
 
     def __init__(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_worker_main, args=(child,), daemon=True)
-        self._process.start()
-        child.close()
+        self._process: subprocess.Popen[bytes] | multiprocessing.process.BaseProcess
+        if os.name == "posix":
+            parent, child = socket.socketpair()
+            with child:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-c", _BOOT, str(child.fileno()), json.dumps(sys.path)],
+                    pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,  # pyttsx3 prints the file it saved
+                )
+            self._conn = Connection(parent.detach())
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            self._conn, child_conn = ctx.Pipe()
+            self._process = ctx.Process(target=serve, args=(child_conn,), daemon=True)
+            self._process.start()
+            child_conn.close()
 
     def call(self, message: tuple[Any, ...], timeout_s: float) -> Any:
         """Send ``message`` and return the reply; raise TimeoutError or EOFError."""
@@ -227,14 +127,24 @@ class _Worker:
             raise RuntimeError(str(payload))
         return payload
 
+    def _ended(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the process to end; whether it has."""
+        if isinstance(self._process, subprocess.Popen):
+            try:
+                self._process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+        self._process.join(timeout=timeout_s)
+        return not self._process.is_alive()
+
     def stop(self) -> None:
         """End the process, politely first."""
         with contextlib.suppress(OSError, ValueError, BrokenPipeError):
             self._conn.send(None)
-        self._process.join(timeout=2)
-        if self._process.is_alive():
+        if not self._ended(2):
             self._process.kill()
-            self._process.join(timeout=2)
+            self._ended(2)
         self._conn.close()
 
 

@@ -1,0 +1,39 @@
+"""What a speech worker and a bare ``import imr_audio`` load: little, so that they start fast."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f"{statement}\nimport sys\nprint('\\n'.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_a_speech_worker_imports_neither_numpy_nor_the_mixer() -> None:
+    # A worker used to import the whole package (numpy, scipy, the mixer): 1.2 s per start.
+    loaded = _modules_after("import imr_audio.voice.pyttsx3_worker")
+    assert "imr_audio.voice.pyttsx3_worker" in loaded
+    assert not {"numpy", "scipy", "imr_audio.render", "imr_audio.voice.pyttsx3_engine"} & loaded
+
+
+def test_the_package_loads_its_parts_on_first_use() -> None:
+    assert "imr_audio.render" not in _modules_after("import imr_audio")
+    loaded = _modules_after("import imr_audio\nimr_audio.render_track")
+    assert "imr_audio.render" in loaded
+
+
+def test_the_package_names_resolve_and_unknown_ones_fail() -> None:
+    import imr_audio
+    import imr_audio.voice
+
+    for name in imr_audio.__all__:
+        assert getattr(imr_audio, name) is not None
+    for name in imr_audio.voice.__all__:
+        assert getattr(imr_audio.voice, name) is not None
+    with pytest.raises(AttributeError, match="no_such_name"):
+        imr_audio.no_such_name  # noqa: B018
