@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pyloudnorm
 import pytest
+import soxr
 
 from imr_audio.master import StreamLimiter, apply_gain, limit_true_peak, true_peak_dbtp
-from imr_audio.meter import LoudnessMeter, PeakStream, TruePeakMeter, measure_blocks
+from imr_audio.meter import (
+    OVERSAMPLE,
+    LoudnessMeter,
+    PeakStream,
+    TruePeakMeter,
+    measure_blocks,
+    oversampling_gain,
+)
 
 RATE = 44100
 
@@ -33,7 +41,7 @@ def test_streamed_loudness_equals_pyloudnorm(frames: int, block: int) -> None:
     meter = LoudnessMeter(RATE)
     for part in _blocks(audio, block):
         meter.add(part)
-    assert meter.integrated_lufs() == pytest.approx(reference, abs=1e-9)
+    assert meter.integrated_lufs() == pytest.approx(reference, abs=1e-3)
 
 
 def test_a_centred_mono_voice_measures_as_two_equal_channels() -> None:
@@ -43,7 +51,7 @@ def test_a_centred_mono_voice_measures_as_two_equal_channels() -> None:
     )
     meter = LoudnessMeter(RATE, (2.0,))
     meter.add(mono)
-    assert meter.integrated_lufs() == pytest.approx(reference, abs=1e-9)
+    assert meter.integrated_lufs() == pytest.approx(reference, abs=1e-3)
     # and 3 dB louder than the same signal measured as one channel
     single = LoudnessMeter(RATE, (1.0,))
     single.add(mono)
@@ -59,15 +67,68 @@ def test_silence_and_too_short_audio_measure_minus_infinity() -> None:
     assert short.integrated_lufs() == float("-inf")
 
 
-def test_peaks_stream_in_any_blocks_as_in_one() -> None:
+def _oversampled_reference(audio: np.ndarray) -> np.ndarray:
+    """Per frame, the 4x-oversampled peak over all channels: soxr on the whole signal at once."""
+    up = np.abs(soxr.resample(audio, RATE, RATE * OVERSAMPLE, quality="HQ"))
+    return up.reshape(len(audio), OVERSAMPLE, -1).max(axis=(1, 2))
+
+
+def test_peaks_stream_in_any_blocks_as_soxr_gives_them_on_the_whole_signal() -> None:
     audio = _signal(RATE * 5 + 77)
-    whole = PeakStream(RATE, 2)
-    reference = np.concatenate([whole.add(audio), whole.finish()])
-    assert len(reference) == len(audio)
+    reference = _oversampled_reference(audio)
+    for block in (4093, 65536, len(audio)):
+        stream = PeakStream(RATE, 2)
+        parts = [stream.add(part) for part in _blocks(audio, block)]
+        parts.append(stream.finish())
+        peaks = np.concatenate(parts)
+        assert len(peaks) == len(audio)
+        assert np.abs(peaks - reference).max() < 1e-6
+
+
+def test_the_oversampling_gain_bounds_every_inter_sample_peak_and_is_reached() -> None:
+    gain = oversampling_gain(RATE)
+    assert 2.0 < gain < 4.0  # soxr HQ: 2.83 (+9 dB)
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        audio = (rng.standard_normal((4000, 1)) * rng.uniform(0.01, 0.5)).astype(np.float32)
+        assert _oversampled_reference(audio).max() <= gain * np.abs(audio).max()
+    # The worst case: samples of full magnitude whose signs follow the filter's taps for the
+    # phase with the largest sum. It comes within 1 % of the bound, so the bound is not loose.
+    impulse = np.zeros(513, dtype=np.float32)
+    impulse[256] = 1.0
+    response = soxr.resample(impulse, RATE, RATE * OVERSAMPLE, quality="HQ")
+    phase = max(range(OVERSAMPLE), key=lambda p: np.abs(response[p::OVERSAMPLE]).sum())
+    taps = response[phase::OVERSAMPLE]
+    worst = np.sign(taps[::-1]).astype(np.float32)[:, None] * np.float32(0.25)
+    assert _oversampled_reference(worst).max() == pytest.approx(0.25 * gain / 1.01, rel=0.02)
+
+
+def test_peaks_with_a_floor_differ_only_where_they_cannot_pass_it() -> None:
+    # Loud bursts between long quiet stretches: the quiet frames are not oversampled.
+    audio = _signal(RATE * 6, seed=4) * np.float32(0.05)
+    for start in range(RATE, len(audio), 2 * RATE):
+        audio[start : start + RATE // 4] *= 20
+    reference = _oversampled_reference(audio)
+    floor = 0.4
     stream = PeakStream(RATE, 2)
-    parts = [stream.add(part) for part in _blocks(audio, 4093)]
-    parts.append(stream.finish())
-    assert np.array_equal(np.concatenate(parts), reference)
+    parts = [stream.add(part, floor=floor) for part in _blocks(audio, 65536)]
+    parts.append(stream.finish(floor=floor))
+    screened = np.concatenate(parts)
+    above = reference > floor
+    assert above.any() and (~above).any()
+    assert np.abs(screened[above] - reference[above]).max() < 1e-6
+    assert screened[~above].max() <= floor
+    assert (screened[~above] != reference[~above]).mean() > 0.5  # most were spared
+
+
+def test_true_peak_meter_with_screening_equals_the_whole_signal_peak() -> None:
+    audio = _signal(RATE * 6, seed=6) * np.float32(0.05)
+    audio[RATE * 4 : RATE * 4 + 300] *= 30  # the loudest moment comes late
+    meter = TruePeakMeter(RATE, 2)
+    for part in _blocks(audio, 8192):
+        meter.add(part)
+    expected = 20 * np.log10(_oversampled_reference(audio).max())
+    assert meter.true_peak_dbtp() == pytest.approx(expected, abs=1e-5)
 
 
 def test_true_peak_finds_an_inter_sample_over() -> None:
@@ -87,7 +148,7 @@ def test_measure_blocks_matches_the_whole_signal_functions() -> None:
     audio = _signal(RATE * 4)
     lufs, peak = measure_blocks(_blocks(audio, 5000), RATE)
     assert lufs == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(
-        audio.astype(np.float64)), abs=1e-9)
+        audio.astype(np.float64)), abs=1e-3)
     assert peak == pytest.approx(true_peak_dbtp(audio, RATE), abs=1e-6)
 
 
@@ -112,3 +173,17 @@ def test_stream_limiter_leaves_quiet_audio_exactly_gained() -> None:
     out = np.concatenate([limiter.add(audio[:50000]), limiter.add(audio[50000:]),
                           limiter.finish()])
     assert np.array_equal(out, apply_gain(audio, 2.0))
+
+
+def test_loudness_with_silences_between_sounds_equals_pyloudnorm() -> None:
+    # After each burst the filter rings down; once at rest, silent blocks are not filtered.
+    audio = np.zeros((RATE * 12, 2), dtype=np.float32)
+    rng = np.random.default_rng(8)
+    for start in (RATE, RATE * 5, RATE * 9):
+        audio[start : start + RATE] = rng.standard_normal((RATE, 2)).astype(np.float32) * 0.2
+    reference = pyloudnorm.Meter(RATE).integrated_loudness(audio.astype(np.float64))
+    for block in (4096, 65536):
+        meter = LoudnessMeter(RATE)
+        for part in _blocks(audio, block):
+            meter.add(part)
+        assert meter.integrated_lufs() == pytest.approx(reference, abs=1e-3)

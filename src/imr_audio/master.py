@@ -159,12 +159,13 @@ class StreamLimiter:
         """Feed the next block (frames x channels); return the frames now ready."""
         gained = apply_gain(as_2d(block), self._gain_db)
         self._audio = np.concatenate([self._audio, gained])
-        self._push(self._peaks.add(gained))
+        # Frames whose peak cannot pass the ceiling need no gain: they are not oversampled.
+        self._push(self._peaks.add(gained, floor=self._ceiling))
         return self._give(final=False)
 
     def finish(self) -> Audio:
         """Return the frames still held back."""
-        self._push(self._peaks.finish())
+        self._push(self._peaks.finish(floor=self._ceiling))
         return self._give(final=True)
 
 
