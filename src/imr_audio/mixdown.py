@@ -115,12 +115,17 @@ class _Sources:
     seed: int
     beds: BedCache
 
-    def bed_blocks(self) -> Iterator[Audio]:
+    def raw_bed_blocks(self) -> Iterator[Audio]:
+        """The bed's blocks, read in this thread."""
         layout = self.layout
-        return _prefetched(self.beds.blocks(
+        return self.beds.blocks(
             bed_key(self.bed_definition), get_soundscape(self.bed_name),
             layout.frames / layout.sample_rate_hz, layout.sample_rate_hz, self.seed, BLOCK_FRAMES,
-        ))
+        )
+
+    def bed_blocks(self) -> Iterator[Audio]:
+        """The bed's blocks, read ahead by a thread of their own."""
+        return _prefetched(self.raw_bed_blocks())
 
     def voice_blocks(self) -> Iterator[tuple[int, Audio]]:
         for start in range(0, self.layout.frames, BLOCK_FRAMES):
@@ -190,16 +195,20 @@ def _measure(
     frames = sources.layout.frames
     voice_filter, bed_filter = KWeighting(rate, 1), KWeighting(rate, 2)
     sums = GateSums(rate, 3 + 2 * channels)
-    for (start, voice), bed in zip(sources.voice_blocks(), sources.bed_blocks(), strict=True):
-        k_voice = voice_filter(voice)[:, 0]
-        k_bed = bed_filter(bed)
-        envelope = bed_gain(envelope_db, start, start + len(voice), frames, mix).astype(np.float64)
-        heard = k_bed if channels == 2 else k_bed.mean(axis=1, keepdims=True)
-        columns = [k_voice**2, k_bed[:, 0] ** 2, k_bed[:, 1] ** 2]
+    # The bed is read in one thread and K-weighted in another while this one does the voice.
+    k_beds = _prefetched(bed_filter.rows(bed.T) for bed in sources.bed_blocks())
+    for (start, voice), k_bed in zip(sources.voice_blocks(), k_beds, strict=True):
+        k_voice = voice_filter.rows(voice[None, :])[0]
+        envelope = bed_gain(envelope_db, start, start + len(voice), frames, mix)
+        heard = k_bed if channels == 2 else k_bed.mean(axis=0, keepdims=True)
+        columns = np.empty((3 + 2 * channels, len(voice)), dtype=np.float32)
+        np.square(k_voice, out=columns[0])
+        np.square(k_bed, out=columns[1:3])
         for channel in range(channels):
-            ducked = envelope * heard[:, channel]
-            columns += [k_voice * ducked, ducked**2]
-        sums.add(np.stack(columns, axis=1))
+            ducked = np.multiply(envelope, heard[channel], out=columns[4 + 2 * channel])
+            np.multiply(k_voice, ducked, out=columns[3 + 2 * channel])
+            np.square(ducked, out=ducked)
+        sums.add_rows(columns)
     energies = sums.block_energies()
     levels = StemLevels(voice_lufs=gated_lufs(energies[:, :1], (2.0,)),  # centred: 2 channels
                         bed_lufs=gated_lufs(energies[:, 1:3], (1.0, 1.0)))
@@ -229,30 +238,42 @@ def _mix_blocks(
             yield out
 
 
-def _limited(
-    blocks: Iterator[Audio], limiter: StreamLimiter, meter: LoudnessMeter
-) -> Iterator[Audio]:
-    """The mastered mix: ``blocks`` through the limiter, measured on their way on."""
+def _limited(blocks: Iterator[Audio], limiter: StreamLimiter) -> Iterator[Audio]:
+    """The mastered mix: ``blocks`` through the limiter."""
     for block in blocks:
         out = limiter.add(block)
         if len(out):
-            meter.add(out)
             yield out
     out = limiter.finish()
     if len(out):
-        meter.add(out)
         yield out
 
 
 _DRY_PASSES = 6
 
 
+def _dry_lufs(
+    sources: _Sources,
+    control_db: npt.NDArray[np.float64],
+    settings: tuple[MixSettings, MasterSettings, ExportSettings],
+    gain_db: float,
+    ceiling_dbtp: float,
+) -> float:
+    """Loudness (LUFS) of the mix mastered with ``gain_db`` and the limiter, without encoding."""
+    mix, master, export = settings
+    conform = _Conformer(sources.layout.sample_rate_hz, export)
+    limiter = StreamLimiter(conform.rate, conform.channels, gain_db, ceiling_dbtp,
+                            master.limiter_window_s)
+    meter = LoudnessMeter(conform.rate, track_weights(conform.channels))
+    for block in _limited(_mix_blocks(sources, control_db, mix, conform), limiter):
+        meter.add(block)
+    return meter.integrated_lufs()
+
+
 def _converge(
     sources: _Sources,
     control_db: npt.NDArray[np.float64],
-    mix: MixSettings,
-    export: ExportSettings,
-    master: MasterSettings,
+    settings: tuple[MixSettings, MasterSettings, ExportSettings],
     ceiling_dbtp: float,
     goal_lufs: float,
     last: tuple[float, float],
@@ -262,19 +283,14 @@ def _converge(
     Used only when an encoding missed: the limiter takes back part of any gain (much of it
     when it works hard, e.g. for a loud target), so each step is the shortfall divided by the
     loudness the last step actually gained, as :func:`imr_audio.master.master` does, measured on
-    the limited mix without encoding it (within 0.05 LU, at most six passes).
+    the limited mix without encoding it (within 0.05 LU, at most six passes). ``last`` is the
+    last (gain, loudness before encoding).
     """
     gain_db, lufs = last
     slope = 1.0
     for _ in range(_DRY_PASSES):
         step = (goal_lufs - lufs) / slope
-        conform = _Conformer(sources.layout.sample_rate_hz, export)
-        limiter = StreamLimiter(conform.rate, conform.channels, gain_db + step, ceiling_dbtp,
-                                master.limiter_window_s)
-        meter = LoudnessMeter(conform.rate, track_weights(conform.channels))
-        for _block in _limited(_mix_blocks(sources, control_db, mix, conform), limiter, meter):
-            pass
-        reached = meter.integrated_lufs()
+        reached = _dry_lufs(sources, control_db, settings, gain_db + step, ceiling_dbtp)
         if abs(step) > 1e-6:
             slope = min(max((reached - lufs) / step, 0.1), 1.0)
         gain_db, lufs = gain_db + step, reached
@@ -325,13 +341,12 @@ def mixdown(
             report(progress, "master", attempt - 1, _ATTEMPTS)
             ceiling = master.true_peak_dbtp - master.limiter_margin_db - ceiling_offset_db
             if last_pre is not None:  # converge before encoding again, the limiter included
-                master_gain_db = _converge(sources, control, mix, export, master, ceiling,
-                                           goal_lufs, last_pre)
+                master_gain_db = _converge(sources, control, settings, ceiling, goal_lufs,
+                                           last_pre)
             limiter = StreamLimiter(conform.rate, conform.channels, master_gain_db, ceiling,
                                     master.limiter_window_s)
-            mastered = LoudnessMeter(conform.rate, track_weights(conform.channels))
             conform = _Conformer(rate, export)
-            blocks = _limited(_mix_blocks(sources, control, mix, conform), limiter, mastered)
+            blocks = _limited(_mix_blocks(sources, control, mix, conform), limiter)
             report(progress, "export", attempt - 1, _ATTEMPTS)
             exported = export_blocks(blocks, conform.rate, conform.channels, path, export, tags,
                                      chapters, layout.frames / rate)
@@ -342,7 +357,9 @@ def mixdown(
                 report(progress, "export", _ATTEMPTS, _ATTEMPTS)
                 return Mixdown(exported, float(gain_db), levels, mix_lufs, master_gain_db,
                                attempts=attempt)
-            pre_lufs = mastered.integrated_lufs()
+            # The mastered loudness before encoding is measured only now, in a pass of its own:
+            # most tracks never need it, and measuring it during the encoding slowed every one.
+            pre_lufs = _dry_lufs(sources, control, settings, master_gain_db, ceiling)
             log.info(
                 "re-mastering: encoded loudness off by %.2f LU (%.2f LU of it the limiter's), "
                 "true peak over by %.2f dB",
