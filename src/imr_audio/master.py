@@ -143,11 +143,14 @@ class StreamLimiter:
         end = known if final else known - self._reach
         if end <= self._given:
             return np.zeros((0, self._audio.shape[1]), dtype=np.float32)
-        gain = minimum_filter1d(self._needed, size=2 * self._width - 1, mode="nearest")
-        gain = uniform_filter1d(gain, size=self._width, mode="nearest")
         count = end - self._given
         offset = self._given - self._first
-        out = (self._audio[:count] * gain[offset : offset + count, None]).astype(np.float32)
+        if self._needed.min(initial=1.0) >= 1.0:  # no peak near: the gain is 1 throughout
+            out = self._audio[:count].copy()
+        else:
+            gain = minimum_filter1d(self._needed, size=2 * self._width - 1, mode="nearest")
+            gain = uniform_filter1d(gain, size=self._width, mode="nearest")
+            out = (self._audio[:count] * gain[offset : offset + count, None]).astype(np.float32)
         self._audio = self._audio[count:]
         self._given = end
         keep_from = max(0, end - self._reach)

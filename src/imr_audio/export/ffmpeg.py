@@ -147,7 +147,7 @@ def ffmpeg_encode_blocks(
         feeder = _Feeder(proc.stdin)
         try:
             for block in blocks:
-                if not feeder.put(np.ascontiguousarray(block, dtype=np.float32).tobytes()):
+                if not feeder.put(np.ascontiguousarray(block, dtype=np.float32)):
                     break  # ffmpeg stopped early; its message says why
         finally:
             feeder.close()
@@ -176,7 +176,7 @@ class _Feeder:
 
     def __init__(self, stdin: IO[bytes], depth: int = 8) -> None:
         self._stdin = stdin
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[npt.NDArray[np.float32] | None] = queue.Queue(maxsize=depth)
         self._broken = threading.Event()
         self._thread = threading.Thread(target=self._write, daemon=True)
         self._thread.start()
@@ -186,14 +186,14 @@ class _Feeder:
             if self._broken.is_set():
                 continue  # ffmpeg is gone: drain, so the producer is never left waiting
             try:
-                self._stdin.write(chunk)
+                self._stdin.write(chunk.data)
             except (BrokenPipeError, OSError):
                 self._broken.set()
         with contextlib.suppress(BrokenPipeError, OSError):
             self._stdin.close()
 
-    def put(self, chunk: bytes) -> bool:
-        """Queue ``chunk`` for ffmpeg; False once ffmpeg no longer reads."""
+    def put(self, chunk: npt.NDArray[np.float32]) -> bool:
+        """Queue ``chunk`` (C-contiguous) for ffmpeg; False once ffmpeg no longer reads."""
         self._queue.put(chunk)
         return not self._broken.is_set()
 
