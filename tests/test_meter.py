@@ -10,9 +10,12 @@ import soxr
 from imr_audio.master import StreamLimiter, apply_gain, limit_true_peak, true_peak_dbtp
 from imr_audio.meter import (
     OVERSAMPLE,
+    GateSums,
     LoudnessMeter,
     PeakStream,
     TruePeakMeter,
+    cell_edges,
+    gate_cells,
     measure_blocks,
     oversampling_gain,
 )
@@ -187,3 +190,39 @@ def test_loudness_with_silences_between_sounds_equals_pyloudnorm() -> None:
         for part in _blocks(audio, block):
             meter.add(part)
         assert meter.integrated_lufs() == pytest.approx(reference, abs=1e-3)
+
+
+def _cells(energies: np.ndarray, rate: int) -> np.ndarray:
+    """Per-frame energies (columns x frames) summed over 10 ms cells, padded to whole cells."""
+    count = -(-energies.shape[1] * 100 // rate) + 1
+    edges = cell_edges(0, count, rate)
+    padded = np.pad(energies, ((0, 0), (0, edges[-1] - energies.shape[1])))
+    return np.add.reduceat(padded, edges[:-1], axis=1).T
+
+
+@pytest.mark.parametrize("rate", [44100, 48000, 22050, 16000])
+@pytest.mark.parametrize("seconds", [0.3, 0.4, 7.0, 37.33])
+def test_gating_from_10ms_cells_equals_gating_every_frame(rate: int, seconds: float) -> None:
+    rng = np.random.default_rng(rate)
+    frames = int(rate * seconds)
+    energies = rng.random((2, frames)) ** 4 * np.linspace(0.0, 1.0, frames)
+    whole = GateSums(rate, 2)
+    whole.add_rows(energies)
+    expected = whole.block_energies()
+    got = gate_cells(_cells(energies, rate), rate, frames)
+    assert got.shape == expected.shape
+    # at these rates the gating edges fall on cell edges: the same sums, added differently
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+
+
+def test_a_gating_edge_inside_a_cell_takes_the_cell_pro_rata() -> None:
+    rate = 44123  # 441.23 frames per cell: gating edges fall inside cells
+    frames = rate * 6
+    rng = np.random.default_rng(3)
+    steady = np.full((1, frames), 0.25) + rng.random((1, frames)) * 1e-3
+    whole = GateSums(rate, 1)
+    whole.add_rows(steady)
+    np.testing.assert_allclose(gate_cells(_cells(steady, rate), rate, frames),
+                               whole.block_energies(), rtol=1e-5)
+    with pytest.raises(ValueError, match="cells cover"):
+        gate_cells(_cells(steady, rate)[:-50], rate, frames)

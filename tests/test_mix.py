@@ -6,9 +6,12 @@ import numpy as np
 import pyloudnorm as pyln
 import pytest
 
+from imr_audio.meter import cell_edges
 from imr_audio.mix import (
     MixSettings,
     Placement,
+    bed_gain,
+    bed_power,
     duck_gain_db,
     measure_stems,
     mix_stems,
@@ -219,3 +222,26 @@ def test_fades_at_both_ends(mixed: dict) -> None:
     before = rms_db(segment(full, SR, total_s - settings.fade_out_s - 1.0,
                             total_s - settings.fade_out_s))
     assert before == pytest.approx(steady_db, abs=0.3)
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+def test_bed_power_is_the_mean_square_of_the_bed_gain_per_cell(rate: int) -> None:
+    settings = MixSettings(sample_rate_hz=rate, fade_in_s=2.0, fade_out_s=3.0, tail_s=4.0,
+                           duck_attack_s=0.3, duck_release_s=0.8)
+    duration_s = 20.0
+    frames = round(duration_s * rate)
+    placements = [Placement(Speech("One.", 1), 3.0, 4.5), Placement(Speech("Two.", 2), 9.0, 5.0)]
+    control = duck_gain_db(placements, duration_s, settings) - 12.0
+    gain = bed_gain(control, 0, frames, frames, settings).astype(np.float64)
+    cells = int(duration_s * 100) + 2  # two past the end: they hold the last gain
+    power = bed_power(control, cells, frames, settings)
+    edges = cell_edges(0, cells, rate)
+    padded = np.concatenate([gain, np.full(edges[-1] - frames, gain[-1])])
+    expected = np.add.reduceat(padded**2, edges[:-1]) / np.diff(edges)
+    inside = slice(0, frames * 100 // rate)
+    # The ducking is linear between points (the mean square differs from the frames' only as
+    # a continuous ramp from its 441 samples), the fades by Simpson's rule over each cell;
+    # atol: 60 dB under the bed's level. 1e-3 is 0.004 dB.
+    np.testing.assert_allclose(power[inside], expected[inside], rtol=1e-3,
+                               atol=1e-6 * expected.max())
+    assert np.all(power[inside.stop + 1 :] == power[inside.stop + 1])

@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pyloudnorm as pyln
 import pytest
+import scipy.signal
 import soundfile as sf
 
 from imr_audio.export import ExportSettings, TrackTags, decode_audio
 from imr_audio.master import MasterSettings, true_peak_dbtp
+from imr_audio.meter import KWeighting, cell_edges
 from imr_audio.mix import MixSettings, layout_speech, measure_stems, mix_stems, place_speech
 from imr_audio.mixdown import bed_key, mixdown
 from imr_audio.soundscapes import get_soundscape
@@ -195,6 +197,55 @@ def test_seeds_rates_and_keys_are_kept_apart_and_cleared(tmp_path: Path) -> None
     assert not (tmp_path / "beds").exists()
     assert not BedCache(None).info().beds
     assert list(BedCache(None).blocks("k", scape, 1.0, SR, 1))  # nothing stored, still a bed
+
+
+def _k_weighted_cells(bed: np.ndarray) -> np.ndarray:
+    """The bed's cell energies worked out independently: pyloudnorm's filters in float64."""
+    meter = pyln.Meter(SR)
+    weighted = bed.astype(np.float64)
+    for stage in meter._filters.values():
+        weighted = stage.passband_gain * scipy.signal.lfilter(stage.b, stage.a, weighted, axis=0)
+    edges = cell_edges(0, len(bed) * 100 // SR, SR)
+    left, right = weighted[:, 0], weighted[:, 1]
+    return np.stack([np.add.reduceat(x, edges[:-1])
+                     for x in (left * left, right * right, left * right)], axis=1)
+
+
+def test_a_beds_cell_energies_are_its_k_weighted_energies_and_are_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = BedCache(tmp_path / "beds")
+    scape = get_soundscape("ocean")
+    cells = cache.cells("k", scape, 70.3, SR, 2)
+    assert cells.shape == (12000, 3)  # two whole minutes of 10 ms cells
+    bed = np.concatenate(list(cache.blocks("k", scape, 120.0, SR, 2)))
+    expected = _k_weighted_cells(bed)
+    np.testing.assert_allclose(cells, expected, rtol=0, atol=1e-4 * np.abs(expected).max())
+    assert (cells[:, 0] > 0).all() and (cells[:, 1] > 0).all()
+    stored = sorted((tmp_path / "beds").rglob("*.kw1.npy"))
+    assert len(stored) == 2 and all(p.stat().st_mode & 0o777 == 0o600 for p in stored)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("worked out again")
+
+    monkeypatch.setattr(type(scape), "blocks", refuse)
+    monkeypatch.setattr(KWeighting, "rows", refuse)
+    assert np.array_equal(cache.cells("k", scape, 70.3, SR, 2), cells)  # read back
+
+
+def test_missing_or_damaged_cell_energies_are_worked_out_again(tmp_path: Path) -> None:
+    cache = BedCache(tmp_path / "beds")
+    scape = get_soundscape("stream")
+    first = cache.cells("k", scape, 125.0, SR, 0)
+    stored = sorted((tmp_path / "beds").rglob("*.kw1.npy"))
+    stored[1].write_bytes(b"not a numpy file")
+    stored[2].unlink()  # as in a cache written before cell energies were stored
+    again = cache.cells("k", scape, 125.0, SR, 0)
+    assert np.array_equal(first, again)  # the filter ran from the bed's start again
+    assert np.array_equal(np.load(stored[1]), first[6000:12000])
+    assert stored[2].is_file()
+    # a shorter bed of the same key is the same bed: its cells are the first ones
+    assert np.array_equal(cache.cells("k", scape, 30.0, SR, 0), first[:6000])
 
 
 def test_prefetched_blocks_keep_order_raise_errors_and_stop_early() -> None:

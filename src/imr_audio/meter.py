@@ -22,6 +22,7 @@ import scipy.signal
 import soxr
 
 __all__ = [
+    "CELL_HZ",
     "OVERSAMPLE",
     "GateSums",
     "KWeighting",
@@ -29,6 +30,8 @@ __all__ = [
     "PeakStream",
     "TruePeakMeter",
     "as_2d",
+    "cell_edges",
+    "gate_cells",
     "gated_lufs",
     "oversampling_gain",
     "track_weights",
@@ -117,11 +120,6 @@ class GateSums:
         self._sums: tuple[list[npt.NDArray[np.float64]], ...] = ([], [])
         self._next_block = [0, 0]  # the next gating block whose lower / upper edge is due
 
-    def _boundaries(self, first: int, last: int, edge: int) -> npt.NDArray[np.int64]:
-        """Frames of the lower (0) or upper (1) edges of gating blocks ``first`` to ``last``."""
-        blocks = np.arange(first, last + 1, dtype=np.float64)
-        return (_BLOCK_S * (blocks * _STEP + edge) * self.sample_rate_hz).astype(np.int64)
-
     def add(self, energies: npt.NDArray[np.floating]) -> None:
         """Feed the next frames' energies (frames x columns)."""
         self.add_rows(energies.T)
@@ -135,7 +133,7 @@ class GateSums:
         edges = []
         for edge in (0, 1):  # the block edges that fall within these frames
             first = self._next_block[edge]
-            frames = self._boundaries(first, int(end / hop) + 2, edge)
+            frames = _gate_edges(self.sample_rate_hz, first, int(end / hop) + 2, edge)
             frames = frames[frames <= end]
             self._next_block[edge] = first + len(frames)
             edges.append(frames)
@@ -153,16 +151,74 @@ class GateSums:
     def block_energies(self) -> npt.NDArray[np.float64]:
         """Mean energy of every gating block per column (none if under 400 ms were fed)."""
         rate = self.sample_rate_hz
-        duration_s = self.frames / rate
-        if duration_s < _BLOCK_S:
+        count = _gate_count(self.frames, rate)
+        if not count:
             return np.zeros((0, len(self._total)))
-        count = round((duration_s - _BLOCK_S) / (_BLOCK_S * _STEP)) + 1
         lower, upper = (np.concatenate(sums) if sums else np.zeros((0, len(self._total)))
                         for sums in self._sums)
         # A last block reaching past the end is cut there (as a slice of the signal would be).
         upper = upper[:count]
         upper = np.concatenate([upper, np.repeat(self._total[None], count - len(upper), axis=0)])
         return np.asarray((upper - lower[:count]) / (_BLOCK_S * rate))
+
+
+def _gate_edges(sample_rate_hz: int, first: int, last: int, edge: int) -> npt.NDArray[np.int64]:
+    """Frames of the lower (0) or upper (1) edges of gating blocks ``first`` to ``last``.
+
+    pyloudnorm's float operations, so the same frames.
+    """
+    blocks = np.arange(first, last + 1, dtype=np.float64)
+    return (_BLOCK_S * (blocks * _STEP + edge) * sample_rate_hz).astype(np.int64)
+
+
+def _gate_count(frames: int, sample_rate_hz: int) -> int:
+    """Gating blocks in ``frames`` frames, as pyloudnorm counts them (none under 400 ms)."""
+    duration_s = frames / sample_rate_hz
+    if duration_s < _BLOCK_S:
+        return 0
+    return round((duration_s - _BLOCK_S) / (_BLOCK_S * _STEP)) + 1
+
+
+CELL_HZ = 100
+"""Cells per second of :func:`cell_edges` (10 ms, the bed's gain control rate)."""
+
+
+def cell_edges(first: int, count: int, sample_rate_hz: int) -> npt.NDArray[np.int64]:
+    """Frames where cells ``first`` to ``first + count`` start (``count + 1`` edges).
+
+    Cell ``i`` holds frames ``i * rate // 100`` up to the next cell's first frame.
+    """
+    cells = np.arange(first, first + count + 1, dtype=np.int64)
+    return cells * sample_rate_hz // CELL_HZ
+
+
+def gate_cells(
+    cells: npt.NDArray[np.float64], sample_rate_hz: int, frames: int
+) -> npt.NDArray[np.float64]:
+    """Each gating block's mean energy per column, from energies summed over 10 ms cells.
+
+    ``cells`` (cells x columns) are per-frame energies summed over each cell of
+    :func:`cell_edges` from frame 0, covering at least ``frames`` frames of which they count
+    the first ``frames``. Gating blocks are pyloudnorm's, as :class:`GateSums` gives them; a
+    block edge inside a cell takes that cell's energy pro rata (on 10 ms cells, gating edges
+    fall on cell edges or one frame off them).
+    """
+    count = _gate_count(frames, sample_rate_hz)
+    if not count:
+        return np.zeros((0, cells.shape[1]))
+    edges = cell_edges(0, len(cells), sample_rate_hz)
+    if edges[-1] < frames:
+        raise ValueError(f"{len(cells)} cells cover {edges[-1]} frames, not {frames}")
+    running = np.concatenate([np.zeros((1, cells.shape[1])), np.cumsum(cells, axis=0)])
+
+    def summed_to(frame: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        cell = np.minimum(np.searchsorted(edges, frame, side="right") - 1, len(cells) - 1)
+        part = (frame - edges[cell]) / (edges[cell + 1] - edges[cell])
+        return np.asarray(running[cell] + part[:, None] * cells[cell])
+
+    lower = _gate_edges(sample_rate_hz, 0, count - 1, 0)
+    upper = np.minimum(_gate_edges(sample_rate_hz, 0, count - 1, 1), frames)
+    return (summed_to(upper) - summed_to(lower)) / (_BLOCK_S * sample_rate_hz)
 
 
 def gated_lufs(energies: npt.NDArray[np.float64], weights: Sequence[float]) -> float:

@@ -16,7 +16,7 @@ import soxr
 
 from imr_audio.cues import breath_tone, chime
 from imr_audio.errors import ScriptMarkupError
-from imr_audio.meter import LoudnessMeter
+from imr_audio.meter import CELL_HZ, LoudnessMeter
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
 from imr_audio.voice.base import Clip
 
@@ -27,6 +27,7 @@ __all__ = [
     "StemLevels",
     "bed_gain",
     "bed_level_db",
+    "bed_power",
     "duck_gain_db",
     "layout_speech",
     "measure_stems",
@@ -37,7 +38,7 @@ __all__ = [
 
 Mono = npt.NDArray[np.float32]
 Stereo = npt.NDArray[np.float32]
-_CONTROL_HZ = 100
+_CONTROL_HZ = CELL_HZ  # the bed's gain control points: 100 Hz, on the meter's cell edges
 
 
 @dataclass(frozen=True)
@@ -281,17 +282,51 @@ def bed_gain(
     points = 10.0 ** (control_db[first:last] / 20.0)
     gain = np.interp(np.arange(start, stop) / rate,
                      np.arange(first, last) / _CONTROL_HZ, points)
-    fade_in = min(round(settings.fade_in_s * rate), frames)
-    fade_out = min(round(min(settings.fade_out_s, settings.tail_s) * rate), frames)
-    if start < fade_in:
-        ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade_in))
-        head = min(stop, fade_in) - start
-        gain[:head] *= ramp[start : start + head]
-    if stop > frames - fade_out:
-        ramp = 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, fade_out))
-        first = max(start, frames - fade_out)
-        gain[first - start :] *= ramp[first - (frames - fade_out) : stop - (frames - fade_out)]
+    fade_in, fade_out = _fade_frames(frames, settings)
+    if start < fade_in or stop > frames - fade_out:
+        gain *= _fades(np.arange(start, stop), frames, settings)
     return gain.astype(np.float32)
+
+
+def _fade_frames(frames: int, settings: MixSettings) -> tuple[int, int]:
+    """Lengths of the bed's fade-in and fade-out in a track of ``frames`` frames."""
+    rate = settings.sample_rate_hz
+    return (min(round(settings.fade_in_s * rate), frames),
+            min(round(min(settings.fade_out_s, settings.tail_s) * rate), frames))
+
+
+def _fades(positions: npt.NDArray[np.floating | np.integer], frames: int,
+           settings: MixSettings) -> npt.NDArray[np.float64]:
+    """The raised-cosine fade-in and fade-out's gain at frame ``positions`` (1 between them)."""
+    fade_in, fade_out = _fade_frames(frames, settings)
+    rising = np.clip(positions / max(fade_in - 1, 1), 0.0, 1.0) if fade_in else 1.0
+    falling = (np.clip((positions - (frames - fade_out)) / max(fade_out - 1, 1), 0.0, 1.0)
+               if fade_out else 0.0)
+    return np.asarray((0.5 - 0.5 * np.cos(np.pi * rising)) * (0.5 + 0.5 * np.cos(np.pi * falling)))
+
+
+def bed_power(
+    control_db: npt.NDArray[np.float64], cells: int, frames: int, settings: MixSettings
+) -> npt.NDArray[np.float64]:
+    """The bed's mean squared gain over each of ``cells`` 10 ms cells (as :func:`bed_gain`).
+
+    The cells are :func:`imr_audio.meter.cell_edges`'s, and the control points lie on their
+    edges, so between two points ``a`` and ``b`` the gain is linear and its mean square over
+    the cell is ``(a² + ab + b²) / 3``. The fades' mean square over a cell is taken by
+    Simpson's rule (start, middle and end of the cell). A cell past the track's end gets the
+    last point's gain.
+    """
+    rate = settings.sample_rate_hz
+    index = np.arange(cells)
+    points = 10.0 ** (control_db / 20.0)
+    a = points[np.minimum(index, len(points) - 1)]
+    b = points[np.minimum(index + 1, len(points) - 1)]
+    first = index * rate // _CONTROL_HZ
+    last = (index + 1) * rate // _CONTROL_HZ - 1
+    fades = (_fades(first, frames, settings) ** 2
+             + 4.0 * _fades((first + last) / 2, frames, settings) ** 2
+             + _fades(last, frames, settings) ** 2) / 6.0
+    return np.asarray((a * a + a * b + b * b) / 3.0 * fades)
 
 
 def mix_block(voice: Mono, bed: Stereo, gain: npt.NDArray[np.float32]) -> Stereo:

@@ -10,6 +10,9 @@ Samples are stored, and always used, rounded to float16: a bed rendered afresh a
 from the cache are the same to the bit, so a track does not depend on what the cache held.
 float16 keeps about 11 significant bits at every level (error 66 dB under the bed itself, which
 the mix then puts 10 LU or more under the voice). The cache holds no client data.
+
+Beside each segment its K-weighted energy per 10 ms cell is stored (``<n>.kw1.npy``), so that
+a track's loudness can be worked out without filtering its bed again (see :meth:`BedCache.cells`).
 """
 
 from __future__ import annotations
@@ -20,19 +23,24 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from imr_audio.meter import CELL_HZ, KWeighting, cell_edges
 from imr_audio.soundscapes.base import Soundscape
 
-__all__ = ["BED_FORMAT", "SEGMENT_S", "BedCache", "BedCacheInfo", "quantise"]
+__all__ = ["BED_FORMAT", "CELLS_FORMAT", "SEGMENT_S", "BedCache", "BedCacheInfo", "quantise"]
 
 BED_FORMAT = 1
 """Version of the stored layout; part of every key."""
 SEGMENT_S = 60
 """Length of one stored segment, in seconds."""
+CELLS_FORMAT = 1
+"""Version of the stored cell energies (the K-weighting); part of their file names."""
+_CELLS_PER_SEGMENT = SEGMENT_S * CELL_HZ
+_CELLS_PER_STEP = 150  # cells K-weighted at a time (1.5 s)
 
 Stereo = npt.NDArray[np.float32]
 
@@ -68,23 +76,23 @@ class BedCache:
 
         return cls(SpeechCache.default().folder.parent / "beds")
 
-    def _segment(self, key: str, index: int) -> Path | None:
-        return None if self.folder is None else self.folder / key / f"{index:05d}.npy"
+    def _segment(self, key: str, index: int, kind: str = "") -> Path | None:
+        """Where segment ``index`` (or with ``kind`` ``.kw1``, its cell energies) is stored."""
+        return None if self.folder is None else self.folder / key / f"{index:05d}{kind}.npy"
 
-    def _load(self, key: str, index: int, frames: int) -> npt.NDArray[np.float16] | None:
-        path = self._segment(key, index)
+    def _load(self, path: Path | None, dtype: type, shape: tuple[int, int]) -> Any:
+        """The array stored at ``path``; None when it is missing, damaged or not as expected."""
         if path is None or not path.is_file():
             return None
         try:
             data = np.load(path, allow_pickle=False)
         except (OSError, ValueError):
-            return None  # damaged: rendered again and stored over
-        if data.dtype != np.float16 or data.shape != (frames, 2):
+            return None  # damaged: made again and stored over
+        if data.dtype != dtype or data.shape != shape:
             return None
         return data
 
-    def _store(self, key: str, index: int, segment: npt.NDArray[np.float16]) -> None:
-        path = self._segment(key, index)
+    def _store(self, path: Path | None, segment: npt.NDArray[Any]) -> None:
         if path is None:
             return
         for folder in (path.parent.parent, path.parent):
@@ -126,7 +134,8 @@ class BedCache:
     ) -> Iterator[npt.NDArray[np.float16]]:
         """The bed's first ``count`` segments (float16): stored ones read, else rendered."""
         for index in range(count):
-            segment = self._load(key, index, SEGMENT_S * sample_rate_hz)
+            segment = self._load(self._segment(key, index), np.float16,
+                                 (SEGMENT_S * sample_rate_hz, 2))
             if segment is None:  # render from the start, passing over what was given
                 rendered = self._render(key, soundscape, count, sample_rate_hz, seed, index)
                 for number, fresh in enumerate(rendered):
@@ -152,8 +161,43 @@ class BedCache:
         for index, segment in enumerate(_rechunk(small, segment_frames, total)):
             path = self._segment(key, index)
             if path is not None and (index >= replace_from or not path.is_file()):
-                self._store(key, index, segment)
+                self._store(path, segment)
             yield segment
+
+    def cells(
+        self,
+        key: str,
+        soundscape: Soundscape,
+        duration_s: float,
+        sample_rate_hz: int,
+        seed: int,
+    ) -> npt.NDArray[np.float64]:
+        """The bed's K-weighted energies summed over 10 ms cells, from its first frame.
+
+        Columns: left squared, right squared, left times right (a mono mix hears
+        ``(L + R) / 2``), per cell of :func:`imr_audio.meter.cell_edges`, for whole segments
+        covering ``duration_s``. Stored beside the segments: read when every segment has them,
+        else worked out from the bed (read or rendered) with the filter running from its start,
+        and stored. Each gating block's energy follows with :func:`imr_audio.meter.gate_cells`.
+        """
+        total = round(duration_s * sample_rate_hz)
+        count = -(-total // (SEGMENT_S * sample_rate_hz))
+        full_key = f"{key}-s{seed}-r{sample_rate_hz}-v{BED_FORMAT}"
+        kind = f".kw{CELLS_FORMAT}"
+        stored = [self._load(self._segment(full_key, index, kind), np.float64,
+                             (_CELLS_PER_SEGMENT, 3)) for index in range(count)]
+        if all(cells is not None for cells in stored):
+            return np.concatenate(stored) if stored else np.zeros((0, 3))
+        weighting = KWeighting(sample_rate_hz, 2)
+        found = []
+        segments = self._segments(full_key, soundscape, count, sample_rate_hz, seed)
+        for index, segment in enumerate(segments):
+            cells = _cell_energies(weighting, segment, index * _CELLS_PER_SEGMENT,
+                                   sample_rate_hz)
+            if stored[index] is None:
+                self._store(self._segment(full_key, index, kind), cells)
+            found.append(cells)
+        return np.concatenate(found) if found else np.zeros((0, 3))
 
     def info(self) -> BedCacheInfo:
         """Where the cache is, how many beds it holds and their size."""
@@ -176,6 +220,25 @@ class BedCache:
         with contextlib.suppress(OSError):
             self.folder.rmdir()
         return count
+
+
+def _cell_energies(
+    weighting: KWeighting, segment: npt.NDArray[np.float16], first_cell: int, sample_rate_hz: int
+) -> npt.NDArray[np.float64]:
+    """Cell energies (L², R², L·R; cells x 3) of one segment, K-weighted ``weighting``'s way.
+
+    The segment is filtered 1.5 s at a time (``weighting`` carries its state on to the next).
+    """
+    out = np.empty((_CELLS_PER_SEGMENT, 3))
+    base = first_cell * sample_rate_hz // CELL_HZ
+    for step in range(0, _CELLS_PER_SEGMENT, _CELLS_PER_STEP):
+        edges = cell_edges(first_cell + step, _CELLS_PER_STEP, sample_rate_hz) - base
+        filtered = weighting.rows(segment[edges[0] : edges[-1]].T.astype(np.float32))
+        products = np.stack([filtered[0] * filtered[0], filtered[1] * filtered[1],
+                             filtered[0] * filtered[1]])
+        out[step : step + _CELLS_PER_STEP] = np.add.reduceat(
+            products, edges[:-1] - edges[0], axis=1, dtype=np.float64).T
+    return out
 
 
 _Block = TypeVar("_Block", npt.NDArray[np.float16], npt.NDArray[np.float32])
