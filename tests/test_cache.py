@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import logging
 import os
 import stat
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -196,6 +199,50 @@ def test_owners_are_recorded_and_one_clients_clips_removed(cache: SpeechCache) -
     assert cache.remove_owner("t-017") == 2
     assert cache.get("a" * 64) is None and cache.get("b" * 64) is None
     assert cache.get("c" * 64) is not None
+
+
+def test_owners_added_at_once_by_two_renders_are_all_kept(
+    cache: SpeechCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "d" * 64
+    cache.put(key, _tone(), owner="t-001")
+    write = SpeechCache._write
+    started = threading.Barrier(2, timeout=10)
+
+    def slow_write(self: SpeechCache, path: Path, data: bytes) -> None:
+        time.sleep(0.2)  # both readers have read the old owners by now, unless one waits
+        write(self, path, data)
+
+    monkeypatch.setattr(SpeechCache, "_write", slow_write)
+
+    def use(client: str) -> None:
+        started.wait()
+        assert SpeechCache(cache.folder).get(key, owner=client) is not None
+
+    threads = [threading.Thread(target=use, args=(c,)) for c in ("t-002", "t-003")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    meta = json.loads((cache.folder / f"{key}.json").read_text(encoding="utf-8"))
+    assert sorted(meta["owners"]) == sorted(owner_hash(c) for c in ("t-001", "t-002", "t-003"))
+    assert cache.remove_owner("t-002") == 1  # so each client's purge finds it
+
+
+def test_clear_removes_lock_files_nobody_holds(cache: SpeechCache) -> None:
+    cache.put("e" * 64, _tone())
+    stale = cache.folder / f".lock-{'f' * 64}"
+    stale.write_bytes(b"")  # left by a render killed while it made a clip
+    held = cache.folder / f".lock-{'a' * 64}"
+    fd = os.open(held, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another render making that clip now
+    try:
+        assert cache.clear() == 1
+        assert not stale.exists() and held.exists()
+    finally:
+        os.close(fd)
+    assert cache.clear() == 0
+    assert not cache.folder.exists()
 
 
 def test_cache_dir_environment_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

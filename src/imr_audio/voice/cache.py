@@ -173,12 +173,39 @@ class SpeechCache:
             log.info("speech cache: entry %s... damaged (%s); synthesising it again", key[:12], exc)
             self._discard(key)
             return None
-        if owner is not None:
-            owners, hashed = meta["owners"], owner_hash(owner)
-            if hashed not in owners:
-                updated = {**meta, "owners": [*owners, hashed]}
-                self._write(self._paths(key)[1], self._meta_bytes(updated))
+        if owner is not None and owner_hash(owner) not in meta["owners"]:
+            self._add_owner(key, owner_hash(owner))
         return clip
+
+    def _add_owner(self, key: str, hashed: str) -> None:
+        """Add ``hashed`` to the owners of entry ``key``, one process at a time.
+
+        Two renders for two clients may read the same entry at once; without a lock each would
+        write back its own owner only, and the other client's clips would escape
+        :meth:`remove_owner`. The lock is on the metadata file itself (``flock``): a writer
+        replaces that file, so a waiter that gets the lock on a replaced file opens it again.
+        """
+        meta_path = self._paths(key)[1]
+        while True:
+            try:
+                fd = os.open(meta_path, os.O_RDONLY)
+            except FileNotFoundError:
+                return  # removed meanwhile: nothing left to own
+            try:
+                if _CAN_LOCK:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    if not _same_file(fd, meta_path):
+                        continue
+                with open(fd, "rb", closefd=False) as stream:
+                    meta = json.loads(stream.read().decode("utf-8"))
+                owners = meta.get("owners") if isinstance(meta, dict) else None
+                if isinstance(owners, list) and hashed not in owners:
+                    self._write(meta_path, self._meta_bytes({**meta, "owners": [*owners, hashed]}))
+                return
+            except (OSError, UnicodeDecodeError, ValueError):
+                return  # damaged since it was read: found and deleted on the next read
+            finally:
+                os.close(fd)
 
     @staticmethod
     def _meta_bytes(meta: dict[str, Any]) -> bytes:
@@ -240,13 +267,29 @@ class SpeechCache:
         return CacheInfo(folder=self.folder, entries=entries, size_bytes=size)
 
     def clear(self) -> int:
-        """Remove every cached clip; return how many there were."""
+        """Remove every cached clip; return how many there were.
+
+        Lock files left by a process that was killed while making a clip go too; one that
+        another process holds now stays.
+        """
         count = self.info().entries
         for path in self._files():
             path.unlink(missing_ok=True)
+        self._remove_stale_locks()
         with contextlib.suppress(OSError):
             self.folder.rmdir()
         return count
+
+    def _remove_stale_locks(self) -> None:
+        if not _CAN_LOCK or not self.folder.is_dir():
+            return
+        for path in self.folder.glob(f"{_LOCK_PREFIX}*"):
+            key = path.name[len(_LOCK_PREFIX) :]
+            if not _KEY.match(key):
+                continue
+            fd = _lock(self.folder, key, wait=False)
+            if fd is not None:  # nobody holds it
+                _unlock(self.folder, {key: fd})
 
     def remove_owner(self, client_id: str) -> int:
         """Remove every clip made for ``client_id`` (whoever else used it); return the count."""
@@ -282,14 +325,19 @@ def _lock(folder: Path, key: str, *, wait: bool) -> int | None:
         except BaseException:
             os.close(fd)
             raise
-        try:
-            here = path.stat()
-        except FileNotFoundError:
-            here = None
-        held = os.fstat(fd)
-        if here is not None and (here.st_ino, here.st_dev) == (held.st_ino, held.st_dev):
+        if _same_file(fd, path):
             return fd
         os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        here = path.stat()
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (here.st_ino, here.st_dev) == (held.st_ino, held.st_dev)
 
 
 def _unlock(folder: Path, held: dict[str, int]) -> None:
