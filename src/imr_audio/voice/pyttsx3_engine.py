@@ -14,22 +14,14 @@ import ctypes
 import ctypes.util
 import functools
 import importlib.metadata
-import json
-import multiprocessing
-import multiprocessing.process
-import os
 import platform
 import queue
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Sequence
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -38,8 +30,9 @@ from imr_audio.errors import SynthesisError
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.timeline import count_words
 from imr_audio.voice.base import Clip, SpeechRequest, VoiceInfo, VoiceSettings
-from imr_audio.voice.pyttsx3_worker import driver_name, serve
+from imr_audio.voice.pyttsx3_worker import driver_name
 from imr_audio.voice.verify import trim_silence, verify_speech
+from imr_audio.voice.worker_process import WorkerProcess
 
 __all__ = ["Pyttsx3Engine", "engine_version"]
 
@@ -86,66 +79,11 @@ def engine_version() -> str:
     return f"pyttsx3-{_package_version('pyttsx3') or 'unknown'}+{backend}"
 
 
-_BOOT = "from imr_audio.voice.pyttsx3_worker import main; main()"
-
-
-class _Worker:
-    """One engine process and the connection to it.
-
-    On POSIX the worker is a fresh interpreter running :mod:`imr_audio.voice.pyttsx3_worker`
-    over a socket pair (what multiprocessing's spawn does, without re-running the parent's
-    ``__main__``, which for the command line imported the whole package again: 1.2 s per
-    worker). Elsewhere multiprocessing's spawn starts it. Never forked: forking after the
-    engine started hangs.
-    """
+class _Worker(WorkerProcess):
+    """One pyttsx3 worker process (:mod:`imr_audio.voice.pyttsx3_worker`) and its connection."""
 
     def __init__(self) -> None:
-        self._process: subprocess.Popen[bytes] | multiprocessing.process.BaseProcess
-        if os.name == "posix":
-            parent, child = socket.socketpair()
-            with child:
-                self._process = subprocess.Popen(
-                    [sys.executable, "-c", _BOOT, str(child.fileno()), json.dumps(sys.path)],
-                    pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,  # pyttsx3 prints the file it saved
-                )
-            self._conn = Connection(parent.detach())
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            self._conn, child_conn = ctx.Pipe()
-            self._process = ctx.Process(target=serve, args=(child_conn,), daemon=True)
-            self._process.start()
-            child_conn.close()
-
-    def call(self, message: tuple[Any, ...], timeout_s: float) -> Any:
-        """Send ``message`` and return the reply; raise TimeoutError or EOFError."""
-        self._conn.send(message)
-        if not self._conn.poll(timeout_s):
-            raise TimeoutError(f"no answer within {timeout_s:g} s")
-        status, payload = self._conn.recv()
-        if status != "ok":
-            raise RuntimeError(str(payload))
-        return payload
-
-    def _ended(self, timeout_s: float) -> bool:
-        """Wait up to ``timeout_s`` for the process to end; whether it has."""
-        if isinstance(self._process, subprocess.Popen):
-            try:
-                self._process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                return False
-            return True
-        self._process.join(timeout=timeout_s)
-        return not self._process.is_alive()
-
-    def stop(self) -> None:
-        """End the process, politely first."""
-        with contextlib.suppress(OSError, ValueError, BrokenPipeError):
-            self._conn.send(None)
-        if not self._ended(2):
-            self._process.kill()
-            self._ended(2)
-        self._conn.close()
+        super().__init__("imr_audio.voice.pyttsx3_worker")
 
 
 class Pyttsx3Engine:
