@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conftest import write_client
+from imr_audio.clipstore import ClipStore, StoredClip
 from imr_audio.errors import ClientProfileError, VoiceProfileError
 from imr_audio.markup import parse_script
 from imr_audio.mix import MixSettings, place_speech
@@ -179,9 +180,10 @@ SCRIPT = "Hello, Zoë. Zoë is here.\n\nRest now, Zoë. Hello, Zoë.\n"
 def test_lexicon_applies_to_requests_not_to_the_timeline() -> None:
     timeline = parse_script(SCRIPT)
     engine = RecordingEngine()
-    known: dict[tuple[str, int], Clip] = {}
+    known: dict[tuple[str, int], StoredClip] = {}
     lexicon = Lexicon.from_mapping({"Zoë": "Zoh-ee"})
-    clips = _synthesize(engine, timeline, VOICE, known, None, lexicon)
+    with ClipStore(44100) as store:
+        clips = _synthesize(engine, timeline, VOICE, known, store, None, lexicon)
     assert len(clips) == len(timeline.speech) == 4
     sent = [r.text for r in engine.requests]
     assert sent == ["Hello, Zoh-ee.", "Zoh-ee is here.", "Rest now, Zoh-ee."]  # repeat reused
@@ -201,13 +203,14 @@ def test_respelling_changes_the_spoken_clip_but_not_the_placed_text(
     engine: Pyttsx3Engine,
 ) -> None:
     timeline = parse_script("Hello there, Jo. You can rest now.\n")
-    plain = _synthesize(engine, timeline, VOICE, {}, None)
-    respelt = _synthesize(engine, timeline, VOICE, {}, None,
-                          Lexicon.from_mapping({"Jo": "Joanna Josephine Jones"}))
-    # Four more syllables at 130 wpm: clearly longer; the untouched sentence is the same.
-    assert respelt[0].duration_s > plain[0].duration_s + 0.4, (
-        respelt[0].duration_s, plain[0].duration_s)
-    assert respelt[1].duration_s == pytest.approx(plain[1].duration_s, abs=0.01)
-    _, placements = place_speech(timeline, respelt, MixSettings())
-    assert placements[0].speech.text == "Hello there, Jo."
-    assert placements[0].duration_s == pytest.approx(respelt[0].duration_s, abs=0.01)
+    with ClipStore(MixSettings().sample_rate_hz) as store:
+        plain = _synthesize(engine, timeline, VOICE, {}, store, None)
+        respelt = _synthesize(engine, timeline, VOICE, {}, store, None,
+                              Lexicon.from_mapping({"Jo": "Joanna Josephine Jones"}))
+        # Four more syllables at 130 wpm: clearly longer; the untouched sentence is the same.
+        assert respelt[0].duration_s > plain[0].duration_s + 0.4, (
+            respelt[0].duration_s, plain[0].duration_s)
+        assert respelt[1].duration_s == pytest.approx(plain[1].duration_s, abs=0.01)
+        _, placements = place_speech(timeline, respelt, MixSettings())
+        assert placements[0].speech.text == "Hello there, Jo."
+        assert placements[0].duration_s == pytest.approx(respelt[0].duration_s, abs=0.01)

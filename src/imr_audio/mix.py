@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import soxr
 
+from imr_audio.clipstore import StoredClip, resample_clip
 from imr_audio.cues import breath_tone, chime
 from imr_audio.errors import ScriptMarkupError
 from imr_audio.meter import CELL_HZ, LoudnessMeter
@@ -94,13 +94,6 @@ class StemLevels:
     """Integrated loudness of the bed stem (before fades and ducking), LUFS."""
 
 
-def _resample(clip: Clip, sample_rate_hz: int) -> Mono:
-    if clip.sample_rate_hz == sample_rate_hz:
-        return clip.samples
-    out = soxr.resample(clip.samples, clip.sample_rate_hz, sample_rate_hz, quality="HQ")
-    return np.asarray(out, dtype=np.float32)
-
-
 @dataclass(frozen=True)
 class _Piece:
     """One sound in the voice stem: a speech clip (resampled when needed) or a cue tone."""
@@ -109,8 +102,9 @@ class _Piece:
     """First frame in the track, at the output rate."""
     frames: int
     """Length in frames, at the output rate."""
-    clip: Clip | None
-    """The speech clip, at its engine's rate; None for a tone."""
+    clip: Clip | StoredClip | None
+    """The speech clip (in memory at its engine's rate, or stored at the output rate); None
+    for a tone."""
     tone: Mono | None
     """The tone's samples at the output rate; None for speech."""
 
@@ -118,9 +112,10 @@ class _Piece:
 class SpeechLayout:
     """The voice stem as a list of placed sounds, rendered a block at a time.
 
-    An hour of voice stem at 44.1 kHz is 635 MB of floats; the layout holds only the clips (at
-    their engine's rate) and resamples each one when a block first needs it, so long tracks mix
-    in bounded memory. ``render(0, frames)`` is the whole stem.
+    An hour of voice stem at 44.1 kHz is 635 MB of floats; the layout holds only the clips and
+    resamples each one (or reads it back from a :class:`~imr_audio.clipstore.ClipStore`) when a
+    block first needs it, so long tracks mix in bounded memory. Identical breath tones share one
+    array. ``render(0, frames)`` is the whole stem.
     """
 
     def __init__(self, pieces: Sequence[_Piece], frames: int, sample_rate_hz: int) -> None:
@@ -140,7 +135,8 @@ class SpeechLayout:
             return piece.tone
         if index not in self._resampled:
             assert piece.clip is not None
-            self._resampled[index] = _resample(piece.clip, self.sample_rate_hz)
+            clip = piece.clip.load() if isinstance(piece.clip, StoredClip) else piece.clip
+            self._resampled[index] = resample_clip(clip, self.sample_rate_hz)
         return self._resampled[index]
 
     def render(self, start: int, stop: int) -> Mono:
@@ -165,7 +161,7 @@ class SpeechLayout:
 
 
 def layout_speech(
-    timeline: Timeline, clips: Sequence[Clip], settings: MixSettings
+    timeline: Timeline, clips: Sequence[Clip | StoredClip], settings: MixSettings
 ) -> tuple[SpeechLayout, tuple[Placement, ...]]:
     """Lay the clips and breath tones end to end with the timeline's pauses, after the lead-in.
 
@@ -179,6 +175,7 @@ def layout_speech(
     clip_iter = iter(clips)
     pieces: list[_Piece] = []
     placements: list[Placement] = []
+    tones: dict[tuple[str, float], Mono] = {}
     cursor = round(settings.lead_in_s * rate)
     pending_pause = 0
     for event in timeline.events:
@@ -191,13 +188,20 @@ def layout_speech(
             cursor += pending_pause
         pending_pause = 0
         if isinstance(event, Tone):
-            samples = (chime(event.duration_s, rate) if event.phase == "chime"
-                       else breath_tone(event.phase, event.duration_s, rate))
+            key = (event.phase, event.duration_s)
+            if key not in tones:  # a breathing track repeats a few tones hundreds of times
+                tones[key] = (chime(event.duration_s, rate) if event.phase == "chime"
+                              else breath_tone(event.phase, event.duration_s, rate))
+            samples = tones[key]
             pieces.append(_Piece(cursor, len(samples), None, samples))
             cursor += len(samples)
             continue
         clip = next(clip_iter)
-        frames = len(_resample(clip, rate))  # exact length; resampled again when mixed
+        if isinstance(clip, StoredClip) and clip.sample_rate_hz == rate:
+            frames = clip.frames
+        else:  # the exact length; resampled again when mixed
+            frames = len(resample_clip(clip.load() if isinstance(clip, StoredClip) else clip,
+                                       rate))
         pieces.append(_Piece(cursor, frames, clip, None))
         placements.append(Placement(event, cursor / rate, frames / rate))
         if event.slot_s is None:
@@ -215,7 +219,7 @@ def layout_speech(
 
 
 def place_speech(
-    timeline: Timeline, clips: Sequence[Clip], settings: MixSettings
+    timeline: Timeline, clips: Sequence[Clip | StoredClip], settings: MixSettings
 ) -> tuple[Mono, tuple[Placement, ...]]:
     """The whole voice stem of :func:`layout_speech` as one mono array, and the placements."""
     layout, placements = layout_speech(timeline, clips, settings)

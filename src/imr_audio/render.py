@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from imr_audio.authoring.templates import RenderedScript, TemplateSpec
+from imr_audio.clipstore import ClipStore, StoredClip
 from imr_audio.errors import TrackLengthError
 from imr_audio.export import ExportSettings, check_export_settings, section_chapters
 from imr_audio.length import (
@@ -35,7 +36,7 @@ from imr_audio.prepare import (
     require_lint_clean,
 )
 from imr_audio.profile import ClientProfile, check_eligibility
-from imr_audio.progress import ProgressCallback
+from imr_audio.progress import Progress, ProgressCallback, report
 from imr_audio.provenance import (
     Provenance,
     bed_definition,
@@ -154,17 +155,24 @@ def output_path(out_dir: Path, client_id: str, template_id: str, fmt: str) -> Pa
     return out_dir / f"{client_id}_{template_id}.{fmt}"
 
 
+_SYNTHESIS_BATCH = 32
+"""Requests per engine call: at most this many new clips are in memory before they are stored."""
+
+
 def _synthesize(
     engine: SpeechEngine,
     timeline: Timeline,
     voice: VoiceSettings,
-    known: dict[tuple[str, int], Clip],
+    known: dict[tuple[str, int], StoredClip],
+    store: ClipStore,
     progress: ProgressCallback | None,
     lexicon: Lexicon | None = None,
-) -> list[Clip]:
+) -> list[StoredClip]:
     """Clips for every speech event, synthesising each (text, rate) not already in ``known``.
 
     ``lexicon`` respells the text sent to the engine; the timeline's text stays as written.
+    Clips go into ``store`` as they come, a batch at a time, so that a long script's speech is
+    never all in memory.
     """
     wanted: dict[tuple[str, int], SpeechRequest] = {}
     keys = []
@@ -174,10 +182,30 @@ def _synthesize(
         keys.append(key)
         if key not in known and key not in wanted:
             wanted[key] = SpeechRequest(text, speech.line, rate_wpm=key[1])
-    requests = list(wanted.values())
-    for key, clip in zip(wanted, engine.synthesize(requests, voice, progress), strict=True):
-        known[key] = clip
+    new_keys, requests = list(wanted), list(wanted.values())
+    for first in range(0, len(requests), _SYNTHESIS_BATCH):
+        batch = slice(first, first + _SYNTHESIS_BATCH)
+        clips = engine.synthesize(requests[batch], voice,
+                                  _counted_from(progress, first, len(requests)))
+        for key, clip in zip(new_keys[batch], clips, strict=True):
+            known[key] = store.add(clip)
     return [known[key] for key in keys]
+
+
+def _counted_from(
+    progress: ProgressCallback | None, before: int, total: int
+) -> ProgressCallback | None:
+    """``progress`` for one batch: its counts follow the ``before`` requests of earlier ones."""
+    if progress is None:
+        return None
+
+    def forward(step: Progress) -> None:
+        if step.stage != "synthesis":
+            progress(step)
+        else:
+            report(progress, "synthesis", before + step.done, total)
+
+    return forward
 
 
 @dataclass(frozen=True)
@@ -186,7 +214,7 @@ class _Spoken:
 
     script: RenderedScript
     timeline: Timeline
-    clips: list[Clip]
+    clips: list[StoredClip]
     stated_length: str
 
 
@@ -196,6 +224,7 @@ def _script_and_clips(
     engine: SpeechEngine,
     settings: RenderSettings,
     progress: ProgressCallback | None,
+    store: ClipStore,
     target_s: float | None = None,
 ) -> _Spoken:
     """Synthesise the script, and make the length its opening states match the real one.
@@ -204,7 +233,7 @@ def _script_and_clips(
     the script is filled again with the measured length and only changed sentences are redone.
     With a target length the opening states the target instead (the pauses are then fitted to it).
     """
-    known: dict[tuple[str, int], Clip] = {}
+    known: dict[tuple[str, int], StoredClip] = {}
     script, timeline = prepared.script, prepared.timeline
     phrase = length_phrase(prepared.estimated_duration_s)
     # Recordings are matched by the script's own text and were spoken right: no respelling.
@@ -220,10 +249,10 @@ def _script_and_clips(
                 prepared.spec, prepared.profile, prepared.voice_profile, settings.templates_dir,
                 phrase,
             )
-        clips = _synthesize(engine, timeline, voice, known, progress, lexicon)
+        clips = _synthesize(engine, timeline, voice, known, store, progress, lexicon)
         return _Spoken(script, timeline, clips, phrase)
     for _ in range(_MAX_LENGTH_PASSES):
-        clips = _synthesize(engine, timeline, voice, known, progress, lexicon)
+        clips = _synthesize(engine, timeline, voice, known, store, progress, lexicon)
         speech_s = sum(
             c.duration_s for c, s in zip(clips, timeline.speech, strict=True) if s.slot_s is None
         )
@@ -241,7 +270,7 @@ def _script_and_clips(
     else:
         # Out of passes (the stated length keeps flipping at a rounding edge): the clips must
         # still belong to the timeline that is returned.
-        clips = _synthesize(engine, timeline, voice, known, progress, lexicon)
+        clips = _synthesize(engine, timeline, voice, known, store, progress, lexicon)
     return _Spoken(script, timeline, clips, phrase)
 
 
@@ -288,55 +317,59 @@ def render_track(
         prepared.voice_profile.id,
         _loggable(prepared.soundscape.name),
     )
-    # The engines, and their worker processes (Piper's holds onnxruntime's memory), are
-    # stopped when this block ends: before the track is mixed.
-    with EngineSet() as engines:
-        if settings.recordings_dir is not None:
-            engine = RecordedEngine(settings.recordings_dir, prepared.timeline)
-            voice = engine.settings
-        elif engine is None:
-            engine, voice = engines.resolve(prepared.voice_profile)
-        else:
-            voice = resolve_voice(prepared.voice_profile, {engine.name: engine.voices()})
-        # A recordings folder's path may name a client; an engine's voice id never does.
-        shown = "own recordings" if voice.engine == "recorded" else voice.voice_id
-        log.info("voice engine=%s voice=%s", voice.engine, shown)
-        if settings.use_cache and settings.recordings_dir is None:
-            engine = CachedEngine(engine, SpeechCache.default(), owner=prepared.profile.id)
-        if settings.skip_if_current:
-            current = current_result(prepared, settings, voice, str(engine.version), out_dir)
-            if current is not None:
-                log.info("up to date, not rendered: inputs sha256=%s", current.inputs_sha256)
-                return current
-        spoken = _script_and_clips(prepared, voice, engine, settings, progress, target_s)
-        engine_version = str(engine.version)
-    timeline = spoken.timeline
-    if target_s is not None:
-        timeline = fit_to_length(
-            timeline,
-            [clip.duration_s for clip in spoken.clips],
-            target_s,
-            lead_in_s=settings.mix.lead_in_s,
-            tail_s=settings.mix.tail_s,
-            template_id=prepared.spec.id,
-            scale=scale,
+    # Speech goes to a nameless temporary file as it is synthesised (see imr_audio.clipstore)
+    # and is read back block by block while mixing, so memory does not grow with the length.
+    with ClipStore(settings.mix.sample_rate_hz) as store:
+        # The engines, and their worker processes (Piper's holds onnxruntime's memory), are
+        # stopped when this block ends: before the track is mixed.
+        with EngineSet() as engines:
+            if settings.recordings_dir is not None:
+                engine = RecordedEngine(settings.recordings_dir, prepared.timeline)
+                voice = engine.settings
+            elif engine is None:
+                engine, voice = engines.resolve(prepared.voice_profile)
+            else:
+                voice = resolve_voice(prepared.voice_profile, {engine.name: engine.voices()})
+            # A recordings folder's path may name a client; an engine's voice id never does.
+            shown = "own recordings" if voice.engine == "recorded" else voice.voice_id
+            log.info("voice engine=%s voice=%s", voice.engine, shown)
+            if settings.use_cache and settings.recordings_dir is None:
+                engine = CachedEngine(engine, SpeechCache.default(), owner=prepared.profile.id)
+            if settings.skip_if_current:
+                current = current_result(prepared, settings, voice, str(engine.version), out_dir)
+                if current is not None:
+                    log.info("up to date, not rendered: inputs sha256=%s", current.inputs_sha256)
+                    return current
+            spoken = _script_and_clips(prepared, voice, engine, settings, progress, store,
+                                       target_s)
+            engine_version = str(engine.version)
+        timeline = spoken.timeline
+        if target_s is not None:
+            timeline = fit_to_length(
+                timeline,
+                [clip.duration_s for clip in spoken.clips],
+                target_s,
+                lead_in_s=settings.mix.lead_in_s,
+                tail_s=settings.mix.tail_s,
+                template_id=prepared.spec.id,
+                scale=scale,
+            )
+        provenance = build_provenance(
+            prepared, settings, voice, engine_version, target_s, spoken.stated_length
         )
-    provenance = build_provenance(
-        prepared, settings, voice, engine_version, target_s, spoken.stated_length
-    )
-    log.info("inputs sha256=%s", provenance.inputs_sha256)
-    return _mix_master_export(
-        prepared.spec,
-        prepared.profile,
-        timeline,
-        spoken.clips,
-        voice,
-        prepared.soundscape.name,
-        out_dir,
-        settings,
-        progress,
-        _Companions(spoken.script.text, provenance),
-    )
+        log.info("inputs sha256=%s", provenance.inputs_sha256)
+        return _mix_master_export(
+            prepared.spec,
+            prepared.profile,
+            timeline,
+            spoken.clips,
+            voice,
+            prepared.soundscape.name,
+            out_dir,
+            settings,
+            progress,
+            _Companions(spoken.script.text, provenance),
+        )
 
 
 def _target_length_s(prepared: PreparedScript, settings: RenderSettings) -> float | None:
@@ -387,7 +420,7 @@ def _mix_master_export(
     spec: TemplateSpec,
     profile: ClientProfile,
     timeline: Timeline,
-    clips: Sequence[Clip],
+    clips: Sequence[Clip | StoredClip],
     voice: VoiceSettings,
     bed_name: str,
     out_dir: Path,
