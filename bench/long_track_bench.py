@@ -1,13 +1,15 @@
 """Benchmark: long tracks, peak memory by length, and render time against encoding alone.
 
 Run: ``.venv/bin/python bench/long_track_bench.py [--minutes 10 30 60] [--speed-minutes 20]
-[--repeats 5]``.
+[--repeats 5] [--distinct] [--voice calm]``.
 
-* Memory: renders a track of each length (a script that repeats a resting passage, so its
-  speech is quick to synthesise) in a fresh process and prints that process's peak resident
-  memory (it must stay under 400 MB and roughly flat in length: mixing, mastering and encoding
-  run block by block), and beside it the largest peak of its child processes after the render
-  (``RUSAGE_CHILDREN``): the speech workers, which have ended before mixing, and ffmpeg.
+* Memory: renders a track of each length in a fresh process and prints that process's peak
+  resident memory (RSS), and the most memory all its processes took at once: the render, its
+  speech workers and ffmpeg, as proportional set size (PSS: shared libraries counted once),
+  sampled every 50 ms from ``/proc`` (Linux). The script repeats a resting passage, so its
+  speech is quick to synthesise; ``--distinct`` makes every sentence a new one, as in a real
+  script, so every clip is synthesised and must be held somewhere. The issue asks for at most
+  400 MB, roughly flat in length.
 * Speed: renders a ``--speed-minutes`` MP3 once with cold caches, then ``--repeats`` times warm,
   each warm render followed by encoding the same audio with the same encoder alone (ffmpeg's
   LAME from float PCM on stdin, as export does), and prints every pair and the medians. The
@@ -15,23 +17,42 @@ Run: ``.venv/bin/python bench/long_track_bench.py [--minutes 10 30 60] [--speed-
 
 Figures only; nothing is asserted. Each render uses a private temporary cache folder.
 
-Measured on this project's 2-core machine (2026-11-27, eSpeak NG voice ``calm-female``, MP3):
+Measured on this project's 2-core machine (2026-11-27, fourth session, MP3, 160 kbps):
 
-* peak memory of the rendering process: 11.5 min 251 MB, 58.9 min 258 MB (with the encoder
-  feeder and bed prefetch threads; before them 224 MB, 220 MB at 30.9 min and 240 MB). An
-  11-minute track peaked at 1.8 GB before mixing went block by block. Piper (the neural extra)
-  added about 350 MB while it spoke in the rendering process, whatever the length.
-* speed, 20.8 min, earlier code: warm render 21.9 s against encoding alone 14.1 s (1.55x);
-  20.7 s against 13.8 s (1.50x); 21.7 s against 12.9 s (1.68x) on the morning of the third
-  session. Then: speech workers that import only what they need (setup 1.35 s -> 0.2 s),
-  float32 K-weighting and the bed filtered in a thread of its own (first pass 2.6-2.9 s ->
-  1.4 s), no loudness meter on the mastered mix during encoding, and true peak oversampled only
-  where it could matter. Two runs of ``--repeats 5`` on the final code: medians 17.5 s against
-  13.2 s (1.33x) and 17.3 s against 13.6 s (1.27x); single runs 1.19x to 1.40x. The issue asks
-  for 1.3x: this is at the line, not clear of it. Cold caches: 26.7 s.
-* memory on the final code: 11.5 min 246 MB, 58.9 min 238 MB.
-* Piper in a worker process of its own (one run, ``--minutes 10 --speed-minutes 0 --voice
-  calm``): 11.6 min, rendering process 219 MB, largest child process 449 MB, render 46.0 s.
+=======================  ==========  ================  ==============
+script, voice            length      render process    all processes
+=======================  ==========  ================  ==============
+repeating, eSpeak NG     11.5 min    197 MB            251 MB
+repeating, eSpeak NG     30.9 min    215 MB            269 MB
+repeating, eSpeak NG     58.9 min    239 MB            294 MB
+distinct, eSpeak NG      11.8 min    201-207 MB        256-260 MB
+distinct, eSpeak NG      30.9 min    239 MB            294 MB
+distinct, eSpeak NG      60.4 min    252 MB            307 MB
+repeating, Piper         11.6 min    202 MB            549 MB
+=======================  ==========  ================  ==============
+
+* eSpeak NG is voice profile ``calm-female``, Piper (the ``neural`` extra) ``calm``.
+* Before speech went to a temporary file while mixing (``imr_audio.clipstore``), the distinct
+  script took 261 / 314 MB at 11.8 min, 321 / 375 MB at 30.9 min and 391 / 446 MB at 60.4 min.
+  The repeating script had hidden that growth: it holds four clips whatever its length.
+* Piper: its worker process took about 430 MB while it spoke (onnxruntime decodes a whole
+  sentence at once, about 20-25 MB per second of the longest sentence's speech; here the
+  opening's 25-word sentences), while the render process held about 120 MB. The worker ends
+  before mixing, so the render process's own peak is as with eSpeak NG; the machine needs about
+  550 MB while Piper speaks, over the issue's 400 MB, whatever the track's length. (Before the
+  worker, Piper ran in the render process: 535 MB for that process alone.)
+* An 11-minute track peaked at 1.8 GB before mixing went block by block.
+
+Speed, a 20.8-minute MP3, warm render against encoding alone (medians of ``--repeats 5``):
+
+* morning of the third session 21.7 s / 12.9 s (1.68x); end of it 17.5 s / 13.2 s (1.33x) and
+  17.3 s / 13.6 s (1.27x), after lighter speech workers, float32 K-weighting and screened true
+  peak; this session's start 16.7 s / 13.0 s (1.29x, ``--repeats 3``);
+* then the encoder's tap to the decoder written 32 KiB at a time instead of a packet at a time,
+  and a first pass that filters only the voice (the bed's K-weighted energies come from the bed
+  cache): 15.5 s / 12.9 s (**1.21x**; single runs 1.13x-1.26x);
+* then speech read back from the clip store already at the mix's rate (no resampling in each
+  pass): 15.2 s / 12.9 s (**1.18x**; single runs 1.16x-1.20x). Cold caches: 27.9 s.
 """
 
 from __future__ import annotations
@@ -49,10 +70,10 @@ TEMPLATE = """{% extends "_base.j2" %}
 {% block body %}
 [section Resting]
 {% for n in range(REPEATS) %}
-You are resting in {{ safe_place.description }} [pause 6s]
-Each breath is slow and easy, and you have all the time you need. [pause 8s]
-Notice the quiet around you, and how your body is supported. [pause 8s]
-Your word for this place is {{ safe_place.cue_word }}. [pause 6s]
+You are resting in {{ safe_place.description }}MARK. [pause 6s]
+Each breath is slow and easy, and you have all the time you needMARK. [pause 8s]
+Notice the quiet around you, and how your body is supportedMARK. [pause 8s]
+Your word for this place is {{ safe_place.cue_word }}MARK. [pause 6s]
 {% endfor %}
 {% endblock %}
 """
@@ -76,55 +97,102 @@ safe_place:
 """
 
 SECONDS_PER_REPEAT = 49.0  # measured: the passage above with its pauses, in calm-female
+DISTINCT = ", for breath {{ n + 1 }}"  # makes every sentence of the passage a new one
 
 
-def _write_inputs(folder: Path, minutes: float) -> tuple[Path, Path]:
+def _write_inputs(folder: Path, minutes: float, distinct: bool) -> tuple[Path, Path]:
+    """The script and client; ``distinct``: no sentence repeats, so every one is synthesised
+    and held as a clip of its own (as in a real script), else four sentences repeat."""
     templates = folder / "templates"
     templates.mkdir(exist_ok=True)
-    repeats = max(1, round((minutes * 60 - 60) / SECONDS_PER_REPEAT))
-    (templates / "long-rest.j2").write_text(TEMPLATE.replace("REPEATS", str(repeats)))
+    per_repeat_s = SECONDS_PER_REPEAT * (1.15 if distinct else 1.0)
+    repeats = max(1, round((minutes * 60 - 60) / per_repeat_s))
+    text = TEMPLATE.replace("REPEATS", str(repeats)).replace("MARK", DISTINCT if distinct else "")
+    (templates / "long-rest.j2").write_text(text)
     (templates / "long-rest.yaml").write_text(SCHEMA)
     client = folder / "client.yaml"
     client.write_text(CLIENT)
     return templates, client
 
 
-def render_once(minutes: float, folder: Path, voice: str) -> None:
+def render_once(minutes: float, folder: Path, voice: str, distinct: bool = False) -> None:
     """Render one track in this process and print its length, time and peak memory."""
     from imr_audio.render import RenderSettings, render_track
 
-    templates, client = _write_inputs(folder, minutes)
+    templates, client = _write_inputs(folder, minutes, distinct)
     start = time.perf_counter()
     result = render_track("long-rest", client, folder / "out",
                           RenderSettings(templates_dir=templates, soundscape="rain",
                                          voice_profile=voice))
     elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # The largest peak of any child process ended so far: the speech workers (stopped before
-    # mixing) and ffmpeg (encoding, decoding what was written).
-    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"{result.duration_s / 60:.1f} {elapsed:.1f} {peak_mb:.0f} {children_mb:.0f} "
+    print(f"{result.duration_s / 60:.1f} {elapsed:.1f} {peak_mb:.0f} "
           f"{result.loudness.integrated_lufs:.2f} {result.loudness.true_peak_dbtp:.2f}")
 
 
-def _child(minutes: float, folder: Path, voice: str) -> list[str]:
+def _tree_pss_kb(root: int) -> int:
+    """Proportional set size (kB) of process ``root`` and all its descendants, from /proc.
+
+    PSS shares each shared page among the processes that map it, so the sum is what the
+    processes take together (RSS would count the Python and numpy libraries once per process).
+    """
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    total = 0
+    for pid in tree:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="ascii").splitlines()
+            total += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def _child(minutes: float, folder: Path, voice: str, sample_s: float = 0.0,
+           distinct: bool = False) -> list[str]:
+    """Render in a fresh process; with ``sample_s``, also sample its process tree's memory.
+
+    Returns the render's printed figures, and with sampling the largest total PSS (MB) its
+    processes had at once (speech workers, ffmpeg and the render) at any sample.
+    """
     env = {**os.environ, "IMR_AUDIO_CACHE_DIR": str(folder / "cache")}
-    out = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, __file__, "--one", str(minutes), "--folder", str(folder),
-         "--voice", voice],
-        env=env, capture_output=True, text=True, check=True,
+         "--voice", voice, *(["--distinct"] if distinct else [])],
+        env=env, stdout=subprocess.PIPE, text=True,
     )
-    return out.stdout.split()
+    peak_kb = 0
+    while sample_s and proc.poll() is None:
+        peak_kb = max(peak_kb, _tree_pss_kb(proc.pid))
+        time.sleep(sample_s)
+    out, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"the render failed (exit code {proc.returncode})")
+    return out.split() + ([f"{peak_kb / 1024:.0f}"] if sample_s else [])
 
 
-def memory(lengths: list[float], voice: str) -> None:
-    print(f"voice profile {voice}; peak resident memory of the rendering process, and the "
-          "largest peak of its child processes (speech workers: eSpeak NG or Piper; ffmpeg)")
-    print("length    render   rendering process   largest child   loudness")
+def memory(lengths: list[float], voice: str, distinct: bool) -> None:
+    print(f"voice profile {voice}: peak resident memory of the rendering process (RSS), and the "
+          "largest memory all its processes took at once (PSS of the render, its speech "
+          "workers and ffmpeg, sampled every 50 ms)")
+    print("length    render   rendering process   all processes   loudness")
     for minutes in lengths:
         with tempfile.TemporaryDirectory() as name:
-            duration, elapsed, peak, children, lufs, tp = _child(minutes, Path(name), voice)
-        print(f"{duration:>5} min {elapsed:>7} s {peak:>13} MB {children:>12} MB   "
+            duration, elapsed, peak, lufs, tp, tree = _child(minutes, Path(name), voice, 0.05,
+                                                              distinct)
+        print(f"{duration:>5} min {elapsed:>7} s {peak:>13} MB {tree:>12} MB   "
               f"{lufs} LUFS, {tp} dBTP")
 
 
@@ -163,14 +231,17 @@ def main() -> None:
                         help="warm renders and encodings, interleaved (default 3)")
     parser.add_argument("--voice", default="calm-female",
                         help="voice profile (default: calm-female, eSpeak NG)")
+    parser.add_argument("--distinct", action="store_true",
+                        help="memory runs: a script in which no sentence repeats (every clip "
+                             "synthesised and held), instead of four repeating sentences")
     parser.add_argument("--one", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        render_once(args.one, args.folder, args.voice)
+        render_once(args.one, args.folder, args.voice, args.distinct)
         return
     if args.minutes:
-        memory(args.minutes, args.voice)
+        memory(args.minutes, args.voice, args.distinct)
     if args.speed_minutes:
         speed(args.speed_minutes, args.voice, args.repeats)
 
