@@ -122,9 +122,7 @@ class BedCache:
         one is missing or damaged the bed is rendered from its start (a bed cannot start midway)
         and the missing segments are stored.
         """
-        total = round(duration_s * sample_rate_hz)
-        count = -(-total // (SEGMENT_S * sample_rate_hz))
-        full_key = f"{key}-s{seed}-r{sample_rate_hz}-v{BED_FORMAT}"
+        total, count, full_key = _extent(key, duration_s, sample_rate_hz, seed)
         segments = self._segments(full_key, soundscape, count, sample_rate_hz, seed)
         for block in _rechunk(segments, block_frames, total):
             yield block.astype(np.float32)
@@ -180,9 +178,7 @@ class BedCache:
         else worked out from the bed (read or rendered) with the filter running from its start,
         and stored. Each gating block's energy follows with :func:`imr_audio.meter.gate_cells`.
         """
-        total = round(duration_s * sample_rate_hz)
-        count = -(-total // (SEGMENT_S * sample_rate_hz))
-        full_key = f"{key}-s{seed}-r{sample_rate_hz}-v{BED_FORMAT}"
+        _, count, full_key = _extent(key, duration_s, sample_rate_hz, seed)
         kind = f".kw{CELLS_FORMAT}"
         stored = [self._load(self._segment(full_key, index, kind), np.float64,
                              (_CELLS_PER_SEGMENT, 3)) for index in range(count)]
@@ -220,6 +216,13 @@ class BedCache:
         with contextlib.suppress(OSError):
             self.folder.rmdir()
         return count
+
+
+def _extent(key: str, duration_s: float, sample_rate_hz: int, seed: int) -> tuple[int, int, str]:
+    """A bed's frames, its whole segments, and its full key (seed, rate and format added)."""
+    total = round(duration_s * sample_rate_hz)
+    count = -(-total // (SEGMENT_S * sample_rate_hz))
+    return total, count, f"{key}-s{seed}-r{sample_rate_hz}-v{BED_FORMAT}"
 
 
 def _cell_energies(
