@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from imr_audio.clipstore import ClipStore, resample_clip
+from imr_audio.errors import ExportError
 from imr_audio.mix import MixSettings, layout_speech
 from imr_audio.progress import Progress, ProgressCallback, report
 from imr_audio.render import _SYNTHESIS_BATCH, _synthesize
@@ -38,7 +39,7 @@ def test_stored_clips_read_back_as_resampled_once(source: int, target: int) -> N
             assert kept.frames == len(loaded.samples)
             assert kept.duration_s == clip.duration_s  # as synthesised: what lengths fit to
         assert store.size_bytes == 4 * sum(kept.frames for kept in stored)
-        with pytest.raises(OSError, match="ended"):
+        with pytest.raises(ExportError, match="ended"):
             store.read(stored[-1].offset, stored[-1].frames + 10)
 
 
@@ -53,6 +54,25 @@ def test_the_store_has_no_name_on_disk_and_is_owner_only(
         assert os.fstat(store._file.fileno()).st_mode & 0o777 == 0o600
         assert store.size_bytes > 0
     assert store._file.closed
+
+
+def test_a_temporary_folder_that_cannot_be_written_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", "/dev/full/nowhere")
+    with pytest.raises(ExportError, match=r"cannot keep the speech in a temporary file in "
+                                          r"/dev/full/nowhere .*set TMPDIR"):
+        ClipStore(44100)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_while_storing_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with ClipStore(44100) as store, Path("/dev/full").open("r+b") as full:
+        real = store._file
+        store._file = full  # every write fails: no space left
+        with pytest.raises(ExportError, match="No space left on device"):
+            store.add(_clip(1.0, 44100, 0))
+        real.close()
 
 
 def _timeline(count: int) -> Timeline:
