@@ -286,6 +286,7 @@ def test_cache_info_and_clear_commands(speech_cache_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"location: {speech_cache_dir / 'speech'}" in result.output
     assert "entries:  0" in result.output
+    assert f"voices:   0 split in {speech_cache_dir / 'piper'}" in result.output
     cache.put("a" * 64, _tone())
     cache.put("b" * 64, _tone())
     result = runner.invoke(cli, ["cache", "info"])
@@ -294,6 +295,7 @@ def test_cache_info_and_clear_commands(speech_cache_dir: Path) -> None:
     result = runner.invoke(cli, ["cache", "clear"])
     assert result.exit_code == 0, result.output
     assert "removed 2 cached clip(s)" in result.output
+    assert "removed 0 split voice(s)" in result.output
     assert cache.info().entries == 0
     assert "removed 0 cached clip(s)" in runner.invoke(cli, ["cache", "clear"]).output
 

