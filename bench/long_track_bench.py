@@ -28,19 +28,24 @@ repeating, eSpeak NG     58.9 min    239 MB            294 MB
 distinct, eSpeak NG      11.8 min    201-207 MB        256-260 MB
 distinct, eSpeak NG      30.9 min    239 MB            294 MB
 distinct, eSpeak NG      60.4 min    252 MB            307 MB
-repeating, Piper         11.6 min    202 MB            549 MB
+repeating, Piper         11.6 min    198 MB            388 MB
+distinct, Piper          62.1 min    248 MB            351 MB
 =======================  ==========  ================  ==============
 
 * eSpeak NG is voice profile ``calm-female``, Piper (the ``neural`` extra) ``calm``.
 * Before speech went to a temporary file while mixing (``imr_audio.clipstore``), the distinct
   script took 261 / 314 MB at 11.8 min, 321 / 375 MB at 30.9 min and 391 / 446 MB at 60.4 min.
   The repeating script had hidden that growth: it holds four clips whatever its length.
-* Piper: its worker process took about 430 MB while it spoke (onnxruntime decodes a whole
-  sentence at once, about 20-25 MB per second of the longest sentence's speech; here the
-  opening's 25-word sentences), while the render process held about 120 MB. The worker ends
-  before mixing, so the render process's own peak is as with eSpeak NG; the machine needs about
-  550 MB while Piper speaks, over the issue's 400 MB, whatever the track's length. (Before the
-  worker, Piper ran in the render process: 535 MB for that process alone.)
+* Piper: its worker decodes each sentence in windows of 128 frames (``piper_worker``). Decoded
+  whole, as onnxruntime runs the voice's graph, the worker took about 430 MB while it spoke
+  (20-25 MB per second of the longest sentence: here the opening's 25-word sentences) and the
+  machine about 550 MB in all (549 MB in the table's first Piper run, before windows). In
+  windows the worker takes about 200 MB whatever the sentence. Each render here has a fresh
+  cache, so each splits the voice first, in a short process of its own (about 250 MB, the
+  388 MB moment above); with the split already in the cache, a 10-minute render peaked at
+  314 MB in all (195 MB worker, 119 MB render; measured once outside this bench, sampling
+  the same way). Piper ran in the render process before it had a worker: 535 MB for
+  that process alone.
 * An 11-minute track peaked at 1.8 GB before mixing went block by block.
 
 Speed, a 20.8-minute MP3, warm render against encoding alone (medians of ``--repeats 5``):
