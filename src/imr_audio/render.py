@@ -36,7 +36,7 @@ from imr_audio.prepare import (
     require_lint_clean,
 )
 from imr_audio.profile import ClientProfile, check_eligibility
-from imr_audio.progress import Progress, ProgressCallback, report
+from imr_audio.progress import ProgressCallback, Tally
 from imr_audio.provenance import (
     Provenance,
     bed_definition,
@@ -183,29 +183,14 @@ def _synthesize(
         if key not in known and key not in wanted:
             wanted[key] = SpeechRequest(text, speech.line, rate_wpm=key[1])
     new_keys, requests = list(wanted), list(wanted.values())
+    tally = Tally(progress, len(requests))
     for first in range(0, len(requests), _SYNTHESIS_BATCH):
         batch = slice(first, first + _SYNTHESIS_BATCH)
-        clips = engine.synthesize(requests[batch], voice,
-                                  _counted_from(progress, first, len(requests)))
+        clips = engine.synthesize(requests[batch], voice, tally.part())
         for key, clip in zip(new_keys[batch], clips, strict=True):
             known[key] = store.add(clip)
+        tally.done += len(clips)
     return [known[key] for key in keys]
-
-
-def _counted_from(
-    progress: ProgressCallback | None, before: int, total: int
-) -> ProgressCallback | None:
-    """``progress`` for one batch: its counts follow the ``before`` requests of earlier ones."""
-    if progress is None:
-        return None
-
-    def forward(step: Progress) -> None:
-        if step.stage != "synthesis":
-            progress(step)
-        else:
-            report(progress, "synthesis", before + step.done, total)
-
-    return forward
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - Windows: clips are made without locks
 import numpy as np
 import platformdirs
 
-from imr_audio.progress import Progress, ProgressCallback, report
+from imr_audio.progress import ProgressCallback, Tally, report
 from imr_audio.secret import keyed_hash
 from imr_audio.voice.base import Clip, SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
 
@@ -348,32 +348,6 @@ def _unlock(folder: Path, held: dict[str, int]) -> None:
     held.clear()
 
 
-class _Tally:
-    """Synthesis progress over several inner calls: clips done of all the clips missing."""
-
-    def __init__(self, progress: ProgressCallback | None, total: int) -> None:
-        self.progress = progress
-        self.total = total
-        self.done = 0
-
-    def part(self) -> ProgressCallback | None:
-        """A callback for one inner call, counting on from the clips already done."""
-        if self.progress is None:
-            return None
-        outer, offset = self.progress, self.done
-
-        def forward(step: Progress) -> None:
-            report(outer, step.stage, offset + step.done, self.total)
-
-        return forward
-
-    def advance(self, count: int) -> None:
-        """``count`` more clips are done."""
-        self.done += count
-        if count:
-            report(self.progress, "synthesis", self.done, self.total)
-
-
 class CachedEngine:
     """A speech engine that answers from a :class:`SpeechCache` and synthesises only misses.
 
@@ -426,7 +400,7 @@ class CachedEngine:
             if requests:
                 report(progress, "synthesis", len(requests), len(requests))
             return [clips[key] for key in keys]
-        tally = _Tally(progress, len(missing))
+        tally = Tally(progress, len(missing))
         if not _CAN_LOCK:
             self._make(missing, settings, tally, clips)
         else:
@@ -437,7 +411,7 @@ class CachedEngine:
         self,
         wanted: dict[str, SpeechRequest],
         settings: VoiceSettings,
-        tally: _Tally,
+        tally: Tally,
         clips: dict[str, Clip],
     ) -> None:
         """Synthesise ``wanted`` in one inner call and store every clip."""
@@ -450,7 +424,7 @@ class CachedEngine:
         tally.done += len(wanted)
 
     def _reread(
-        self, wanted: dict[str, SpeechRequest], tally: _Tally, clips: dict[str, Clip]
+        self, wanted: dict[str, SpeechRequest], tally: Tally, clips: dict[str, Clip]
     ) -> dict[str, SpeechRequest]:
         """The part of ``wanted`` still not in the cache (the rest is read into ``clips``)."""
         still: dict[str, SpeechRequest] = {}
@@ -467,7 +441,7 @@ class CachedEngine:
         self,
         missing: dict[str, SpeechRequest],
         settings: VoiceSettings,
-        tally: _Tally,
+        tally: Tally,
         clips: dict[str, Clip],
     ) -> None:
         """Make ``missing`` under per-key locks, so that no other process makes them too."""
