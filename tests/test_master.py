@@ -13,6 +13,7 @@ import soundfile as sf
 from imr_audio.errors import MasteringError
 from imr_audio.master import (
     MasterSettings,
+    gain_slope,
     limit_true_peak,
     master,
     measure_loudness,
@@ -150,3 +151,11 @@ def test_silent_mix_is_an_error(channels: int) -> None:
     silent = np.zeros((SR * 5, channels), np.float32).squeeze()
     with pytest.raises(MasteringError, match="silent"):
         master(silent, SR, MasterSettings())
+
+
+def test_the_gain_slope_is_what_the_last_step_gained_within_bounds() -> None:
+    assert gain_slope(2.0, 1.0, 1.0) == 0.5  # the limiter took half of a 2 dB step
+    assert gain_slope(-3.0, -3.0, 0.4) == 1.0  # a cut is followed fully
+    assert gain_slope(2.0, 0.01, 1.0) == 0.1  # never below 0.1: steps stay bounded
+    assert gain_slope(1.0, 1.5, 0.5) == 1.0  # nor above 1
+    assert gain_slope(1e-9, 5.0, 0.3) == 0.3  # too small a step to learn from

@@ -19,6 +19,7 @@ __all__ = [
     "MasterSettings",
     "StreamLimiter",
     "apply_gain",
+    "gain_slope",
     "limit_true_peak",
     "master",
     "measure_loudness",
@@ -172,6 +173,20 @@ class StreamLimiter:
         return self._give(final=True)
 
 
+def gain_slope(step_db: float, gained_lu: float, slope: float) -> float:
+    """How much of a gain step the limited loudness follows, learnt from the last step.
+
+    A gain step of ``step_db`` raised the limited loudness by ``gained_lu``; the limiter takes
+    part of any gain back (much of it when it works hard), so the next step is the shortfall
+    divided by this slope, kept within 0.1-1. A step too small to learn from keeps ``slope``.
+    Correcting by the bare shortfall converged too slowly for peaky speech and gave up short of
+    reachable targets.
+    """
+    if abs(step_db) <= 1e-6:
+        return slope
+    return min(max(gained_lu / step_db, 0.1), 1.0)
+
+
 def master(
     samples: Audio,
     sample_rate_hz: int,
@@ -192,17 +207,13 @@ def master(
     measured = measure_loudness(samples, sample_rate_hz)
     if not np.isfinite(measured.integrated_lufs):
         raise MasteringError("the mix is silent; there is nothing to master")
-    # Each gain step is the shortfall divided by the loudness the last step actually gained
-    # (the limiter takes part of it). Correcting by the bare shortfall, as before, converged too
-    # slowly for peaky speech and gave up short of reachable targets.
     gain_db, slope = 0.0, 1.0
     for _ in range(6):
-        step = (target - measured.integrated_lufs) / slope
+        step = (target - measured.integrated_lufs) / slope  # see gain_slope
         out = apply_gain(samples, gain_db + step)
         out = limit_true_peak(out, sample_rate_hz, ceiling, settings.limiter_window_s)
         reached = measure_loudness(out, sample_rate_hz)
-        if abs(step) > 1e-6:
-            slope = min(max((reached.integrated_lufs - measured.integrated_lufs) / step, 0.1), 1.0)
+        slope = gain_slope(step, reached.integrated_lufs - measured.integrated_lufs, slope)
         gain_db, measured = gain_db + step, reached
         if (
             abs(measured.integrated_lufs - target) <= 0.1

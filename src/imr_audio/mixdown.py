@@ -34,7 +34,7 @@ import soxr
 
 from imr_audio.errors import MasteringError
 from imr_audio.export import Chapter, ExportedTrack, ExportSettings, TrackTags, export_blocks
-from imr_audio.master import LoudnessMeasurement, MasterSettings, StreamLimiter
+from imr_audio.master import LoudnessMeasurement, MasterSettings, StreamLimiter, gain_slope
 from imr_audio.meter import (
     GateSums,
     KWeighting,
@@ -291,17 +291,16 @@ def _converge(
 
     Used only when an encoding missed: the limiter takes back part of any gain (much of it
     when it works hard, e.g. for a loud target), so each step is the shortfall divided by the
-    loudness the last step actually gained, as :func:`imr_audio.master.master` does, measured on
-    the limited mix without encoding it (within 0.05 LU, at most six passes). ``last`` is the
-    last (gain, loudness before encoding).
+    slope :func:`imr_audio.master.gain_slope` learns, as :func:`imr_audio.master.master` does,
+    measured on the limited mix without encoding it (within 0.05 LU, at most six passes).
+    ``last`` is the last (gain, loudness before encoding).
     """
     gain_db, lufs = last
     slope = 1.0
     for _ in range(_DRY_PASSES):
         step = (goal_lufs - lufs) / slope
         reached = _dry_lufs(sources, control_db, settings, gain_db + step, ceiling_dbtp)
-        if abs(step) > 1e-6:
-            slope = min(max((reached - lufs) / step, 0.1), 1.0)
+        slope = gain_slope(step, reached - lufs, slope)
         gain_db, lufs = gain_db + step, reached
         if abs(lufs - goal_lufs) <= 0.05:
             break
