@@ -245,3 +245,8 @@ def test_bed_power_is_the_mean_square_of_the_bed_gain_per_cell(rate: int) -> Non
     np.testing.assert_allclose(power[inside], expected[inside], rtol=1e-3,
                                atol=1e-6 * expected.max())
     assert np.all(power[inside.stop + 1 :] == power[inside.stop + 1])
+    # past the end, without a fade-out to hide it: the last control point's gain, squared
+    no_fade = MixSettings(sample_rate_hz=rate, fade_in_s=2.0, fade_out_s=0.0, tail_s=4.0)
+    held = bed_power(control, cells, frames, no_fade)
+    last_gain = 10.0 ** (control[-1] / 20.0)
+    assert held[-1] == pytest.approx(last_gain**2, rel=1e-12) and last_gain > 0.1
