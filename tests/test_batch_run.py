@@ -107,8 +107,7 @@ def test_a_library_renders_and_one_broken_job_does_not_stop_the_others(tmp_path:
     assert any(e.counts.eta_s is not None for e in progress)
 
     # The two clients' scripts say the same words: rendered at the same time by two workers,
-    # they got the same clips (each synthesised once: eSpeak NG's output differs a little
-    # between two syntheses of one text), so the two files are identical.
+    # they got the same clips, so the two files are identical.
     assert report.outcomes[0].job.track_path.read_bytes() == (
         report.outcomes[1].job.track_path.read_bytes()
     )

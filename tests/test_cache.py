@@ -28,7 +28,13 @@ from imr_audio.export import ExportSettings
 from imr_audio.progress import ProgressCallback
 from imr_audio.render import RenderSettings, render_track
 from imr_audio.voice import Clip, Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettings
-from imr_audio.voice.cache import CachedEngine, SpeechCache, owner_hash, speech_key
+from imr_audio.voice.cache import (
+    CACHE_DIR_ENV,
+    CachedEngine,
+    SpeechCache,
+    owner_hash,
+    speech_key,
+)
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=130, pitch=40)
 TEXTS = ["Notice the ground beneath your feet.", "Breathe.", "Hello there, Robin."]
@@ -353,3 +359,20 @@ def test_render_no_cache_option(
     result = CliRunner().invoke(cli, ["render", "mini", "--client", str(client_file), *flag])
     assert result.exit_code == 1 and "stopped here" in result.output
     assert seen[0].use_cache is use_cache
+
+
+def test_espeak_renders_in_two_empty_caches_are_byte_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: eSpeak NG's clips depended on what its worker had spoken before (and which of
+    # two workers spoke them), so a fresh machine or a cleared cache gave another track.
+    client = write_client(tmp_path, preferences={"voice": "neutral", "soundscape": "rain"})
+    settings = RenderSettings(templates_dir=TEST_TEMPLATES, seed=3,
+                              export=ExportSettings(format="wav"))
+    tracks = []
+    for name in ("one", "two"):
+        monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / f"cache-{name}"))
+        result = render_track("mini", client, tmp_path / name, settings)
+        assert result.voice.engine == "pyttsx3"
+        tracks.append(result.path.read_bytes())
+    assert tracks[0] == tracks[1]

@@ -72,7 +72,9 @@ def engine_version() -> str:
     the system's voices change with the OS, so the OS release stands for their version.
     """
     backend = (
-        _espeak_version()
+        # "fresh": each utterance from a freshly started eSpeak NG (pyttsx3_worker), whose
+        # clips differ from those of an engine that had spoken before.
+        f"{_espeak_version()}+fresh"
         if driver_name() == "espeak"
         else f"{sys.platform}-{platform.release()}"
     )

@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import json
 import os
+import pickle
 import sys
 import time
 import wave
@@ -98,17 +99,97 @@ def _property_setter(engine: Any) -> Callable[[str, Any], None]:
     return engine.setProperty  # type: ignore[no-any-return,unused-ignore]
 
 
+def _answer(engine: Any, readback: _Readback, set_property: Callable[[str, Any], None],
+            message: tuple[Any, ...]) -> tuple[str, Any]:
+    """Carry out one request on a started engine; the answer to send back."""
+    kind = message[0]
+    if kind == "voices":
+        voices = engine.getProperty("voices")
+        return ("ok", [(v.id, v.name, tuple(v.languages or ())) for v in voices])
+    if kind != "say":
+        return ("error", f"unknown request {kind!r}")
+    _, text, voice_id, rate, volume, pitch, out_path = message
+    try:
+        set_property("voice", voice_id)
+    except (KeyError, ValueError):
+        return ("error", f"voice '{voice_id}' was not applied")
+    set_property("rate", rate)
+    set_property("volume", volume)
+    # No pitch asked for means the engine's default, never the last request's.
+    pitch = readback.default_pitch if pitch is None else pitch
+    if pitch is not None:
+        with contextlib.suppress(KeyError, ValueError):
+            set_property("pitch", pitch)
+    engine.save_to_file(text, out_path)
+    engine.runAndWait()
+    _wait_for_wav(out_path)
+    # Only once the file exists has the utterance used the settings: read them now.
+    return ("ok", (str(engine.getProperty("voice")), readback.rate()))
+
+
+def _started() -> tuple[Any, _Readback, Callable[[str, Any], None]]:
+    """Start the platform's engine (eSpeak NG on Linux) in this process."""
+    import pyttsx3
+
+    engine = pyttsx3.init(driver_name())
+    return engine, _Readback(engine), _property_setter(engine)
+
+
+def _safe_answer(started: Callable[[], tuple[Any, _Readback, Callable[[str, Any], None]]],
+                 message: tuple[Any, ...]) -> tuple[str, Any]:
+    try:
+        return _answer(*started(), message)
+    except Exception as exc:
+        return ("error", type(exc).__name__)
+
+
+def _answer_in_fresh_engine(message: tuple[Any, ...]) -> tuple[str, Any]:
+    """Answer ``message`` in a forked child that starts eSpeak NG afresh.
+
+    eSpeak NG carries state from one utterance to the next (the same sentence came out a few
+    samples longer or shorter, and with other samples, depending on what was spoken before it),
+    so a clip depended on which worker spoke it and what that worker had spoken: two renders of
+    the same script, or a cold and a warm cache, gave different audio. eSpeak NG cannot be
+    started twice in one process, and a process that started it cannot fork safely, so this
+    process never starts it: each request is answered by a child forked from it, which starts
+    the engine, speaks once and exits (about 20 ms more per sentence).
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read_end)
+            data = pickle.dumps(_safe_answer(_started, message))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as answer:
+        data = answer.read()
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        return ("error", f"the engine's process ended without an answer ({status})")
+    result: tuple[str, Any] = pickle.loads(data)
+    return result
+
+
 def serve(conn: Connection) -> None:  # pragma: no cover - runs in a child process
     """Serve synthesis requests over ``conn`` until told to stop."""
     sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - pyttsx3 prints the file it saved
     from imr_audio.voice.espeak_runtime import prepare_espeak
 
     prepare_espeak()
-    import pyttsx3
+    import pyttsx3  # noqa: F401 - imported once, before any fork
 
-    engine = pyttsx3.init(driver_name())
-    readback = _Readback(engine)
-    set_property = _property_setter(engine)
+    fresh = driver_name() == "espeak" and hasattr(os, "fork")
+    engine: tuple[Any, _Readback, Callable[[str, Any], None]] | None = None
+
+    def started() -> tuple[Any, _Readback, Callable[[str, Any], None]]:
+        nonlocal engine
+        engine = engine or _started()
+        return engine
+
     while True:
         try:
             message = conn.recv()
@@ -116,35 +197,7 @@ def serve(conn: Connection) -> None:  # pragma: no cover - runs in a child proce
             return
         if message is None:
             return
-        kind = message[0]
-        try:
-            if kind == "voices":
-                voices = engine.getProperty("voices")
-                conn.send(("ok", [(v.id, v.name, tuple(v.languages or ())) for v in voices]))
-            elif kind == "say":
-                _, text, voice_id, rate, volume, pitch, out_path = message
-                try:
-                    set_property("voice", voice_id)
-                except (KeyError, ValueError):
-                    conn.send(("error", f"voice '{voice_id}' was not applied"))
-                    continue
-                set_property("rate", rate)
-                set_property("volume", volume)
-                # No pitch asked for means the engine's default, never the last request's.
-                pitch = readback.default_pitch if pitch is None else pitch
-                if pitch is not None:
-                    with contextlib.suppress(KeyError, ValueError):
-                        set_property("pitch", pitch)
-                engine.save_to_file(text, out_path)
-                engine.runAndWait()
-                _wait_for_wav(out_path)
-                # Only once the file exists has the utterance used the settings: read them now.
-                applied = (str(engine.getProperty("voice")), readback.rate())
-                conn.send(("ok", applied))
-            else:
-                conn.send(("error", f"unknown request {kind!r}"))
-        except Exception as exc:
-            conn.send(("error", type(exc).__name__))
+        conn.send(_answer_in_fresh_engine(message) if fresh else _safe_answer(started, message))
 
 
 def main() -> None:  # pragma: no cover - runs in a child process
