@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from imr_audio.errors import TrackLengthError
+from imr_audio.instructions import is_imagery_instruction
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
 
 __all__ = [
@@ -150,8 +151,6 @@ def _scaled(written_s: float, low_s: float, high_s: float, factor: float) -> flo
 
 def _imagery_pauses(timeline: Timeline) -> set[int]:
     """Indexes of explicit pauses in a paragraph that gives an imagery instruction."""
-    from imr_audio.lint import is_imagery_instruction  # here: lint imports the templates
-
     found: set[int] = set()
     imagery = False
     for index, event in enumerate(timeline.events):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from imr_audio.authoring.templates import RenderedScript, TemplateSpec
+from imr_audio.instructions import is_imagery_instruction
 from imr_audio.lint_words import FAMILY_WORDS, THEME_WORDS, TRAUMA_WORDS
 from imr_audio.profile import ELIGIBILITY_FLAGS, ClientProfile
 from imr_audio.soundscapes import SoundscapeInfo
@@ -53,12 +54,6 @@ _IDENTIFIERS = {
         r"\b(?:clinic|hospital|nhs|therapy service|health centre|health center)\b", re.IGNORECASE
     ),
 }
-_IMAGERY = re.compile(
-    r"^(?!(?:whatever|if|as|when|while)\b)(?:\S+\s+){0,3}?"
-    r"(imagine|picture|notice|become aware|bring to mind|let yourself|allow yourself|"
-    r"you might (?:see|hear|feel|sense|notice)|see if you can)\b",
-    re.IGNORECASE,
-)
 _WRAPPER_LINES = {
     "Opening": ("never while driving", "stop at any time", "close your eyes"),
     "Returning": ("feet on the floor", "open your eyes"),
@@ -87,11 +82,6 @@ class LintFinding:
 def has_errors(findings: list[LintFinding]) -> bool:
     """Whether any finding is an error."""
     return any(f.severity == "error" for f in findings)
-
-
-def is_imagery_instruction(text: str) -> bool:
-    """Whether a sentence asks the listener to imagine or notice something (pacing rule 7)."""
-    return _IMAGERY.search(text) is not None
 
 
 def _terms(entry: str) -> tuple[str, ...]:
@@ -318,7 +308,11 @@ def _check_pacing(
         )
     events = timeline.events
     for index, event in enumerate(events):
-        if not (isinstance(event, Speech) and event.slot_s is None and _IMAGERY.search(event.text)):
+        if not (
+            isinstance(event, Speech)
+            and event.slot_s is None
+            and is_imagery_instruction(event.text)
+        ):
             continue
         # The instruction's paragraph must give the listener a long pause somewhere: the
         # sentences after it often elaborate before the silence comes.
