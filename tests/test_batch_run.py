@@ -19,6 +19,7 @@ import soundfile as sf
 import yaml
 
 from conftest import TEST_TEMPLATES, client_data, write_client
+from imr_audio.audio import Clip
 from imr_audio.batch import (
     BatchEvent,
     BatchOptions,
@@ -33,7 +34,7 @@ from imr_audio.batch import (
 from imr_audio.prepare import prepare_script
 from imr_audio.progress import ProgressCallback
 from imr_audio.render import current_result
-from imr_audio.voice import Clip, Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettings
 from imr_audio.voice.cache import CachedEngine, SpeechCache
 from measure import ffmpeg_ebur128
 

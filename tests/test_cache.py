@@ -22,12 +22,13 @@ from click.testing import CliRunner
 from conftest import TEST_TEMPLATES, write_client
 from imr_audio import cli as cli_module
 from imr_audio import render
+from imr_audio.audio import Clip
 from imr_audio.cli import cli
 from imr_audio.errors import ImrAudioError
 from imr_audio.export import ExportSettings
 from imr_audio.progress import ProgressCallback
 from imr_audio.render import RenderSettings, render_track
-from imr_audio.voice import Clip, Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettings
 from imr_audio.voice.cache import (
     CACHE_DIR_ENV,
     CachedEngine,

@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imr_audio.audio import Clip
 from imr_audio.clipstore import ClipStore, resample_clip
 from imr_audio.errors import ExportError
 from imr_audio.mix import MixSettings, layout_speech
 from imr_audio.progress import Progress, ProgressCallback, report
 from imr_audio.render import _SYNTHESIS_BATCH, _synthesize
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
-from imr_audio.voice import Clip, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice import SpeechRequest, VoiceInfo, VoiceSettings
 
 VOICE = VoiceSettings(engine="fake", voice_id="fake", rate_wpm=130)
 

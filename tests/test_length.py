@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 import imr_audio.cli as cli_module
 from conftest import TEST_TEMPLATES, write_client
+from imr_audio.audio import Clip
 from imr_audio.authoring import load_template
 from imr_audio.cli import cli
 from imr_audio.errors import (
@@ -36,7 +37,6 @@ from imr_audio.prepare import length_phrase, prepare_script
 from imr_audio.profile import load_client_profile
 from imr_audio.render import RenderResult, RenderSettings, render_track
 from imr_audio.timeline import Pause, SectionStart, Speech, Timeline, Tone
-from imr_audio.voice.base import Clip
 from imr_audio.voice.cache import CACHE_DIR_ENV
 
 MIX = MixSettings()

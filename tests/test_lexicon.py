@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conftest import write_client
+from imr_audio.audio import Clip
 from imr_audio.clipstore import ClipStore, StoredClip
 from imr_audio.errors import ClientProfileError, VoiceProfileError
 from imr_audio.markup import parse_script
@@ -18,7 +19,7 @@ from imr_audio.profile import load_client_profile
 from imr_audio.progress import ProgressCallback
 from imr_audio.render import _synthesize
 from imr_audio.resources import data_dir
-from imr_audio.voice import Clip, Pyttsx3Engine, SpeechRequest, VoiceSettings
+from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceSettings
 from imr_audio.voice.lexicon import (
     Lexicon,
     global_lexicon,

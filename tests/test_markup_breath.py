@@ -9,6 +9,7 @@ import numpy.typing as npt
 import pytest
 
 from conftest import write_client
+from imr_audio.audio import Clip
 from imr_audio.authoring import load_template, render_script
 from imr_audio.cues import TONE_PEAK, breath_tone
 from imr_audio.errors import ScriptMarkupError
@@ -16,7 +17,6 @@ from imr_audio.markup import parse_script
 from imr_audio.mix import MixSettings, place_speech
 from imr_audio.profile import load_client_profile
 from imr_audio.timeline import Pacing, Pause, Speech, Timeline, Tone
-from imr_audio.voice import Clip
 
 SR = 44100
 PACING = Pacing()

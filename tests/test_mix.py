@@ -6,6 +6,7 @@ import numpy as np
 import pyloudnorm as pyln
 import pytest
 
+from imr_audio.audio import Clip
 from imr_audio.meter import cell_edges
 from imr_audio.mix import (
     MixSettings,
@@ -18,7 +19,6 @@ from imr_audio.mix import (
     place_speech,
 )
 from imr_audio.timeline import Pause, SectionStart, Speech, Timeline
-from imr_audio.voice import Clip
 from measure import rms_db, segment
 
 SR = 44100

@@ -12,6 +12,7 @@ import pytest
 import scipy.signal
 import soundfile as sf
 
+from imr_audio.audio import Clip
 from imr_audio.export import ExportSettings, TrackTags, decode_audio
 from imr_audio.master import MasterSettings, true_peak_dbtp
 from imr_audio.meter import KWeighting, cell_edges
@@ -20,7 +21,6 @@ from imr_audio.mixdown import bed_key, mixdown
 from imr_audio.soundscapes import get_soundscape
 from imr_audio.soundscapes.bedcache import BedCache, quantise
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
-from imr_audio.voice import Clip
 
 SR = 44100
 MIX = MixSettings(lead_in_s=2.0, tail_s=4.0, fade_in_s=1.0, fade_out_s=3.0)

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TEST_TEMPLATES, write_client
+from imr_audio.audio import Clip
 from imr_audio.cli import cli
 from imr_audio.export import ExportSettings
 from imr_audio.master import LoudnessMeasurement
@@ -20,7 +21,7 @@ from imr_audio.purge import PurgeError, purge_client
 from imr_audio.recording import write_recording_sheet
 from imr_audio.render import RenderSettings, render_track
 from imr_audio.secret import KEY_FILE_ENV
-from imr_audio.voice.base import Clip, VoiceSettings
+from imr_audio.voice.base import VoiceSettings
 from imr_audio.voice.cache import SpeechCache, owner_hash
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=110, pitch=40)

@@ -235,14 +235,14 @@ def test_a_failed_companion_removes_the_track_and_the_others(tmp_path: Path,
 
     track = tmp_path / "t-017_mini.wav"
     track.write_bytes(b"RIFF")
-    real = transcript.write_private_text
+    real = transcript.write_private
 
-    def failing(path: Path, text: str) -> Path:
+    def failing(path: Path, data: str) -> Path:
         if path.suffix == ".json":
             raise ExportError(f"{path.name}: could not write (OSError)")
-        return real(path, text)
+        return real(path, data)
 
-    monkeypatch.setattr(transcript, "write_private_text", failing)
+    monkeypatch.setattr(transcript, "write_private", failing)
     with pytest.raises(ExportError):
         publish_companions(track, {".txt": "a\n", ".vtt": "WEBVTT\n", ".json": "{}"})
     assert list(tmp_path.iterdir()) == []

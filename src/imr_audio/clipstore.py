@@ -24,8 +24,8 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
+from imr_audio.audio import Clip
 from imr_audio.errors import ExportError
-from imr_audio.voice.base import Clip
 
 __all__ = ["ClipStore", "StoredClip", "resample_clip"]
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from imr_audio.audio import Clip
 from imr_audio.clipstore import StoredClip, resample_clip
 from imr_audio.cues import breath_tone, chime
 from imr_audio.errors import ScriptMarkupError
 from imr_audio.meter import CELL_HZ, LoudnessMeter
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
-from imr_audio.voice.base import Clip
 
 __all__ = [
     "MixSettings",

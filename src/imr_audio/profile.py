@@ -6,25 +6,22 @@ and the field, never what the field holds.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from imr_audio.errors import ClientProfileError, TrackLengthError
 from imr_audio.length import parse_length
+from imr_audio.voice.lexicon import entry_problem
+from imr_audio.yamlfile import did_you_mean, read_yaml
 
 __all__ = [
     "ELIGIBILITY_FLAGS",
     "ClientProfile",
     "check_eligibility",
-    "did_you_mean",
     "load_client_profile",
-    "read_yaml",
 ]
 
 CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
@@ -57,50 +54,6 @@ class ClientProfile:
     """Voice, soundscape and length preferences."""
     details: Mapping[str, Any] = field(default_factory=dict)
     """Per-script sections (``safe_place``, ``container`` ...) that templates read."""
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loading with YAML 1.2 booleans.
-
-    Only ``true`` and ``false`` are booleans, so a cue word ``on`` or a name ``No`` stays text.
-    """
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-def did_you_mean(name: str, candidates: list[str] | tuple[str, ...]) -> str:
-    """Return a ``; did you mean 'x'?`` hint for a near-miss name, or an empty string."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def read_yaml(path: Path, error: type[Exception] = ClientProfileError) -> Any:
-    """Read a YAML file, turning every failure into a one-line ``error`` naming file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: cannot read file ({type(exc).__name__})") from None
-    try:
-        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = exc.problem or exc.context or "invalid syntax"
-        start = exc.context_mark  # e.g. where an unclosed bracket or quote was opened
-        if exc.problem and exc.context and start and mark and start.line != mark.line:
-            problem += f"; {exc.context} that starts on line {start.line + 1}"
-        raise error(f"{path}: {where}malformed YAML ({problem})") from None
-    except yaml.YAMLError:
-        raise error(f"{path}: malformed YAML") from None
 
 
 def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) -> ClientProfile:
@@ -138,8 +91,6 @@ def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) ->
     ):
         problem("pronunciations", "must map words to how they are said")
         pronunciations = {}
-    from imr_audio.voice.lexicon import entry_problem  # here: voice imports this module
-
     for number, (word, spoken) in enumerate(pronunciations.items(), start=1):
         bad = entry_problem(word, spoken)
         if bad:  # the entry's number, not its word: the word may be the client's name

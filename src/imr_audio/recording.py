@@ -7,16 +7,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from imr_audio.export import ensure_private_dir
+from imr_audio.files import private_dir, write_private
 from imr_audio.prepare import PreparedScript, prepare_script, require_lint_clean
 from imr_audio.profile import check_eligibility
 from imr_audio.voice.recorded import RecordingLine, recording_lines
@@ -114,20 +111,6 @@ def _json(prepared: PreparedScript, lines: tuple[RecordingLine, ...]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, readable by its owner only (0600)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=".imr-", suffix=".part", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
 def write_recording_sheet(
     template_id: str,
     client_file: Path,
@@ -147,11 +130,11 @@ def write_recording_sheet(
     check_eligibility(prepared.profile)
     require_lint_clean(prepared)
     lines = recording_lines(prepared.timeline)
-    ensure_private_dir(out_dir)
+    private_dir(out_dir)
     stem = f"{prepared.profile.id}_{prepared.spec.id}_lines"
     paths = [out_dir / f"{stem}.{ext}" for ext in ("txt", "csv", "json")]
     for path, text in zip(
         paths, (_txt(prepared, lines), _csv(lines), _json(prepared, lines)), strict=True
     ):
-        _write_private(path, text)
+        write_private(path, text)
     return RecordingSheet(prepared, lines, *paths)

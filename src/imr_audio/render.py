@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from imr_audio.audio import Clip
 from imr_audio.authoring.templates import RenderedScript, TemplateSpec
 from imr_audio.clipstore import ClipStore, StoredClip
 from imr_audio.errors import TrackLengthError
@@ -55,7 +56,6 @@ from imr_audio.transcript import (
     webvtt_captions,
 )
 from imr_audio.voice import (
-    Clip,
     SpeechEngine,
     SpeechRequest,
     VoiceSettings,

@@ -19,12 +19,12 @@ import hashlib
 import hmac
 import os
 import secrets
-import tempfile
 from pathlib import Path
 
 import platformdirs
 
 from imr_audio.errors import InstallationKeyError
+from imr_audio.files import private_dir, private_temp
 
 __all__ = [
     "KEY_BYTES",
@@ -56,22 +56,13 @@ def key_path() -> Path:
     return Path(platformdirs.user_data_dir("imr-audio")) / _KEY_NAME
 
 
-def _private_dir(folder: Path) -> None:
-    """Create ``folder`` and its missing parents 0700; existing folders stay as they are."""
-    if not folder.is_dir():
-        _private_dir(folder.parent)
-        folder.mkdir(mode=0o700, exist_ok=True)
-
-
 def _create(path: Path) -> None:
     """Write a new random key to ``path`` unless one appears there first (never overwrites)."""
-    _private_dir(path.parent)
-    fd, temp = tempfile.mkstemp(prefix=".key-", dir=path.parent)  # 0600
+    temp = private_temp(private_dir(path.parent))
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(secrets.token_bytes(KEY_BYTES))
-            out.flush()
-            os.fsync(out.fileno())
+        temp.write_bytes(secrets.token_bytes(KEY_BYTES))
+        with temp.open("rb") as stream:
+            os.fsync(stream.fileno())
         with contextlib.suppress(FileExistsError):  # another process made one: use theirs
             os.link(temp, path)  # atomic, and unlike a rename never replaces an existing key
     finally:

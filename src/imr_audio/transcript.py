@@ -7,14 +7,11 @@ actually placed each sentence, so they follow the finished audio.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from imr_audio.errors import ExportError
+from imr_audio.files import write_private
 from imr_audio.mix import Placement
 from imr_audio.timeline import SectionStart, Speech, Timeline, Tone
 
@@ -29,7 +26,6 @@ __all__ = [
     "remove_companions",
     "transcript_text",
     "webvtt_captions",
-    "write_private_text",
 ]
 
 CAPTION_LINE_CHARS = 42
@@ -164,31 +160,6 @@ def webvtt_captions(placements: Sequence[Placement]) -> str:
     return "\n".join(blocks)
 
 
-def write_private_text(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically, readable by its owner only (0600).
-
-    The folder must exist. On failure nothing is left at ``path`` or beside it.
-    """
-    try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=".imr-", suffix=f"{path.suffix}.part", dir=path.parent
-        )
-    except OSError as exc:
-        raise ExportError(f"{path}: could not write ({type(exc).__name__})") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    except OSError as exc:
-        raise ExportError(f"{path}: could not write ({type(exc).__name__})") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
-
-
 def remove_companions(track: Path) -> None:
     """Remove the transcript, captions and sidecar of ``track`` if they exist."""
     for path in companion_paths(track):
@@ -204,7 +175,7 @@ def publish_companions(track: Path, texts: Mapping[str, str]) -> tuple[Path, ...
     written = []
     try:
         for suffix, text in texts.items():
-            written.append(write_private_text(track.with_suffix(suffix), text))
+            written.append(write_private(track.with_suffix(suffix), text))
     except BaseException:
         remove_companions(track)
         track.unlink(missing_ok=True)

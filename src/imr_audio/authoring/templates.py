@@ -27,8 +27,9 @@ from imr_audio.errors import (
     TemplateVariableError,
 )
 from imr_audio.length import PAUSE_SCALE_LIMITS
-from imr_audio.profile import ClientProfile, read_yaml
+from imr_audio.profile import ClientProfile
 from imr_audio.resources import data_dir
+from imr_audio.yamlfile import read_yaml
 
 __all__ = [
     "TEMPLATE_KINDS",

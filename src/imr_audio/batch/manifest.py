@@ -36,11 +36,12 @@ from imr_audio.batch.fields import (
 from imr_audio.errors import BatchManifestError, ImrAudioError
 from imr_audio.export import ExportSettings, check_export_settings
 from imr_audio.master import MasterSettings
-from imr_audio.profile import CLIENT_ID_PATTERN, did_you_mean, read_yaml
+from imr_audio.profile import CLIENT_ID_PATTERN
 from imr_audio.render import RenderSettings, output_path
 from imr_audio.soundscapes import soundscape_names, use_presets
 from imr_audio.soundscapes.recording import is_audio_path
 from imr_audio.voice.profiles import load_voice_profile
+from imr_audio.yamlfile import did_you_mean, read_yaml
 
 __all__ = ["BatchJob", "BatchPlan", "load_manifest"]
 

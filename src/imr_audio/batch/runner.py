@@ -40,7 +40,7 @@ from imr_audio.batch.manifest import BatchJob, BatchPlan, load_manifest
 from imr_audio.batch.packs import PackOutcome, build_packs
 from imr_audio.batch.worker import JobResult, init_worker, run_job
 from imr_audio.errors import BatchError
-from imr_audio.export import ensure_private_dir
+from imr_audio.files import private_dir
 
 try:
     import fcntl
@@ -306,7 +306,7 @@ def _run_pool(plan: BatchPlan, options: BatchOptions, tracker: _Tracker) -> None
 @contextlib.contextmanager
 def _root_lock(root: Path) -> Iterator[None]:
     """Hold the output root's lock for the batch; another batch there is an error."""
-    ensure_private_dir(root)
+    private_dir(root)
     if not _CAN_LOCK:  # pragma: no cover - Windows
         yield
         return

@@ -11,8 +11,6 @@ measurements behind that), lossless ones by soundfile; tags by mutagen.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +34,7 @@ from imr_audio.export.settings import (
     ExportSettings,
     TrackTags,
 )
+from imr_audio.files import private_dir, private_temp, publish_private
 from imr_audio.master import LoudnessMeasurement
 from imr_audio.meter import LoudnessMeter, TruePeakMeter, track_weights
 
@@ -50,19 +49,10 @@ __all__ = [
     "check_export_settings",
     "conform_audio",
     "decode_audio",
-    "ensure_private_dir",
     "export_blocks",
     "export_track",
     "section_chapters",
 ]
-
-
-def ensure_private_dir(folder: Path) -> Path:
-    """Create ``folder`` (and parents) owner-only (0700) if it does not exist."""
-    if not folder.is_dir():  # mkdir(parents=True) would create the parents 0755
-        ensure_private_dir(folder.parent)
-        folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
 
 
 def _raise_problems(settings: ExportSettings) -> None:
@@ -115,12 +105,6 @@ def _ordered_chapters(chapters: Sequence[Chapter], duration_s: float) -> list[Ch
         Chapter(c.title, c.start_s, min(c.end_s, duration_s)) if c.end_s > duration_s else c
         for c in ordered
     ]
-
-
-def _private_temp(folder: Path, suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix=".imr-", suffix=suffix, dir=folder)
-    os.close(fd)  # mkstemp creates the file 0600
-    return Path(name)
 
 
 @dataclass(frozen=True)
@@ -193,13 +177,13 @@ def export_blocks(
     gain = np.float32(10.0 ** (-_encode.encoder_gain_db(settings, channels) / 20.0))
     if gain != 1:
         blocks = (block * gain for block in blocks)
-    ensure_private_dir(path.parent)
-    tmp = _private_temp(path.parent, f".{fmt}.part")
+    private_dir(path.parent)
+    tmp = private_temp(path.parent, f".{fmt}.part")
     chapters_file = None
     meter = _DecodedMeter(sample_rate_hz, channels)
     try:
         if fmt == "m4a" and chapter_list:  # MP4 chapters are a track: ffmpeg muxes them in
-            chapters_file = _private_temp(path.parent, ".chapters.part")
+            chapters_file = private_temp(path.parent, ".chapters.part")
             chapters_file.write_text(_tags.ffmpeg_chapters(chapter_list), encoding="utf-8")
         _encode.encode_blocks(blocks, sample_rate_hz, channels, tmp, settings, chapters_file,
                               decoded=meter)
@@ -209,8 +193,7 @@ def export_blocks(
             raise ExportError(f"{path}: the encoded file holds no audio")
         measured = LoudnessMeasurement(meter.loudness.integrated_lufs(),
                                        meter.peak.true_peak_dbtp())
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        publish_private(tmp, path)
     except FfmpegError as exc:
         raise ExportError(f"{path}: could not write {fmt.upper()}: {exc}") from None
     except (OSError, RuntimeError, sf.LibsndfileError, mutagen.MutagenError) as exc:

@@ -11,7 +11,6 @@ Folders are 0700, files 0600. File names are the tracks' pseudonymous ones.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -19,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imr_audio.errors import HomePackError
-from imr_audio.export import ensure_private_dir
+from imr_audio.files import private_dir, private_temp, publish_private, write_private
 from imr_audio.pack.archive import ZIP_TIMESTAMP, write_zip
 from imr_audio.pack.page import GENERATOR, page_html, playlist_m3u
 from imr_audio.pack.tracks import PackTrack, check_tracks, read_note
 from imr_audio.profile import load_client_profile
 from imr_audio.progress import ProgressCallback, report
-from imr_audio.transcript import write_private_text
 from imr_audio.voice.cache import owner_hash
 
 __all__ = [
@@ -93,8 +91,8 @@ def _fill(
     """Write the page, playlist and each track's files into ``staging``; their paths in order."""
     captions = [track.captions.read_text(encoding="utf-8") for track in tracks]
     files = [
-        write_private_text(staging / PAGE_NAME, page_html(tracks, captions, note, client_hash)),
-        write_private_text(staging / PLAYLIST_NAME, playlist_m3u(tracks)),
+        write_private(staging / PAGE_NAME, page_html(tracks, captions, note, client_hash)),
+        write_private(staging / PLAYLIST_NAME, playlist_m3u(tracks)),
     ]
     for done, track in enumerate(tracks):
         report(progress, "pack", done, len(tracks))
@@ -152,17 +150,15 @@ def build_home_pack(
     staging: Path | None = None
     zip_part: Path | None = None
     try:
-        ensure_private_dir(folder.parent)
+        private_dir(folder.parent)
         staging = Path(tempfile.mkdtemp(prefix=".imr-pack-", dir=folder.parent))  # 0700
         files = _fill(staging, packed, note, progress, owner_hash(profile.id))
         if zip_path is not None:
-            handle, name = tempfile.mkstemp(prefix=".imr-", suffix=".zip.part", dir=folder.parent)
-            os.close(handle)
-            zip_part = write_zip(files, Path(name), folder.name)
+            zip_part = write_zip(files, private_temp(folder.parent, ".zip.part"), folder.name)
         _publish(staging, folder)
         staging = None
         if zip_part is not None and zip_path is not None:
-            zip_part.replace(zip_path)
+            publish_private(zip_part, zip_path)
             zip_part = None
     except OSError as exc:
         raise HomePackError(f"{folder}: could not write the pack ({type(exc).__name__})") from None

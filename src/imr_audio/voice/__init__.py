@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imr_audio.voice.base import Clip, SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
+    from imr_audio.voice.base import SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
     from imr_audio.voice.piper_engine import PiperEngine
     from imr_audio.voice.profiles import (
         VoiceProfile,
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
 
 _EXPORTS = {
-    "Clip": "imr_audio.voice.base",
     "PiperEngine": "imr_audio.voice.piper_engine",
     "Pyttsx3Engine": "imr_audio.voice.pyttsx3_engine",
     "SpeechEngine": "imr_audio.voice.base",
@@ -36,7 +35,6 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "Clip",
     "PiperEngine",
     "Pyttsx3Engine",
     "SpeechEngine",

@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
-
+from imr_audio.audio import Clip
 from imr_audio.progress import ProgressCallback
 
 __all__ = ["Clip", "SpeechEngine", "SpeechRequest", "VoiceInfo", "VoiceSettings"]
@@ -40,21 +38,6 @@ class SpeechRequest:
     """Script line it comes from, for error messages."""
     rate_wpm: int | None = None
     """Speaking rate for this text (e.g. slower inside ``[slow]``); None: the voice's own."""
-
-
-@dataclass(frozen=True)
-class Clip:
-    """Verified, trimmed speech for one request."""
-
-    samples: npt.NDArray[np.float32]
-    """Mono samples in [-1, 1]."""
-    sample_rate_hz: int
-    """Sample rate of ``samples``."""
-
-    @property
-    def duration_s(self) -> float:
-        """Length in seconds."""
-        return len(self.samples) / self.sample_rate_hz
 
 
 @dataclass(frozen=True)

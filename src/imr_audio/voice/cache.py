@@ -36,9 +36,10 @@ except ImportError:  # pragma: no cover - Windows: clips are made without locks
 import numpy as np
 import platformdirs
 
+from imr_audio.audio import Clip
 from imr_audio.progress import ProgressCallback, Tally, report
 from imr_audio.secret import keyed_hash
-from imr_audio.voice.base import Clip, SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice.base import SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
 
 __all__ = [
     "CACHE_DIR_ENV",

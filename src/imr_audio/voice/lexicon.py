@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imr_audio.errors import VoiceProfileError
-from imr_audio.profile import read_yaml
 from imr_audio.resources import data_dir
+from imr_audio.yamlfile import read_yaml
 
 __all__ = [
     "LEXICON_FILE",

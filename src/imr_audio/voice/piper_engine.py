@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from imr_audio.audio import Clip
 from imr_audio.errors import SynthesisError
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.timeline import count_words
-from imr_audio.voice.base import Clip, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice.base import SpeechRequest, VoiceInfo, VoiceSettings
 from imr_audio.voice.verify import trim_silence, verify_speech
 from imr_audio.voice.worker_process import WorkerError, WorkerProcess
 

@@ -6,11 +6,11 @@ import sys
 from dataclasses import dataclass
 
 from imr_audio.errors import VoiceProfileError
-from imr_audio.profile import read_yaml
 from imr_audio.resources import data_dir
 from imr_audio.timeline import Pacing
 from imr_audio.voice.base import VoiceInfo, VoiceSettings
 from imr_audio.voice.lexicon import LEXICON_FILE
+from imr_audio.yamlfile import read_yaml
 
 __all__ = [
     "VoiceChoice",

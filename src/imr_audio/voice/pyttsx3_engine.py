@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from imr_audio.audio import Clip
 from imr_audio.errors import SynthesisError
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.timeline import count_words
-from imr_audio.voice.base import Clip, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice.base import SpeechRequest, VoiceInfo, VoiceSettings
 from imr_audio.voice.pyttsx3_worker import driver_name
 from imr_audio.voice.verify import trim_silence, verify_speech
 from imr_audio.voice.worker_process import WorkerProcess

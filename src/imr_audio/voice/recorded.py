@@ -18,10 +18,11 @@ import pyloudnorm
 import soundfile as sf
 import soxr
 
+from imr_audio.audio import Clip
 from imr_audio.errors import SynthesisError
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.timeline import Speech, Timeline
-from imr_audio.voice.base import Clip, SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice.base import SpeechRequest, VoiceInfo, VoiceSettings
 from imr_audio.voice.verify import trim_silence
 
 __all__ = [

@@ -1,0 +1,102 @@
+"""Private files written whole: the one way imr-audio writes anything that holds client data.
+
+Every file is written to a temporary file in its destination folder (created 0600 by
+:func:`tempfile.mkstemp`), flushed to disk (``fsync``) and renamed over the destination, so a
+reader sees the old file or the new one, never a part; a crash leaves at most a temporary file
+named ``.imr-*.part``. Folders are created owner-only (0700), parents included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from imr_audio.errors import ExportError, ImrAudioError
+
+__all__ = [
+    "TEMP_PREFIX",
+    "TEMP_SUFFIX",
+    "os_reason",
+    "private_dir",
+    "private_temp",
+    "publish_private",
+    "write_private",
+]
+
+TEMP_PREFIX = ".imr-"
+"""Start of every temporary file's name (a batch clears those a killed run left)."""
+
+TEMP_SUFFIX = ".part"
+"""End of every temporary file's name."""
+
+
+def os_reason(exc: OSError) -> str:
+    """A short, value-free reason for a file-system error, e.g. ``permission denied``."""
+    if exc.errno is not None and exc.errno in errno.errorcode:
+        return os.strerror(exc.errno).lower()
+    return type(exc).__name__
+
+
+def private_dir(folder: Path) -> Path:
+    """Create ``folder`` and its missing parents owner-only (0700); existing ones stay as they are.
+
+    ``Path.mkdir(parents=True)`` would create the parents with the default mode (0755).
+    """
+    if not folder.is_dir():
+        private_dir(folder.parent)
+        folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def private_temp(folder: Path, suffix: str = TEMP_SUFFIX) -> Path:
+    """A new empty file (0600) in ``folder``, named ``.imr-*<suffix>``; the caller removes it."""
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=folder)
+    os.close(fd)
+    return Path(name)
+
+
+def publish_private(temp: Path, path: Path) -> Path:
+    """Make the finished file ``temp`` (in ``path``'s folder) appear as ``path``, 0600 and synced.
+
+    Raises OSError; ``temp`` is left for the caller to remove.
+    """
+    temp.chmod(0o600)
+    with temp.open("rb") as stream:
+        os.fsync(stream.fileno())
+    temp.replace(path)
+    return path
+
+
+def write_private(
+    path: Path,
+    data: bytes | str | Callable[[Path], None],
+    error: type[ImrAudioError] = ExportError,
+) -> Path:
+    r"""Write ``data`` to ``path`` whole or not at all, readable by its owner only (0600).
+
+    ``data`` is bytes, text (written as UTF-8 with ``\\n`` line ends) or a function that writes
+    the file at the path it is given. The folder is created (0700) if needed. Any failure is one
+    ``error`` naming the folder and why; nothing is left beside ``path`` then, and an existing
+    file at ``path`` is unchanged.
+    """
+    temp: Path | None = None
+    try:
+        private_dir(path.parent)
+        temp = private_temp(path.parent, f"{path.suffix}{TEMP_SUFFIX}")
+        if callable(data):
+            data(temp)
+        elif isinstance(data, str):
+            temp.write_text(data, encoding="utf-8", newline="\n")
+        else:
+            temp.write_bytes(data)
+        return publish_private(temp, path)
+    except OSError as exc:
+        raise error(f"{path.parent}: cannot write {path.name} ({os_reason(exc)})") from None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                temp.unlink()
