@@ -22,7 +22,7 @@ import yaml
 
 from imr_audio.batch import BatchOptions, run_batch
 from imr_audio.resources import data_dir
-from imr_audio.voice.cache import CACHE_DIR_ENV
+from imr_audio.workspace import CACHE_DIR_ENV, Workspace
 
 NAMES = ["Alex", "Sam", "Robin", "Kim", "Jo", "Chris", "Pat", "Lee", "Max", "Noor",
          "Ida", "Tom", "Eva", "Ben", "Mia", "Leo", "Ana", "Ivo", "Zoe", "Kai"]
@@ -66,7 +66,7 @@ def main() -> None:
                 start = time.perf_counter()
                 options = BatchOptions(workers=workers, force=True,
                                        engine_workers=args.engine_workers)
-                report = run_batch(manifest, options)
+                report = run_batch(Workspace.from_environment(), manifest, options)
                 wall = time.perf_counter() - start
                 audio_min = sum(o.duration_s or 0.0 for o in report.outcomes) / 60
                 counts = ", ".join(f"{report.count(s)} {s}" for s in ("rendered", "failed"))

@@ -122,13 +122,14 @@ def _write_inputs(folder: Path, minutes: float, distinct: bool) -> tuple[Path, P
 
 def render_once(minutes: float, folder: Path, voice: str, distinct: bool = False) -> None:
     """Render one track in this process and print its length, time and peak memory."""
-    from imr_audio.render import RenderSettings, render_track
+    from imr_audio.track import RenderSettings, render
+    from imr_audio.workspace import Workspace
 
     templates, client = _write_inputs(folder, minutes, distinct)
     start = time.perf_counter()
-    result = render_track("long-rest", client, folder / "out",
-                          RenderSettings(templates_dir=templates, soundscape="rain",
-                                         voice_profile=voice))
+    workspace = Workspace.from_environment(templates_dir=templates)
+    result = render(workspace, "long-rest", workspace.load_profile(client), folder / "out",
+                    RenderSettings(soundscape="rain", voice_profile=voice))
     elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{result.duration_s / 60:.1f} {elapsed:.1f} {peak_mb:.0f} "

@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/naive_bench.py [--template safe-place] [--voice ne
 The naive pipeline is what a user might write by hand: one ``pyttsx3`` call per sentence
 (``save_to_file`` + ``runAndWait``, in this process), then pydub: each clip ``overlay``-ed onto
 the bed at its place, and ``export`` to MP3. It speaks the same filled script (the same
-sentences and pauses, from :func:`imr_audio.prepare.prepare_script`) over the same procedural
+sentences and pauses, from :func:`imr_audio.script.prepare`) over the same procedural
 bed, but has no verification, ducking, loudness mastering, captions or cache. imr-audio renders
 the same template for the same client with an empty speech cache (and again with a warm one).
 Both use eSpeak NG through pyttsx3 (``--voice neutral``). Prints both times and the ratio.
@@ -27,13 +27,13 @@ import numpy as np
 from pydub import AudioSegment
 
 from imr_audio.export import ExportSettings
-from imr_audio.prepare import prepare_script
-from imr_audio.render import RenderSettings, render_track
 from imr_audio.resources import data_dir
-from imr_audio.soundscapes import render_soundscape
+from imr_audio.script import ScriptChoices, prepare
+from imr_audio.soundscapes.catalog import SoundscapeCatalog
 from imr_audio.timeline import Pause, Speech, Tone
-from imr_audio.voice.cache import CACHE_DIR_ENV
+from imr_audio.track import RenderSettings, render
 from imr_audio.voice.espeak_runtime import prepare_espeak
+from imr_audio.workspace import CACHE_DIR_ENV, Workspace
 
 LEAD_IN_MS = 8000
 TAIL_MS = 12000
@@ -56,7 +56,9 @@ def _say(engine: Any, text: str, path: Path) -> AudioSegment:
 
 def naive(template: str, client: Path, voice: str, folder: Path) -> tuple[float, float]:
     """Render by hand; return (seconds taken, length of the track in seconds)."""
-    prepared = prepare_script(template, client, voice_profile=voice)
+    workspace = Workspace.from_environment()
+    prepared = prepare(workspace, template, workspace.load_profile(client),
+                       ScriptChoices(voice_profile=voice))
     start = time.perf_counter()
     prepare_espeak()  # eSpeak NG from its pip package, as a system install would provide it
     import pyttsx3
@@ -73,7 +75,7 @@ def naive(template: str, client: Path, voice: str, folder: Path) -> tuple[float,
         elif isinstance(event, (Pause, Tone)):
             clock_ms += int(event.duration_s * 1000)
     total_ms = clock_ms + TAIL_MS
-    bed_samples = render_soundscape("rain", total_ms / 1000, 44100, seed=0)
+    bed_samples = SoundscapeCatalog.builtin().render("rain", total_ms / 1000, 44100, seed=0)
     pcm = (np.clip(bed_samples, -1, 1) * 32767).astype("<i2").tobytes()
     track = AudioSegment(pcm, frame_rate=44100, sample_width=2, channels=2)
     for position_ms, clip in placed:
@@ -96,7 +98,9 @@ def main() -> None:
         times = []
         for _ in ("cold", "warm"):
             start = time.perf_counter()
-            result = render_track(args.template, client, folder / "imr", settings)
+            workspace = Workspace.from_environment()
+            result = render(workspace, args.template, workspace.load_profile(client),
+                            folder / "imr", settings)
             times.append(time.perf_counter() - start)
     print(f"script: {args.template} for the example client, voice {args.voice} "
           f"({os.cpu_count()} cores)")

@@ -17,8 +17,9 @@ from pathlib import Path
 from imr_audio.demo import DEMO_CLIENT, DEMO_TEMPLATE
 from imr_audio.export import FORMATS, ExportSettings
 from imr_audio.progress import Progress
-from imr_audio.render import RenderSettings, render_track
 from imr_audio.resources import data_dir
+from imr_audio.track import RenderSettings, render
+from imr_audio.workspace import Workspace
 
 
 def main() -> None:
@@ -42,7 +43,10 @@ def main() -> None:
     settings = RenderSettings(export=ExportSettings(format=args.format))
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        result = render_track(DEMO_TEMPLATE, client, Path(folder), settings, progress=progress)
+        workspace = Workspace.from_environment()
+        profile = workspace.load_profile(client)
+        result = render(workspace, DEMO_TEMPLATE, profile, Path(folder), settings,
+                        progress=progress)
         elapsed = time.perf_counter() - start
         switch("done")
         size = result.path.stat().st_size

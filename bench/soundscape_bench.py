@@ -16,14 +16,16 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from imr_audio.soundscapes import get_soundscape, soundscape_names
+from imr_audio.soundscapes.catalog import SoundscapeCatalog
+
+CATALOG = SoundscapeCatalog.builtin()
 
 
 def _speed(name: str, duration_s: float, rate: int, repeat: int) -> float:
     best = float("inf")
     for attempt in range(repeat):
         start = time.perf_counter()
-        for _ in get_soundscape(name).blocks(duration_s, rate, attempt):
+        for _ in CATALOG.get(name).blocks(duration_s, rate, attempt):
             pass
         best = min(best, time.perf_counter() - start)
     return duration_s / best
@@ -40,7 +42,7 @@ def main() -> None:
         loop = Path(folder) / "recording.flac"
         noise = np.random.default_rng(0).standard_normal((30 * 48000, 2)) * 0.05
         sf.write(loop, noise.astype(np.float32), 48000)
-        names = args.names or [*soundscape_names(), str(loop)]
+        names = args.names or [*CATALOG.names(), str(loop)]
         print(f"{args.duration:g} s at {args.rate} Hz; x real time (best of {args.repeat})")
         for name in names:
             label = "recording (30 s FLAC, 48 kHz)" if name == str(loop) else name

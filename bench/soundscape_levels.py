@@ -13,8 +13,10 @@ import argparse
 import numpy as np
 import pyloudnorm as pyln
 
-from imr_audio.soundscapes import get_soundscape, render_soundscape, soundscape_names
 from imr_audio.soundscapes.base import TARGET_LUFS
+from imr_audio.soundscapes.catalog import SoundscapeCatalog
+
+CATALOG = SoundscapeCatalog.builtin()
 
 
 def main() -> None:
@@ -24,12 +26,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=400.0)
     parser.add_argument("--rate", type=int, default=44100)
     args = parser.parse_args()
-    names = args.names or [n for n in soundscape_names() if not get_soundscape(n).info.layers]
+    names = args.names or [n for n in CATALOG.names() if not CATALOG.get(n).info.layers]
     meter = pyln.Meter(args.rate)
     for name in names:
         values = [
             meter.integrated_loudness(
-                render_soundscape(name, args.duration, args.rate, seed).astype(np.float64)
+                CATALOG.render(name, args.duration, args.rate, seed).astype(np.float64)
             )
             for seed in range(args.seeds)
         ]

@@ -15,8 +15,9 @@ import time
 
 from imr_audio.errors import ImrAudioError
 from imr_audio.timeline import count_words
-from imr_audio.voice import SpeechRequest, load_voice_profile
-from imr_audio.voice.registry import EngineSet, engine_names
+from imr_audio.voice import SpeechRequest
+from imr_audio.voice.registry import EngineSet
+from imr_audio.workspace import Workspace
 
 SENTENCES = [
     "Find a position that is comfortable for you right now.",
@@ -62,15 +63,15 @@ SENTENCES = [
 ]
 
 
-def bench_engine(name: str, profile_id: str) -> str:
+def bench_engine(workspace: Workspace, name: str, profile_id: str) -> str:
     """One line of figures for engine ``name``, or why it was skipped."""
-    profile = load_voice_profile(profile_id)
+    profile = workspace.voices.load(profile_id)
     choices = tuple(c for c in profile.choices if c.engine == name)
     if not choices:
         return f"{name:<8} skipped: profile '{profile_id}' has no voice for it"
     requests = [SpeechRequest(text, line) for line, text in enumerate(SENTENCES, start=1)]
     words = sum(count_words(text) for text in SENTENCES)
-    with EngineSet() as engines:
+    with EngineSet(workspace.engines) as engines:
         if engines.get(name) is None:
             return f"{name:<8} skipped: not available here"
         start = time.perf_counter()
@@ -99,8 +100,9 @@ def main() -> None:
     args = parser.parse_args()
     words = sum(count_words(text) for text in SENTENCES)
     print(f"{len(SENTENCES)} sentences, {words} words, voice profile '{args.voice}', cold")
-    for name in engine_names():
-        print(bench_engine(name, args.voice))
+    workspace = Workspace.from_environment()
+    for name in workspace.engines.names():
+        print(bench_engine(workspace, name, args.voice))
 
 
 if __name__ == "__main__":

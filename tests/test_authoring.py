@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +11,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from conftest import TEST_TEMPLATES, client_data, write_client
 from imr_audio.authoring import (
-    all_specs,
+    TemplateLibrary,
     escape_markup,
-    known_fields,
-    list_templates,
     load_template,
-    render_script,
     validate_profile,
 )
 from imr_audio.errors import (
@@ -28,10 +25,11 @@ from imr_audio.errors import (
     TemplateVariableError,
 )
 from imr_audio.markup import parse_script
-from imr_audio.prepare import prepare_script
 from imr_audio.profile import ClientProfile, load_client_profile
 from imr_audio.resources import data_dir
+from imr_audio.script import prepare
 from imr_audio.timeline import Pause, SectionStart, Timeline
+from imr_audio.workspace import Workspace
 
 EXTRA = {"track_title": "Calm garden", "track_length": "10 minutes"}
 OPENING = ("stop at any time", "never while driving", "You can close your eyes")
@@ -39,10 +37,19 @@ CLOSING = ("feel your feet on the floor", "open your eyes, and look around the r
 WORDS = re.compile(r"[^\W_]+")  # letters and digits, as the timeline counts words
 
 
+SHIPPED = data_dir("scripts_templates")
+SHIPPED_TEMPLATES = TemplateLibrary((SHIPPED,))
+
+
+def _library(templates_dir: Path | None = None) -> TemplateLibrary:
+    """The templates of ``templates_dir`` (if given) before the shipped ones."""
+    return TemplateLibrary((templates_dir, SHIPPED) if templates_dir else (SHIPPED,))
+
+
 def _render(template_id: str, profile: ClientProfile, templates_dir: Path | None = None,
             extra: dict[str, Any] | None = None) -> Timeline:
-    spec = load_template(template_id, templates_dir)
-    script = render_script(spec, profile, templates_dir, extra=EXTRA | (extra or {}))
+    library = _library(templates_dir)
+    script = library.fill(library.load(template_id), profile, EXTRA | (extra or {}))
     return parse_script(script.text)
 
 
@@ -61,8 +68,8 @@ EXAMPLES = sorted(data_dir("examples/clients").glob("*.yaml"))
 
 def _example_for(template_id: str) -> ClientProfile:
     """The first shipped example client that holds every field the template requires."""
-    spec = load_template(template_id)
-    known = known_fields(all_specs())
+    spec = SHIPPED_TEMPLATES.load(template_id)
+    known = SHIPPED_TEMPLATES.known_fields()
     for path in EXAMPLES:
         profile = load_client_profile(path, known)
         try:
@@ -73,7 +80,7 @@ def _example_for(template_id: str) -> ClientProfile:
     raise AssertionError(f"no example client renders {template_id}")
 
 
-@pytest.mark.parametrize("template_id", list_templates())
+@pytest.mark.parametrize("template_id", SHIPPED_TEMPLATES.ids())
 def test_shipped_template_renders_an_example_client_inside_wrapper(template_id: str) -> None:
     # The examples between them render every shipped template.
     profile = _example_for(template_id)
@@ -88,13 +95,14 @@ def test_shipped_template_renders_an_example_client_inside_wrapper(template_id: 
     assert timeline.sections[0].title == "Opening"
     assert timeline.sections[-1].title == "Returning"
     body = [s.title for s in timeline.sections[1:-1]]
-    assert body == list(load_template(template_id).sections), "declared sections differ"
+    assert body == list(SHIPPED_TEMPLATES.load(template_id).sections), "declared sections differ"
 
 
-@pytest.mark.parametrize("template_id", list_templates())
-def test_shipped_template_is_lint_clean_with_its_example(template_id: str) -> None:
+@pytest.mark.parametrize("template_id", SHIPPED_TEMPLATES.ids())
+def test_shipped_template_is_lint_clean_with_its_example(template_id: str,
+                                                         workspace: Workspace) -> None:
     profile = _example_for(template_id)
-    prepared = prepare_script(template_id, profile.source)
+    prepared = prepare(workspace, template_id, profile)
     assert list(prepared.findings) == []
     assert prepared.spec.duration_min_s <= prepared.estimated_duration_s
     assert prepared.estimated_duration_s <= prepared.spec.duration_max_s
@@ -108,7 +116,12 @@ def test_shipped_template_is_lint_clean_with_its_example(template_id: str) -> No
     "\\[pause 2s\\]",
     "end\\",
 ])
-def test_markup_in_client_value_is_spoken_literally(cue_word: str, tmp_path: Path) -> None:
+def test_markup_in_client_value_is_spoken_literally(
+    cue_word: str,
+    tmp_path: Path,
+    client_data: Callable[..., dict[str, Any]],
+    write_client: Callable[..., Path],
+) -> None:
     place = {**client_data()["safe_place"], "cue_word": cue_word}
     profile = load_client_profile(write_client(tmp_path, "odd.yaml", safe_place=place))
     plain = load_client_profile(write_client(tmp_path, "plain.yaml"))  # cue word "garden"
@@ -148,7 +161,11 @@ def test_escaped_text_round_trips_exactly(text: str) -> None:
 
 
 @pytest.mark.parametrize("seconds", [5, 1.5, 0.25])
-def test_helpers_emit_real_markup_and_strings_do_not(seconds: float, tmp_path: Path) -> None:
+def test_helpers_emit_real_markup_and_strings_do_not(
+    seconds: float,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     _template(tmp_path, "helpers", (
         '{% extends "_base.j2" %}\n{% block body %}\n{{ section("X") }}\n'
         f'Before the pause.{{{{ pause({seconds}) }}}} After the pause.\n'
@@ -166,8 +183,13 @@ def test_helpers_emit_real_markup_and_strings_do_not(seconds: float, tmp_path: P
 
 
 @pytest.mark.parametrize("cue_word", ["garden", None])
-def test_undeclared_variable_names_template_and_variable(cue_word: str | None,
-                                                         tmp_path: Path) -> None:
+def test_undeclared_variable_names_template_and_variable(
+    cue_word: str | None,
+    tmp_path: Path,
+    test_templates: Path,
+    client_data: Callable[..., dict[str, Any]],
+    write_client: Callable[..., Path],
+) -> None:
     # Regression: the template saw the whole profile, so a field its schema does not declare
     # was used unvalidated whenever the profile happened to hold it.
     place = {k: v for k, v in client_data()["safe_place"].items() if k != "cue_word"}
@@ -175,7 +197,7 @@ def test_undeclared_variable_names_template_and_variable(cue_word: str | None,
         place["cue_word"] = cue_word
     profile = load_client_profile(write_client(tmp_path, safe_place=place))
     with pytest.raises(TemplateVariableError) as info:
-        _render("undeclared", profile, TEST_TEMPLATES)
+        _render("undeclared", profile, test_templates)
     message = str(info.value)
     assert "'undeclared'" in message
     assert "'safe_place.cue_word'" in message
@@ -190,8 +212,8 @@ def test_undeclared_variable_names_template_and_variable(cue_word: str | None,
     "{{ cycler.__init__.__globals__ }}",
 ])
 def test_sandbox_blocks_python_internals(attack: str | None, client_file: Path,
-                                         tmp_path: Path) -> None:
-    folder = TEST_TEMPLATES
+                                         tmp_path: Path, test_templates: Path) -> None:
+    folder = test_templates
     if attack:
         folder = tmp_path / "templates"
         folder.mkdir()
@@ -210,16 +232,20 @@ def test_sandbox_blocks_python_internals(attack: str | None, client_file: Path,
 
 
 @pytest.mark.parametrize("extends", ["_base.j2", "./_base.j2"])
-def test_therapist_folder_cannot_replace_safety_wrapper(extends: str, client_file: Path,
-                                                        tmp_path: Path) -> None:
+def test_therapist_folder_cannot_replace_safety_wrapper(
+    extends: str,
+    client_file: Path,
+    tmp_path: Path,
+    test_templates: Path,
+) -> None:
     # Regression: "./_base.j2" names the same file but slipped past the shipped-only check.
     folder = tmp_path / "templates"
     folder.mkdir()
-    (folder / "_base.j2").write_text((TEST_TEMPLATES / "_base.j2").read_text(encoding="utf-8"),
+    (folder / "_base.j2").write_text((test_templates / "_base.j2").read_text(encoding="utf-8"),
                                      encoding="utf-8")
-    mini = (TEST_TEMPLATES / "mini.j2").read_text(encoding="utf-8")
+    mini = (test_templates / "mini.j2").read_text(encoding="utf-8")
     _template(folder, "mini", mini.replace('"_base.j2"', f'"{extends}"'),
-              (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8"))
+              (test_templates / "mini.yaml").read_text(encoding="utf-8"))
     timeline = _render("mini", load_client_profile(client_file), folder)
     for line in OPENING:
         assert line in _section_text(timeline, "Opening")
@@ -227,21 +253,24 @@ def test_therapist_folder_cannot_replace_safety_wrapper(extends: str, client_fil
         assert line in _section_text(timeline, "Returning")
 
 
-def test_shipped_wrapper_used_with_test_templates_folder(client_file: Path) -> None:
-    timeline = _render("mini", load_client_profile(client_file), TEST_TEMPLATES)
+def test_shipped_wrapper_used_with_test_templates_folder(
+    client_file: Path,
+    test_templates: Path,
+) -> None:
+    timeline = _render("mini", load_client_profile(client_file), test_templates)
     assert "Hello, Robin." in _section_text(timeline, "Opening")
     for line in OPENING:
         assert line in _section_text(timeline, "Opening")
 
 
-@pytest.mark.parametrize("templates_dir", [None, TEST_TEMPLATES])
-def test_unknown_template_lists_valid_names(templates_dir: Path | None) -> None:
+@pytest.mark.parametrize("own", [False, True])
+def test_unknown_template_lists_valid_names(own: bool, test_templates: Path) -> None:
     with pytest.raises(TemplateNotFoundError) as info:
-        load_template("safe-plaice", templates_dir)
+        _library(test_templates if own else None).load("safe-plaice")
     message = str(info.value)
     assert "'safe-plaice'" in message
     assert "safe-place" in message.split("safe-plaice", 1)[1]
-    if templates_dir:
+    if own:
         assert "mini" in message
 
 
@@ -272,32 +301,39 @@ def test_bad_template_schema_names_file_and_field(schema: str, field: str,
                                                   tmp_path: Path) -> None:
     _template(tmp_path, "bad", "{{ preferred_name }}\n", schema)
     with pytest.raises(TemplateSchemaError) as info:
-        load_template("bad", tmp_path)
+        load_template("bad", (tmp_path,))
     assert str(info.value).startswith(f"{tmp_path / 'bad.yaml'}: {field}: ")
 
 
-def test_template_without_the_wrapper_is_refused(client_file: Path, tmp_path: Path) -> None:
+def test_template_without_the_wrapper_is_refused(
+    client_file: Path,
+    tmp_path: Path,
+    test_templates: Path,
+) -> None:
     # A therapist's template that does not extend _base.j2 would have no opening or closing.
     _template(tmp_path, "bare", "Just some words. [pause 5s]\n",
-              (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8"))
+              (test_templates / "mini.yaml").read_text(encoding="utf-8"))
     with pytest.raises(TemplateSchemaError, match=r"_base\.j2"):
         _render("bare", load_client_profile(client_file), tmp_path)
 
 
-def test_python_error_in_template_reports_kind_not_value(client_file: Path,
-                                                        tmp_path: Path) -> None:
+def test_python_error_in_template_reports_kind_not_value(
+    client_file: Path,
+    tmp_path: Path,
+    test_templates: Path,
+) -> None:
     body = ('{% extends "_base.j2" %}{% block body %}'
             "{{ safe_place.description + 1 }}{% endblock %}")
-    _template(tmp_path, "broken", body, (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8"))
+    _template(tmp_path, "broken", body, (test_templates / "mini.yaml").read_text(encoding="utf-8"))
     with pytest.raises(TemplateSchemaError) as info:
         _render("broken", load_client_profile(client_file), tmp_path)
     assert "TypeError" in str(info.value)
     assert "garden" not in str(info.value)
 
 
-def test_sandbox_is_immutable(client_file: Path, tmp_path: Path) -> None:
+def test_sandbox_is_immutable(client_file: Path, tmp_path: Path, test_templates: Path) -> None:
     body = ('{% extends "_base.j2" %}{% block body %}'
             "{{ safe_place.cue_word }}{% set _ = safe_place.update({'x': 1}) %}{% endblock %}")
-    _template(tmp_path, "mutate", body, (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8"))
+    _template(tmp_path, "mutate", body, (test_templates / "mini.yaml").read_text(encoding="utf-8"))
     with pytest.raises(TemplateSecurityError):
         _render("mutate", load_client_profile(client_file), tmp_path)

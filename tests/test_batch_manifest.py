@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +12,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import TEST_TEMPLATES, client_data, write_client
-from imr_audio.authoring import all_specs
 from imr_audio.batch import BatchOptions, load_manifest, run_batch
 from imr_audio.batch.runner import LOCK_NAME
 from imr_audio.cli import cli
 from imr_audio.errors import BatchError, BatchManifestError
 from imr_audio.resources import data_dir
+from imr_audio.workspace import Workspace
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
+TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
 
 
 def write_manifest(folder: Path, jobs: list[Any], name: str = "library.yaml",
@@ -31,32 +32,35 @@ def write_manifest(folder: Path, jobs: list[Any], name: str = "library.yaml",
     return path
 
 
-def manifest_problems(path: Path, output_root: Path | None = None) -> list[str]:
+def manifest_problems(path: Path, output_dir: Path | None = None) -> list[str]:
     with pytest.raises(BatchManifestError) as caught:
-        load_manifest(path, output_root)
+        load_manifest(Workspace(), path, output_dir)
     return [line.strip() for line in str(caught.value).splitlines()[1:]]
 
 
 @pytest.mark.parametrize("name", ["library.yaml", "library.csv"])
-def test_example_library_plans_every_shipped_template(name: str) -> None:
-    plan = load_manifest(EXAMPLES / name)
-    assert {job.template_id for job in plan.jobs} == {spec.id for spec in all_specs(None)}
+def test_example_library_plans_every_shipped_template(name: str, workspace: Workspace) -> None:
+    plan = load_manifest(workspace, EXAMPLES / name)
+    assert {job.template_id for job in plan.jobs} == set(workspace.templates.ids())
     assert all(not job.problem for job in plan.jobs)
-    assert plan.output_root == (EXAMPLES.parent / "imr-library")
+    assert plan.output_dir == (EXAMPLES.parent / "imr-library")
     # The two lengths of the safe place go to one variant folder each.
     variants = {job.subfolder for job in plan.jobs if job.template_id == "safe-place"}
     assert variants == {"10m", "12m"}
 
 
-def test_yaml_and_csv_examples_plan_the_same_tracks() -> None:
+def test_yaml_and_csv_examples_plan_the_same_tracks(workspace: Workspace) -> None:
     def tracks(name: str) -> list[tuple[Path, float | None, str | None]]:
         return [(job.track_path, job.settings.length_s, job.settings.soundscape)
-                for job in load_manifest(EXAMPLES / name).jobs]
+                for job in load_manifest(workspace, EXAMPLES / name).jobs]
 
     assert tracks("library.yaml") == tracks("library.csv")
 
 
-def test_every_problem_is_reported_with_its_place(tmp_path: Path) -> None:
+def test_every_problem_is_reported_with_its_place(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path)
     path = write_manifest(tmp_path, [
         {"client": client.name, "templates": ["mini", "mnii"]},
@@ -86,32 +90,39 @@ def test_every_problem_is_reported_with_its_place(tmp_path: Path) -> None:
     assert sum("no-such-voice" in p for p in problems) == 1
 
 
-def test_csv_problems_name_the_row(tmp_path: Path) -> None:
+def test_csv_problems_name_the_row(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path],
+) -> None:
     write_client(tmp_path)
     path = tmp_path / "library.csv"
     path.write_text(
         "client,templates,lengths,seed,templates_dir\n"
-        f"defaults,,,,{TEST_TEMPLATES}\n"
+        f"defaults,,,,{test_templates}\n"
         "client.yaml,mini,10m;abc,1,\n"
         "client.yaml,mini,,minus one,\n",
         encoding="utf-8",
     )
-    problems = manifest_problems(path, output_root=tmp_path / "out")
+    problems = manifest_problems(path, output_dir=tmp_path / "out")
     assert any(p.startswith("library.csv: row 3: field 'lengths'") for p in problems), problems
     assert any(p.startswith("library.csv: row 4: field 'seed'") for p in problems), problems
     assert len(problems) == 2
 
 
-def test_variants_expand_into_their_own_folders(tmp_path: Path) -> None:
+def test_variants_expand_into_their_own_folders(
+    tmp_path: Path,
+    write_client: Callable[..., Path], workspace: Workspace
+) -> None:
     client = write_client(tmp_path)
     path = write_manifest(tmp_path, [
         {"client": client.name, "templates": ["mini", "breathe"], "lengths": ["10m", "90s"],
          "soundscapes": ["rain", "forest-stream"]},
         {"client": client.name, "templates": ["mini"], "length": "4m", "folder": "plain/one"},
     ], soundscape="ocean")
-    plan = load_manifest(path)
+    plan = load_manifest(workspace, path)
     root = tmp_path / "tracks"
-    assert plan.output_root == root
+    assert plan.output_dir == root
     first = [job for job in plan.jobs if job.number == 1]
     assert len(first) == 2 * 2 * 2
     assert {job.subfolder for job in first} == {
@@ -130,21 +141,28 @@ def test_variants_expand_into_their_own_folders(tmp_path: Path) -> None:
 
 
 def test_relative_paths_are_taken_from_the_manifest_and_o_overrides_the_root(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    write_client: Callable[..., Path],
+    workspace: Workspace,
 ) -> None:
     folder = tmp_path / "clinic"
     folder.mkdir()
     client = write_client(folder)
     path = write_manifest(folder, [{"client": "client.yaml", "templates": ["mini"]}])
     monkeypatch.chdir(tmp_path)
-    plan = load_manifest(Path("clinic/library.yaml"))
+    plan = load_manifest(workspace, Path("clinic/library.yaml"))
     assert plan.jobs[0].client_file == client
-    assert plan.output_root == folder / "tracks"
-    assert load_manifest(path, Path("elsewhere")).output_root == tmp_path / "elsewhere"
+    assert plan.output_dir == folder / "tracks"
+    assert load_manifest(workspace, path, Path("elsewhere")).output_dir == tmp_path / "elsewhere"
 
 
 @pytest.mark.parametrize("folder", ["../outside", "a/../../b", "/etc", "..", ".hidden", "a\\..\\b"])
-def test_folders_that_leave_the_output_root_are_refused(tmp_path: Path, folder: str) -> None:
+def test_folders_that_leave_the_output_root_are_refused(
+    tmp_path: Path,
+    folder: str,
+    write_client: Callable[..., Path],
+) -> None:
     write_client(tmp_path)
     path = write_manifest(tmp_path, [{"client": "client.yaml", "templates": ["mini"],
                                       "folder": folder}])
@@ -152,7 +170,10 @@ def test_folders_that_leave_the_output_root_are_refused(tmp_path: Path, folder: 
     assert problem.startswith("library.yaml: job 1: field 'folder'")
 
 
-def test_a_link_out_of_the_output_root_is_refused(tmp_path: Path) -> None:
+def test_a_link_out_of_the_output_root_is_refused(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     write_client(tmp_path)
     root = tmp_path / "tracks"
     root.mkdir()
@@ -168,7 +189,10 @@ def test_a_link_out_of_the_output_root_is_refused(tmp_path: Path) -> None:
     assert all("leaves the output root through a link" in p for p in problems)
 
 
-def test_template_and_variant_names_cannot_hold_a_path(tmp_path: Path) -> None:
+def test_template_and_variant_names_cannot_hold_a_path(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     write_client(tmp_path)
     path = write_manifest(tmp_path, [
         {"client": "client.yaml", "templates": ["mini"], "soundscapes": ["rain", "../x.wav"]},
@@ -177,7 +201,10 @@ def test_template_and_variant_names_cannot_hold_a_path(tmp_path: Path) -> None:
     assert "field 'soundscapes'" in problem and "'../x.wav'" in problem
 
 
-def test_two_jobs_writing_one_file_are_refused(tmp_path: Path) -> None:
+def test_two_jobs_writing_one_file_are_refused(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     write_client(tmp_path)
     path = write_manifest(tmp_path, [
         {"client": "client.yaml", "templates": ["mini"]},
@@ -188,20 +215,26 @@ def test_two_jobs_writing_one_file_are_refused(tmp_path: Path) -> None:
                               "library.yaml: job 1")
 
 
-def test_an_unreadable_profile_fails_its_job_not_the_manifest(tmp_path: Path) -> None:
+def test_an_unreadable_profile_fails_its_job_not_the_manifest(
+    tmp_path: Path,
+    write_client: Callable[..., Path], workspace: Workspace
+) -> None:
     write_client(tmp_path)
     (tmp_path / "broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
     path = write_manifest(tmp_path, [
         {"client": "client.yaml", "templates": ["mini"]},
         {"client": "broken.yaml", "templates": ["mini"]},
     ])
-    good, broken = load_manifest(path).jobs
+    good, broken = load_manifest(workspace, path).jobs
     assert good.problem == ""
     assert broken.client_id == "" and "broken.yaml" in broken.problem
     assert "malformed YAML" in broken.problem
 
 
-def test_dry_run_lists_the_jobs_and_writes_nothing(tmp_path: Path) -> None:
+def test_dry_run_lists_the_jobs_and_writes_nothing(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     write_client(tmp_path)
     write_client(tmp_path, "other.yaml", id="t-018")
     path = write_manifest(tmp_path, [
@@ -223,7 +256,10 @@ def test_dry_run_lists_the_jobs_and_writes_nothing(tmp_path: Path) -> None:
     assert [job["status"] for job in summary["jobs"]] == ["planned"] * 3
 
 
-def test_a_manifest_error_is_one_message_and_exit_code_1(tmp_path: Path) -> None:
+def test_a_manifest_error_is_one_message_and_exit_code_1(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     write_client(tmp_path)
     path = write_manifest(tmp_path, [{"client": "client.yaml", "templates": ["nope"]}])
     result = CliRunner().invoke(cli, ["batch", str(path)])
@@ -233,7 +269,10 @@ def test_a_manifest_error_is_one_message_and_exit_code_1(tmp_path: Path) -> None
     assert not (tmp_path / "tracks").exists()
 
 
-def test_failed_jobs_are_summarised_without_client_values(tmp_path: Path) -> None:
+def test_failed_jobs_are_summarised_without_client_values(
+    tmp_path: Path,
+    client_data: Callable[..., dict[str, Any]],
+) -> None:
     # Jobs that fail before any speech: no worker needs to render anything.
     data = client_data(id="t-020", preferred_name="Zephyrine")
     del data["safe_place"]
@@ -262,7 +301,10 @@ def test_failed_jobs_are_summarised_without_client_values(tmp_path: Path) -> Non
     assert sorted(p.name for p in root.iterdir()) == [LOCK_NAME]
 
 
-def test_a_second_batch_on_the_same_root_is_refused(tmp_path: Path) -> None:
+def test_a_second_batch_on_the_same_root_is_refused(
+    tmp_path: Path,
+    write_client: Callable[..., Path], workspace: Workspace
+) -> None:
     import fcntl
 
     write_client(tmp_path)
@@ -273,15 +315,16 @@ def test_a_second_batch_on_the_same_root_is_refused(tmp_path: Path) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         with pytest.raises(BatchError, match="another batch is writing"):
-            run_batch(path, BatchOptions(workers=1))
+            run_batch(workspace, path, BatchOptions(workers=1))
     finally:
         os.close(fd)
     assert sorted(p.name for p in root.iterdir()) == [LOCK_NAME]
 
 
-def test_the_shipped_example_clients_are_the_ones_the_example_uses() -> None:
+def test_the_shipped_example_clients_are_the_ones_the_example_uses(workspace: Workspace) -> None:
     shipped = {p.name for p in data_dir("examples/clients").glob("*.yaml")}
-    used = {job.client_file.name for job in load_manifest(EXAMPLES / "library.yaml").jobs}
+    plan = load_manifest(workspace, EXAMPLES / "library.yaml")
+    used = {job.client_file.name for job in plan.jobs}
     assert used == shipped
 
 
@@ -309,20 +352,23 @@ def test_the_terminal_display_draws_overall_and_per_track_progress(
 
 
 @pytest.mark.parametrize("name", ["library.yaml", "library.csv"])
-def test_the_examples_ask_for_one_home_pack(name: str) -> None:
-    plan = load_manifest(EXAMPLES / name)
+def test_the_examples_ask_for_one_home_pack(name: str, workspace: Workspace) -> None:
+    plan = load_manifest(workspace, EXAMPLES / name)
     packed = {(job.client_id, job.pack_zip) for job in plan.jobs if job.pack}
     assert packed == {("demo-002", True)}
 
 
-def test_pack_fields_are_checked_with_their_place(tmp_path: Path) -> None:
+def test_pack_fields_are_checked_with_their_place(
+    tmp_path: Path,
+    write_client: Callable[..., Path], workspace: Workspace
+) -> None:
     client = write_client(tmp_path)
     manifest = write_manifest(tmp_path, [
         {"client": client.name, "templates": ["safe-place"], "pack": "perhaps"},
         {"client": client.name, "templates": ["container"], "pack_note": "missing.txt"},
     ])
     with pytest.raises(BatchManifestError) as caught:
-        load_manifest(manifest)
+        load_manifest(workspace, manifest)
     message = str(caught.value)
     assert "job 1: field 'pack': must be true or false" in message
     assert "job 2: field 'pack_note':" in message and "missing.txt: file not found" in message

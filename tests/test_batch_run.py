@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ import pytest
 import soundfile as sf
 import yaml
 
-from conftest import TEST_TEMPLATES, client_data, write_client
 from imr_audio.audio import Clip
 from imr_audio.batch import (
     BatchEvent,
@@ -31,14 +30,19 @@ from imr_audio.batch import (
     load_manifest,
     run_batch,
 )
-from imr_audio.prepare import prepare_script
+from imr_audio.mixplan import bed_choice
 from imr_audio.progress import ProgressCallback
-from imr_audio.render import current_result
+from imr_audio.provenance import TrackInputs
+from imr_audio.script import ScriptChoices, prepare
+from imr_audio.secret import InstallationKey
+from imr_audio.track import RenderResult, RenderSettings, current_result
 from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettings
 from imr_audio.voice.cache import CachedEngine, SpeechCache
+from imr_audio.workspace import KEY_FILE_ENV, Workspace
 from measure import ffmpeg_ebur128
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=130, pitch=40)
+TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
 
 
 def write_library(folder: Path, jobs: list[dict[str, Any]]) -> Path:
@@ -59,7 +63,11 @@ def visible_files(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_a_library_renders_and_one_broken_job_does_not_stop_the_others(tmp_path: Path) -> None:
+def test_a_library_renders_and_one_broken_job_does_not_stop_the_others(
+    tmp_path: Path,
+    client_data: Callable[..., dict[str, Any]],
+    write_client: Callable[..., Path], workspace: Workspace, test_workspace: Workspace
+) -> None:
     write_client(tmp_path, "a.yaml", id="t-017")
     write_client(tmp_path, "b.yaml", id="t-018")
     broken = client_data(id="t-019", preferred_name="Zephyrine")
@@ -73,7 +81,7 @@ def test_a_library_renders_and_one_broken_job_does_not_stop_the_others(tmp_path:
          "folder": "own-bed"},  # an unreadable bed
     ])
     events: list[BatchEvent] = []
-    report = run_batch(manifest, BatchOptions(workers=2), progress=events.append)
+    report = run_batch(workspace, manifest, BatchOptions(workers=2), progress=events.append)
 
     assert [o.status for o in report.outcomes] == ["rendered", "rendered", "failed", "failed"]
     assert "c.yaml" in report.outcomes[2].reason
@@ -116,7 +124,7 @@ def test_a_library_renders_and_one_broken_job_does_not_stop_the_others(tmp_path:
     # Run again: both tracks are up to date and left as they are; the failures are reported.
     before = {p: p.stat().st_mtime_ns for p in root.iterdir()}
     events.clear()
-    again = run_batch(manifest, BatchOptions(workers=2), progress=events.append)
+    again = run_batch(workspace, manifest, BatchOptions(workers=2), progress=events.append)
     assert [o.status for o in again.outcomes] == ["skipped", "skipped", "failed", "failed"]
     assert {p: p.stat().st_mtime_ns for p in root.iterdir()} == before
     assert sum(isinstance(e, JobSkipped) for e in events) == 2
@@ -124,19 +132,28 @@ def test_a_library_renders_and_one_broken_job_does_not_stop_the_others(tmp_path:
 
     # What makes a track current: same inputs, all four files, the sidecar written last.
     job = again.outcomes[0].job
-    prepared = prepare_script("mini", job.client_file, TEST_TEMPLATES, None, "neutral")
+    ws = test_workspace
+    prepared = prepare(ws, "mini", ws.load_profile(job.client_file),
+                       ScriptChoices(voice_profile="neutral"))
     sidecar = json.loads(job.track_path.with_suffix(".json").read_text())
     version = sidecar["voice"]["engine_version"]
     voice = VoiceSettings(**{key: sidecar["voice"][key]
                              for key in ("engine", "voice_id", "rate_wpm", "volume", "pitch")})
+
+    def current(settings: RenderSettings, voice: VoiceSettings) -> RenderResult | None:
+        bed = bed_choice(ws, prepared.soundscape.name, settings.seed)
+        inputs = TrackInputs(prepared, voice, version, bed, settings.mix, settings.master,
+                             settings.export)
+        return current_result(ws, inputs, root)
+
     settings = job.settings
-    assert current_result(prepared, settings, voice, version, root) is not None
-    assert current_result(prepared, replace(settings, seed=1), voice, version, root) is None
-    assert current_result(prepared, settings, replace(voice, rate_wpm=121), version, root) is None
+    assert current(settings, voice) is not None
+    assert current(replace(settings, seed=1), voice) is None
+    assert current(settings, replace(voice, rate_wpm=121)) is None
     transcript = job.track_path.with_suffix(".txt")
     later = job.track_path.with_suffix(".json").stat().st_mtime_ns + 1_000_000
     os.utime(transcript, ns=(later, later))  # as if a later render stopped before its sidecar
-    assert current_result(prepared, settings, voice, version, root) is None
+    assert current(settings, voice) is None
 
 
 def _wait_for_track(root: Path, process: subprocess.Popen[bytes], timeout_s: float) -> None:
@@ -151,7 +168,10 @@ def _wait_for_track(root: Path, process: subprocess.Popen[bytes], timeout_s: flo
 
 
 @pytest.mark.slow
-def test_a_killed_batch_resumed_gives_exactly_the_files_of_a_clean_run(tmp_path: Path) -> None:
+def test_a_killed_batch_resumed_gives_exactly_the_files_of_a_clean_run(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     for letter, number in (("a", 17), ("b", 18), ("c", 19)):
         write_client(tmp_path, f"{letter}.yaml", id=f"t-0{number}")
     manifest = write_library(tmp_path, [
@@ -216,7 +236,8 @@ def synthesise_in_child(cache_dir: str, texts: list[str], ready: Any, go: Any,
     with Pyttsx3Engine(workers=1) as engine:
         counting = CountingEngine(engine)
         counting.voices()  # start the engine before the race begins
-        cached = CachedEngine(counting, SpeechCache(Path(cache_dir)), owner="t-017")
+        key = InstallationKey(Path(os.environ[KEY_FILE_ENV]))
+        cached = CachedEngine(counting, SpeechCache(Path(cache_dir), key), owner="t-017")
         ready.set()
         go.wait()
         clips = cached.synthesize([SpeechRequest(t, n) for n, t in enumerate(texts)], VOICE)
@@ -224,7 +245,10 @@ def synthesise_in_child(cache_dir: str, texts: list[str], ready: Any, go: Any,
         Path(out).write_text(json.dumps(counting.texts), encoding="utf-8")
 
 
-def test_two_processes_sharing_the_cache_synthesise_each_clip_once(tmp_path: Path) -> None:
+def test_two_processes_sharing_the_cache_synthesise_each_clip_once(
+    tmp_path: Path,
+    workspace: Workspace,
+) -> None:
     texts = [f"Notice sound number {n}, and let it pass." for n in range(10)]
     halves = [texts[:7], texts[3:]]  # four texts are wanted by both
     context = multiprocessing.get_context("spawn")
@@ -247,24 +271,31 @@ def test_two_processes_sharing_the_cache_synthesise_each_clip_once(tmp_path: Pat
     made = [json.loads(out.read_text()) for out in outs]
     everything = made[0] + made[1]
     assert sorted(everything) == sorted(texts)  # each text made once, by one of them
-    assert SpeechCache(tmp_path / "speech").info().entries == len(texts)
+    assert workspace.derive(cache_dir=tmp_path).speech_cache.info().entries == len(texts)
     assert not list((tmp_path / "speech").glob(".lock-*"))
 
 
-def test_a_batch_plans_variants_that_render_in_their_own_folders(tmp_path: Path) -> None:
+def test_a_batch_plans_variants_that_render_in_their_own_folders(
+    tmp_path: Path,
+    write_client: Callable[..., Path], workspace: Workspace
+) -> None:
     # Planning only (cheap); the render of a variant is the same render_track call.
     write_client(tmp_path)
     manifest = write_library(tmp_path, [
         {"client": "client.yaml", "templates": ["mini"], "lengths": ["3m", "3m30s"]},
     ])
-    plan = load_manifest(manifest)
+    plan = load_manifest(workspace, manifest)
     assert [job.track_path.relative_to(tmp_path / "tracks").as_posix() for job in plan.jobs] == [
         "3m/t-017_mini.mp3", "3m30s/t-017_mini.mp3"
     ]
 
 
 @pytest.mark.slow
-def test_a_batch_builds_the_home_packs_its_jobs_ask_for(tmp_path: Path) -> None:
+def test_a_batch_builds_the_home_packs_its_jobs_ask_for(
+    tmp_path: Path,
+    client_data: Callable[..., dict[str, Any]],
+    write_client: Callable[..., Path], workspace: Workspace
+) -> None:
     write_client(tmp_path, "a.yaml", id="t-017")
     broken = client_data(id="t-019")
     del broken["safe_place"]["cue_word"]
@@ -275,7 +306,7 @@ def test_a_batch_builds_the_home_packs_its_jobs_ask_for(tmp_path: Path) -> None:
          "pack_note": "note.txt"},
         {"client": "c.yaml", "templates": ["mini"], "pack": True},  # its track fails
     ])
-    report = run_batch(manifest, BatchOptions(workers=2))
+    report = run_batch(workspace, manifest, BatchOptions(workers=2))
     assert [o.status for o in report.outcomes] == ["rendered", "rendered", "failed"]
     built, failed = report.packs
     root = tmp_path / "tracks" / "home-packs"

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import soundfile as sf
 from scipy.signal import butter, sosfilt
 
-from conftest import TEST_TEMPLATES, write_client
 from imr_audio.export import ExportSettings
-from imr_audio.render import RenderResult, RenderSettings, render_track
 from imr_audio.timeline import Pause, Speech, Tone
+from imr_audio.track import RenderResult, RenderSettings
 from measure import rms_db, segment
 
 
 @pytest.fixture(scope="module")
-def breath_render(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
+def breath_render(
+    tmp_path_factory: pytest.TempPathFactory,
+    test_templates: Path,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
+) -> RenderResult:
     folder = tmp_path_factory.mktemp("breathe")
     client = write_client(folder)
-    settings = RenderSettings(soundscape="ocean", templates_dir=TEST_TEMPLATES,
-                              export=ExportSettings(format="wav"))
-    return render_track("breathe", client, folder / "out", settings)
+    settings = RenderSettings(soundscape="ocean", export=ExportSettings(format="wav"))
+    return render_file("breathe", client, folder / "out", settings)
 
 
 def _tone_windows(result: RenderResult) -> list[tuple[float, float, str]]:

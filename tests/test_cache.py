@@ -11,7 +11,7 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,23 +19,16 @@ import platformdirs
 import pytest
 from click.testing import CliRunner
 
-from conftest import TEST_TEMPLATES, write_client
-from imr_audio import cli as cli_module
-from imr_audio import render
+from imr_audio import track as render_module
 from imr_audio.audio import Clip
 from imr_audio.cli import cli
-from imr_audio.errors import ImrAudioError
 from imr_audio.export import ExportSettings
 from imr_audio.progress import ProgressCallback
-from imr_audio.render import RenderSettings, render_track
+from imr_audio.secret import InstallationKey
+from imr_audio.track import RenderResult, RenderSettings
 from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettings
-from imr_audio.voice.cache import (
-    CACHE_DIR_ENV,
-    CachedEngine,
-    SpeechCache,
-    owner_hash,
-    speech_key,
-)
+from imr_audio.voice.cache import CachedEngine, SpeechCache, speech_key
+from imr_audio.workspace import CACHE_DIR_ENV, Workspace
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=130, pitch=40)
 TEXTS = ["Notice the ground beneath your feet.", "Breathe.", "Hello there, Robin."]
@@ -75,8 +68,13 @@ def spy(engine: Pyttsx3Engine) -> SpyEngine:
 
 
 @pytest.fixture
-def cache(tmp_path: Path) -> SpeechCache:
-    return SpeechCache(tmp_path / "speech")
+def key(installation_key_file: Path) -> InstallationKey:
+    return InstallationKey(installation_key_file)
+
+
+@pytest.fixture
+def cache(tmp_path: Path, key: InstallationKey) -> SpeechCache:
+    return SpeechCache(tmp_path / "speech", key)
 
 
 def _tone(n: int = 4410) -> Clip:
@@ -102,7 +100,8 @@ def test_second_synthesis_is_answered_from_the_cache(spy: SpyEngine, cache: Spee
     assert len(spy.requests) == 3  # no engine call at all
     _assert_same(first, second)
     # A new CachedEngine over the same folder (a later render) hits as well.
-    third = CachedEngine(spy, SpeechCache(cache.folder)).synthesize(REQUESTS[::-1], VOICE)
+    later = SpeechCache(cache.folder, cache.key)
+    third = CachedEngine(spy, later).synthesize(REQUESTS[::-1], VOICE)
     assert len(spy.requests) == 3
     _assert_same(first[::-1], third)
     assert cache.info().entries == 3
@@ -195,7 +194,7 @@ def test_neither_text_nor_client_id_is_stored_outside_the_samples(
         if path.suffix == ".json":
             meta = json.loads(path.read_text(encoding="utf-8"))
             assert set(meta) == {"format", "owners", "sample_rate_hz", "samples", "sha256"}
-            assert meta["owners"] == [owner_hash("t-017")]
+            assert meta["owners"] == [cache.key.client_hash("t-017")]
 
 
 def test_owners_are_recorded_and_one_clients_clips_removed(cache: SpeechCache) -> None:
@@ -224,7 +223,7 @@ def test_owners_added_at_once_by_two_renders_are_all_kept(
 
     def use(client: str) -> None:
         started.wait()
-        assert SpeechCache(cache.folder).get(key, owner=client) is not None
+        assert SpeechCache(cache.folder, cache.key).get(key, owner=client) is not None
 
     threads = [threading.Thread(target=use, args=(c,)) for c in ("t-002", "t-003")]
     for thread in threads:
@@ -232,7 +231,8 @@ def test_owners_added_at_once_by_two_renders_are_all_kept(
     for thread in threads:
         thread.join()
     meta = json.loads((cache.folder / f"{key}.json").read_text(encoding="utf-8"))
-    assert sorted(meta["owners"]) == sorted(owner_hash(c) for c in ("t-001", "t-002", "t-003"))
+    hashes = sorted(cache.key.client_hash(c) for c in ("t-001", "t-002", "t-003"))
+    assert sorted(meta["owners"]) == hashes
     assert cache.remove_owner("t-002") == 1  # so each client's purge finds it
 
 
@@ -254,9 +254,10 @@ def test_clear_removes_lock_files_nobody_holds(cache: SpeechCache) -> None:
 
 def test_cache_dir_environment_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("IMR_AUDIO_CACHE_DIR", str(tmp_path / "elsewhere"))
-    assert SpeechCache.default().folder == tmp_path / "elsewhere" / "speech"
+    assert Workspace.from_environment().speech_cache.folder == tmp_path / "elsewhere" / "speech"
     monkeypatch.delenv("IMR_AUDIO_CACHE_DIR")
-    assert SpeechCache.default().folder == Path(platformdirs.user_cache_dir("imr-audio")) / "speech"
+    default = Path(platformdirs.user_cache_dir("imr-audio")) / "speech"
+    assert Workspace.from_environment().speech_cache.folder == default
 
 
 @pytest.mark.parametrize(
@@ -286,8 +287,8 @@ def test_engine_version_names_pyttsx3_and_espeak_ng(engine: Pyttsx3Engine) -> No
 # --- the cache commands --------------------------------------------------------------------
 
 
-def test_cache_info_and_clear_commands(speech_cache_dir: Path) -> None:
-    cache = SpeechCache.default()
+def test_cache_info_and_clear_commands(speech_cache_dir: Path, workspace: Workspace) -> None:
+    cache = workspace.speech_cache
     runner = CliRunner()
     result = runner.invoke(cli, ["cache", "info"])
     assert result.exit_code == 0, result.output
@@ -311,69 +312,75 @@ def test_cache_info_and_clear_commands(speech_cache_dir: Path) -> None:
 
 
 def test_second_render_synthesises_nothing_and_is_byte_identical(
-    spy: SpyEngine, tmp_path: Path, speech_cache_dir: Path
+    spy: SpyEngine,
+    tmp_path: Path,
+    speech_cache_dir: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
 ) -> None:
     client = write_client(tmp_path, pronunciations={"Robin": "Robbin"})
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES, seed=3,
+    settings = RenderSettings(seed=3,
                               export=ExportSettings(format="wav"))
-    first = render_track("mini", client, tmp_path / "one", settings, engine=spy)
+    first = render_file("mini", client, tmp_path / "one", settings, engine=spy)
     made = len(spy.requests)
     assert made > 0
     # The client's respelling went to the engine; the timeline keeps the written name.
     assert any("Robbin" in r.text for r in spy.requests)
     assert not any("Robin" in r.text for r in spy.requests)
     assert any("Robin" in s.text for s in first.timeline.speech)
-    assert SpeechCache.default().info().entries == made
-    second = render_track("mini", client, tmp_path / "two", settings, engine=spy)
+    assert Workspace.from_environment().speech_cache.info().entries == made
+    second = render_file("mini", client, tmp_path / "two", settings, engine=spy)
     assert len(spy.requests) == made  # zero synthesis
     assert second.path.read_bytes() == first.path.read_bytes()
 
 
 def test_render_without_cache_leaves_it_empty(
-    spy: SpyEngine, tmp_path: Path, speech_cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    spy: SpyEngine,
+    tmp_path: Path,
+    speech_cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    test_templates: Path,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
 ) -> None:
     made: list[int] = []
 
     def stop_after_synthesis(*args: object, **kwargs: object) -> None:
         made.append(len(spy.requests))  # mixing and mastering are not what this test is about
 
-    monkeypatch.setattr(render, "_mix_master_export", stop_after_synthesis)
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES, use_cache=False)
-    render_track("mini", write_client(tmp_path), tmp_path / "out", settings, engine=spy)
+    monkeypatch.setattr(render_module, "write_track", stop_after_synthesis)
+    settings = RenderSettings(use_cache=False)
+    render_file("mini", write_client(tmp_path), tmp_path / "out", settings, engine=spy)
     assert made and made[0] > 0
     assert not (speech_cache_dir / "speech").exists()
-    assert SpeechCache.default().info().entries == 0
+    assert Workspace.from_environment().speech_cache.info().entries == 0
 
 
 @pytest.mark.parametrize(("flag", "use_cache"), [([], True), (["--no-cache"], False)])
 def test_render_no_cache_option(
-    flag: list[str], use_cache: bool, client_file: Path, monkeypatch: pytest.MonkeyPatch
+    flag: list[str], use_cache: bool, client_file: Path,
+    render_calls: list[tuple[str, RenderSettings]],
 ) -> None:
-    seen: list[RenderSettings] = []
-
-    def fake_render(template: str, client: Path, out: Path, settings: RenderSettings,
-                    progress: object = None) -> None:
-        seen.append(settings)
-        raise ImrAudioError("stopped here")
-
-    monkeypatch.setattr(cli_module, "render_track", fake_render)
-    result = CliRunner().invoke(cli, ["render", "mini", "--client", str(client_file), *flag])
+    result = CliRunner().invoke(cli, ["render", "safe-place", "--client", str(client_file),
+                                      *flag])
     assert result.exit_code == 1 and "stopped here" in result.output
-    assert seen[0].use_cache is use_cache
+    assert render_calls[0][1].use_cache is use_cache
 
 
 def test_espeak_renders_in_two_empty_caches_are_byte_identical(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    test_templates: Path,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
 ) -> None:
     # Regression: eSpeak NG's clips depended on what its worker had spoken before (and which of
     # two workers spoke them), so a fresh machine or a cleared cache gave another track.
     client = write_client(tmp_path, preferences={"voice": "neutral", "soundscape": "rain"})
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES, seed=3,
+    settings = RenderSettings(seed=3,
                               export=ExportSettings(format="wav"))
     tracks = []
     for name in ("one", "two"):
         monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / f"cache-{name}"))
-        result = render_track("mini", client, tmp_path / name, settings)
+        result = render_file("mini", client, tmp_path / name, settings)
         assert result.voice.engine == "pyttsx3"
         tracks.append(result.path.read_bytes())
     assert tracks[0] == tracks[1]

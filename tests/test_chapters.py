@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,6 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 from PIL import Image
 
-from conftest import TEST_TEMPLATES, write_client
 from imr_audio.errors import ExportError
 from imr_audio.export import (
     Chapter,
@@ -25,7 +25,7 @@ from imr_audio.export import tags as export_tags
 from imr_audio.markup import parse_script
 from imr_audio.master import measure_loudness
 from imr_audio.mix import Placement
-from imr_audio.render import RenderResult, RenderSettings, render_track
+from imr_audio.track import RenderResult, RenderSettings
 from measure import ffprobe
 
 SR = 44100
@@ -185,14 +185,18 @@ def test_no_sections_no_chapters() -> None:
 
 
 @pytest.fixture(scope="module")
-def m4a_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[RenderResult, Path]:
+def m4a_render(
+    tmp_path_factory: pytest.TempPathFactory,
+    test_templates: Path,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
+) -> tuple[RenderResult, Path]:
     folder = tmp_path_factory.mktemp("m4a")
     cover = folder / "cover.jpg"
     Image.new("RGB", (32, 32), (90, 140, 90)).save(cover, "JPEG")
     export = ExportSettings(format="m4a", album="Übungen ☀", artist="Praxis Zoë 王", cover=cover)
-    settings = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES, seed=3,
+    settings = RenderSettings(soundscape="rain", seed=3,
                               export=export)
-    return render_track("mini", write_client(folder), folder / "out", settings), cover
+    return render_file("mini", write_client(folder), folder / "out", settings), cover
 
 
 def test_render_to_m4a_with_chapters(m4a_render: tuple[RenderResult, Path]) -> None:

@@ -16,7 +16,7 @@ from imr_audio.clipstore import ClipStore, resample_clip
 from imr_audio.errors import ExportError
 from imr_audio.mix import MixSettings, layout_speech
 from imr_audio.progress import Progress, ProgressCallback, report
-from imr_audio.render import _SYNTHESIS_BATCH, _synthesize
+from imr_audio.speech import _SYNTHESIS_BATCH, Speaker, _synthesize
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
 from imr_audio.voice import SpeechRequest, VoiceInfo, VoiceSettings
 
@@ -125,7 +125,8 @@ def test_synthesis_comes_in_batches_that_go_to_the_store_as_they_come() -> None:
     engine = _CountingEngine()
     seen: list[Progress] = []
     with ClipStore(44100) as store:
-        clips = _synthesize(engine, _timeline(count), VOICE, {}, store, seen.append)
+        clips = _synthesize(Speaker(engine, VOICE, "v1"), _timeline(count), {}, store, seen.append,
+                            None)
         assert engine.calls == [_SYNTHESIS_BATCH, _SYNTHESIS_BATCH, 5]
         assert len(clips) == count and store.size_bytes == 4 * sum(c.frames for c in clips)
         assert np.array_equal(clips[-1].load().samples,

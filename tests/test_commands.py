@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,9 @@ import soundfile
 import yaml
 from click.testing import CliRunner, Result
 
-from conftest import TEST_TEMPLATES, write_client
-from imr_audio.authoring import load_template
+from imr_audio.authoring import TemplateLibrary
 from imr_audio.cli import cli
+from imr_audio.resources import data_dir
 
 STAMP = re.compile(r"^(\d\d):([0-5]\d)  \S")
 AVOID_BENCH = ["heights", "bench"]  # "bench" is in the client's safe_place.description
@@ -35,8 +36,8 @@ def _assert_one_line_error(result: Result, *needles: str) -> None:
 # --- templates -----------------------------------------------------------------------------
 
 
-def test_templates_list_includes_shipped_and_own() -> None:
-    result = invoke("templates", "list", "--templates-dir", str(TEST_TEMPLATES))
+def test_templates_list_includes_shipped_and_own(test_templates: Path) -> None:
+    result = invoke("templates", "list", "--templates-dir", str(test_templates))
     assert result.exit_code == 0, result.output
     ids = [line.split()[0] for line in result.output.splitlines() if line.strip()]
     assert {"safe-place", "mini"} <= set(ids)
@@ -54,7 +55,7 @@ def test_templates_list_without_own_folder_has_no_test_templates() -> None:
 def test_templates_show_lists_every_variable_and_a_valid_snippet() -> None:
     result = invoke("templates", "show", "safe-place")
     assert result.exit_code == 0, result.output
-    spec = load_template("safe-place")
+    spec = TemplateLibrary((data_dir("scripts_templates"),)).load("safe-place")
     for var in spec.variables:
         assert re.search(rf"^  {re.escape(var.name)} \(", result.output, re.MULTILINE), var.name
     _, _, snippet = result.output.partition("Example profile snippet:")
@@ -64,17 +65,17 @@ def test_templates_show_lists_every_variable_and_a_valid_snippet() -> None:
     assert set(data["safe_place"]) == {v.name.split(".", 1)[1] for v in spec.variables}
 
 
-def test_templates_show_unknown_name_lists_valid_names() -> None:
-    result = invoke("templates", "show", "nope", "--templates-dir", str(TEST_TEMPLATES))
+def test_templates_show_unknown_name_lists_valid_names(test_templates: Path) -> None:
+    result = invoke("templates", "show", "nope", "--templates-dir", str(test_templates))
     _assert_one_line_error(result, "'nope'", "safe-place", "mini")
 
 
 # --- preview -------------------------------------------------------------------------------
 
 
-def test_preview_prints_timestamps_length_and_rate(client_file: Path) -> None:
+def test_preview_prints_timestamps_length_and_rate(client_file: Path, test_templates: Path) -> None:
     result = invoke("preview", "mini", "--client", str(client_file),
-                    "--templates-dir", str(TEST_TEMPLATES))
+                    "--templates-dir", str(test_templates))
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     stamped = [STAMP.match(line) for line in lines[:-1]]
@@ -92,10 +93,15 @@ def test_preview_prints_timestamps_length_and_rate(client_file: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["Zoë", "José", "Łukasz", "王芳"])
-def test_preview_speaks_unicode_names(name: str, tmp_path: Path) -> None:
+def test_preview_speaks_unicode_names(
+    name: str,
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path, preferred_name=name)
     result = invoke("preview", "mini", "--client", str(client),
-                    "--templates-dir", str(TEST_TEMPLATES))
+                    "--templates-dir", str(test_templates))
     assert result.exit_code == 0, result.output
     assert f"Hello, {name}." in result.stdout
     assert "error:" not in result.output
@@ -104,17 +110,21 @@ def test_preview_speaks_unicode_names(name: str, tmp_path: Path) -> None:
 # --- lint ----------------------------------------------------------------------------------
 
 
-def test_lint_clean_profile_exits_0(client_file: Path) -> None:
+def test_lint_clean_profile_exits_0(client_file: Path, test_templates: Path) -> None:
     result = invoke("lint", "mini", "--client", str(client_file),
-                    "--templates-dir", str(TEST_TEMPLATES))
+                    "--templates-dir", str(test_templates))
     assert result.exit_code == 0, result.output
     assert "0 error(s)" in result.output
 
 
-def test_lint_avoid_list_hit_exits_1_without_quoting_values(tmp_path: Path) -> None:
+def test_lint_avoid_list_hit_exits_1_without_quoting_values(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path, avoid=AVOID_BENCH)
     result = invoke("lint", "mini", "--client", str(client),
-                    "--templates-dir", str(TEST_TEMPLATES))
+                    "--templates-dir", str(test_templates))
     assert result.exit_code == 1, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error: avoid-list")]
     assert "error: avoid-list: avoid-list entry 2 matches the value of safe_place.description" \
@@ -127,11 +137,15 @@ def test_lint_avoid_list_hit_exits_1_without_quoting_values(tmp_path: Path) -> N
 # --- render --------------------------------------------------------------------------------
 
 
-def test_render_refuses_when_lint_has_an_error(tmp_path: Path) -> None:
+def test_render_refuses_when_lint_has_an_error(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path, avoid=AVOID_BENCH)
     out_dir = tmp_path / "out"
     result = invoke("render", "mini", "--client", str(client), "--templates-dir",
-                    str(TEST_TEMPLATES), "--format", "wav", "-o", str(out_dir))
+                    str(test_templates), "--format", "wav", "-o", str(out_dir))
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: ")
     assert "error: avoid-list" in result.output
@@ -139,11 +153,15 @@ def test_render_refuses_when_lint_has_an_error(tmp_path: Path) -> None:
     assert not out_dir.exists() or not any(out_dir.iterdir())
 
 
-def test_render_refuses_a_lint_error(tmp_path: Path) -> None:
+def test_render_refuses_a_lint_error(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path, avoid=["garden"])
     out_dir = tmp_path / "out"
     result = invoke("render", "mini", "--client", str(client), "--templates-dir",
-                    str(TEST_TEMPLATES), "-o", str(out_dir))
+                    str(test_templates), "-o", str(out_dir))
     assert result.exit_code == 1, result.output
     assert "error: avoid-list: avoid-list entry 1" in result.output
     assert "garden" not in result.output
@@ -151,11 +169,15 @@ def test_render_refuses_a_lint_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_render_with_chinese_name_writes_a_wav(tmp_path: Path) -> None:
+def test_render_with_chinese_name_writes_a_wav(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path, preferred_name="王芳")
     out_dir = tmp_path / "out"
     result = invoke("render", "mini", "--client", str(client), "--templates-dir",
-                    str(TEST_TEMPLATES), "--format", "wav", "-o", str(out_dir))
+                    str(test_templates), "--format", "wav", "-o", str(out_dir))
     assert result.exit_code == 0, result.output
     # The track and its transcript, captions and sidecar; no name in any file name.
     files = sorted(out_dir.iterdir())

@@ -10,6 +10,7 @@ import errno
 import re
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import mutagen
@@ -19,7 +20,6 @@ import soundfile as sf
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import TEST_TEMPLATES
 from imr_audio.cli import cli
 from imr_audio.errors import AudioDecodeError, ExportError
 from imr_audio.export import (
@@ -34,7 +34,7 @@ from imr_audio.export import (
 from imr_audio.export import encode as export_encode
 from imr_audio.export import ffmpeg as export_ffmpeg
 from imr_audio.export import tags as export_tags
-from imr_audio.render import RenderSettings, render_track
+from imr_audio.track import RenderResult, RenderSettings
 
 SR = 44100
 TAGS = TrackTags(title="Sicherer Ort – Zoë 王", album="Übungen ☀", artist="Praxis Müller")
@@ -198,21 +198,28 @@ def test_bad_cover_is_named_and_nothing_is_written(make: object, reason: str,
     assert not out.exists()
 
 
-def test_render_refuses_a_bad_cover_before_synthesis(client_file: Path, tmp_path: Path,
-                                                     speech_cache_dir: Path) -> None:
+def test_render_refuses_a_bad_cover_before_synthesis(
+    client_file: Path,
+    tmp_path: Path,
+    speech_cache_dir: Path,
+    test_templates: Path, render_file: Callable[..., RenderResult]
+) -> None:
     cover = _text(tmp_path)
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES,
-                              export=ExportSettings(format="m4a", cover=cover))
+    settings = RenderSettings(export=ExportSettings(format="m4a", cover=cover))
     with pytest.raises(ExportError, match=re.escape(str(cover))):
-        render_track("mini", client_file, tmp_path / "out", settings)
+        render_file("mini", client_file, tmp_path / "out", settings)
     assert not (tmp_path / "out").exists()
     assert not any(speech_cache_dir.rglob("*.*"))  # nothing was synthesised
 
 
-def test_cli_bad_cover_is_a_one_line_error(client_file: Path, tmp_path: Path) -> None:
+def test_cli_bad_cover_is_a_one_line_error(
+    client_file: Path,
+    tmp_path: Path,
+    test_templates: Path,
+) -> None:
     cover = _missing(tmp_path)
     result = CliRunner().invoke(cli, [
-        "render", "mini", "--client", str(client_file), "--templates-dir", str(TEST_TEMPLATES),
+        "render", "mini", "--client", str(client_file), "--templates-dir", str(test_templates),
         "--format", "m4a", "--cover", str(cover), "-o", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {cover}: cover image not found"

@@ -19,7 +19,7 @@ def test_a_speech_worker_imports_neither_numpy_nor_the_mixer() -> None:
     # A worker used to import the whole package (numpy, scipy, the mixer): 1.2 s per start.
     loaded = _modules_after("import imr_audio.voice.pyttsx3_worker")
     assert "imr_audio.voice.pyttsx3_worker" in loaded
-    assert not {"numpy", "scipy", "imr_audio.render", "imr_audio.voice.pyttsx3_engine"} & loaded
+    assert not {"numpy", "scipy", "imr_audio.track", "imr_audio.voice.pyttsx3_engine"} & loaded
 
 
 @pytest.mark.skipif(os.environ.get("IMR_AUDIO_NO_NEURAL") == "1", reason="no neural extra")
@@ -37,15 +37,15 @@ def test_the_piper_worker_imports_neither_scipy_nor_the_mixer() -> None:
     )
     assert {"imr_audio.voice.piper_worker", "onnxruntime", "piper"} <= loaded
     assert "onnx" not in loaded  # splitting the voice ran in a process of its own
-    assert not {"scipy", "imr_audio.render", "imr_audio.cli", "imr_audio.voice.piper_engine",
+    assert not {"scipy", "imr_audio.track", "imr_audio.cli", "imr_audio.voice.piper_engine",
                 "imr_audio.voice.verify"} & loaded
     assert not [name for name in loaded if name.startswith("imr_audio.mix")]
 
 
 def test_the_package_loads_its_parts_on_first_use() -> None:
-    assert "imr_audio.render" not in _modules_after("import imr_audio")
-    loaded = _modules_after("import imr_audio\nimr_audio.render_track")
-    assert "imr_audio.render" in loaded
+    assert "imr_audio.track" not in _modules_after("import imr_audio")
+    loaded = _modules_after("import imr_audio\nimr_audio.render")
+    assert "imr_audio.track" in loaded
 
 
 def test_the_package_names_resolve_and_unknown_ones_fail() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,14 +12,11 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-import imr_audio.cli as cli_module
-from conftest import TEST_TEMPLATES, write_client
 from imr_audio.audio import Clip
 from imr_audio.authoring import load_template
 from imr_audio.cli import cli
 from imr_audio.errors import (
     ClientProfileError,
-    ImrAudioError,
     TemplateSchemaError,
     TrackLengthError,
 )
@@ -33,11 +31,11 @@ from imr_audio.length import (
     parse_length,
 )
 from imr_audio.mix import MixSettings, place_speech
-from imr_audio.prepare import length_phrase, prepare_script
 from imr_audio.profile import load_client_profile
-from imr_audio.render import RenderResult, RenderSettings, render_track
+from imr_audio.script import length_phrase, prepare
 from imr_audio.timeline import Pause, SectionStart, Speech, Timeline, Tone
-from imr_audio.voice.cache import CACHE_DIR_ENV
+from imr_audio.track import RenderResult, RenderSettings
+from imr_audio.workspace import CACHE_DIR_ENV, Workspace
 
 MIX = MixSettings()
 FAST_MIX = MixSettings(sample_rate_hz=16000)  # length does not depend on the rate; mixing does
@@ -161,20 +159,25 @@ def test_template_can_narrow_the_bounds() -> None:
                 assert 1.2 - 1e-9 <= after.duration_s <= 1.8 + 1e-9
 
 
-def test_pause_scale_in_a_template_schema(tmp_path: Path) -> None:
-    shutil.copy(TEST_TEMPLATES / "mini.j2", tmp_path / "mini.j2")
-    schema = (TEST_TEMPLATES / "mini.yaml").read_text(encoding="utf-8")
+def test_pause_scale_in_a_template_schema(tmp_path: Path, test_templates: Path) -> None:
+    shutil.copy(test_templates / "mini.j2", tmp_path / "mini.j2")
+    schema = (test_templates / "mini.yaml").read_text(encoding="utf-8")
     (tmp_path / "mini.yaml").write_text(
         schema + "pause_scale:\n  explicit: [1.0, 1.5]\n", encoding="utf-8")
-    assert load_template("mini", tmp_path).pause_scale == (("explicit", 1.0, 1.5),)
+    assert load_template("mini", (tmp_path,)).pause_scale == (("explicit", 1.0, 1.5),)
     for bad in ("explicit: [0.3, 1.5]", "explicit: [1.2, 1.5]", "explicit: 2", "breath: [1, 1]"):
         (tmp_path / "mini.yaml").write_text(schema + f"pause_scale:\n  {bad}\n", encoding="utf-8")
         with pytest.raises(TemplateSchemaError, match="pause_scale"):
-            load_template("mini", tmp_path)
+            load_template("mini", (tmp_path,))
 
 
-def test_breath_slots_and_tones_never_move(tmp_path: Path) -> None:
-    prepared = prepare_script("breathe", write_client(tmp_path), TEST_TEMPLATES)
+def test_breath_slots_and_tones_never_move(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path], test_workspace: Workspace
+) -> None:
+    ws = test_workspace
+    prepared = prepare(ws, "breathe", ws.load_profile(write_client(tmp_path)))
     timeline = prepared.timeline
     speech_s = [0.5 if s.slot_s else 1.5 for s in timeline.speech]
     shortest, longest = length_range_s(timeline, speech_s, MIX.lead_in_s, MIX.tail_s)
@@ -189,7 +192,10 @@ def test_breath_slots_and_tones_never_move(tmp_path: Path) -> None:
 # --- profiles and the command line ----------------------------------------------------------
 
 
-def test_profile_length_must_be_written_with_a_unit(tmp_path: Path) -> None:
+def test_profile_length_must_be_written_with_a_unit(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     good = write_client(tmp_path, "good.yaml", preferences={"length": "10m"})
     assert load_client_profile(good).preferences["length"] == "10m"
     bad = write_client(tmp_path, "bad.yaml", preferences={"length": 10})
@@ -197,29 +203,25 @@ def test_profile_length_must_be_written_with_a_unit(tmp_path: Path) -> None:
         load_client_profile(bad)
 
 
-def test_profile_length_is_the_default_target(tmp_path: Path) -> None:
+def test_profile_length_is_the_default_target(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
+) -> None:
     # One minute is plainly out of reach for the mini template: refused before synthesis.
     client = write_client(tmp_path, preferences={"soundscape": "rain", "length": "1m"})
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES)
+    settings = RenderSettings()
     with pytest.raises(TrackLengthError, match=r"a length of 1:00 cannot be reached.*estimated"):
-        render_track("mini", client, tmp_path / "out", settings)
+        render_file("mini", client, tmp_path / "out", settings)
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(("flag", "seconds"), [(["--length", "12:30"], 750.0), ([], None)])
 def test_render_length_option(flag: list[str], seconds: float | None, client_file: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[RenderSettings] = []
-
-    def fake_render(template: str, client: Path, out: Path, settings: RenderSettings,
-                    progress: object = None) -> None:
-        seen.append(settings)
-        raise ImrAudioError("stopped here")
-
-    monkeypatch.setattr(cli_module, "render_track", fake_render)
+                              render_calls: list[tuple[str, RenderSettings]]) -> None:
     result = CliRunner().invoke(cli, ["render", "mini", "--client", str(client_file), *flag])
     assert result.exit_code == 1 and "stopped here" in result.output
-    assert seen[0].length_s == seconds
+    assert render_calls[0][1].length_s == seconds
 
 
 def test_render_length_option_refuses_a_bad_length(client_file: Path) -> None:
@@ -240,7 +242,10 @@ def reachable(mini_render: RenderResult) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def length_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def length_client(
+    tmp_path_factory: pytest.TempPathFactory,
+    write_client: Callable[..., Path],
+) -> Path:
     return write_client(tmp_path_factory.mktemp("length"))
 
 
@@ -250,20 +255,25 @@ def shared_speech(_session_speech_cache: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv(CACHE_DIR_ENV, str(_session_speech_cache))
 
 
-def _render(client: Path, target_s: float, out: Path, mix: MixSettings = FAST_MIX
-            ) -> RenderResult:
-    settings = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES, seed=3, mix=mix,
+def _render(render_file: Callable[..., RenderResult], client: Path, target_s: float, out: Path,
+            mix: MixSettings = FAST_MIX) -> RenderResult:
+    settings = RenderSettings(soundscape="rain", seed=3, mix=mix,
                               export=ExportSettings(format="wav"), length_s=target_s)
-    return render_track("mini", client, out, settings)
+    return render_file("mini", client, out, settings)
 
 
 @pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9], ids=["short", "mid", "long"])
 @pytest.mark.usefixtures("shared_speech")
-def test_render_reaches_the_target_length(fraction: float, reachable: tuple[float, float],
-                                          length_client: Path, tmp_path: Path) -> None:
+def test_render_reaches_the_target_length(
+    fraction: float,
+    reachable: tuple[float, float],
+    length_client: Path,
+    tmp_path: Path,
+    render_file: Callable[..., RenderResult],
+) -> None:
     shortest, longest = reachable
     target = round(shortest + fraction * (longest - shortest))
-    result = _render(length_client, target, tmp_path / "out")
+    result = _render(render_file, length_client, target, tmp_path / "out")
     info = sf.info(str(result.path))
     assert info.frames / info.samplerate == pytest.approx(target, abs=2.0)
     assert result.duration_s == pytest.approx(target, abs=2.0)
@@ -274,11 +284,15 @@ def test_render_reaches_the_target_length(fraction: float, reachable: tuple[floa
 
 
 @pytest.mark.usefixtures("shared_speech")
-def test_render_refuses_a_length_just_out_of_reach(reachable: tuple[float, float],
-                                                   length_client: Path, tmp_path: Path) -> None:
+def test_render_refuses_a_length_just_out_of_reach(
+    reachable: tuple[float, float],
+    length_client: Path,
+    tmp_path: Path,
+    render_file: Callable[..., RenderResult],
+) -> None:
     shortest, longest = reachable
     with pytest.raises(TrackLengthError) as caught:
-        _render(length_client, longest + 20, tmp_path / "out")
+        _render(render_file, length_client, longest + 20, tmp_path / "out")
     found = re.search(r"from (\d+):(\d\d) to (\d+):(\d\d) by", str(caught.value))
     assert found and "estimated" not in str(caught.value)
     low = int(found.group(1)) * 60 + int(found.group(2))
@@ -288,17 +302,21 @@ def test_render_refuses_a_length_just_out_of_reach(reachable: tuple[float, float
 
 
 @pytest.mark.slow
-def test_stretched_breath_render_keeps_cues_one_phase_apart(tmp_path: Path) -> None:
+def test_stretched_breath_render_keeps_cues_one_phase_apart(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
+) -> None:
     client = write_client(tmp_path)
-    settings = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES, mix=FAST_MIX,
+    settings = RenderSettings(soundscape="rain", mix=FAST_MIX,
                               export=ExportSettings(format="wav"))
-    plain = render_track("breathe", client, tmp_path / "plain", settings)
+    plain = render_file("breathe", client, tmp_path / "plain", settings)
     speech_s = [p.duration_s for p in plain.placements]
     _, longest = length_range_s(plain.timeline, speech_s, MIX.lead_in_s, MIX.tail_s)
     target = round(longest - 5)
-    settings = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES, mix=FAST_MIX,
+    settings = RenderSettings(soundscape="rain", mix=FAST_MIX,
                               export=ExportSettings(format="wav"), length_s=target)
-    stretched = render_track("breathe", client, tmp_path / "long", settings)
+    stretched = render_file("breathe", client, tmp_path / "long", settings)
     assert stretched.duration_s == pytest.approx(target, abs=2.0)
     cues = [p for p in stretched.placements if p.speech.slot_s is not None]
     assert len(cues) == 6

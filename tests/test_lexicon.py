@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from conftest import write_client
 from imr_audio.audio import Clip
 from imr_audio.clipstore import ClipStore, StoredClip
 from imr_audio.errors import ClientProfileError, VoiceProfileError
@@ -17,16 +16,14 @@ from imr_audio.markup import parse_script
 from imr_audio.mix import MixSettings, place_speech
 from imr_audio.profile import load_client_profile
 from imr_audio.progress import ProgressCallback
-from imr_audio.render import _synthesize
 from imr_audio.resources import data_dir
+from imr_audio.speech import Speaker, _synthesize
 from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceSettings
 from imr_audio.voice.lexicon import (
     Lexicon,
-    global_lexicon,
     load_lexicon,
-    speech_lexicon,
 )
-from imr_audio.voice.profiles import voice_profile_names
+from imr_audio.voice.profiles import VoiceLibrary
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=130)
 
@@ -82,6 +79,10 @@ def test_client_entries_win_over_global_ones() -> None:
     assert merged.apply("Niamh, NIAMH and Siân") == "Nee-av, NIAMH and Shahn"
 
 
+VOICES = VoiceLibrary(data_dir("voices"))
+speech_lexicon = VOICES.speech_lexicon
+
+
 def test_speech_lexicon_merges_the_shipped_one_with_the_clients() -> None:
     assert speech_lexicon({}).apply("Hello, Niamh.") == "Hello, Neeve."
     assert speech_lexicon({"niamh": "Nee-av"}).apply("Hello, Niamh.") == "Hello, Nee-av."
@@ -92,7 +93,7 @@ def test_speech_lexicon_merges_the_shipped_one_with_the_clients() -> None:
 
 
 def test_shipped_lexicon_is_small_and_valid() -> None:
-    lexicon = global_lexicon()
+    lexicon = VOICES.lexicon
     assert 0 < len(lexicon) <= 20
     assert lexicon.apply("When you are ready, close your container.") == (
         "When you are ready, cloze your container."
@@ -101,8 +102,8 @@ def test_shipped_lexicon_is_small_and_valid() -> None:
 
 def test_lexicon_file_is_not_a_voice_profile() -> None:
     assert (data_dir("voices") / "lexicon.yaml").is_file()
-    assert "lexicon" not in voice_profile_names()
-    assert "calm" in voice_profile_names()
+    assert "lexicon" not in VOICES.names()
+    assert "calm" in VOICES.names()
 
 
 def test_bad_lexicon_file_names_file_and_every_entry(tmp_path: Path) -> None:
@@ -144,7 +145,10 @@ def test_loaded_lexicon_applies(tmp_path: Path) -> None:
     assert load_lexicon(path).apply("Zoë") == "Zoh-ee"
 
 
-def test_bad_client_pronunciation_names_the_entry_number_not_the_word(tmp_path: Path) -> None:
+def test_bad_client_pronunciation_names_the_entry_number_not_the_word(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path, pronunciations={"Robin": "Robbin", "Zara ": "x"})
     with pytest.raises(ClientProfileError, match=r"pronunciations \(entry 2\)") as info:
         load_client_profile(client)
@@ -184,7 +188,7 @@ def test_lexicon_applies_to_requests_not_to_the_timeline() -> None:
     known: dict[tuple[str, int], StoredClip] = {}
     lexicon = Lexicon.from_mapping({"Zoë": "Zoh-ee"})
     with ClipStore(44100) as store:
-        clips = _synthesize(engine, timeline, VOICE, known, store, None, lexicon)
+        clips = _synthesize(Speaker(engine, VOICE, "v1"), timeline, known, store, None, lexicon)
     assert len(clips) == len(timeline.speech) == 4
     sent = [r.text for r in engine.requests]
     assert sent == ["Hello, Zoh-ee.", "Zoh-ee is here.", "Rest now, Zoh-ee."]  # repeat reused
@@ -205,8 +209,8 @@ def test_respelling_changes_the_spoken_clip_but_not_the_placed_text(
 ) -> None:
     timeline = parse_script("Hello there, Jo. You can rest now.\n")
     with ClipStore(MixSettings().sample_rate_hz) as store:
-        plain = _synthesize(engine, timeline, VOICE, {}, store, None)
-        respelt = _synthesize(engine, timeline, VOICE, {}, store, None,
+        plain = _synthesize(Speaker(engine, VOICE, "v1"), timeline, {}, store, None, None)
+        respelt = _synthesize(Speaker(engine, VOICE, "v1"), timeline, {}, store, None,
                               Lexicon.from_mapping({"Jo": "Joanna Josephine Jones"}))
         # Four more syllables at 130 wpm: clearly longer; the untouched sentence is the same.
         assert respelt[0].duration_s > plain[0].duration_s + 0.4, (

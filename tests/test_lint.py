@@ -1,23 +1,24 @@
 """The clinical lint: each rule caught on one planted violation, silent on a clean twin.
 
 Every test builds a tiny template (extending the shipped ``_base.j2``) in a temporary folder,
-fills it for a fictional profile through ``prepare_script`` and reads the findings. Findings
+fills it for a fictional profile through ``prepare`` and reads the findings. Findings
 name fields, avoid-list entries by number and script lines; they never quote a client's value.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import client_data, write_client
 from imr_audio.lint import LintFinding, lint_script
 from imr_audio.markup import parse_script
-from imr_audio.prepare import PreparedScript, prepare_script
 from imr_audio.profile import ELIGIBILITY_FLAGS
+from imr_audio.script import PreparedScript, ScriptChoices, prepare
+from imr_audio.workspace import Workspace
 
 DESCRIPTION = {"type": "text", "required": True, "description": "the place"}
 COMPANION = {"type": "text", "required": False, "default": None, "description": "a companion"}
@@ -57,6 +58,7 @@ def _template(
 
 
 def _prepare(
+    write_client: Callable[..., Path],
     tmp_path: Path,
     body: str = PLACE,
     *,
@@ -65,11 +67,10 @@ def _prepare(
     **client: Any,
 ) -> PreparedScript:
     templates = _template(tmp_path, body, **(template or {}))
-    path = write_client(tmp_path, **client)
-    return prepare_script(
-        (template or {}).get("template_id", "probe"), path, templates_dir=templates,
-        soundscape=soundscape,
-    )
+    workspace = Workspace.from_environment(templates_dir=templates)
+    profile = workspace.load_profile(write_client(tmp_path, **client))
+    return prepare(workspace, (template or {}).get("template_id", "probe"), profile,
+                   ScriptChoices(soundscape=soundscape))
 
 
 def _rule(prepared: PreparedScript, rule: str) -> list[LintFinding]:
@@ -99,8 +100,9 @@ def _line_of(prepared: PreparedScript, text: str) -> int:
     return next(i for i, line in enumerate(lines, start=1) if text in line)
 
 
-def test_clean_template_has_no_findings(tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, PLACE + "\n\nImagine a soft light above you. [pause 8s]")
+def test_clean_template_has_no_findings(tmp_path: Path, write_client: Callable[..., Path]) -> None:
+    prepared = _prepare(write_client, tmp_path,
+                        PLACE + "\n\nImagine a soft light above you. [pause 8s]")
     assert prepared.findings == ()
 
 
@@ -114,8 +116,13 @@ def test_clean_template_has_no_findings(tmp_path: Path) -> None:
     ("feet on the floor", "returning"),
     ("open your eyes", "returning"),
 ])
-def test_wrapper_line_missing_is_an_error(phrase: str, section: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path)
+def test_wrapper_line_missing_is_an_error(
+    phrase: str,
+    section: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path)
     assert not _rule(prepared, "wrapper")
     # The shipped wrapper cannot be left out of a template, so damage the filled text instead.
     text = prepared.script.text.replace(phrase, "x " * len(phrase.split()))
@@ -128,7 +135,10 @@ def test_wrapper_line_missing_is_an_error(phrase: str, section: str, tmp_path: P
         ("error", f"the {section} lacks the line with '{phrase}'")]
 
 
-def test_section_inside_leave_scene_moves_returning_lines_out(tmp_path: Path) -> None:
+def test_section_inside_leave_scene_moves_returning_lines_out(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     # A template's own section in leave_scene pushes the closing lines out of "Returning".
     templates = _template(tmp_path, PLACE)
     source = templates / "probe.j2"
@@ -138,7 +148,8 @@ def test_section_inside_leave_scene_moves_returning_lines_out(tmp_path: Path) ->
         "{% endblock %}\n",
         encoding="utf-8",
     )
-    prepared = prepare_script("probe", write_client(tmp_path), templates_dir=templates)
+    workspace = Workspace.from_environment(templates_dir=templates)
+    prepared = prepare(workspace, "probe", workspace.load_profile(write_client(tmp_path)))
     assert {f.message for f in _rule(prepared, "wrapper")} == {
         "the returning lacks the line with 'feet on the floor'",
         "the returning lacks the line with 'open your eyes'",
@@ -148,21 +159,26 @@ def test_section_inside_leave_scene_moves_returning_lines_out(tmp_path: Path) ->
 # --- avoid-list ----------------------------------------------------------------------------
 
 
-def _place(description: str) -> dict[str, Any]:
+def _place(client_data: Callable[..., dict[str, Any]], description: str) -> dict[str, Any]:
     return {**client_data()["safe_place"], "description": description}
 
 
-def test_avoid_list_matches_filled_value(tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, safe_place=_place("You sit on a bench by a still lake."),
+def test_avoid_list_matches_filled_value(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+    client_data: Callable[..., dict[str, Any]],
+) -> None:
+    prepared = _prepare(write_client, tmp_path,
+                        safe_place=_place(client_data, "You sit on a bench by a still lake."),
                         avoid=["heights", "water"])
     _assert_caught(prepared, "avoid-list", "error",
                    "avoid-list entry 2 matches the value of safe_place.description",
                    "water", "lake", "bench")
 
 
-def test_avoid_list_matches_script_text(tmp_path: Path) -> None:
+def test_avoid_list_matches_script_text(tmp_path: Path, write_client: Callable[..., Path]) -> None:
     body = PLACE + "\n\nHigh above, a kite hangs in the air near the cliff. [pause 6s]"
-    prepared = _prepare(tmp_path, body, avoid=["heights"])
+    prepared = _prepare(write_client, tmp_path, body, avoid=["heights"])
     line = _line_of(prepared, "cliff")
     finding = _assert_caught(prepared, "avoid-list", "error", f"script line {line}",
                              "heights", "cliff")
@@ -171,9 +187,13 @@ def test_avoid_list_matches_script_text(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("word", ["water", "beach", "sea"])
-def test_avoid_list_matches_soundscape_theme(word: str, tmp_path: Path) -> None:
+def test_avoid_list_matches_soundscape_theme(
+    word: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     # "beach" used to pass with the ocean bed: themes are now expanded like avoid entries.
-    prepared = _prepare(tmp_path, avoid=["heights", word], soundscape="ocean")
+    prepared = _prepare(write_client, tmp_path, avoid=["heights", word], soundscape="ocean")
     _assert_caught(prepared, "avoid-list", "error",
                    "avoid-list entry 2 matches the chosen soundscape", word)
     assert "ocean" not in str(_rule(prepared, "avoid-list"))  # would reveal the avoid word
@@ -181,8 +201,13 @@ def test_avoid_list_matches_soundscape_theme(word: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("soundscape", ["rain", "ocean"])
-def test_avoid_list_clean_profile_not_flagged(soundscape: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, avoid=["heights", "crowds", "fire"], soundscape=soundscape)
+def test_avoid_list_clean_profile_not_flagged(
+    soundscape: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, avoid=["heights", "crowds", "fire"],
+                        soundscape=soundscape)
     assert not _rule(prepared, "avoid-list")
 
 
@@ -193,8 +218,12 @@ PAST = "Back then you felt small. Now you are tall and strong. [pause 6s]"
 
 
 @pytest.mark.parametrize("kind", ["consolidation", "new-dream"])
-def test_trauma_vocabulary_flagged_in_rescripting_kinds(kind: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, PLACE + "\n\n" + TRAUMA, template={"kind": kind})
+def test_trauma_vocabulary_flagged_in_rescripting_kinds(
+    kind: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, PLACE + "\n\n" + TRAUMA, template={"kind": kind})
     line = _line_of(prepared, "attacker")
     finding = _assert_caught(prepared, "trauma-narrative", "error", f"script line {line}:")
     assert "attacker" not in finding.message
@@ -202,24 +231,36 @@ def test_trauma_vocabulary_flagged_in_rescripting_kinds(kind: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize("kind", ["consolidation", "new-dream"])
-def test_past_tense_narration_warned_in_rescripting_kinds(kind: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, PLACE + "\n\n" + PAST, template={"kind": kind})
+def test_past_tense_narration_warned_in_rescripting_kinds(
+    kind: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, PLACE + "\n\n" + PAST, template={"kind": kind})
     line = _line_of(prepared, "Back then")
     _assert_caught(prepared, "trauma-narrative", "warning", f"script line {line}:")
     assert len(prepared.findings) == 1
 
 
 @pytest.mark.parametrize("kind", ["stabilisation", "breathing", "grounding"])
-def test_trauma_words_not_flagged_in_other_kinds(kind: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, PLACE + "\n\n" + TRAUMA + "\n\n" + PAST,
+def test_trauma_words_not_flagged_in_other_kinds(
+    kind: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, PLACE + "\n\n" + TRAUMA + "\n\n" + PAST,
                         template={"kind": kind})
     assert not _rule(prepared, "trauma-narrative")
 
 
 @pytest.mark.parametrize("kind", ["consolidation", "new-dream"])
-def test_present_tense_rescripting_not_flagged(kind: str, tmp_path: Path) -> None:
+def test_present_tense_rescripting_not_flagged(
+    kind: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     body = PLACE + "\n\nNow you are tall and strong, and help is right here. [pause 6s]"
-    prepared = _prepare(tmp_path, body, template={"kind": kind})
+    prepared = _prepare(write_client, tmp_path, body, template={"kind": kind})
     assert not _rule(prepared, "trauma-narrative")
 
 
@@ -232,8 +273,12 @@ def _breathing(cycles: int, cue: str = "voice", light_headed: bool = True) -> st
 
 
 @pytest.mark.parametrize("cue", ["voice", "tone"])
-def test_more_than_four_long_hold_cycles_is_an_error(cue: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, _breathing(5, cue))
+def test_more_than_four_long_hold_cycles_is_an_error(
+    cue: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, _breathing(5, cue))
     line = _line_of(prepared, "[breath")
     finding = _assert_caught(prepared, "breathing", "error", f"script line {line}: 5 cycles")
     assert "experienced_breathing" in finding.message
@@ -241,13 +286,20 @@ def test_more_than_four_long_hold_cycles_is_an_error(cue: str, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("cue", ["voice", "tone"])
-def test_four_long_hold_cycles_are_fine(cue: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, _breathing(4, cue))
+def test_four_long_hold_cycles_are_fine(
+    cue: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, _breathing(4, cue))
     assert not _rule(prepared, "breathing")
 
 
-def test_experienced_client_may_do_more_cycles(tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, _breathing(8),
+def test_experienced_client_may_do_more_cycles(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, _breathing(8),
                         preferences={**PREFERENCES, "experienced_breathing": True})
     assert not _rule(prepared, "breathing")
 
@@ -257,15 +309,24 @@ def test_experienced_client_may_do_more_cycles(tmp_path: Path) -> None:
     "[breath in=4 hold=4 out=6 cycles=1 cue=tone]",
     "[breath in=4 out=6 rest=5 cycles=2]",
 ])
-def test_long_hold_without_light_headed_line_is_an_error(breath: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, "Let us breathe together.\n\n" + breath)
+def test_long_hold_without_light_headed_line_is_an_error(
+    breath: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, "Let us breathe together.\n\n" + breath)
     _assert_caught(prepared, "breathing", "error", "light-headed")
-    clean = _prepare(tmp_path, f"Let us breathe together.\n\n{LIGHT_HEADED}\n\n" + breath)
+    clean = _prepare(write_client, tmp_path,
+                     f"Let us breathe together.\n\n{LIGHT_HEADED}\n\n" + breath)
     assert not _rule(clean, "breathing")
 
 
-def test_short_holds_need_no_light_headed_line(tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, "Let us breathe together.\n\n[breath in=4 hold=2 out=6 cycles=3]")
+def test_short_holds_need_no_light_headed_line(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path,
+                        "Let us breathe together.\n\n[breath in=4 hold=2 out=6 cycles=3]")
     assert not _rule(prepared, "breathing")
 
 
@@ -277,17 +338,27 @@ COMPANION_VARS = {"safe_place.description": DESCRIPTION, "safe_place.companion":
 
 
 @pytest.mark.parametrize("companion", ["your grandmother", "your big sister Ann", "Mum"])
-def test_family_companion_is_a_warning(companion: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, COMPANION_BODY, template={"variables": COMPANION_VARS},
+def test_family_companion_is_a_warning(
+    companion: str,
+    tmp_path: Path,
+    client_data: Callable[..., dict[str, Any]], write_client: Callable[..., Path]
+) -> None:
+    prepared = _prepare(write_client, tmp_path, COMPANION_BODY,
+                        template={"variables": COMPANION_VARS},
                         safe_place={**client_data()["safe_place"], "companion": companion})
     _assert_caught(prepared, "family-companion", "warning", "safe_place.companion", companion)
     assert len(prepared.findings) == 1
 
 
 @pytest.mark.parametrize("companion", ["your cat Pepper", "a friendly old dog", None])
-def test_pet_or_no_companion_is_fine(companion: str | None, tmp_path: Path) -> None:
+def test_pet_or_no_companion_is_fine(
+    companion: str | None,
+    tmp_path: Path,
+    client_data: Callable[..., dict[str, Any]], write_client: Callable[..., Path]
+) -> None:
     place = {**client_data()["safe_place"], "companion": companion}
-    prepared = _prepare(tmp_path, COMPANION_BODY, template={"variables": COMPANION_VARS},
+    prepared = _prepare(write_client, tmp_path, COMPANION_BODY,
+                        template={"variables": COMPANION_VARS},
                         safe_place=place)
     assert prepared.findings == ()
 
@@ -306,21 +377,30 @@ CONTAINER_OK = (
     (CONTAINER_OK.replace("Only you hold the key.", "Only you can open it."), "holds the key"),
     (CONTAINER_OK.replace("It is not destroyed.", "Later you can destroy it."), "not destroyed"),
 ])
-def test_container_wording_errors(body: str, needle: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, body, template={"template_id": "container", "variables": {}})
+def test_container_wording_errors(
+    body: str,
+    needle: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, body,
+                        template={"template_id": "container", "variables": {}})
     _assert_caught(prepared, "container", "error", needle)
     assert len(prepared.findings) == 1
 
 
-def test_container_wording_clean(tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, CONTAINER_OK,
+def test_container_wording_clean(tmp_path: Path, write_client: Callable[..., Path]) -> None:
+    prepared = _prepare(write_client, tmp_path, CONTAINER_OK,
                         template={"template_id": "container", "variables": {}})
     assert prepared.findings == ()
 
 
-def test_container_rule_only_for_the_container_template(tmp_path: Path) -> None:
+def test_container_rule_only_for_the_container_template(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     body = CONTAINER_OK.replace("stored", "held").replace("key", "lock")
-    prepared = _prepare(tmp_path, body, template={"variables": {}})
+    prepared = _prepare(write_client, tmp_path, body, template={"variables": {}})
     assert not _rule(prepared, "container")
 
 
@@ -334,25 +414,38 @@ def test_container_rule_only_for_the_container_template(tmp_path: Path) -> None:
     ("You are in a garden far from the PTSD, the day is mild.", "a diagnosis", "PTSD"),
     ("You are in the garden of the Riverside Clinic, quiet and mild.", "a clinic", "Riverside"),
 ])
-def test_identifier_in_script_is_an_error(description: str, what: str, secret: str,
-                                          tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, safe_place=_place(description))
+def test_identifier_in_script_is_an_error(
+    description: str,
+    what: str,
+    secret: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+    client_data: Callable[..., dict[str, Any]],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, safe_place=_place(client_data, description))
     line = _line_of(prepared, secret)
     _assert_caught(prepared, "identifiers", "error", f"script line {line}: looks like {what}",
                    secret)
     assert len(prepared.findings) == 1
 
 
-def test_two_word_preferred_name_is_a_warning(tmp_path: Path) -> None:
+def test_two_word_preferred_name_is_a_warning(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     # A warning, not an error: "Mary Ann" is a first name, "Robin Fairweather" is not.
-    prepared = _prepare(tmp_path, preferred_name="Robin Fairweather")
+    prepared = _prepare(write_client, tmp_path, preferred_name="Robin Fairweather")
     _assert_caught(prepared, "identifiers", "warning", "preferred_name", "Robin", "Fairweather")
     assert len(prepared.findings) == 1
 
 
 @pytest.mark.parametrize("name", ["Robin", "Zoë", "Jean-Luc", "王芳"])
-def test_one_word_preferred_name_is_fine(name: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, preferred_name=name)
+def test_one_word_preferred_name_is_fine(
+    name: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, preferred_name=name)
     assert prepared.findings == ()
 
 
@@ -360,15 +453,23 @@ def test_one_word_preferred_name_is_fine(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("flag", ELIGIBILITY_FLAGS)
-def test_eligibility_flag_is_an_error(flag: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, eligibility={flag: True})
+def test_eligibility_flag_is_an_error(
+    flag: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, eligibility={flag: True})
     finding = _assert_caught(prepared, "eligibility", "error", f"eligibility.{flag} is set")
     assert "session" in finding.message
     assert len(prepared.findings) == 1
 
 
-def test_eligibility_flags_false_are_fine(tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, eligibility=dict.fromkeys(ELIGIBILITY_FLAGS, False))
+def test_eligibility_flags_false_are_fine(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path,
+                        eligibility=dict.fromkeys(ELIGIBILITY_FLAGS, False))
     assert prepared.findings == ()
 
 
@@ -383,8 +484,13 @@ def test_eligibility_flags_false_are_fine(tmp_path: Path) -> None:
     "[pause 4.9s]",
     "It is warm. [pause 2s]",
 ])
-def test_imagery_instruction_needs_a_long_pause(after: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, PLACE + f"\n\nImagine a soft light above you. {after}\n\n"
+def test_imagery_instruction_needs_a_long_pause(
+    after: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path,
+                        PLACE + f"\n\nImagine a soft light above you. {after}\n\n"
                         "Now let it fade. [pause 6s]")
     line = _line_of(prepared, "Imagine")
     finding = _assert_caught(prepared, "pacing", "warning", f"script line {line}: an imagery")
@@ -397,32 +503,47 @@ def test_imagery_instruction_needs_a_long_pause(after: str, tmp_path: Path) -> N
     "It is warm. [pause 8s]",
     "[breath in=4 out=6 cycles=1]",
 ])
-def test_imagery_instruction_with_long_pause_is_fine(after: str, tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, PLACE + f"\n\nImagine a soft light above you. {after}\n\n"
+def test_imagery_instruction_with_long_pause_is_fine(
+    after: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path,
+                        PLACE + f"\n\nImagine a soft light above you. {after}\n\n"
                         "Now let it fade. [pause 6s]")
     assert not _rule(prepared, "pacing")
 
 
 @pytest.mark.parametrize("duration_s", [(600, 900), (30, 90)])
-def test_estimated_length_outside_range_is_a_warning(duration_s: tuple[int, int],
-                                                     tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, template={"duration_s": duration_s})
+def test_estimated_length_outside_range_is_a_warning(
+    duration_s: tuple[int, int],
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, template={"duration_s": duration_s})
     assert not duration_s[0] <= prepared.estimated_duration_s <= duration_s[1]
     _assert_caught(prepared, "pacing", "warning", "estimated length")
     assert len(prepared.findings) == 1
 
 
-def test_estimated_length_inside_range_is_fine(tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path, template={"duration_s": (120, 300)})
+def test_estimated_length_inside_range_is_fine(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path, template={"duration_s": (120, 300)})
     assert 120 <= prepared.estimated_duration_s <= 300
     assert not _rule(prepared, "pacing")
 
 
 @pytest.mark.parametrize(("spoken_wpm", "flagged"), [(60.0, True), (150.0, False),
                                                      (400.0, True)])
-def test_delivery_rate_outside_range_is_a_warning(spoken_wpm: float, flagged: bool,
-                                                  tmp_path: Path) -> None:
-    prepared = _prepare(tmp_path)
+def test_delivery_rate_outside_range_is_a_warning(
+    spoken_wpm: float,
+    flagged: bool,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    prepared = _prepare(write_client, tmp_path)
     findings = lint_script(prepared.spec, prepared.profile, prepared.script, prepared.timeline,
                            spoken_wpm)
     rate = [f for f in findings if f.rule == "pacing" and "words per minute" in f.message]

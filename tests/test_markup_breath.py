@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
-from conftest import write_client
 from imr_audio.audio import Clip
-from imr_audio.authoring import load_template, render_script
+from imr_audio.authoring import TemplateLibrary
 from imr_audio.cues import TONE_PEAK, breath_tone
 from imr_audio.errors import ScriptMarkupError
 from imr_audio.markup import parse_script
 from imr_audio.mix import MixSettings, place_speech
 from imr_audio.profile import load_client_profile
+from imr_audio.resources import data_dir
 from imr_audio.timeline import Pacing, Pause, Speech, Timeline, Tone
 
 SR = 44100
@@ -150,7 +151,10 @@ Done.
 """
 
 
-def test_jinja_helpers_give_the_same_events_as_markup(tmp_path: Path) -> None:
+def test_jinja_helpers_give_the_same_events_as_markup(
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()
     for name, body in (("helpers", HELPERS), ("markup", MARKUP)):
@@ -161,8 +165,9 @@ def test_jinja_helpers_give_the_same_events_as_markup(tmp_path: Path) -> None:
             f"id: {name}\ntitle: T\nduration_s: [60, 600]\nvariables: {{}}\n", encoding="utf-8")
     profile = load_client_profile(write_client(tmp_path))
     extra = {"track_title": "test", "track_length": "one minute"}
+    library = TemplateLibrary((templates, data_dir("scripts_templates")))
     timelines = [
-        parse_script(render_script(load_template(name, templates), profile, templates, extra).text)
+        parse_script(library.fill(library.load(name), profile, extra).text)
         for name in ("helpers", "markup")
     ]
     assert timelines[0] == timelines[1]

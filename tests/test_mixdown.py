@@ -17,12 +17,14 @@ from imr_audio.export import ExportSettings, TrackTags, decode_audio
 from imr_audio.master import MasterSettings, true_peak_dbtp
 from imr_audio.meter import KWeighting, cell_edges
 from imr_audio.mix import MixSettings, layout_speech, measure_stems, mix_stems, place_speech
-from imr_audio.mixdown import bed_key, mixdown
-from imr_audio.soundscapes import get_soundscape
+from imr_audio.mixdown import mixdown
+from imr_audio.mixplan import BedChoice, MixPlan, bed_key
 from imr_audio.soundscapes.bedcache import BedCache, quantise
+from imr_audio.soundscapes.catalog import SoundscapeCatalog
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
 
 SR = 44100
+CATALOG = SoundscapeCatalog.builtin()
 MIX = MixSettings(lead_in_s=2.0, tail_s=4.0, fade_in_s=1.0, fade_out_s=3.0)
 
 
@@ -56,11 +58,16 @@ def test_the_layout_renders_in_blocks_as_in_one_piece() -> None:
     assert np.array_equal(np.concatenate(parts), whole)
 
 
-def _mixdown(path: Path, export: ExportSettings, beds: BedCache | None, sentences: int = 8):
+def _plan(sentences: int) -> MixPlan:
+    """The plan of ``sentences`` speech-like clips over the rain bed (seed 5), no chapters."""
     timeline, clips = _timeline(sentences)
     layout, placements = layout_speech(timeline, clips, MIX)
-    return mixdown(layout, placements, "rain", {"name": "rain"}, 5, path,
-                   (MIX, MasterSettings(), export), TrackTags(title="Test"), [], beds=beds)
+    return MixPlan(layout, placements, (), BedChoice(CATALOG.get("rain"), 5, "rain", {}), MIX)
+
+
+def _mixdown(path: Path, export: ExportSettings, beds: BedCache | None, sentences: int = 8):
+    return mixdown(_plan(sentences), MasterSettings(), export, path, TrackTags(title="Test"),
+                   beds=beds)
 
 
 def test_a_mixdown_meets_the_targets_measured_independently(tmp_path: Path) -> None:
@@ -90,7 +97,7 @@ def test_the_mix_loudness_from_the_stems_equals_the_mixed_signals(tmp_path: Path
     timeline, clips = _timeline(8)
     voice, placements = place_speech(timeline, clips, MIX)
     key = bed_key({"name": "rain"})
-    bed = np.concatenate(list(beds.blocks(key, get_soundscape("rain"), len(voice) / SR, SR, 5)))
+    bed = np.concatenate(list(beds.blocks(key, CATALOG.get("rain"), len(voice) / SR, SR, 5)))
     levels = measure_stems(voice, bed, SR)
     assert levels.voice_lufs == pytest.approx(done.levels.voice_lufs, abs=1e-6)
     assert levels.bed_lufs == pytest.approx(done.levels.bed_lufs, abs=1e-6)
@@ -148,7 +155,7 @@ def test_without_a_bed_cache_the_stems_are_removed(tmp_path: Path,
 
 def test_cached_beds_are_the_rendered_bed_at_float16(tmp_path: Path) -> None:
     cache = BedCache(tmp_path / "beds")
-    scape = get_soundscape("ocean")
+    scape = CATALOG.get("ocean")
     fresh = quantise(np.concatenate(list(scape.blocks(70.3, SR, 2))))
     for _ in range(2):  # rendered and stored, then read back
         blocks = list(cache.blocks("k", scape, 70.3, SR, 2, 65536))
@@ -163,7 +170,7 @@ def test_cached_beds_are_the_rendered_bed_at_float16(tmp_path: Path) -> None:
 def test_a_stored_bed_is_read_without_rendering(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     cache = BedCache(tmp_path / "beds")
-    scape = get_soundscape("rain")
+    scape = CATALOG.get("rain")
     first = np.concatenate(list(cache.blocks("k", scape, 20.0, SR, 1)))
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -176,7 +183,7 @@ def test_a_stored_bed_is_read_without_rendering(tmp_path: Path,
 
 def test_a_damaged_segment_is_rendered_again(tmp_path: Path) -> None:
     cache = BedCache(tmp_path / "beds")
-    scape = get_soundscape("stream")
+    scape = CATALOG.get("stream")
     first = np.concatenate(list(cache.blocks("k", scape, 65.0, SR, 0)))
     damaged = sorted((tmp_path / "beds").rglob("*.npy"))[1]
     damaged.write_bytes(b"not a numpy file")
@@ -187,7 +194,7 @@ def test_a_damaged_segment_is_rendered_again(tmp_path: Path) -> None:
 
 def test_seeds_rates_and_keys_are_kept_apart_and_cleared(tmp_path: Path) -> None:
     cache = BedCache(tmp_path / "beds")
-    scape = get_soundscape("rain")
+    scape = CATALOG.get("rain")
     a = np.concatenate(list(cache.blocks("k", scape, 5.0, SR, 1)))
     b = np.concatenate(list(cache.blocks("k", scape, 5.0, SR, 2)))
     c = np.concatenate(list(cache.blocks("k", scape, 5.0, 48000, 1)))
@@ -215,7 +222,7 @@ def test_a_beds_cell_energies_are_its_k_weighted_energies_and_are_stored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = BedCache(tmp_path / "beds")
-    scape = get_soundscape("ocean")
+    scape = CATALOG.get("ocean")
     cells = cache.cells("k", scape, 70.3, SR, 2)
     assert cells.shape == (12000, 3)  # two whole minutes of 10 ms cells
     bed = np.concatenate(list(cache.blocks("k", scape, 120.0, SR, 2)))
@@ -235,7 +242,7 @@ def test_a_beds_cell_energies_are_its_k_weighted_energies_and_are_stored(
 
 def test_missing_or_damaged_cell_energies_are_worked_out_again(tmp_path: Path) -> None:
     cache = BedCache(tmp_path / "beds")
-    scape = get_soundscape("stream")
+    scape = CATALOG.get("stream")
     first = cache.cells("k", scape, 125.0, SR, 0)
     stored = sorted((tmp_path / "beds").rglob("*.kw1.npy"))
     stored[1].write_bytes(b"not a numpy file")
@@ -269,11 +276,8 @@ def test_prefetched_blocks_keep_order_raise_errors_and_stop_early() -> None:
 def test_a_loud_target_that_the_limiter_fights_is_still_met(tmp_path: Path) -> None:
     # Regression: at a loud target the limiter took back about half of each gain step, and three
     # encodings corrected only by the shortfall missed the target (-12.7 LUFS for a real track).
-    timeline, clips = _timeline(8)
-    layout, placements = layout_speech(timeline, clips, MIX)
-    done = mixdown(layout, placements, "rain", {"name": "rain"}, 5, tmp_path / "loud.wav",
-                   (MIX, MasterSettings(target_lufs=-10.0), ExportSettings(format="wav")),
-                   TrackTags(title="Test"), [], beds=BedCache(tmp_path / "beds"))
+    done = mixdown(_plan(8), MasterSettings(target_lufs=-10.0), ExportSettings(format="wav"),
+                   tmp_path / "loud.wav", TrackTags(title="Test"), beds=BedCache(tmp_path / "beds"))
     audio, rate = sf.read(str(done.exported.path), dtype="float32", always_2d=True)
     assert pyln.Meter(rate).integrated_loudness(audio.astype(np.float64)) == pytest.approx(
         -10.0, abs=0.2)

@@ -13,23 +13,37 @@ import stat
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import TEST_TEMPLATES, client_data, write_client
 from imr_audio.cli import cli
 from imr_audio.errors import HomePackError
 from imr_audio.export import decode_audio
 from imr_audio.pack import PAGE_NAME, PLAYLIST_NAME, ZIP_TIMESTAMP, HomePack, build_home_pack
-from imr_audio.render import RenderResult
-from imr_audio.voice.cache import owner_hash
+from imr_audio.profile import load_client_profile
+from imr_audio.track import RenderResult
+from imr_audio.workspace import Workspace
 
 ROOT = Path(__file__).parents[1]
 PACK_SOURCES = ROOT / "src" / "imr_audio" / "pack"
+TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
+
+
+def _workspace(templates: bool = True) -> Workspace:
+    """The workspace of the environment (this test's cache, the session's key)."""
+    return Workspace.from_environment(templates_dir=TEST_TEMPLATES if templates else None)
+
+
+def _pack(client: Path, tracks: list[Path], folder: Path, *, templates: bool = True,
+          **options: Any) -> HomePack:
+    """``build_home_pack`` for the client of the profile file ``client``."""
+    return build_home_pack(_workspace(templates), load_client_profile(client), tracks, folder,
+                           **options)
 CAPTIONS_URL = re.compile(r'src="data:text/vtt;charset=utf-8;base64,([A-Za-z0-9+/=]+)"')
 
 
@@ -50,7 +64,7 @@ def tracks(mini_render: RenderResult, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Iterator[Path]:
+def workdir(tmp_path: Path, write_client: Callable[..., Path]) -> Iterator[Path]:
     """A folder with the client's profile; checked afterwards for leftover temporary files."""
     write_client(tmp_path)
     yield tmp_path
@@ -60,8 +74,8 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
 
 def _build(workdir: Path, tracks: list[Path], *, make_zip: bool = False,
            note_file: Path | None = None) -> HomePack:
-    return build_home_pack(workdir / "client.yaml", tracks, workdir / "pack",
-                           make_zip=make_zip, note_file=note_file, templates_dir=TEST_TEMPLATES)
+    return _pack(workdir / "client.yaml", tracks, workdir / "pack", make_zip=make_zip,
+                 note_file=note_file)
 
 
 def _measured_s(path: Path) -> float:
@@ -124,7 +138,7 @@ def test_playlist_lists_each_track_with_its_length_and_title(workdir: Path,
 def test_title_falls_back_to_the_tracks_title_tag(workdir: Path, tracks: list[Path]) -> None:
     # Without the test templates folder, 'mini' is not found: the track's title tag (written
     # by the render from the template's title; ID3 in a WAV) names the track instead.
-    result = build_home_pack(workdir / "client.yaml", tracks[:1], workdir / "pack")
+    result = _pack(workdir / "client.yaml", tracks[:1], workdir / "pack", templates=False)
     assert [t.title for t in result.tracks] == ["Short rest"]
 
 
@@ -170,8 +184,11 @@ def test_page_has_a_player_with_captions_per_track(workdir: Path, tracks: list[P
         assert abs(shown_s - _measured_s(track)) <= 1.0
 
 
-def test_page_never_shows_the_client_name_or_profile_values(workdir: Path,
-                                                            tracks: list[Path]) -> None:
+def test_page_never_shows_the_client_name_or_profile_values(
+    workdir: Path,
+    tracks: list[Path],
+    client_data: Callable[..., dict[str, Any]],
+) -> None:
     page = _build(workdir, tracks).page.read_text(encoding="utf-8")
     data = client_data()
     values = [data["preferred_name"], *data["avoid"]]
@@ -279,8 +296,9 @@ def test_a_track_whose_sidecar_names_another_client_is_refused(workdir: Path,
     for suffix in (".wav", ".vtt", ".txt"):
         shutil.copyfile(tracks[0].with_suffix(suffix), other.with_suffix(suffix))
     sidecar = json.loads(tracks[0].with_suffix(".json").read_text(encoding="utf-8"))
-    assert sidecar["client_hash"] == owner_hash("t-017")
-    sidecar["client_hash"] = owner_hash("t-017_b")
+    key = _workspace().key
+    assert sidecar["client_hash"] == key.client_hash("t-017")
+    sidecar["client_hash"] = key.client_hash("t-017_b")
     other.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
     with pytest.raises(HomePackError, match="sidecar was made for another"):
         _build(workdir, [tracks[0], other])
@@ -292,8 +310,10 @@ def test_the_same_track_twice_is_refused(workdir: Path, tracks: list[Path]) -> N
         _build(workdir, [tracks[0], tracks[0]])
 
 
-def test_an_earlier_pack_is_replaced_and_other_folders_are_kept(workdir: Path,
-                                                                tracks: list[Path]) -> None:
+def test_an_earlier_pack_is_replaced_and_other_folders_are_kept(
+    workdir: Path,
+    tracks: list[Path],
+) -> None:
     _build(workdir, tracks)
     again = _build(workdir, tracks[:1])
     assert sorted(p.name for p in again.folder.iterdir()) == sorted(p.name for p in again.files)
@@ -302,7 +322,7 @@ def test_an_earlier_pack_is_replaced_and_other_folders_are_kept(workdir: Path,
     other.mkdir()
     (other / "keep.txt").write_text("the therapist's own file", encoding="utf-8")
     with pytest.raises(HomePackError, match="not a home pack"):
-        build_home_pack(workdir / "client.yaml", tracks, other, templates_dir=TEST_TEMPLATES)
+        _pack(workdir / "client.yaml", tracks, other)
     assert [p.name for p in other.iterdir()] == ["keep.txt"]
 
 
@@ -330,15 +350,16 @@ def test_a_failed_build_leaves_nothing_and_keeps_the_earlier_pack(
 # --- the zip -------------------------------------------------------------------------------
 
 
-def test_zip_holds_the_folder_and_is_the_same_bytes_each_time(tmp_path: Path,
-                                                              tracks: list[Path]) -> None:
+def test_zip_holds_the_folder_and_is_the_same_bytes_each_time(
+    tmp_path: Path,
+    tracks: list[Path],
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path)
-    first = build_home_pack(client, tracks, tmp_path / "a" / "pack", make_zip=True,
-                            templates_dir=TEST_TEMPLATES)
+    first = _pack(client, tracks, tmp_path / "a" / "pack", make_zip=True)
     for track in tracks:  # other modification times must not change the zip
         os.utime(track, (1_000_000_000, 1_000_000_000))
-    second = build_home_pack(client, tracks, tmp_path / "b" / "pack", make_zip=True,
-                             templates_dir=TEST_TEMPLATES)
+    second = _pack(client, tracks, tmp_path / "b" / "pack", make_zip=True)
     assert first.zip_path == (tmp_path / "a" / "pack.zip").resolve()
     assert first.zip_path is not None and second.zip_path is not None
     assert first.zip_path.read_bytes() == second.zip_path.read_bytes()
@@ -358,7 +379,10 @@ def test_zip_holds_the_folder_and_is_the_same_bytes_each_time(tmp_path: Path,
 # --- command line --------------------------------------------------------------------------
 
 
-def test_cli_pack_writes_the_pack_and_the_zip(workdir: Path, tracks: list[Path]) -> None:
+def test_cli_pack_writes_the_pack_and_the_zip(
+    workdir: Path,
+    tracks: list[Path],
+) -> None:
     note = workdir / "note.txt"
     note.write_text("Practise once a day.", encoding="utf-8")
     result = CliRunner().invoke(cli, [
@@ -372,7 +396,11 @@ def test_cli_pack_writes_the_pack_and_the_zip(workdir: Path, tracks: list[Path])
     assert "Practise once a day." in (workdir / "pack" / PAGE_NAME).read_text(encoding="utf-8")
 
 
-def test_cli_pack_error_is_one_line(workdir: Path, tracks: list[Path]) -> None:
+def test_cli_pack_error_is_one_line(
+    workdir: Path,
+    tracks: list[Path],
+    client_data: Callable[..., dict[str, Any]],
+) -> None:
     other = workdir / "other.yaml"
     other.write_text(yaml.safe_dump(client_data(id="x-999")), encoding="utf-8")
     result = CliRunner().invoke(cli, ["pack", "--client", str(other), str(tracks[0]),

@@ -11,17 +11,18 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from conftest import TEST_TEMPLATES, write_client
 from imr_audio.export import decode_audio
 from imr_audio.pack import HomePack, build_home_pack
 from imr_audio.pack.page import format_clock
-from imr_audio.render import RenderResult, RenderSettings, render_track
+from imr_audio.track import RenderResult, RenderSettings
+from imr_audio.workspace import Workspace
 
 pytestmark = pytest.mark.slow  # renders a track, then runs Chromium a few times
 
@@ -127,16 +128,22 @@ def _cues(captions: str) -> list[tuple[float, str]]:
 
 
 @pytest.fixture(scope="module")
-def home_pack(mini_render: RenderResult, tmp_path_factory: pytest.TempPathFactory) -> HomePack:
+def home_pack(
+    mini_render: RenderResult,
+    tmp_path_factory: pytest.TempPathFactory,
+    test_templates: Path,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
+) -> HomePack:
     """A pack of two real tracks: the session's mini render (WAV) and the breathe template
     rendered as MP3, the default format."""
     _chromium()
     folder = tmp_path_factory.mktemp("browser-pack")
     client = write_client(folder)
-    settings = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES, seed=3)
-    breathe = render_track("breathe", client, folder / "tracks", settings).path
-    return build_home_pack(client, [mini_render.path, breathe], folder / "pack",
-                           templates_dir=TEST_TEMPLATES)
+    settings = RenderSettings(soundscape="rain", seed=3)
+    breathe = render_file("breathe", client, folder / "tracks", settings).path
+    workspace = Workspace.from_environment(templates_dir=test_templates)
+    return build_home_pack(workspace, workspace.load_profile(client),
+                           [mini_render.path, breathe], folder / "pack")
 
 
 def test_each_track_loads_with_its_duration_and_captions(home_pack: HomePack,

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +24,16 @@ import pyloudnorm as pyln
 import pytest
 import soundfile as sf
 
-from conftest import TEST_TEMPLATES
-from imr_audio import render
+from imr_audio import track as render_module
 from imr_audio.errors import SynthesisError
 from imr_audio.export import ExportSettings
 from imr_audio.progress import Progress
-from imr_audio.render import RenderResult, RenderSettings, render_track
+from imr_audio.track import RenderResult, RenderSettings
 from imr_audio.voice import (
     PiperEngine,
     SpeechRequest,
     VoiceSettings,
-    load_voice_profile,
     piper_engine,
-    registry,
 )
 from imr_audio.voice.piper_engine import (
     BUNDLED_VOICE,
@@ -45,7 +42,8 @@ from imr_audio.voice.piper_engine import (
     length_scale,
     piper_available,
 )
-from imr_audio.voice.registry import EngineSet, engine_names
+from imr_audio.voice.registry import EngineSet
+from imr_audio.workspace import Workspace
 from measure import ffmpeg_ebur128, rms_db
 
 if os.environ.get("IMR_AUDIO_NO_NEURAL") == "1":
@@ -99,27 +97,24 @@ def test_version_names_piper_and_the_voice_package(engine: PiperEngine) -> None:
     assert "unknown" not in engine.version
 
 
-def test_piper_is_registered() -> None:
-    assert "piper" in engine_names()
+def test_piper_is_registered(workspace: Workspace) -> None:
+    assert "piper" in workspace.engines.names()
 
 
 @pytest.mark.parametrize("profile", ["calm", "calm-male"])
-def test_profile_resolves_to_piper(profile: str) -> None:
-    with EngineSet() as engines:
-        engine, settings = engines.resolve(load_voice_profile(profile))
+def test_profile_resolves_to_piper(profile: str, workspace: Workspace) -> None:
+    with EngineSet(workspace.engines) as engines:
+        engine, settings = engines.resolve(workspace.voices.load(profile))
         assert engine.name == "piper"
     assert settings.voice_id == BUNDLED_VOICE
-    assert settings.rate_wpm == load_voice_profile(profile).rate_wpm
+    assert settings.rate_wpm == workspace.voices.load(profile).rate_wpm
 
 
-def test_profile_falls_back_to_espeak_without_piper(monkeypatch: pytest.MonkeyPatch) -> None:
-    # What a machine without the neural extra sees: piper registered but not available.
-    with EngineSet():  # registers the built-in engines
-        pass
-    monkeypatch.setitem(registry._ENGINES, "piper",
-                        registry._Registration(PiperEngine, lambda: False))
-    with EngineSet() as engines:
-        engine, settings = engines.resolve(load_voice_profile("calm"))
+def test_profile_falls_back_to_espeak_without_piper(workspace: Workspace) -> None:
+    # What a machine without the neural extra sees: piper named but not available.
+    without = workspace.engines.with_engine("piper", lambda: None)
+    with EngineSet(without) as engines:
+        engine, settings = engines.resolve(workspace.voices.load("calm"))
         assert engine.name == "pyttsx3"
     assert settings.engine == "pyttsx3"
 
@@ -362,13 +357,17 @@ def test_mini_render_speaks_with_piper_and_is_mastered(mini_render: RenderResult
 
 
 def test_the_worker_has_ended_before_the_track_is_mixed(
-    client_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    test_templates: Path,
+    render_file: Callable[..., RenderResult],
 ) -> None:
     # Issue #6: onnxruntime's memory stayed allocated in the rendering process while the track
     # was mixed (a 10-minute render peaked at 535 MB). Its worker must be gone before mixing.
     started: list[int] = []
     alive_when_mixing: list[int] = []
-    real_start, real_mix = PiperEngine._started_worker, render._mix_master_export
+    real_start, real_mix = PiperEngine._started_worker, render_module.write_track
 
     def recording_start(self: PiperEngine, voice_id: str) -> Any:
         worker = real_start(self, voice_id)
@@ -380,10 +379,9 @@ def test_the_worker_has_ended_before_the_track_is_mixed(
         return real_mix(*args, **kwargs)
 
     monkeypatch.setattr(PiperEngine, "_started_worker", recording_start)
-    monkeypatch.setattr(render, "_mix_master_export", checking_mix)
-    settings = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES,
-                              export=ExportSettings(format="wav"))
-    result = render_track("mini", client_file, tmp_path / "out", settings)
+    monkeypatch.setattr(render_module, "write_track", checking_mix)
+    settings = RenderSettings(soundscape="rain", export=ExportSettings(format="wav"))
+    result = render_file("mini", client_file, tmp_path / "out", settings)
     assert result.voice.engine == "piper"
     assert started  # spoken, not answered from the cache (each test has an empty one)
     assert alive_when_mixing == []

@@ -28,16 +28,16 @@ import pytest
 import soundfile as sf
 import yaml
 
-from conftest import TEST_TEMPLATES
 from imr_audio.errors import ImrAudioError
 from imr_audio.export import ExportSettings
 from imr_audio.export import tags as tags_module
-from imr_audio.prepare import prepare_script
-from imr_audio.provenance import inputs_sha256
-from imr_audio.render import RenderSettings, render_track
-from imr_audio.secret import KEY_BYTES, KEY_FILE_ENV, InstallationKeyError, installation_key
+from imr_audio.mixplan import bed_choice
+from imr_audio.provenance import TrackInputs, inputs_sha256
+from imr_audio.script import ScriptChoices, prepare
+from imr_audio.secret import KEY_BYTES, InstallationKey, InstallationKeyError
+from imr_audio.track import RenderSettings, render
 from imr_audio.voice.base import VoiceSettings
-from imr_audio.voice.cache import CACHE_DIR_ENV, SpeechCache, owner_hash
+from imr_audio.workspace import CACHE_DIR_ENV, Workspace
 from measure import ffprobe
 
 # A fictional client whose every value holds a word found nowhere else, so a leak of any value
@@ -191,7 +191,11 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def blocked(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> BlockedRender:
+def blocked(
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_cache: Path,
+    test_templates: Path,
+) -> BlockedRender:
     folder = tmp_path_factory.mktemp("blocked")
     env = blocked_env(folder)
     env[CACHE_DIR_ENV] = str(shared_cache)
@@ -199,7 +203,7 @@ def blocked(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Blo
     out = folder / "new" / "tracks"  # two folders that do not exist yet
     done = subprocess.run(
         [sys.executable, "-m", "imr_audio", "-vv", "render", "mini", "--client", str(client),
-         "--templates-dir", str(TEST_TEMPLATES), "--format", "mp3", "-o", str(out)],
+         "--templates-dir", str(test_templates), "--format", "mp3", "-o", str(out)],
         env=env, capture_output=True, text=True, timeout=600, umask=0, check=False,
     )
     return BlockedRender(done.returncode, done.stdout, done.stderr, out, Path(env["TMPDIR"]),
@@ -302,11 +306,16 @@ def test_mp3_outputs_hold_no_client_values(blocked: BlockedRender) -> None:
 
 
 @pytest.mark.slow
-def test_ogg_outputs_hold_no_client_values(tmp_path: Path, shared_cache: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ogg_outputs_hold_no_client_values(
+    tmp_path: Path,
+    shared_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    test_templates: Path,
+) -> None:
     monkeypatch.setenv(CACHE_DIR_ENV, str(shared_cache))
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES, export=ExportSettings(format="ogg"))
-    render_track("mini", write_profile(tmp_path), tmp_path / "out", settings)
+    ws = Workspace.from_environment(templates_dir=test_templates)
+    settings = RenderSettings(export=ExportSettings(format="ogg"))
+    render(ws, "mini", ws.load_profile(write_profile(tmp_path)), tmp_path / "out", settings)
     assert_outputs_hold_no_client_values(tmp_path / "out", "ogg")
 
 
@@ -342,12 +351,16 @@ FAILURES: dict[str, tuple[dict[str, Any], str]] = {
 
 
 @pytest.mark.parametrize("case", FAILURES, ids=list(FAILURES))
-def test_a_failing_render_names_fields_not_values(case: str, tmp_path: Path) -> None:
+def test_a_failing_render_names_fields_not_values(
+    case: str,
+    tmp_path: Path,
+    test_templates: Path,
+) -> None:
     overrides, field = FAILURES[case]
     client = write_profile(tmp_path, **overrides)
     done = subprocess.run(
         [sys.executable, "-m", "imr_audio", "-vv", "render", "mini", "--client", str(client),
-         "--templates-dir", str(TEST_TEMPLATES), "-o", str(tmp_path / "out")],
+         "--templates-dir", str(test_templates), "-o", str(tmp_path / "out")],
         capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 1, done.stdout + done.stderr
@@ -387,8 +400,11 @@ def test_no_temporary_file_is_left_after_a_render(blocked: BlockedRender) -> Non
 
 
 @pytest.mark.slow
-def test_no_temporary_file_is_left_after_a_late_failure(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_temporary_file_is_left_after_a_late_failure(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    test_templates: Path,
+) -> None:
     temp_root = tmp_path / "tmp"
     temp_root.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp_root))
@@ -411,9 +427,10 @@ def test_no_temporary_file_is_left_after_a_late_failure(tmp_path: Path,
 
     monkeypatch.setattr(tags_module, "write_tags", failing_tags)
     out = tmp_path / "out"
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES, export=ExportSettings(format="mp3"))
+    settings = RenderSettings(export=ExportSettings(format="mp3"))
+    ws = Workspace.from_environment(templates_dir=test_templates)
     with pytest.raises(ImrAudioError) as error:
-        render_track("mini", write_profile(tmp_path), out, settings)
+        render(ws, "mini", ws.load_profile(write_profile(tmp_path)), out, settings)
     assert calls, "the render did not reach the export step"
     assert leaks(str(error.value), ALL_WORDS) == []
     # Temporary folders were made in TMPDIR (the speech engine's at least) and are gone.
@@ -428,48 +445,52 @@ def test_no_temporary_file_is_left_after_a_late_failure(tmp_path: Path,
 def test_the_installation_key_is_made_once_owner_only(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "new" / "folder" / "installation.key"
-    monkeypatch.setenv(KEY_FILE_ENV, str(path))
     previous = os.umask(0)
     try:
-        key = installation_key()
+        key = InstallationKey(path).secret()
     finally:
         os.umask(previous)
     assert len(key) == KEY_BYTES and path.read_bytes() == key
     assert _mode(path) == 0o600
     assert _mode(path.parent) == 0o700 and _mode(path.parent.parent) == 0o700
-    assert installation_key() == key
+    assert InstallationKey(path).secret() == key
     assert [p.name for p in path.parent.iterdir()] == ["installation.key"]  # no temp file left
     other = tmp_path / "other.key"
-    monkeypatch.setenv(KEY_FILE_ENV, str(other))
-    assert installation_key() != key  # another installation, another key
+    assert InstallationKey(other).secret() != key  # another installation, another key
 
 
 def test_a_damaged_key_is_an_error_naming_the_file(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "installation.key"
     path.write_bytes(b"short")
-    monkeypatch.setenv(KEY_FILE_ENV, str(path))
     with pytest.raises(InstallationKeyError, match=r"installation\.key: .* damaged"):
-        owner_hash(CLIENT_ID)
+        InstallationKey(path).client_hash(CLIENT_ID)
 
 
-def test_owner_hashes_are_keyed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    mine = owner_hash(CLIENT_ID)
-    assert mine == owner_hash(CLIENT_ID)
+def test_owner_hashes_are_keyed(tmp_path: Path, workspace: Workspace) -> None:
+    mine = workspace.key.client_hash(CLIENT_ID)
+    assert mine == workspace.key.client_hash(CLIENT_ID)
     # A guess of the id, hashed without the key, confirms nothing.
     assert mine != hashlib.sha256(CLIENT_ID.encode()).hexdigest()
-    monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path / "other.key"))
-    assert owner_hash(CLIENT_ID) != mine
+    assert InstallationKey(tmp_path / "other.key").client_hash(CLIENT_ID) != mine
 
 
-def test_the_inputs_hash_is_keyed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    prepared = prepare_script("mini", write_profile(tmp_path), TEST_TEMPLATES, "rain")
+def test_the_inputs_hash_is_keyed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    test_templates: Path, test_workspace: Workspace
+) -> None:
+    ws = test_workspace
+    prepared = prepare(ws, "mini", ws.load_profile(write_profile(tmp_path)),
+                       ScriptChoices(soundscape="rain"))
     voice = VoiceSettings(engine="pyttsx3", voice_id="gmw/en+f3", rate_wpm=108, pitch=45)
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES)
-    here = inputs_sha256(prepared, settings, voice, "v1", None)
-    assert inputs_sha256(prepared, settings, voice, "v1", None) == here
-    monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path / "elsewhere.key"))
-    assert inputs_sha256(prepared, settings, voice, "v1", None) != here
+    settings = RenderSettings()
+    inputs = TrackInputs(prepared, voice, "v1", bed_choice(ws, "rain", 0), settings.mix,
+                         settings.master, settings.export)
+    here = inputs_sha256(ws, inputs)
+    assert inputs_sha256(ws, inputs) == here
+    elsewhere = ws.derive(key_file=tmp_path / "elsewhere.key")
+    assert inputs_sha256(elsewhere, inputs) != here
 
 
 @pytest.mark.slow
@@ -477,8 +498,9 @@ def test_the_sidecar_records_keyed_hashes(blocked: BlockedRender) -> None:
     assert blocked.returncode == 0, blocked.stderr
     sidecar = json.loads((blocked.out_dir / f"{CLIENT_ID}_mini.json").read_text("utf-8"))
     assert sidecar["sidecar_version"] == 2
-    assert sidecar["client_hash"] == owner_hash(CLIENT_ID)  # the same key (subprocess env)
+    key = Workspace.from_environment().key  # the same key (subprocess env)
+    assert sidecar["client_hash"] == key.client_hash(CLIENT_ID)
     owners = {o for p in (blocked.cache_dir / "speech").glob("*.json")
               for o in json.loads(p.read_text("utf-8"))["owners"]}
-    assert owners == {owner_hash(CLIENT_ID)}
-    assert SpeechCache(blocked.cache_dir / "speech").info().entries > 0
+    assert owners == {key.client_hash(CLIENT_ID)}
+    assert len(list((blocked.cache_dir / "speech").glob("*.npy"))) > 0

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import client_data, write_client
-from imr_audio.authoring import all_specs, known_fields, load_template, validate_profile
+from imr_audio.authoring import validate_profile
 from imr_audio.errors import ClientProfileError
 from imr_audio.profile import ELIGIBILITY_FLAGS, check_eligibility, load_client_profile
+from imr_audio.workspace import Workspace
 
 PRIVATE = ("Robin", "Jane", "Smith", "wooden bench", "quiet garden", "tulips", "lavender")
 
@@ -70,14 +71,17 @@ def test_top_level_must_be_a_mapping(text: str, tmp_path: Path) -> None:
     assert "Robin" not in str(info.value)
 
 
-def test_every_problem_reported_at_once(tmp_path: Path) -> None:
+def test_every_problem_reported_at_once(
+    tmp_path: Path,
+    client_data: Callable[..., dict[str, Any]], workspace: Workspace
+) -> None:
     data = client_data(id="Jane Smith", eligibility={"psychosis": "yes"},
                        safe_plase={"cue_word": "garden"})
     del data["preferred_name"]
     data["safe_place"]["cue_wrd"] = data["safe_place"].pop("cue_word")
     path = tmp_path / "client.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    lines = _errors(path, known_fields=known_fields(all_specs()))
+    lines = _errors(path, known_fields=workspace.templates.known_fields())
     assert len(lines) == 5, lines
     fields = {line.split(": ")[1]: line for line in lines}
     assert set(fields) == {"id", "preferred_name", "safe_plase", "safe_place.cue_wrd",
@@ -88,25 +92,29 @@ def test_every_problem_reported_at_once(tmp_path: Path) -> None:
     assert "true or false" in fields["eligibility.psychosis"]
 
 
-def test_unknown_fields_pass_without_known_fields(client_file: Path) -> None:
+def test_unknown_fields_pass_without_known_fields(client_file: Path, workspace: Workspace) -> None:
     data = yaml.safe_load(client_file.read_text(encoding="utf-8"))
     data["safe_place"]["cue_wrd"] = "garden"
     client_file.write_text(yaml.safe_dump(data), encoding="utf-8")
     assert load_client_profile(client_file).details["safe_place"]["cue_wrd"] == "garden"
-    lines = _errors(client_file, known_fields=known_fields(all_specs()))
+    lines = _errors(client_file, known_fields=workspace.templates.known_fields())
     assert lines == [f"{client_file}: safe_place.cue_wrd: unknown field; did you mean 'cue_word'?"]
 
 
-def test_validate_profile_reports_every_problem(tmp_path: Path) -> None:
+def test_validate_profile_reports_every_problem(
+    tmp_path: Path,
+    client_data: Callable[..., dict[str, Any]],
+    write_client: Callable[..., Path], workspace: Workspace
+) -> None:
     place = dict(client_data()["safe_place"])
     del place["cue_word"]  # missing required field
     place["description"] = "You are sitting on a wooden bench in a quiet garden. " * 6  # > 300
     place["sights"] = ["a row of tulips"]  # at least 2 items
     place["sounds"] = "lavender"  # a list, not text
     path = write_client(tmp_path, safe_place=place)
-    profile = load_client_profile(path, known_fields(all_specs()))
+    profile = load_client_profile(path, workspace.templates.known_fields())
     with pytest.raises(ClientProfileError) as info:
-        validate_profile(load_template("safe-place"), profile)
+        validate_profile(workspace.templates.load("safe-place"), profile)
     lines = _checked_lines(str(info.value), path)
     fields = {line.split(": ")[1]: line for line in lines}
     assert len(lines) == 4, lines
@@ -117,7 +125,11 @@ def test_validate_profile_reports_every_problem(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("flag", ELIGIBILITY_FLAGS)
-def test_eligibility_flag_blocks_home_track(flag: str, tmp_path: Path) -> None:
+def test_eligibility_flag_blocks_home_track(
+    flag: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     eligibility = dict.fromkeys(ELIGIBILITY_FLAGS, False) | {flag: True}
     path = write_client(tmp_path, eligibility=eligibility)
     with pytest.raises(ClientProfileError) as info:
@@ -129,10 +141,18 @@ def test_eligibility_flag_blocks_home_track(flag: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("eligibility", [dict.fromkeys(ELIGIBILITY_FLAGS, False), {}])
-def test_eligible_profile_passes(eligibility: dict[str, bool], tmp_path: Path) -> None:
+def test_eligible_profile_passes(
+    eligibility: dict[str, bool],
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     check_eligibility(load_client_profile(write_client(tmp_path, eligibility=eligibility)))
 
 
 @pytest.mark.parametrize("name", ["Zoë", "José", "Łukasz", "王芳"])
-def test_unicode_preferred_name_loads(name: str, tmp_path: Path) -> None:
+def test_unicode_preferred_name_loads(
+    name: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
     assert load_client_profile(write_client(tmp_path, preferred_name=name)).preferred_name == name

@@ -4,13 +4,14 @@ id is the other's prefix (``c1`` and ``c1_x``)."""
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import TEST_TEMPLATES, write_client
 from imr_audio.audio import Clip
 from imr_audio.cli import cli
 from imr_audio.export import ExportSettings
@@ -18,13 +19,18 @@ from imr_audio.master import LoudnessMeasurement
 from imr_audio.pack import build_home_pack
 from imr_audio.provenance import Provenance, sidecar_json
 from imr_audio.purge import PurgeError, purge_client
-from imr_audio.recording import write_recording_sheet
-from imr_audio.render import RenderSettings, render_track
-from imr_audio.secret import KEY_FILE_ENV
+from imr_audio.record_sheet import write_recording_sheet
+from imr_audio.secret import InstallationKey
+from imr_audio.track import RenderSettings, render
 from imr_audio.voice.base import VoiceSettings
-from imr_audio.voice.cache import SpeechCache, owner_hash
+from imr_audio.workspace import KEY_FILE_ENV, Workspace
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=110, pitch=40)
+
+
+def _client_hash(client_id: str) -> str:
+    """The client's keyed hash under the key ``$IMR_AUDIO_KEY_FILE`` names now."""
+    return InstallationKey(Path(os.environ[KEY_FILE_ENV])).client_hash(client_id)
 
 
 def fake_track(folder: Path, stem: str, client_id: str, template_id: str = "mini",
@@ -33,7 +39,7 @@ def fake_track(folder: Path, stem: str, client_id: str, template_id: str = "mini
     not read it), with a real sidecar for ``client_id``; returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     provenance = Provenance(template_id, 1, "calm", VOICE, "v1", "rain", 0, -18.0, -1.0, None,
-                            "3 minutes", "0" * 64, owner_hash(client_id))
+                            "3 minutes", "0" * 64, _client_hash(client_id))
     sidecar = json.loads(sidecar_json(provenance, file_name=f"{stem}.{fmt}", audio_format=fmt,
                                       duration_s=180.0,
                                       loudness=LoudnessMeasurement(-18.0, -1.5)))
@@ -51,7 +57,10 @@ def _files(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()}
 
 
-def test_prefix_ids_variants_and_subfolders_are_told_apart(tmp_path: Path) -> None:
+def test_prefix_ids_variants_and_subfolders_are_told_apart(
+    tmp_path: Path,
+    workspace: Workspace,
+) -> None:
     out = tmp_path / "out"
     mine = fake_track(out, "c1_mini", "c1")
     mine |= fake_track(out, "c1_mini_10m", "c1")  # a batch variant
@@ -59,7 +68,7 @@ def test_prefix_ids_variants_and_subfolders_are_told_apart(tmp_path: Path) -> No
     theirs = fake_track(out, "c1_x_mini", "c1_x")
     theirs |= fake_track(out, "c1_x_mini_10m", "c1_x")
     theirs |= fake_track(out / "2024", "c1-2_mini", "c1-2")
-    report = purge_client("c1", out, SpeechCache(tmp_path / "cache"))
+    report = purge_client(workspace, "c1", out)
     assert set(report.removed_files) == mine
     assert _files(out) == theirs
     assert report.unconfirmed_files == () and report.temporary_files == ()
@@ -67,19 +76,25 @@ def test_prefix_ids_variants_and_subfolders_are_told_apart(tmp_path: Path) -> No
     assert report.removed_anything and report.cache_entries_removed == 0
 
 
-def test_an_id_that_is_another_ids_track_name_is_not_confused(tmp_path: Path) -> None:
+def test_an_id_that_is_another_ids_track_name_is_not_confused(
+    tmp_path: Path,
+    workspace: Workspace,
+) -> None:
     # Client 'c1' rendered template 'x' in variant 'mini'; client 'c1_x' rendered 'mini'. Both
     # are named c1_x_mini_*: only the sidecar's keyed client hash tells them apart.
     out = tmp_path / "out"
     mine = fake_track(out, "c1_x_mini", "c1", template_id="x")
     theirs = fake_track(out / "other", "c1_x_mini", "c1_x")
-    report = purge_client("c1", out, SpeechCache(tmp_path / "cache"))
+    report = purge_client(workspace, "c1", out)
     assert set(report.removed_files) == mine
     assert _files(out) == theirs
 
 
-def test_what_cannot_be_confirmed_is_kept_and_listed(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_what_cannot_be_confirmed_is_kept_and_listed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    workspace: Workspace,
+) -> None:
     out = tmp_path / "out"
     old = fake_track(out, "c1_mini", "c1", sidecar_version=1)  # exact name: confirmed
     old_theirs = fake_track(out, "c1_x_mini", "c1_x", sidecar_version=1)  # c1_x's by its name
@@ -92,31 +107,35 @@ def test_what_cannot_be_confirmed_is_kept_and_listed(tmp_path: Path,
     temp.write_bytes(b"part")
     unrelated = out / "notes.txt"
     unrelated.write_text("c1_mini", encoding="utf-8")
-    report = purge_client("c1", out, SpeechCache(tmp_path / "cache"))
+    report = purge_client(workspace, "c1", out)
     assert set(report.removed_files) == old
     assert set(report.unconfirmed_files) == {orphan} | foreign
     assert report.temporary_files == (temp,)
     assert _files(out) == old_theirs | {orphan, temp, unrelated} | foreign
 
 
-def test_links_are_not_followed(tmp_path: Path) -> None:
+def test_links_are_not_followed(tmp_path: Path, workspace: Workspace) -> None:
     elsewhere = fake_track(tmp_path / "elsewhere", "c1_mini", "c1")
     out = tmp_path / "out"
     out.mkdir()
     (out / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     (out / "c1_mini.wav").symlink_to(tmp_path / "elsewhere" / "c1_mini.mp3")
-    report = purge_client("c1", out, SpeechCache(tmp_path / "cache"))
+    report = purge_client(workspace, "c1", out)
     assert report.removed_files == ()
     assert _files(tmp_path / "elsewhere") == elsewhere
 
 
-def test_recording_sheets_are_the_clients_by_their_json(tmp_path: Path) -> None:
+def test_recording_sheets_are_the_clients_by_their_json(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path], workspace: Workspace, test_workspace: Workspace
+) -> None:
     out = tmp_path / "out"
     for client_id in ("c1", "c1_x"):
         client = write_client(tmp_path, f"{client_id}.yaml", id=client_id)
-        write_recording_sheet("mini", client, out, TEST_TEMPLATES)
+        write_recording_sheet(test_workspace, "mini", test_workspace.load_profile(client), out)
     theirs = {out / f"c1_x_mini_lines.{ext}" for ext in ("txt", "csv", "json")}
-    report = purge_client("c1", out, SpeechCache(tmp_path / "cache"))
+    report = purge_client(workspace, "c1", out)
     assert set(report.removed_files) == {out / f"c1_mini_lines.{e}" for e in ("txt", "csv", "json")}
     assert _files(out) == theirs
 
@@ -125,27 +144,29 @@ def _tone() -> Clip:
     return Clip((np.sin(np.arange(2205) / 10) * 0.5).astype(np.float32), 22050)
 
 
-def test_cache_only_and_nothing_to_remove(tmp_path: Path) -> None:
-    cache = SpeechCache(tmp_path / "cache")
+def test_cache_only_and_nothing_to_remove(tmp_path: Path, workspace: Workspace) -> None:
+    cache = workspace.speech_cache
     cache.put("a" * 64, _tone(), owner="c1")
     cache.put("b" * 64, _tone(), owner="c1_x")
-    report = purge_client("c1", cache=cache)
-    assert report.cache_entries_removed == 1 and report.outputs_dir is None
+    report = purge_client(workspace, "c1")
+    assert report.cache_entries_removed == 1 and report.output_dir is None
     assert cache.get("a" * 64) is None and cache.get("b" * 64) is not None
-    again = purge_client("c1", tmp_path, cache)
+    again = purge_client(workspace, "c1", tmp_path)
     assert not again.removed_anything
 
 
 @pytest.mark.parametrize("bad", ["C1", "c", "../c1", "c1/x", "Robin Smith", ""])
-def test_a_malformed_id_is_refused_without_echoing_it(bad: str, tmp_path: Path) -> None:
+def test_a_malformed_id_is_refused_without_echoing_it(
+    bad: str, tmp_path: Path, workspace: Workspace
+) -> None:
     with pytest.raises(PurgeError) as error:
-        purge_client(bad, tmp_path)
+        purge_client(workspace, bad, tmp_path)
     assert "pseudonymous client id" in str(error.value)
     assert len(bad) < 5 or bad not in str(error.value)  # short ones occur in any sentence
 
 
 def test_a_file_that_cannot_be_removed_is_an_error_naming_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workspace: Workspace
 ) -> None:
     out = tmp_path / "out"
     fake_track(out, "c1_mini", "c1")
@@ -159,7 +180,7 @@ def test_a_file_that_cannot_be_removed_is_an_error_naming_it(
 
     monkeypatch.setattr(Path, "unlink", unlink)
     with pytest.raises(PurgeError) as error:
-        purge_client("c1", out, SpeechCache(tmp_path / "cache"))
+        purge_client(workspace, "c1", out)
     assert str(error.value).startswith(
         f"could not remove 1 of client c1's file(s): {stuck} (PermissionError) "
         "(3 other file(s) and 0 cached clip(s) were removed)"
@@ -170,13 +191,16 @@ def test_a_file_that_cannot_be_removed_is_an_error_naming_it(
 # --- the command ------------------------------------------------------------------------------
 
 
-def test_purge_command_reports_what_it_removed_and_kept(tmp_path: Path,
-                                                        speech_cache_dir: Path) -> None:
+def test_purge_command_reports_what_it_removed_and_kept(
+    tmp_path: Path,
+    speech_cache_dir: Path,
+    workspace: Workspace,
+) -> None:
     out = tmp_path / "out"
     mine = fake_track(out, "c1_mini", "c1")
     orphan = out / "c1_body-scan.mp3"
     orphan.write_bytes(b"audio")
-    SpeechCache.default().put("a" * 64, _tone(), owner="c1")
+    workspace.speech_cache.put("a" * 64, _tone(), owner="c1")
     result = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(out)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -206,27 +230,30 @@ def test_purge_command_errors_are_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_purge_after_real_renders_of_two_clients(tmp_path: Path) -> None:
+def test_purge_after_real_renders_of_two_clients(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path], test_workspace: Workspace
+) -> None:
     out = tmp_path / "tracks"
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES, voice_profile="calm-female",
-                              export=ExportSettings(format="wav"))
-    one = render_track("mini", write_client(tmp_path, "c1.yaml", id="c1"), out, settings)
-    two = render_track("mini", write_client(tmp_path, "c1x.yaml", id="c1_x",
-                                            preferred_name="Sam"), out, settings)
-    cache = SpeechCache.default()
+    settings = RenderSettings(voice_profile="calm-female", export=ExportSettings(format="wav"))
+    ws = test_workspace
+    c1 = ws.load_profile(write_client(tmp_path, "c1.yaml", id="c1"))
+    c1_x = ws.load_profile(write_client(tmp_path, "c1x.yaml", id="c1_x", preferred_name="Sam"))
+    one = render(ws, "mini", c1, out, settings)
+    two = render(ws, "mini", c1_x, out, settings)
+    cache = ws.speech_cache
 
     def owners() -> list[list[str]]:
         return [json.loads(p.read_text("utf-8"))["owners"] for p in cache.folder.glob("*.json")]
 
-    made_for_c1 = sum(owner_hash("c1") in o for o in owners())
-    only_c1_x = sum(o == [owner_hash("c1_x")] for o in owners())
+    made_for_c1 = sum(_client_hash("c1") in o for o in owners())
+    only_c1_x = sum(o == [_client_hash("c1_x")] for o in owners())
     assert made_for_c1 > 0 and only_c1_x > 0  # c1_x's own name sentence at least
     # Each client also has a home pack (a folder and a zip): copies of tracks without sidecars.
     packs = tmp_path / "packs"
-    pack_one = build_home_pack(tmp_path / "c1.yaml", [one.path], packs / "c1", make_zip=True,
-                               templates_dir=TEST_TEMPLATES)
-    pack_two = build_home_pack(tmp_path / "c1x.yaml", [two.path], packs / "c1_x", make_zip=True,
-                               templates_dir=TEST_TEMPLATES)
+    pack_one = build_home_pack(ws, c1, [one.path], packs / "c1", make_zip=True)
+    pack_two = build_home_pack(ws, c1_x, [two.path], packs / "c1_x", make_zip=True)
     result = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert f"removed {made_for_c1} cached clip(s) of client c1" in result.output
@@ -239,6 +266,6 @@ def test_purge_after_real_renders_of_two_clients(tmp_path: Path) -> None:
     assert all(p.exists() for p in (two.path, *two.companions, *pack_two.files))
     assert pack_two.zip_path is not None
     assert pack_two.zip_path.exists()
-    assert owners() and all(o == [owner_hash("c1_x")] for o in owners())
+    assert owners() and all(o == [_client_hash("c1_x")] for o in owners())
     assert cache.info().entries == only_c1_x
     assert "kept" not in result.output

@@ -11,7 +11,9 @@ import json
 import re
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyloudnorm
@@ -19,15 +21,15 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from conftest import TEST_TEMPLATES, client_data, write_client
 from imr_audio.cli import cli
 from imr_audio.errors import SynthesisError
 from imr_audio.export import ExportSettings
-from imr_audio.recording import RecordingSheet, write_recording_sheet
-from imr_audio.render import RenderResult, RenderSettings, render_track
+from imr_audio.record_sheet import RecordingSheet, write_recording_sheet
 from imr_audio.timeline import Pause, Speech
+from imr_audio.track import RenderResult, RenderSettings
 from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceSettings
 from imr_audio.voice.recorded import RecordedEngine, line_id, recording_lines
+from imr_audio.workspace import Workspace
 from measure import ffmpeg_ebur128, segment
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=150)
@@ -42,6 +44,15 @@ STYLES = [
     (-6.0, "flac", 22050, 1),
     (-30.0, "mp3", 44100, 1),
 ]
+
+
+TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
+
+
+def _sheet(template_id: str, client: Path, folder: Path) -> RecordingSheet:
+    """Write the record sheet of ``template_id`` (test templates first) for a client's file."""
+    workspace = Workspace.from_environment(templates_dir=TEST_TEMPLATES)
+    return write_recording_sheet(workspace, template_id, workspace.load_profile(client), folder)
 
 
 def _requests(sheet: RecordingSheet) -> list[SpeechRequest]:
@@ -65,13 +76,16 @@ def _write_recording(path: Path, speech: np.ndarray, rate: int, peak_db: float, 
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory
-             ) -> tuple[Path, RecordingSheet, dict[str, float]]:
+def recorded(
+    tmp_path_factory: pytest.TempPathFactory,
+    test_templates: Path,
+    write_client: Callable[..., Path],
+) -> tuple[Path, RecordingSheet, dict[str, float]]:
     """(client file, sheet of ``mini``, recording id -> speech duration), recordings in
     ``<client folder>/recs``."""
     folder = tmp_path_factory.mktemp("recorded")
     client = write_client(folder)
-    sheet = write_recording_sheet("mini", client, folder / "sheet", TEST_TEMPLATES)
+    sheet = _sheet("mini", client, folder / "sheet")
     recs = folder / "recs"
     recs.mkdir()
     with Pyttsx3Engine() as engine:
@@ -87,11 +101,14 @@ def recorded(tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def recorded_render(recorded: tuple[Path, RecordingSheet, dict[str, float]]) -> RenderResult:
+def recorded_render(
+    recorded: tuple[Path, RecordingSheet, dict[str, float]],
+    test_templates: Path, render_file: Callable[..., RenderResult]
+) -> RenderResult:
     client, _, _ = recorded
-    settings = RenderSettings(templates_dir=TEST_TEMPLATES, seed=3, recordings_dir=client.parent /
+    settings = RenderSettings(seed=3, recordings_dir=client.parent /
                               "recs", export=ExportSettings(format="wav"))
-    return render_track("mini", client, client.parent / "out", settings)
+    return render_file("mini", client, client.parent / "out", settings)
 
 
 # --- the sheet -----------------------------------------------------------------------------
@@ -125,15 +142,20 @@ def test_sheet_files_agree_and_are_private(recorded: tuple[Path, RecordingSheet,
     assert str(client) not in sheet.txt_path.read_text(encoding="utf-8")
 
 
-def test_ids_are_stable_and_follow_the_text(tmp_path: Path) -> None:
+def test_ids_are_stable_and_follow_the_text(
+    tmp_path: Path,
+    test_templates: Path,
+    client_data: Callable[..., dict[str, Any]],
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path)
-    first = write_recording_sheet("mini", client, tmp_path / "a", TEST_TEMPLATES)
-    again = write_recording_sheet("mini", client, tmp_path / "b", TEST_TEMPLATES)
+    first = _sheet("mini", client, tmp_path / "a")
+    again = _sheet("mini", client, tmp_path / "b")
     assert [line.id for line in first.lines] == [line.id for line in again.lines]
     assert json.loads(first.json_path.read_text()) == json.loads(again.json_path.read_text())
     safe_place = {**client_data()["safe_place"], "cue_word": "meadow"}
     changed_client = write_client(tmp_path, "changed.yaml", safe_place=safe_place)
-    changed = write_recording_sheet("mini", changed_client, tmp_path / "c", TEST_TEMPLATES)
+    changed = _sheet("mini", changed_client, tmp_path / "c")
     before = {line.number: line for line in first.lines}
     differs = [line for line in changed.lines if line.id != before[line.number].id]
     assert [line.text for line in differs] == ["Your word for this place is meadow."]
@@ -141,8 +163,12 @@ def test_ids_are_stable_and_follow_the_text(tmp_path: Path) -> None:
     assert line_id(7, "Breathe in") == line_id(7, "Breathe in") != line_id(7, "Breathe out")
 
 
-def test_repeated_breath_cues_get_one_id(client_file: Path, tmp_path: Path) -> None:
-    sheet = write_recording_sheet("breathe", client_file, tmp_path / "s", TEST_TEMPLATES)
+def test_repeated_breath_cues_get_one_id(
+    client_file: Path,
+    tmp_path: Path,
+    test_templates: Path,
+) -> None:
+    sheet = _sheet("breathe", client_file, tmp_path / "s")
     texts = [line.text for line in sheet.lines]
     assert texts.count("Breathe in") == 1
     assert len(texts) == len(set(texts)) < len(sheet.prepared.timeline.speech)
@@ -152,19 +178,23 @@ def test_repeated_breath_cues_get_one_id(client_file: Path, tmp_path: Path) -> N
     assert recording_lines(sheet.prepared.timeline) == sheet.lines
 
 
-def test_record_sheet_command(client_file: Path, tmp_path: Path) -> None:
+def test_record_sheet_command(client_file: Path, tmp_path: Path, test_templates: Path) -> None:
     result = CliRunner().invoke(cli, ["record-sheet", "mini", "--client", str(client_file),
-                                      "--templates-dir", str(TEST_TEMPLATES),
+                                      "--templates-dir", str(test_templates),
                                       "-o", str(tmp_path / "sheet")])
     assert result.exit_code == 0, result.output
     assert "t-017_mini_lines.txt" in result.stdout
     assert (tmp_path / "sheet" / "t-017_mini_lines.json").is_file()
 
 
-def test_record_sheet_refuses_a_lint_error(tmp_path: Path) -> None:
+def test_record_sheet_refuses_a_lint_error(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path],
+) -> None:
     client = write_client(tmp_path, avoid=["heights", "bench"])  # "bench" is in the description
     result = CliRunner().invoke(cli, ["record-sheet", "mini", "--client", str(client),
-                                      "--templates-dir", str(TEST_TEMPLATES),
+                                      "--templates-dir", str(test_templates),
                                       "-o", str(tmp_path / "sheet")])
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: ") and "lint" in result.output
@@ -225,13 +255,17 @@ def recs_copy(recorded: tuple[Path, RecordingSheet, dict], tmp_path: Path) -> Pa
 
 
 def test_two_missing_recordings_are_listed_in_one_error(
-        recorded: tuple[Path, RecordingSheet, dict], recs_copy: Path, tmp_path: Path) -> None:
+    recorded: tuple[Path, RecordingSheet, dict],
+    recs_copy: Path,
+    tmp_path: Path,
+    test_templates: Path,
+) -> None:
     client, sheet, _ = recorded
     gone = [sheet.lines[2], sheet.lines[9]]
     for line in gone:
         next(recs_copy.glob(f"{line.id}.*")).unlink()
     result = CliRunner().invoke(cli, ["render", "mini", "--client", str(client),
-                                      "--templates-dir", str(TEST_TEMPLATES), "--format", "wav",
+                                      "--templates-dir", str(test_templates), "--format", "wav",
                                       "--recordings", str(recs_copy), "-o", str(tmp_path / "o")])
     assert result.exit_code == 1, result.output
     message = result.output.strip()

@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 
 from imr_audio.mix import MixSettings
-from imr_audio.render import RenderResult
 from imr_audio.timeline import Pause, Speech
+from imr_audio.track import RenderResult
 from measure import ffmpeg_ebur128, highpass, rms_db, segment
 
 VOICE_FREE_HZ = 12_000  # eSpeak NG speaks at 22.05 kHz: nothing of the voice lies above 11 kHz

@@ -12,14 +12,11 @@ from numpy.typing import NDArray
 from scipy import signal, stats
 
 from imr_audio.errors import UnknownSoundscapeError
-from imr_audio.soundscapes import (
-    SoundscapeInfo,
-    base,
-    get_soundscape,
-    register_soundscape,
-    render_soundscape,
-    soundscape_names,
-)
+from imr_audio.soundscapes import SoundscapeInfo, base
+from imr_audio.soundscapes.catalog import SoundscapeCatalog
+
+CATALOG = SoundscapeCatalog.builtin()
+get_soundscape, render_soundscape, soundscape_names = CATALOG.get, CATALOG.render, CATALOG.names
 
 NAMES = ["ocean", "rain"]
 # Every bed at its default intensity, and the built-in presets: the fast suite's full battery.
@@ -113,9 +110,12 @@ def test_unknown_name_lists_valid_names() -> None:
         render_soundscape("thunder", 1.0)
 
 
-def test_registering_a_taken_name_fails() -> None:
-    with pytest.raises(ValueError, match="already registered"):
-        register_soundscape(get_soundscape("rain"))
+def test_a_name_taken_twice_fails() -> None:
+    rain = get_soundscape("rain")
+    with pytest.raises(ValueError, match="given twice: rain"):
+        SoundscapeCatalog([rain, rain])
+    with pytest.raises(ValueError, match="already taken: rain"):
+        SoundscapeCatalog([rain], [rain])
 
 
 @pytest.mark.parametrize(

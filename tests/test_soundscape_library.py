@@ -6,6 +6,7 @@ Each bed's character is measured on a 30 s render (seed 0, shared through the ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,22 +17,22 @@ from numpy.typing import NDArray
 from PIL import Image
 from scipy import signal
 
-from conftest import TEST_TEMPLATES, write_client
 from imr_audio.cli import cli
 from imr_audio.errors import SoundscapePresetError, UnknownSoundscapeError
-from imr_audio.prepare import prepare_script
-from imr_audio.soundscapes import (
-    PresetSoundscape,
-    get_soundscape,
-    load_presets,
-    render_soundscape,
-    soundscape_names,
-    use_presets,
-)
+from imr_audio.script import ScriptChoices, prepare
+from imr_audio.soundscapes import PresetSoundscape
+from imr_audio.soundscapes.catalog import SoundscapeCatalog
+from imr_audio.soundscapes.presets import load_presets
 from imr_audio.soundscapes.rain import RainSoundscape
+from imr_audio.workspace import Workspace
 from test_soundscape import SR, _long, _render
 
 Array = NDArray[np.float64]
+
+
+CATALOG = SoundscapeCatalog.builtin()
+get_soundscape, render_soundscape, soundscape_names = CATALOG.get, CATALOG.render, CATALOG.names
+BUILTIN = {name: CATALOG.get(name) for name in CATALOG.builtin_names()}
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +40,6 @@ def _no_user_presets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Each test starts without user presets, whatever the machine's config folder holds."""
     monkeypatch.delenv("IMR_AUDIO_PRESETS", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    use_presets(None)
 
 
 def _mono(audio: NDArray[np.floating]) -> Array:
@@ -282,17 +282,16 @@ def test_user_presets_work_wherever_a_name_does(tmp_path: Path) -> None:
                               {"soundscape": "forest-light", "gain_db": -6}]},
         "deep": {"layers": [{"soundscape": "brown-noise", "gain_db": 3}]},
     })
-    infos = use_presets(path)
-    assert [i.name for i in infos] == ["garden", "deep"]
-    assert {"garden", "deep"} <= set(soundscape_names())
-    garden = get_soundscape("garden")
+    mine = SoundscapeCatalog.builtin(path)
+    assert [info.name for info, own in mine.infos() if own] == ["deep", "garden"]
+    assert {"garden", "deep"} <= set(mine.names())
+    garden = mine.get("garden")
     assert isinstance(garden, PresetSoundscape)
     assert garden.info.description == "A garden in light rain."
-    assert get_soundscape("deep").info.description == "Your preset: brown-noise."
-    np.testing.assert_allclose(render_soundscape("garden", 2.0, SR, 1),
+    assert mine.get("deep").info.description == "Your preset: brown-noise."
+    np.testing.assert_allclose(mine.render("garden", 2.0, SR, 1),
                                _layer_sum(garden, 2.0, 1), atol=1e-6)
-    # loading none replaces them
-    use_presets(None)
+    # another workspace (no presets file) has none of them
     with pytest.raises(UnknownSoundscapeError):
         get_soundscape("garden")
 
@@ -302,7 +301,8 @@ def test_default_presets_file_is_read_from_the_config_folder(tmp_path: Path) -> 
     folder.mkdir(parents=True)
     _write_presets(folder, {"calm": {"layers": [{"soundscape": "pink-noise"}]}},
                    "soundscapes.yaml")
-    assert [i.name for i in use_presets(None)] == ["calm"]
+    catalog = Workspace.from_environment().soundscapes
+    assert [info.name for info, own in catalog.infos() if own] == ["calm"]
 
 
 def test_presets_file_errors_name_file_and_every_field(tmp_path: Path) -> None:
@@ -322,7 +322,7 @@ def test_presets_file_errors_name_file_and_every_field(tmp_path: Path) -> None:
         "empty": {"layers": []},
     })
     with pytest.raises(SoundscapePresetError) as caught:
-        load_presets(path)
+        load_presets(path, BUILTIN)
     lines = str(caught.value).splitlines()
     expected = [
         "presets.rain: the name of a built-in soundscape",
@@ -343,15 +343,16 @@ def test_presets_file_errors_name_file_and_every_field(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "needle"),
-    [("presets: [unclosed\n", "not valid YAML at line"), ("- a\n- b\n", "one mapping, 'presets'")],
+    [("presets: [unclosed\n", "line 2, column 1: malformed YAML"),
+     ("- a\n- b\n", "one mapping, 'presets'")],
 )
 def test_unreadable_presets_file_is_one_error(tmp_path: Path, text: str, needle: str) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(SoundscapePresetError, match=needle):
-        load_presets(path)
+        load_presets(path, BUILTIN)
     with pytest.raises(SoundscapePresetError, match="file not found"):
-        load_presets(tmp_path / "none.yaml")
+        load_presets(tmp_path / "none.yaml", BUILTIN)
 
 
 # --- the avoid-list sees the themes ------------------------------------------------------------
@@ -363,17 +364,26 @@ def test_unreadable_presets_file_is_one_error(tmp_path: Path, text: str, needle:
      ("rain-on-fire", "fire"), ("forest-stream", "water"), ("wind-heavy", "wind")],
 )
 def test_avoid_list_matches_bed_and_preset_themes(
-    tmp_path: Path, soundscape: str, avoid: str
+    tmp_path: Path,
+    soundscape: str,
+    avoid: str,
+    write_client: Callable[..., Path], test_workspace: Workspace
 ) -> None:
     client = write_client(tmp_path, avoid=["heights", avoid])
-    prepared = prepare_script("mini", client, TEST_TEMPLATES, soundscape)
+    ws = test_workspace
+    prepared = prepare(ws, "mini", ws.load_profile(client), ScriptChoices(soundscape=soundscape))
     assert any(f.rule == "avoid-list" and "soundscape" in f.message for f in prepared.findings)
 
 
 @pytest.mark.parametrize("soundscape", ["pink-noise", "brown-noise"])
-def test_noise_matches_no_avoid_list(tmp_path: Path, soundscape: str) -> None:
+def test_noise_matches_no_avoid_list(
+    tmp_path: Path,
+    soundscape: str,
+    write_client: Callable[..., Path], test_workspace: Workspace
+) -> None:
     client = write_client(tmp_path, avoid=["heights", "water", "dark", "animals", "fire", "wind"])
-    prepared = prepare_script("mini", client, TEST_TEMPLATES, soundscape)
+    ws = test_workspace
+    prepared = prepare(ws, "mini", ws.load_profile(client), ScriptChoices(soundscape=soundscape))
     assert not any("soundscape" in f.message for f in prepared.findings)
 
 
@@ -415,7 +425,7 @@ def test_soundscape_render_writes_audio_and_a_labelled_spectrogram(tmp_path: Pat
 def test_soundscape_render_rejects_unknown_names_and_endings(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["soundscape", "render", "thunder", "-o",
                                       str(tmp_path / "x.wav")])
-    assert result.exit_code == 2
+    assert result.exit_code == 1 and len(result.output.splitlines()) == 1
     assert "thunder" in result.output and "rain" in result.output
     result = CliRunner().invoke(cli, ["soundscape", "render", "rain", "--duration", "1", "-o",
                                       str(tmp_path / "x.aiff")])
@@ -424,11 +434,14 @@ def test_soundscape_render_rejects_unknown_names_and_endings(tmp_path: Path) -> 
     assert not (tmp_path / "x.aiff").exists()
 
 
-def test_lint_takes_a_user_preset_and_its_themes(tmp_path: Path) -> None:
+def test_lint_takes_a_user_preset_and_its_themes(
+    tmp_path: Path,
+    write_client: Callable[..., Path], test_templates: Path
+) -> None:
     presets = _write_presets(tmp_path, {"hearth": {"layers": [{"soundscape": "fire"}]}})
     client = write_client(tmp_path, avoid=["heights", "fire"])
     result = CliRunner().invoke(cli, ["lint", "mini", "--client", str(client), "--templates-dir",
-                                      str(TEST_TEMPLATES), "--soundscape", "hearth",
+                                      str(test_templates), "--soundscape", "hearth",
                                       "--presets", str(presets)])
     assert result.exit_code == 1
     assert "matches the chosen soundscape's themes" in result.output

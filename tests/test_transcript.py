@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,28 +15,33 @@ import pyloudnorm
 import pytest
 import soundfile as sf
 
-from conftest import TEST_TEMPLATES, client_data, write_client
 from imr_audio.errors import ExportError
 from imr_audio.export import ExportSettings
-from imr_audio.prepare import prepare_script
-from imr_audio.provenance import inputs_sha256
-from imr_audio.render import RenderResult, RenderSettings, render_track
+from imr_audio.mixplan import bed_choice
+from imr_audio.provenance import TrackInputs, inputs_sha256
+from imr_audio.script import ScriptChoices, prepare
 from imr_audio.timeline import Speech, Timeline
+from imr_audio.track import RenderResult, RenderSettings
 from imr_audio.transcript import publish_companions, transcript_text, webvtt_captions
+from imr_audio.workspace import Workspace
 from measure import ffmpeg_ebur128, highpass, segment
 
 VOICE_FREE_HZ = 12_000  # the voice has nothing above 11 kHz; the rain bed does (test_render.py)
 RESPELLING = "Raw-bin"
-SETTINGS = RenderSettings(soundscape="rain", templates_dir=TEST_TEMPLATES, seed=3,
+TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
+SETTINGS = RenderSettings(soundscape="rain", seed=3,
                           export=ExportSettings(format="wav"))
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
+) -> RenderResult:
     """The mini template with a client respelling of the name."""
     folder = tmp_path_factory.mktemp("transcript")
     client = write_client(folder, pronunciations={"Robin": RESPELLING})
-    return render_track("mini", client, folder / "out", SETTINGS)
+    return render_file("mini", client, folder / "out", SETTINGS)
 
 
 def _companion(result: RenderResult, suffix: str) -> Path:
@@ -170,35 +176,45 @@ def test_sidecar_holds_no_client_value(rendered: RenderResult) -> None:
         assert value not in raw, value
 
 
-def _hash(folder: Path, engine_version: str, voice: Any, **overrides: Any) -> str:
+def _hash(write_client: Callable[..., Path], folder: Path, engine_version: str, voice: Any,
+          **overrides: Any) -> str:
     client = write_client(folder, pronunciations={"Robin": RESPELLING}, **overrides)
-    prepared = prepare_script("mini", client, TEST_TEMPLATES, "rain")
-    return inputs_sha256(prepared, SETTINGS, voice, engine_version, None)
+    ws = Workspace.from_environment(templates_dir=TEST_TEMPLATES)
+    prepared = prepare(ws, "mini", ws.load_profile(client), ScriptChoices(soundscape="rain"))
+    inputs = TrackInputs(prepared, voice, engine_version, bed_choice(ws, "rain", SETTINGS.seed),
+                         SETTINGS.mix, SETTINGS.master, SETTINGS.export)
+    return inputs_sha256(ws, inputs)
 
 
-def test_hash_covers_the_values_the_template_reads(rendered: RenderResult, tmp_path: Path
-                                                   ) -> None:
+def test_hash_covers_the_values_the_template_reads(
+    rendered: RenderResult,
+    tmp_path: Path,
+    client_data: Callable[..., dict[str, Any]], write_client: Callable[..., Path]
+) -> None:
     version = _sidecar(rendered)["voice"]["engine_version"]
-    same = _hash(tmp_path, version, rendered.voice)
+    same = _hash(write_client, tmp_path, version, rendered.voice)
     assert same == rendered.inputs_sha256
     safe_place = dict(client_data()["safe_place"])
-    changed = _hash(tmp_path, version, rendered.voice,
+    changed = _hash(write_client, tmp_path, version, rendered.voice,
                     safe_place={**safe_place, "cue_word": "meadow"})
     assert changed != same
     # A value the template does not read, or the avoid-list, leaves the track unchanged.
-    unread = _hash(tmp_path, version, rendered.voice,
+    unread = _hash(write_client, tmp_path, version, rendered.voice,
                    safe_place={**safe_place, "smells": ["pine"]}, avoid=["dark"])
     assert unread == same
-    assert _hash(tmp_path, version, rendered.voice, preferred_name="Sam") != same
-    assert _hash(tmp_path, version, replace(rendered.voice, rate_wpm=100)) != same
+    assert _hash(write_client, tmp_path, version, rendered.voice, preferred_name="Sam") != same
+    assert _hash(write_client, tmp_path, version, replace(rendered.voice, rate_wpm=100)) != same
 
 
 @pytest.mark.slow
-def test_hash_is_stable_across_two_renders(rendered: RenderResult,
-                                           tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_hash_is_stable_across_two_renders(
+    rendered: RenderResult,
+    tmp_path_factory: pytest.TempPathFactory,
+    write_client: Callable[..., Path], render_file: Callable[..., RenderResult]
+) -> None:
     folder = tmp_path_factory.mktemp("again")
     client = write_client(folder, pronunciations={"Robin": RESPELLING})
-    again = render_track("mini", client, folder / "out", SETTINGS)
+    again = render_file("mini", client, folder / "out", SETTINGS)
     assert _sidecar(again)["inputs_sha256"] == _sidecar(rendered)["inputs_sha256"]
     assert again.path.with_suffix(".txt").read_bytes() == \
         rendered.path.with_suffix(".txt").read_bytes()

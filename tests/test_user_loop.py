@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +14,18 @@ from click.testing import CliRunner
 from numpy.typing import NDArray
 from scipy import signal
 
-from conftest import TEST_TEMPLATES, write_client
 from imr_audio.cli import cli
 from imr_audio.errors import AudioDecodeError
-from imr_audio.prepare import prepare_script
-from imr_audio.soundscapes import RecordingSoundscape, get_soundscape, render_soundscape
-from imr_audio.soundscapes import recording as recording_module
-from imr_audio.soundscapes.recording import decode_recording, make_loop
+from imr_audio.script import ScriptChoices, prepare
+from imr_audio.soundscapes import AudioFileSoundscape
+from imr_audio.soundscapes import audio_file as recording_module
+from imr_audio.soundscapes.audio_file import decode_recording, make_loop
+from imr_audio.soundscapes.catalog import SoundscapeCatalog
+from imr_audio.workspace import Workspace
 from measure import ffmpeg_exe
+
+CATALOG = SoundscapeCatalog.builtin()
+get_soundscape, render_soundscape = CATALOG.get, CATALOG.render
 
 SR = 44100
 SOURCE_SR = 32000
@@ -80,7 +85,7 @@ def _seam_check(
 
 def test_loop_has_no_seam_anywhere(recordings: dict[str, Path]) -> None:
     bed = get_soundscape(str(recordings["flac"]))
-    assert isinstance(bed, RecordingSoundscape)
+    assert isinstance(bed, AudioFileSoundscape)
     loop = bed.loop(SR)
     audio = render_soundscape(str(recordings["flac"]), 40.0, SR, 0)
     period = loop.audio.shape[1]
@@ -120,7 +125,7 @@ def test_loop_is_stereo_levelled_and_any_length(recordings: dict[str, Path]) -> 
 
 def test_loop_resamples_to_any_rate(recordings: dict[str, Path]) -> None:
     loop = get_soundscape(str(recordings["flac"]))
-    assert isinstance(loop, RecordingSoundscape)
+    assert isinstance(loop, AudioFileSoundscape)
     at_48k = loop.loop(48000).audio.shape[1]
     at_44k = loop.loop(SR).audio.shape[1]
     assert at_48k / 48000 == pytest.approx(at_44k / SR, abs=0.02)
@@ -195,7 +200,10 @@ def test_make_loop_keeps_stereo_and_crossfades_with_equal_power() -> None:
 
 
 def test_recording_as_the_bed_from_the_command_line(
-    recordings: dict[str, Path], tmp_path: Path
+    recordings: dict[str, Path],
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path],
 ) -> None:
     out = tmp_path / "loop.wav"
     result = CliRunner().invoke(cli, ["soundscape", "render", str(recordings["m4a"]),
@@ -204,16 +212,22 @@ def test_recording_as_the_bed_from_the_command_line(
     assert sf.info(str(out)).frames == 9 * SR
     # the lint takes the file and has no themes to check it against
     client = write_client(tmp_path, avoid=["heights", "water"])
-    prepared = prepare_script("mini", client, TEST_TEMPLATES, str(recordings["flac"]))
+    ws = Workspace.from_environment(templates_dir=test_templates)
+    prepared = prepare(ws, "mini", ws.load_profile(client),
+                       ScriptChoices(soundscape=str(recordings["flac"])))
     assert not any("soundscape" in f.message for f in prepared.findings)
 
 
-def test_bad_recording_on_the_command_line_is_a_one_line_error(tmp_path: Path) -> None:
+def test_bad_recording_on_the_command_line_is_a_one_line_error(
+    tmp_path: Path,
+    test_templates: Path,
+    write_client: Callable[..., Path],
+) -> None:
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"nothing")
     client = write_client(tmp_path)
     result = CliRunner().invoke(cli, ["lint", "mini", "--client", str(client), "--templates-dir",
-                                      str(TEST_TEMPLATES), "--soundscape", str(bad)])
+                                      str(test_templates), "--soundscape", str(bad)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and str(bad) in lines[0]

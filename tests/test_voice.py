@@ -10,20 +10,22 @@ from typing import Any
 import numpy as np
 import pytest
 
+from imr_audio.audio import Clip
 from imr_audio.errors import SynthesisError, VoiceProfileError
+from imr_audio.resources import data_dir
 from imr_audio.timeline import Pacing
 from imr_audio.voice import (
-    Clip,
     Pyttsx3Engine,
     SpeechRequest,
     VoiceInfo,
     VoiceSettings,
-    load_voice_profile,
     resolve_voice,
 )
-from imr_audio.voice.profiles import VoiceChoice, VoiceProfile
+from imr_audio.voice.profiles import VoiceChoice, VoiceLibrary, VoiceProfile
 from imr_audio.voice.verify import trim_silence, verify_speech
 from measure import rms_db
+
+load_voice_profile = VoiceLibrary(data_dir("voices")).load
 
 SR = 22050
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=130)
@@ -292,9 +294,7 @@ def test_rate_changes_apply_to_the_very_next_utterance() -> None:
         assert max(values) - min(values) < 0.05
 
 
-def test_an_engine_that_does_not_start_is_named_with_its_reason(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_engine_that_does_not_start_is_named_with_its_reason() -> None:
     # Regression: a pyttsx3 worker that timed out starting on a busy machine was reported as
     # "none of its voices is available on this machine", as if the voice were not installed.
     from imr_audio.voice import registry
@@ -309,12 +309,12 @@ def test_an_engine_that_does_not_start_is_named_with_its_reason(
             pass
 
     factory: Any = Stuck  # speaks no SpeechEngine protocol beyond voices() and close()
-    monkeypatch.setitem(registry._ENGINES, "stuck", registry._Registration(factory, lambda: True))
+    engines_here = registry.EngineRegistry({"stuck": factory})
     profile = VoiceProfile(
         id="busy", description="", rate_wpm=130, volume=1.0, pitch=None, pacing=Pacing(),
         choices=(VoiceChoice("stuck", "any", "v1"),),
     )
-    with registry.EngineSet() as engines, pytest.raises(
+    with registry.EngineSet(engines_here) as engines, pytest.raises(
         VoiceProfileError, match=r"'busy': its speech engine did not start \(stuck: .*Timeout"
     ):
         engines.resolve(profile)

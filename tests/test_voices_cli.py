@@ -10,7 +10,10 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from imr_audio.cli import cli
-from imr_audio.voice import voice_profile_names
+from imr_audio.resources import data_dir
+from imr_audio.voice.profiles import VoiceLibrary
+
+voice_profile_names = VoiceLibrary(data_dir("voices")).names
 
 
 def test_voices_list_shows_every_profile_and_its_voice() -> None:

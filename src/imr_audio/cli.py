@@ -1,32 +1,37 @@
-"""The ``imr-audio`` command line: each command parses, calls one library function, prints."""
+"""The ``imr-audio`` command line: each command parses, calls one library function, prints.
+
+Starting the command line (``--help`` included) imports only click and the commands' option
+declarations; each command imports the library's modules (numpy, scipy, the audio code) when
+it runs, so that ``--help`` and the quick commands start at once.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from imr_audio import __version__
-from imr_audio.authoring import all_specs, example_profile_snippet, load_template
 from imr_audio.commands import register_commands
 from imr_audio.commands.export_options import export_options
 from imr_audio.commands.options import (
     REVIEW_REMINDER,
     ProgressLine,
     client_option,
+    output_dir_option,
     soundscape_option,
-    templates_dir_option,
     voice_option,
+    workspace_options,
 )
-from imr_audio.demo import DEMO_DIR, render_demo
 from imr_audio.errors import ImrAudioError, TrackLengthError
-from imr_audio.export import ExportSettings
 from imr_audio.length import parse_length
-from imr_audio.master import MasterSettings
-from imr_audio.prepare import prepare_script, preview_track
-from imr_audio.render import RenderResult, RenderSettings, render_track
+from imr_audio.workspace import Workspace
+
+if TYPE_CHECKING:
+    from imr_audio.export.settings import ExportSettings
+    from imr_audio.track import RenderResult
 
 __all__ = ["cli", "main"]
 
@@ -71,11 +76,14 @@ def cli(verbose: int) -> None:
 
 
 @cli.command()
-def demo() -> None:
+@workspace_options(templates=False, presets=False)
+def demo(workspace: Workspace) -> None:
     """Render the fictional example client's safe-place track into ./imr-demo/."""
+    from imr_audio.demo import DEMO_DIR, render_demo
+
     bar = ProgressLine()
     try:
-        result = render_demo(Path.cwd() / DEMO_DIR, progress=bar)
+        result = render_demo(workspace, Path.cwd() / DEMO_DIR, progress=bar)
     finally:
         bar.finish()
     _report(result)
@@ -95,15 +103,8 @@ def demo() -> None:
 )
 @voice_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bed.")
-@templates_dir_option
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="Folder for the track (created 0700).",
-)
+@workspace_options()
+@output_dir_option("Folder for the track (created 0700).")
 @click.option(
     "--recordings",
     "recordings_dir",
@@ -133,7 +134,7 @@ def render(
     target_lufs: float,
     voice_profile: str | None,
     seed: int,
-    templates_dir: Path | None,
+    workspace: Workspace,
     output_dir: Path,
     recordings_dir: Path | None,
     no_cache: bool,
@@ -143,11 +144,13 @@ def render(
 
     The filled script must pass the clinical lint first.
     """
+    from imr_audio.master import MasterSettings
+    from imr_audio.track import RenderSettings, render
+
     settings = RenderSettings(
         soundscape=soundscape,
         voice_profile=voice_profile,
         seed=seed,
-        templates_dir=templates_dir,
         master=MasterSettings(target_lufs=target_lufs),
         export=export,
         recordings_dir=recordings_dir,
@@ -156,7 +159,8 @@ def render(
     )
     bar = ProgressLine()
     try:
-        result = render_track(template, client_file, output_dir, settings, progress=bar)
+        result = render(workspace, template, workspace.load_profile(client_file), output_dir,
+                        settings, progress=bar)
     finally:
         bar.finish()
     _report(result)
@@ -168,20 +172,22 @@ def templates() -> None:
 
 
 @templates.command("list")
-@templates_dir_option
-def templates_list(templates_dir: Path | None) -> None:
+@workspace_options(presets=False)
+def templates_list(workspace: Workspace) -> None:
     """List every template with its kind, length and title."""
-    for spec in all_specs(templates_dir):
+    for spec in workspace.templates.specs():
         minutes = f"{spec.duration_min_s / 60:.0f}-{spec.duration_max_s / 60:.0f} min"
         click.echo(f"{spec.id:<24} {spec.kind:<14} {minutes:<10} {spec.title}")
 
 
 @templates.command("show")
 @click.argument("name")
-@templates_dir_option
-def templates_show(name: str, templates_dir: Path | None) -> None:
+@workspace_options(presets=False)
+def templates_show(name: str, workspace: Workspace) -> None:
     """Show a template's description, sections, variables and an example profile snippet."""
-    spec = load_template(name, templates_dir)
+    from imr_audio.authoring.templates import example_profile_snippet
+
+    spec = workspace.templates.load(name)
     click.echo(
         f"{spec.id}: {spec.title} ({spec.kind}, "
         f"{spec.duration_min_s / 60:.0f}-{spec.duration_max_s / 60:.0f} min)"
@@ -207,13 +213,16 @@ def templates_show(name: str, templates_dir: Path | None) -> None:
 @cli.command()
 @click.argument("template")
 @client_option
-@templates_dir_option
+@workspace_options()
 @voice_option
 def preview(
-    template: str, client_file: Path, templates_dir: Path | None, voice_profile: str | None
+    template: str, client_file: Path, workspace: Workspace, voice_profile: str | None
 ) -> None:
     """Show TEMPLATE filled for a client, with a timestamp per line; no audio."""
-    result = preview_track(template, client_file, templates_dir, voice_profile=voice_profile)
+    from imr_audio.script import ScriptChoices, preview_track
+
+    result = preview_track(workspace, template, workspace.load_profile(client_file),
+                             ScriptChoices(voice_profile=voice_profile))
     for line in result.lines:
         minutes, seconds = divmod(int(line.start_s), 60)
         click.echo(f"{minutes:02d}:{seconds:02d}  {line.text}")
@@ -230,7 +239,7 @@ def preview(
 @click.argument("template")
 @client_option
 @soundscape_option
-@templates_dir_option
+@workspace_options()
 @voice_option
 @click.pass_context
 def lint(
@@ -238,11 +247,14 @@ def lint(
     template: str,
     client_file: Path,
     soundscape: str | None,
-    templates_dir: Path | None,
+    workspace: Workspace,
     voice_profile: str | None,
 ) -> None:
     """Check TEMPLATE filled for a client against the clinical rules; errors exit 1."""
-    prepared = prepare_script(template, client_file, templates_dir, soundscape, voice_profile)
+    from imr_audio.script import ScriptChoices, prepare
+
+    prepared = prepare(workspace, template, workspace.load_profile(client_file),
+                       ScriptChoices(soundscape=soundscape, voice_profile=voice_profile))
     for finding in prepared.findings:
         click.echo(str(finding))
     errors = sum(f.severity == "error" for f in prepared.findings)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from imr_audio.progress import ProgressCallback
-from imr_audio.render import RenderResult, RenderSettings, render_track
 from imr_audio.resources import data_dir
+from imr_audio.track import RenderResult, render
+from imr_audio.workspace import Workspace
 
 __all__ = ["DEMO_CLIENT", "DEMO_DIR", "DEMO_TEMPLATE", "render_demo"]
 
@@ -15,7 +16,9 @@ DEMO_TEMPLATE = "safe-place"
 DEMO_CLIENT = "example-client.yaml"
 
 
-def render_demo(out_dir: Path, progress: ProgressCallback | None = None) -> RenderResult:
-    """Render the example client's safe-place track into ``out_dir``."""
-    client = data_dir("examples/clients") / DEMO_CLIENT
-    return render_track(DEMO_TEMPLATE, client, out_dir, RenderSettings(), progress=progress)
+def render_demo(
+    workspace: Workspace, output_dir: Path, progress: ProgressCallback | None = None
+) -> RenderResult:
+    """Render the example client's safe-place track into ``output_dir``."""
+    profile = workspace.load_profile(data_dir("examples/clients") / DEMO_CLIENT)
+    return render(workspace, DEMO_TEMPLATE, profile, output_dir, progress=progress)

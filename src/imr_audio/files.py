@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from imr_audio.errors import ExportError, ImrAudioError
 __all__ = [
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
+    "file_sha256",
     "os_reason",
     "private_dir",
     "private_temp",
@@ -32,6 +34,15 @@ TEMP_PREFIX = ".imr-"
 
 TEMP_SUFFIX = ".part"
 """End of every temporary file's name."""
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 (hex) of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def os_reason(exc: OSError) -> str:

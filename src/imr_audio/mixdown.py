@@ -15,14 +15,12 @@ bed comes in blocks from the bed cache. Two passes over the track, each a stream
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,7 @@ import numpy.typing as npt
 import soxr
 
 from imr_audio.errors import MasteringError
-from imr_audio.export import Chapter, ExportedTrack, ExportSettings, TrackTags, export_blocks
+from imr_audio.export import ExportedTrack, ExportSettings, TrackTags, export_blocks
 from imr_audio.master import LoudnessMeasurement, MasterSettings, StreamLimiter, gain_slope
 from imr_audio.meter import (
     GateSums,
@@ -45,7 +43,6 @@ from imr_audio.meter import (
 )
 from imr_audio.mix import (
     MixSettings,
-    Placement,
     SpeechLayout,
     StemLevels,
     bed_gain,
@@ -54,11 +51,11 @@ from imr_audio.mix import (
     duck_gain_db,
     mix_block,
 )
+from imr_audio.mixplan import BedChoice, MixPlan
 from imr_audio.progress import ProgressCallback, report
-from imr_audio.soundscapes import get_soundscape
 from imr_audio.soundscapes.bedcache import BedCache
 
-__all__ = ["BLOCK_FRAMES", "Mixdown", "bed_key", "mixdown"]
+__all__ = ["BLOCK_FRAMES", "Mixdown", "mixdown"]
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +82,6 @@ class Mixdown:
     """Gain the mastering applied before the limiter (last attempt), in dB."""
     attempts: int
     """Encodings it took (more than 1 when a codec moved loudness or peaks)."""
-
-
-def bed_key(definition: object) -> str:
-    """Key of a bed in the bed cache: the hash of what defines it (JSON-able)."""
-    text = json.dumps(definition, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 class _Conformer:
@@ -120,25 +111,25 @@ class _Sources:
     """Where a pass takes the voice and the bed from."""
 
     layout: SpeechLayout
-    bed_name: str
-    bed_definition: object
-    seed: int
+    bed: BedChoice
+    bed_key: str
     beds: BedCache
 
     def bed_cells(self) -> npt.NDArray[np.float64]:
         """The bed's K-weighted energies per 10 ms cell (see :meth:`BedCache.cells`)."""
         layout = self.layout
         return self.beds.cells(
-            bed_key(self.bed_definition), get_soundscape(self.bed_name),
-            layout.frames / layout.sample_rate_hz, layout.sample_rate_hz, self.seed,
+            self.bed_key, self.bed.soundscape,
+            layout.frames / layout.sample_rate_hz, layout.sample_rate_hz, self.bed.seed,
         )
 
     def bed_blocks(self) -> Iterator[Audio]:
         """The bed's blocks, read ahead by a thread of their own."""
         layout = self.layout
         return _prefetched(self.beds.blocks(
-            bed_key(self.bed_definition), get_soundscape(self.bed_name),
-            layout.frames / layout.sample_rate_hz, layout.sample_rate_hz, self.seed, BLOCK_FRAMES,
+            self.bed_key, self.bed.soundscape,
+            layout.frames / layout.sample_rate_hz, layout.sample_rate_hz, self.bed.seed,
+            BLOCK_FRAMES,
         ))
 
     def voice_blocks(self) -> Iterator[tuple[int, Audio]]:
@@ -231,17 +222,25 @@ def _measure(
     return levels, gain_db, gated_lufs(mixed, track_weights(channels))
 
 
-def _mix_blocks(
-    sources: _Sources,
-    control_db: npt.NDArray[np.float64],
-    mix: MixSettings,
-    conform: _Conformer,
-) -> Iterator[Audio]:
+@dataclass(frozen=True)
+class _Job:
+    """What the passes after the first share: the sources, the bed's gain and the settings."""
+
+    sources: _Sources
+    control_db: npt.NDArray[np.float64]
+    """The bed's gain at each control point, in dB (ducking, fades and static gain)."""
+    mix: MixSettings
+    master: MasterSettings
+    export: ExportSettings
+
+
+def _mix_blocks(job: _Job, conform: _Conformer) -> Iterator[Audio]:
     """The mix, conformed to the export, block by block (passes 2 and 3)."""
+    sources = job.sources
     frames = sources.layout.frames
     for (start, voice), bed in zip(sources.voice_blocks(), sources.bed_blocks(), strict=True):
         stop = start + len(voice)
-        gain = bed_gain(control_db, start, stop, frames, mix)
+        gain = bed_gain(job.control_db, start, stop, frames, job.mix)
         out = conform(mix_block(voice, bed, gain), last=stop >= frames)
         if len(out):
             yield out
@@ -261,32 +260,19 @@ def _limited(blocks: Iterator[Audio], limiter: StreamLimiter) -> Iterator[Audio]
 _DRY_PASSES = 6
 
 
-def _dry_lufs(
-    sources: _Sources,
-    control_db: npt.NDArray[np.float64],
-    settings: tuple[MixSettings, MasterSettings, ExportSettings],
-    gain_db: float,
-    ceiling_dbtp: float,
-) -> float:
+def _dry_lufs(job: _Job, gain_db: float, ceiling_dbtp: float) -> float:
     """Loudness (LUFS) of the mix mastered with ``gain_db`` and the limiter, without encoding."""
-    mix, master, export = settings
-    conform = _Conformer(sources.layout.sample_rate_hz, export)
+    conform = _Conformer(job.sources.layout.sample_rate_hz, job.export)
     limiter = StreamLimiter(conform.rate, conform.channels, gain_db, ceiling_dbtp,
-                            master.limiter_window_s)
+                            job.master.limiter_window_s)
     meter = LoudnessMeter(conform.rate, track_weights(conform.channels))
-    for block in _limited(_mix_blocks(sources, control_db, mix, conform), limiter):
+    for block in _limited(_mix_blocks(job, conform), limiter):
         meter.add(block)
     return meter.integrated_lufs()
 
 
-def _converge(
-    sources: _Sources,
-    control_db: npt.NDArray[np.float64],
-    settings: tuple[MixSettings, MasterSettings, ExportSettings],
-    ceiling_dbtp: float,
-    goal_lufs: float,
-    last: tuple[float, float],
-) -> float:
+def _converge(job: _Job, ceiling_dbtp: float, goal_lufs: float, last: tuple[float, float]
+              ) -> float:
     """The mastering gain (dB) at which the limited mix measures ``goal_lufs``, before encoding.
 
     Used only when an encoding missed: the limiter takes back part of any gain (much of it
@@ -299,7 +285,7 @@ def _converge(
     slope = 1.0
     for _ in range(_DRY_PASSES):
         step = (goal_lufs - lufs) / slope
-        reached = _dry_lufs(sources, control_db, settings, gain_db + step, ceiling_dbtp)
+        reached = _dry_lufs(job, gain_db + step, ceiling_dbtp)
         slope = gain_slope(step, reached - lufs, slope)
         gain_db, lufs = gain_db + step, reached
         if abs(lufs - goal_lufs) <= 0.05:
@@ -308,36 +294,31 @@ def _converge(
 
 
 def mixdown(
-    layout: SpeechLayout,
-    placements: Sequence[Placement],
-    bed_name: str,
-    bed_definition: object,
-    seed: int,
+    plan: MixPlan,
+    master: MasterSettings,
+    export: ExportSettings,
     path: Path,
-    settings: tuple[MixSettings, MasterSettings, ExportSettings],
     tags: TrackTags,
-    chapters: Sequence[Chapter],
     beds: BedCache | None = None,
     progress: ProgressCallback | None = None,
 ) -> Mixdown:
-    """Mix the voice over the bed, master it and publish it at ``path``, block by block.
+    """Mix the planned voice over its bed, master it and publish it at ``path``, block by block.
 
-    ``bed_definition`` is what defines the bed (hashed into its cache key). ``beds`` is the bed
-    cache; None keeps the rendered bed in a private temporary folder, removed at the end (also
-    after an error). Raises :class:`MasteringError` when the targets cannot be met, and the
-    export's errors; nothing is left at ``path`` then.
+    ``beds`` is the bed cache; None keeps the rendered bed in a private temporary folder,
+    removed at the end (also after an error). Raises :class:`MasteringError` when the targets
+    cannot be met, and the export's errors; nothing is left at ``path`` then.
     """
-    mix, master, export = settings
+    mix, layout, chapters = plan.mix, plan.layout, plan.chapters
     rate = layout.sample_rate_hz
     scratch = None if beds is not None else Path(tempfile.mkdtemp(prefix="imr-stems-"))
     try:
-        sources = _Sources(layout, bed_name, bed_definition, seed,
+        sources = _Sources(layout, plan.bed, plan.bed_cache_key,
                            beds if beds is not None else BedCache(scratch))
         report(progress, "mix", 0, 1)
-        envelope = duck_gain_db(placements, layout.frames / rate, mix)
+        envelope = duck_gain_db(plan.placements, layout.frames / rate, mix)
         conform = _Conformer(rate, export)
         levels, gain_db, mix_lufs = _measure(sources, envelope, mix, conform.channels)
-        control = envelope + gain_db
+        job = _Job(sources, envelope + gain_db, mix, master, export)
         report(progress, "mix", 1, 1)
         if not np.isfinite(mix_lufs):
             raise MasteringError("the mix is silent; there is nothing to master")
@@ -349,12 +330,11 @@ def mixdown(
             report(progress, "master", attempt - 1, _ATTEMPTS)
             ceiling = master.true_peak_dbtp - master.limiter_margin_db - ceiling_offset_db
             if last_pre is not None:  # converge before encoding again, the limiter included
-                master_gain_db = _converge(sources, control, settings, ceiling, goal_lufs,
-                                           last_pre)
+                master_gain_db = _converge(job, ceiling, goal_lufs, last_pre)
             limiter = StreamLimiter(conform.rate, conform.channels, master_gain_db, ceiling,
                                     master.limiter_window_s)
             conform = _Conformer(rate, export)
-            blocks = _limited(_mix_blocks(sources, control, mix, conform), limiter)
+            blocks = _limited(_mix_blocks(job, conform), limiter)
             report(progress, "export", attempt - 1, _ATTEMPTS)
             exported = export_blocks(blocks, conform.rate, conform.channels, path, export, tags,
                                      chapters, layout.frames / rate)
@@ -367,7 +347,7 @@ def mixdown(
                                attempts=attempt)
             # The mastered loudness before encoding is measured only now, in a pass of its own:
             # most tracks never need it, and measuring it during the encoding slowed every one.
-            pre_lufs = _dry_lufs(sources, control, settings, master_gain_db, ceiling)
+            pre_lufs = _dry_lufs(job, master_gain_db, ceiling)
             log.info(
                 "re-mastering: encoded loudness off by %.2f LU (%.2f LU of it the limiter's), "
                 "true peak over by %.2f dB",

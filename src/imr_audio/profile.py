@@ -42,8 +42,8 @@ class ClientProfile:
     """Pseudonymous id, used in output file names (never the client's name)."""
     preferred_name: str
     """How the script addresses the client."""
-    source: Path
-    """The YAML file the profile was read from."""
+    source: str
+    """Where the profile came from, for messages: its YAML file, or a label (e.g. ``form``)."""
     avoid: tuple[str, ...] = ()
     """Trigger words and themes the script and soundscape must not contain."""
     pronunciations: Mapping[str, str] = field(default_factory=dict)
@@ -55,15 +55,30 @@ class ClientProfile:
     details: Mapping[str, Any] = field(default_factory=dict)
     """Per-script sections (``safe_place``, ``container`` ...) that templates read."""
 
+    @classmethod
+    def from_mapping(
+        cls, data: Any, source: str = "profile", known_fields: Collection[str] = ()
+    ) -> ClientProfile:
+        """Validate ``data`` (a profile's fields, e.g. from a form) into a profile.
+
+        Every problem is reported at once, one ``<source>: <field>: <problem>`` line each (a
+        :class:`ClientProfileError`). ``known_fields`` are the dotted fields that templates read
+        (``safe_place.cue_word`` ...); when given, any other field is reported, with a "did you
+        mean" hint for a near miss.
+        """
+        return _validated(data, source, known_fields)
+
 
 def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) -> ClientProfile:
-    """Read and validate a client profile, reporting every problem at once.
+    """Read and validate a client profile file, reporting every problem at once.
 
-    ``known_fields`` are the dotted fields that templates read (``safe_place.cue_word`` ...);
-    when given, any other field is reported, with a "did you mean" hint for a near miss.
+    See :meth:`ClientProfile.from_mapping`; messages name the file.
     """
     path = Path(path)
-    data = read_yaml(path)
+    return _validated(read_yaml(path), str(path), known_fields)
+
+
+def _validated(data: Any, path: str, known_fields: Collection[str]) -> ClientProfile:
     if not isinstance(data, dict):
         raise ClientProfileError(f"{path}: a client profile must be a mapping of fields")
     problems: list[str] = []

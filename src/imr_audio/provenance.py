@@ -12,32 +12,26 @@ the client's tracks exactly.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import jinja2.meta
+from typing import Any
 
 from imr_audio import __version__
-from imr_audio.authoring.environment import build_environment
-from imr_audio.authoring.templates import template_search_path, validate_profile
-from imr_audio.master import LoudnessMeasurement
-from imr_audio.secret import keyed_hash
-from imr_audio.soundscapes import get_soundscape
+from imr_audio.authoring.templates import validate_profile
+from imr_audio.export.settings import ExportSettings
+from imr_audio.files import file_sha256
+from imr_audio.master import LoudnessMeasurement, MasterSettings
+from imr_audio.mix import MixSettings
+from imr_audio.mixplan import BedChoice
+from imr_audio.script import PreparedScript
 from imr_audio.voice.base import VoiceSettings
-from imr_audio.voice.cache import owner_hash
-from imr_audio.voice.lexicon import global_lexicon
-
-if TYPE_CHECKING:
-    from imr_audio.prepare import PreparedScript
-    from imr_audio.render import RenderSettings
+from imr_audio.workspace import Workspace
 
 __all__ = [
     "SIDECAR_VERSION",
     "Provenance",
-    "bed_definition",
+    "TrackInputs",
     "build_provenance",
     "inputs_sha256",
     "sidecar_json",
@@ -48,6 +42,26 @@ SIDECAR_VERSION = 2
 
 2: ``inputs_sha256`` is keyed per installation (HMAC-SHA256); ``client_hash`` added.
 """
+
+
+@dataclass(frozen=True)
+class TrackInputs:
+    """Everything a track is made from, known before any speech is synthesised."""
+
+    prepared: PreparedScript
+    """The template, the client's profile, the voice profile and the target length."""
+    voice: VoiceSettings
+    """The engine voice that speaks it."""
+    engine_version: str
+    """The engine's version (for recordings: a fingerprint of the recordings)."""
+    bed: BedChoice
+    """The bed and its seed."""
+    mix: MixSettings
+    """Placement, fades and ducking."""
+    master: MasterSettings
+    """Loudness targets."""
+    export: ExportSettings
+    """Format and encoder settings."""
 
 
 @dataclass(frozen=True)
@@ -79,74 +93,20 @@ class Provenance:
     inputs_sha256: str
     """Hash of every input (see :func:`inputs_sha256`)."""
     client_hash: str = ""
-    """Keyed hash of the pseudonymous client id (:func:`~imr_audio.voice.cache.owner_hash`)."""
-
-
-def _template_sources(prepared: PreparedScript, templates_dir: Path | None) -> dict[str, str]:
-    """The template's schema and source and every template it extends, includes or imports."""
-    env = build_environment(template_search_path(templates_dir))
-    spec = prepared.spec
-    sources = {
-        spec.path.with_suffix(".yaml").name: spec.path.with_suffix(".yaml").read_text("utf-8"),
-        spec.path.name: spec.path.read_text(encoding="utf-8"),
-    }
-    pending = [sources[spec.path.name]]
-    while pending:
-        for name in jinja2.meta.find_referenced_templates(env.parse(pending.pop())):
-            if name is not None and name not in sources and env.loader is not None:
-                sources[name] = env.loader.get_source(env, name)[0]
-                pending.append(sources[name])
-    return sources
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _soundscape(name: str) -> tuple[str, dict[str, Any]]:
-    """The bed's public name and what defines it (a recording by the hash of its bytes)."""
-    scape = get_soundscape(name)
-    path = getattr(scape, "path", None)
-    if isinstance(path, Path) and path.is_file():
-        return "audio file", {"file_sha256": _file_sha256(path)}
-    layers = getattr(scape, "layers", ())
-    return name, {
-        "info": dataclasses.asdict(scape.info),
-        "layers": [
-            dataclasses.asdict(x)
-            if dataclasses.is_dataclass(x) and not isinstance(x, type)
-            else repr(x)
-            for x in layers
-        ],
-    }
-
-
-def bed_definition(name: str) -> dict[str, Any]:
-    """What defines the bed called ``name`` (its key in the bed cache); no file path in it."""
-    public, definition = _soundscape(name)
-    return {"name": public, **definition}
+    """Keyed hash of the pseudonymous client id
+    (:meth:`~imr_audio.secret.InstallationKey.client_hash`)."""
 
 
 def _jsonable(value: object) -> Any:
     """JSON for what ``json`` cannot encode; a file (e.g. cover art) counts by its content."""
     if isinstance(value, Path):
-        return {"sha256": _file_sha256(value)} if value.is_file() else str(value)
+        return {"sha256": file_sha256(value)} if value.is_file() else str(value)
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
-def inputs_sha256(
-    prepared: PreparedScript,
-    settings: RenderSettings,
-    voice: VoiceSettings,
-    engine_version: str,
-    target_duration_s: float | None,
-) -> str:
+def inputs_sha256(workspace: Workspace, inputs: TrackInputs) -> str:
     """Keyed hash (HMAC-SHA256 hex, see :mod:`imr_audio.secret`) of everything a track is made from.
 
     Covers the tool version; the template's schema and source and the templates it extends;
@@ -156,60 +116,54 @@ def inputs_sha256(
     Output folder, cache use and progress do not count. The same inputs give the same hash on
     this installation; another installation's key gives another hash.
     """
-    bed_name, scape = _soundscape(prepared.soundscape.name)
+    prepared = inputs.prepared
     payload = {
         "tool_version": __version__,
         "template": {
             "id": prepared.spec.id,
             "version": prepared.spec.version,
-            "sources": _template_sources(prepared, settings.templates_dir),
+            "sources": workspace.templates.sources(prepared.spec),
         },
         "profile": {
             "values": validate_profile(prepared.spec, prepared.profile),
             "pronunciations": dict(prepared.profile.pronunciations),
         },
-        "lexicon": global_lexicon().entries,
+        "lexicon": workspace.voices.lexicon.entries,
         "voice": {
             "profile": dataclasses.asdict(prepared.voice_profile),
-            "settings": dataclasses.asdict(voice),
-            "engine_version": engine_version,
+            "settings": dataclasses.asdict(inputs.voice),
+            "engine_version": inputs.engine_version,
         },
-        "soundscape": {"name": bed_name, **scape},
-        "seed": settings.seed,
-        "mix": dataclasses.asdict(settings.mix),
-        "master": dataclasses.asdict(settings.master),
-        "export": dataclasses.asdict(settings.export),
-        "target_duration_s": target_duration_s,
+        "soundscape": {"name": inputs.bed.public_name, **inputs.bed.definition},
+        "seed": inputs.bed.seed,
+        "mix": dataclasses.asdict(inputs.mix),
+        "master": dataclasses.asdict(inputs.master),
+        "export": dataclasses.asdict(inputs.export),
+        "target_duration_s": prepared.target_length_s,
     }
     encoded = json.dumps(
         payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_jsonable
     )
-    return keyed_hash("track-inputs", encoded.encode("utf-8"))
+    return workspace.key.hash("track-inputs", encoded.encode("utf-8"))
 
 
-def build_provenance(
-    prepared: PreparedScript,
-    settings: RenderSettings,
-    voice: VoiceSettings,
-    engine_version: str,
-    target_duration_s: float | None,
-    stated_length: str,
-) -> Provenance:
+def build_provenance(workspace: Workspace, inputs: TrackInputs, stated_length: str) -> Provenance:
     """Everything the sidecar says about a track's making, with the hash of its inputs."""
+    prepared = inputs.prepared
     return Provenance(
         template_id=prepared.spec.id,
         template_version=prepared.spec.version,
         voice_profile=prepared.voice_profile.id,
-        voice=voice,
-        engine_version=engine_version,
-        soundscape=_soundscape(prepared.soundscape.name)[0],
-        seed=settings.seed,
-        target_lufs=settings.master.target_lufs,
-        true_peak_limit_dbtp=settings.master.true_peak_dbtp,
-        target_duration_s=target_duration_s,
+        voice=inputs.voice,
+        engine_version=inputs.engine_version,
+        soundscape=inputs.bed.public_name,
+        seed=inputs.bed.seed,
+        target_lufs=inputs.master.target_lufs,
+        true_peak_limit_dbtp=inputs.master.true_peak_dbtp,
+        target_duration_s=prepared.target_length_s,
         stated_length=stated_length,
-        inputs_sha256=inputs_sha256(prepared, settings, voice, engine_version, target_duration_s),
-        client_hash=owner_hash(prepared.profile.id),
+        inputs_sha256=inputs_sha256(workspace, inputs),
+        client_hash=workspace.key.client_hash(prepared.profile.id),
     )
 
 

@@ -1,10 +1,10 @@
 """Removing one client's data: their clips in the speech cache and, optionally, rendered files.
 
 Clips in the speech cache record keyed hashes of the client ids they were made for
-(:func:`~imr_audio.voice.cache.owner_hash`); every clip made for the client goes, even one that
-another client used too (it is synthesised again when needed).
+(:meth:`~imr_audio.secret.InstallationKey.client_hash`); every clip made for the client goes,
+even one that another client used too (it is synthesised again when needed).
 
-Rendered files are found under an outputs folder and every folder below it (symbolic links
+Rendered files are found under an output folder and every folder below it (symbolic links
 are not followed). A name that starts with ``<client id>_`` is not proof enough, because ids may
 contain ``_`` (``c1_x_safe-place.mp3`` may be client ``c1_x``'s): a track and its transcript,
 captions and sidecar (``<stem>.<format>``, ``.txt``, ``.vtt``, ``.json``) are removed when the
@@ -34,8 +34,9 @@ from imr_audio.export.settings import FORMATS
 from imr_audio.pack import PAGE_NAME
 from imr_audio.pack.page import CLIENT_META, GENERATOR
 from imr_audio.profile import CLIENT_ID_PATTERN
+from imr_audio.secret import InstallationKey
 from imr_audio.transcript import COMPANION_SUFFIXES
-from imr_audio.voice.cache import SpeechCache, owner_hash
+from imr_audio.workspace import Workspace
 
 __all__ = ["PurgeError", "PurgeReport", "purge_client"]
 
@@ -56,7 +57,7 @@ class PurgeReport:
     """The speech cache searched."""
     cache_entries_removed: int
     """Cached clips removed (each one ``.npy`` and one ``.json`` file)."""
-    outputs_dir: Path | None
+    output_dir: Path | None
     """The outputs folder searched with all folders below it; None: none was searched."""
     removed_files: tuple[Path, ...] = ()
     """Rendered files removed, sorted."""
@@ -87,16 +88,18 @@ def _split(name: str) -> tuple[str, str]:
     return (stem, f".{ext}") if dot else (name, "")
 
 
-def _hash_owner(stem: str, client_hash: str) -> str | None:
+def _hash_owner(stem: str, client_hash: str, key: InstallationKey) -> str | None:
     """The client id, among the prefixes of ``stem`` ending before a ``_``, that hashes so."""
     candidates = (stem[:index] for index, char in enumerate(stem) if char == "_")
     for candidate in candidates:
-        if CLIENT_ID_PATTERN.match(candidate) and owner_hash(candidate) == client_hash:
+        if CLIENT_ID_PATTERN.match(candidate) and key.client_hash(candidate) == client_hash:
             return candidate
     return None
 
 
-def _owner(stem: str, data: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+def _owner(
+    stem: str, data: dict[str, Any], key: InstallationKey
+) -> tuple[str | None, tuple[str, ...]]:
     """Whose files a ``.json`` beside them says ``stem`` is, and their suffixes.
 
     The owner is None when the JSON is neither a sidecar nor a recording sheet, or confirms no
@@ -107,7 +110,7 @@ def _owner(stem: str, data: dict[str, Any]) -> tuple[str | None, tuple[str, ...]
         template_id = template.get("id") if isinstance(template, dict) else None
         client_hash = data.get("client_hash")
         if isinstance(client_hash, str) and client_hash:
-            return _hash_owner(stem, client_hash), _TRACK_SUFFIXES
+            return _hash_owner(stem, client_hash, key), _TRACK_SUFFIXES
         if isinstance(template_id, str) and stem.endswith(f"_{template_id}"):  # version 1
             owner = stem[: -len(template_id) - 1]
             return (owner if CLIENT_ID_PATTERN.match(owner) else None), _TRACK_SUFFIXES
@@ -155,19 +158,19 @@ def _pack_page(path: Path) -> str:
         return ""
 
 
-def _walk(outputs_dir: Path) -> Iterator[tuple[Path, list[str]]]:
-    """Every folder under ``outputs_dir`` (itself included) with its regular files' names."""
-    for folder, _dirs, names in os.walk(outputs_dir, followlinks=False):
+def _walk(output_dir: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Every folder under ``output_dir`` (itself included) with its regular files' names."""
+    for folder, _dirs, names in os.walk(output_dir, followlinks=False):
         root = Path(folder)
         yield root, sorted(n for n in names if (root / n).is_file() and not (root / n).is_symlink())
 
 
-def _find(client_id: str, outputs_dir: Path) -> _Found:
-    """The client's rendered files under ``outputs_dir``, and what could not be told."""
+def _find(client_id: str, key: InstallationKey, output_dir: Path) -> _Found:
+    """The client's rendered files under ``output_dir``, and what could not be told."""
+    mine_hash = key.client_hash(client_id)
     found = _Found([], [], [])
     prefix = f"{client_id}_"
-    mine_hash = owner_hash(client_id)
-    for folder, names in _walk(outputs_dir):
+    for folder, names in _walk(output_dir):
         # A home pack (folder or zip) carries the keyed hash of its client's id in its page:
         # all of it is the client's, copies of tracks included (they carry no sidecar).
         pack_hash = _pack_client_hash(_pack_page(folder)) if PAGE_NAME in names else None
@@ -187,7 +190,7 @@ def _find(client_id: str, outputs_dir: Path) -> _Found:
             data = _read_json(folder / name) if suffix == ".json" else None
             if data is None:
                 continue
-            owner, suffixes = _owner(stem, data)
+            owner, suffixes = _owner(stem, data, key)
             group = {f"{stem}{s}" for s in suffixes} & candidates
             if owner == client_id:
                 found.mine += [folder / n for n in sorted(group)]
@@ -199,27 +202,27 @@ def _find(client_id: str, outputs_dir: Path) -> _Found:
 
 
 def purge_client(
-    client_id: str, outputs_dir: Path | None = None, cache: SpeechCache | None = None
+    workspace: Workspace, client_id: str, output_dir: Path | None = None
 ) -> PurgeReport:
-    """Remove client ``client_id``'s clips from the speech cache and files from ``outputs_dir``.
+    """Remove a client's clips from the workspace's speech cache, and files from ``output_dir``.
 
-    ``cache`` defaults to the user's speech cache (:meth:`SpeechCache.default`). See the module
-    docstring for how rendered files are recognised. A client with nothing to remove is no
-    error (the report says so). Raises :class:`PurgeError` for an id that is not a pseudonymous
-    id, a missing outputs folder, or files that could not be removed (the others are removed).
+    See the module docstring for how rendered files are recognised. A client with nothing to
+    remove is no error (the report says so). Raises :class:`PurgeError` for an id that is not a
+    pseudonymous id, a missing output folder, or files that could not be removed (the others
+    are removed).
     """
     if not CLIENT_ID_PATTERN.match(client_id):
         raise PurgeError(
             "not a pseudonymous client id (the profile's 'id': 2-40 lower-case letters, digits, "
             "'-' or '_')"
         )
-    if outputs_dir is not None and not outputs_dir.is_dir():
-        raise PurgeError(f"{outputs_dir}: no such folder")
-    cache = cache or SpeechCache.default()
+    if output_dir is not None and not output_dir.is_dir():
+        raise PurgeError(f"{output_dir}: no such folder")
+    cache = workspace.speech_cache
     removed_clips = cache.remove_owner(client_id)
-    if outputs_dir is None:
+    if output_dir is None:
         return PurgeReport(client_id, cache.folder, removed_clips, None)
-    found = _find(client_id, outputs_dir)
+    found = _find(client_id, workspace.key, output_dir)
     removed: list[Path] = []
     failed: list[str] = []
     for path in found.mine:
@@ -243,7 +246,7 @@ def purge_client(
         client_id,
         cache.folder,
         removed_clips,
-        outputs_dir,
+        output_dir,
         tuple(sorted(removed)),
         tuple(sorted(found.unconfirmed)),
         tuple(sorted(found.temporary)),

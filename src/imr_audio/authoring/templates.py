@@ -8,7 +8,7 @@ duration range, variables).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import jinja2.nodes
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from imr_audio.authoring.environment import ProfileValue, build_environment
+from imr_audio.authoring.environment import ProfileValue
 from imr_audio.errors import (
     ClientProfileError,
     TemplateNotFoundError,
@@ -28,7 +28,6 @@ from imr_audio.errors import (
 )
 from imr_audio.length import PAUSE_SCALE_LIMITS
 from imr_audio.profile import ClientProfile
-from imr_audio.resources import data_dir
 from imr_audio.yamlfile import read_yaml
 
 __all__ = [
@@ -38,10 +37,9 @@ __all__ = [
     "TemplateSpec",
     "VariableSpec",
     "example_profile_snippet",
-    "list_templates",
     "load_template",
     "render_script",
-    "template_search_path",
+    "template_ids",
     "validate_profile",
 ]
 
@@ -112,16 +110,10 @@ class RenderedScript:
     """The filled script in imr-audio markup."""
 
 
-def template_search_path(templates_dir: Path | None = None) -> tuple[Path, ...]:
-    """Folders searched for templates: the therapist's own first, then the shipped ones."""
-    shipped = data_dir("scripts_templates")
-    return (Path(templates_dir), shipped) if templates_dir else (shipped,)
-
-
-def list_templates(templates_dir: Path | None = None) -> list[str]:
-    """Ids of every template found along the search path, sorted."""
+def template_ids(search_path: Sequence[Path]) -> list[str]:
+    """Ids of every template found along ``search_path``, sorted."""
     ids: set[str] = set()
-    for folder in template_search_path(templates_dir):
+    for folder in search_path:
         for schema in folder.glob("*.yaml"):
             if not schema.stem.startswith("_") and schema.with_suffix(".j2").is_file():
                 ids.add(schema.stem)
@@ -177,15 +169,18 @@ def _parse_pause_scale(path: Path, raw: Any) -> tuple[tuple[str, float, float], 
     return tuple(parsed)
 
 
-def load_template(template_id: str, templates_dir: Path | None = None) -> TemplateSpec:
-    """Load a template's schema by id; an unknown id lists the valid ones."""
-    for folder in template_search_path(templates_dir):
+def load_template(template_id: str, search_path: Sequence[Path]) -> TemplateSpec:
+    """Load a template's schema by id from the first folder of ``search_path`` that has it.
+
+    An unknown id lists the valid ones.
+    """
+    for folder in search_path:
         schema_path = folder / f"{template_id}.yaml"
         script_path = folder / f"{template_id}.j2"
         if schema_path.is_file() and script_path.is_file():
             break
     else:
-        names = ", ".join(list_templates(templates_dir)) or "none found"
+        names = ", ".join(template_ids(search_path)) or "none found"
         raise TemplateNotFoundError(f"unknown template '{template_id}'; choose one of: {names}")
     raw = read_yaml(schema_path, TemplateSchemaError)
     if not isinstance(raw, dict):
@@ -317,15 +312,14 @@ def _context(spec: TemplateSpec, profile: ClientProfile) -> dict[str, Any]:
 
 
 def render_script(
+    env: SandboxedEnvironment,
     spec: TemplateSpec,
     profile: ClientProfile,
-    templates_dir: Path | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> RenderedScript:
-    """Validate ``profile`` against ``spec`` and fill the template with it."""
+    """Validate ``profile`` against ``spec`` and fill the template with it in ``env``."""
     context = validate_profile(spec, profile)
     context.update(extra or {})
-    env = build_environment(template_search_path(templates_dir))
     return RenderedScript(template=spec, text=_render(env, spec, context))
 
 
@@ -366,16 +360,6 @@ def _require_wrapper(env: SandboxedEnvironment, spec: TemplateSpec) -> None:
             f'{spec.path}: every template must start with {{% extends "_base.j2" %}}, '
             "which adds the opening and closing safety wrapper"
         )
-
-
-def known_fields(specs: Iterable[TemplateSpec]) -> frozenset[str]:
-    """Every dotted profile field that some template in ``specs`` reads."""
-    return frozenset(v.name for spec in specs for v in spec.variables)
-
-
-def all_specs(templates_dir: Path | None = None) -> Sequence[TemplateSpec]:
-    """Load the schema of every template on the search path."""
-    return [load_template(t, templates_dir) for t in list_templates(templates_dir)]
 
 
 def example_profile_snippet(spec: TemplateSpec) -> str:

@@ -4,23 +4,49 @@ A manifest of clients x templates x variants is rendered by a pool of worker pro
 progress, resume and failure isolation.
 
 >>> from imr_audio.batch import BatchOptions, run_batch  # doctest: +SKIP
->>> report = run_batch(Path("library.yaml"), BatchOptions(workers=2))  # doctest: +SKIP
+>>> report = run_batch(workspace, Path("library.yaml"), BatchOptions(workers=2))  # doctest: +SKIP
+
+The names below are imported on first use (PEP 562): the command line imports the events to
+draw them without importing the renderer.
 """
 
 from __future__ import annotations
 
-from imr_audio.batch.events import (
-    BatchCounts,
-    BatchEvent,
-    BatchProgressCallback,
-    JobFailed,
-    JobFinished,
-    JobProgress,
-    JobSkipped,
-    JobStarted,
-)
-from imr_audio.batch.manifest import BatchJob, BatchPlan, load_manifest
-from imr_audio.batch.runner import BatchOptions, BatchReport, JobOutcome, run_batch
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from imr_audio.batch.events import (
+        BatchCounts,
+        BatchEvent,
+        BatchProgressCallback,
+        JobFailed,
+        JobFinished,
+        JobProgress,
+        JobSkipped,
+        JobStarted,
+    )
+    from imr_audio.batch.manifest import BatchJob, BatchPlan, load_manifest
+    from imr_audio.batch.runner import BatchOptions, BatchReport, run_batch
+    from imr_audio.batch.worker import JobOutcome
+
+_EXPORTS = {
+    "BatchCounts": "imr_audio.batch.events",
+    "BatchEvent": "imr_audio.batch.events",
+    "BatchJob": "imr_audio.batch.manifest",
+    "BatchOptions": "imr_audio.batch.runner",
+    "BatchPlan": "imr_audio.batch.manifest",
+    "BatchProgressCallback": "imr_audio.batch.events",
+    "BatchReport": "imr_audio.batch.runner",
+    "JobFailed": "imr_audio.batch.events",
+    "JobFinished": "imr_audio.batch.events",
+    "JobOutcome": "imr_audio.batch.worker",
+    "JobProgress": "imr_audio.batch.events",
+    "JobSkipped": "imr_audio.batch.events",
+    "JobStarted": "imr_audio.batch.events",
+    "load_manifest": "imr_audio.batch.manifest",
+    "run_batch": "imr_audio.batch.runner",
+}
 
 __all__ = [
     "BatchCounts",
@@ -39,3 +65,9 @@ __all__ = [
     "load_manifest",
     "run_batch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'imr_audio.batch' has no attribute {name!r}")

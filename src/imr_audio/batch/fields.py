@@ -15,8 +15,7 @@ from typing import Any
 from imr_audio.errors import TrackLengthError
 from imr_audio.export import FORMATS, SAMPLE_RATES_HZ
 from imr_audio.length import parse_length
-from imr_audio.soundscapes import soundscape_names
-from imr_audio.soundscapes.recording import is_audio_path
+from imr_audio.soundscapes.audio_file import is_audio_path
 
 __all__ = [
     "JOB_FIELDS",
@@ -151,7 +150,7 @@ def _folder(value: Any) -> Path:
 
 def _soundscape(value: Any, base: Path) -> str:
     name = _text(value)
-    if name not in soundscape_names() and is_audio_path(name):
+    if is_audio_path(name):  # a soundscape's or preset's name has no file ending
         return os.path.abspath(base / Path(name).expanduser())  # noqa: PTH100 - no link following
     return name
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from imr_audio.authoring import all_specs
 from imr_audio.batch.fields import (
     JOB_FIELDS,
     LIST_FIELDS,
@@ -37,10 +36,9 @@ from imr_audio.errors import BatchManifestError, ImrAudioError
 from imr_audio.export import ExportSettings, check_export_settings
 from imr_audio.master import MasterSettings
 from imr_audio.profile import CLIENT_ID_PATTERN
-from imr_audio.render import RenderSettings, output_path
-from imr_audio.soundscapes import soundscape_names, use_presets
-from imr_audio.soundscapes.recording import is_audio_path
-from imr_audio.voice.profiles import load_voice_profile
+from imr_audio.soundscapes.audio_file import is_audio_path
+from imr_audio.track import RenderSettings, output_path
+from imr_audio.workspace import Workspace, WorkspaceConfig
 from imr_audio.yamlfile import did_you_mean, read_yaml
 
 __all__ = ["BatchJob", "BatchPlan", "load_manifest"]
@@ -64,12 +62,15 @@ class BatchJob:
     """Template to render."""
     variant: str
     """Variant folder (``10m``, ``ocean``, ``10m-ocean``); empty for a plain job."""
-    out_dir: Path
-    """Folder of the track (inside the output root)."""
+    output_dir: Path
+    """Folder of the track (inside the batch's output folder)."""
     subfolder: str
-    """``out_dir`` relative to the output root (``/``-separated; empty for the root itself)."""
+    """``output_dir`` relative to the batch's output folder (``/``-separated; empty for the
+    output folder itself)."""
     settings: RenderSettings
-    """Everything about the render but client and template."""
+    """Everything about the render but workspace, client and template."""
+    templates_dir: Path | None = None
+    """The therapist's own templates folder for this job (``templates_dir``); None: none."""
     problem: str = ""
     """Why the job cannot run at all (its client file is not a readable profile); else empty."""
     pack: bool = False
@@ -89,7 +90,7 @@ class BatchJob:
     def track_path(self) -> Path:
         """Where the track is published."""
         return output_path(
-            self.out_dir, self.client_id, self.template_id, self.settings.export.format
+            self.output_dir, self.client_id, self.template_id, self.settings.export.format
         )
 
 
@@ -99,12 +100,17 @@ class BatchPlan:
 
     manifest: Path
     """The manifest file."""
-    output_root: Path
+    output_dir: Path
     """Folder every track is written under (absolute)."""
-    presets: Path | None
-    """Soundscape presets file given by the manifest; None: the user's default one."""
+    config: WorkspaceConfig
+    """The workspace the tracks are rendered in (the manifest's presets file, if it names
+    one); each job's own templates folder replaces its ``templates_dir``."""
     jobs: tuple[BatchJob, ...]
     """Every track, in manifest order."""
+
+    def workspace(self, job: BatchJob) -> Workspace:
+        """The workspace ``job`` is rendered in."""
+        return Workspace(self.config.replace(templates_dir=job.templates_dir))
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -229,7 +235,6 @@ def _settings(values: Mapping[str, Any]) -> RenderSettings:
         soundscape=values.get("soundscape"),
         voice_profile=values.get("voice"),
         seed=values.get("seed", 0),
-        templates_dir=values.get("templates_dir"),
         master=MasterSettings(target_lufs=values.get("target_lufs", -18.0)),
         export=export,
         length_s=values.get("length"),
@@ -258,15 +263,17 @@ def _client_id(client_file: Path) -> tuple[str, str]:
 class _Resources:
     """What the checks look up once per manifest: templates per folder, voices, covers."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], workspace: Workspace) -> None:
         self.problems = problems
+        self.workspace = workspace
         self._templates: dict[Path | None, set[str] | None] = {}
         self._checked: set[tuple[str, Any]] = set()
 
     def templates(self, place: str, folder: Path | None) -> set[str] | None:
         if folder not in self._templates:
             try:
-                self._templates[folder] = {spec.id for spec in all_specs(folder)}
+                library = self.workspace.derive(templates_dir=folder).templates
+                self._templates[folder] = {spec.id for spec in library.specs()}
             except ImrAudioError as exc:
                 self.problems.append(f"{place}: field 'templates_dir': {exc}")
                 self._templates[folder] = None
@@ -283,11 +290,12 @@ class _Resources:
             self.problems.append(f"{place}: field '{kind}': {exc}")
 
 
-def _check_soundscape(name: str) -> str:
+def _check_soundscape(workspace: Workspace, name: str) -> str:
     """A soundscape name: a known one, or an audio file (checked when its job renders)."""
-    if name in soundscape_names() or is_audio_path(name):
+    names = workspace.soundscapes.names()
+    if name in names or is_audio_path(name):
         return name
-    raise BatchManifestError(f"unknown soundscape '{name}'{did_you_mean(name, soundscape_names())}")
+    raise BatchManifestError(f"unknown soundscape '{name}'{did_you_mean(name, names)}")
 
 
 def _expand(
@@ -312,16 +320,16 @@ def _expand(
                    lambda: check_export_settings(settings.export))
     if "voice" in values:
         resources.once(place, "voice", values["voice"],
-                       lambda: load_voice_profile(values["voice"]))
+                       lambda: resources.workspace.voices.load(values["voice"]))
     scape_names = values.get("soundscapes", [])
     if "soundscape" in values:
         scape_names = [values["soundscape"]]
     for name in scape_names:
         try:
-            _check_soundscape(name)
+            _check_soundscape(resources.workspace, name)
         except BatchManifestError as exc:
             problems.append(f"{place}: field 'soundscape': {exc}")
-    known = resources.templates(place, settings.templates_dir)
+    known = resources.templates(place, values.get("templates_dir"))
     for template in values.get("templates", []):
         if known is not None and template not in known:
             hint = did_you_mean(template, sorted(known))
@@ -350,8 +358,8 @@ def _expand(
                 variant = variant_name(
                     length_name, scape if "soundscapes" in values else None
                 )
-                out_dir = folder / variant if variant else folder
-                if not _inside(root, out_dir):
+                job_dir = folder / variant if variant else folder
+                if not _inside(root, job_dir):
                     problems.append(f"{place}: variant '{variant}': leaves the output root "
                                     "through a link")
                     continue
@@ -362,9 +370,10 @@ def _expand(
                     client_id=client_id,
                     template_id=template,
                     variant=variant,
-                    out_dir=out_dir,
-                    subfolder="" if out_dir == root else out_dir.relative_to(root).as_posix(),
+                    output_dir=job_dir,
+                    subfolder="" if job_dir == root else job_dir.relative_to(root).as_posix(),
                     settings=replace(settings, length_s=length_s, soundscape=scape),
+                    templates_dir=values.get("templates_dir"),
                     problem=problem,
                     pack=values.get("pack", False),
                     pack_zip=values.get("pack_zip", False),
@@ -387,11 +396,14 @@ def _check_unique(jobs: list[BatchJob], problems: list[str]) -> None:
             )
 
 
-def load_manifest(manifest: Path, output_root: Path | None = None) -> BatchPlan:
+def load_manifest(
+    workspace: Workspace, manifest: Path, output_dir: Path | None = None
+) -> BatchPlan:
     """Read and check a whole manifest (``.yaml``/``.yml`` or ``.csv``) and plan its tracks.
 
-    ``output_root`` (``-o``) replaces the manifest's ``output``; relative paths in the manifest
-    are relative to the manifest's folder. Raises :class:`BatchManifestError` naming every
+    ``output_dir`` (``-o``) replaces the manifest's ``output``; relative paths in the manifest
+    are relative to the manifest's folder. The tracks are rendered in ``workspace``, with the
+    manifest's presets file if it names one. Raises :class:`BatchManifestError` naming every
     problem with its place; nothing is written.
     """
     manifest = Path(manifest)
@@ -400,17 +412,20 @@ def load_manifest(manifest: Path, output_root: Path | None = None) -> BatchPlan:
     checker = _Checker(manifest, problems)
     defaults = checker.fields(f"{manifest.name}: defaults", raw_defaults,
                               ROOT_FIELDS + SETTING_FIELDS)
-    root_value = output_root if output_root is not None else defaults.pop("output", None)
+    root_value = output_dir if output_dir is not None else defaults.pop("output", None)
     defaults.pop("output", None)
     presets = defaults.pop("presets", None)
     if root_value is None:
         problems.append(f"{manifest.name}: defaults: field 'output': required (or give -o DIR)")
-    try:  # the manifest's presets file, else the user's default one (as the workers will)
-        use_presets(presets)
+    if presets is not None:
+        workspace = workspace.derive(presets_file=presets)
+    try:  # the manifest's presets file, else the workspace's (as the workers will)
+        workspace.soundscapes.names()
     except ImrAudioError as exc:
         problems.append(f"{manifest.name}: defaults: field 'presets': {exc}")
+        workspace = workspace.derive(presets_file=None)
     root = Path(os.path.abspath(root_value or manifest.parent))  # noqa: PTH100 - lexical
-    resources = _Resources(problems)
+    resources = _Resources(problems, workspace)
     jobs: list[BatchJob] = []
     for number, (place, data) in enumerate(raw_jobs, start=1):
         before = len(problems)
@@ -430,4 +445,4 @@ def load_manifest(manifest: Path, output_root: Path | None = None) -> BatchPlan:
         raise BatchManifestError(
             f"{manifest}: {len(problems)} problem(s):\n  " + "\n  ".join(problems)
         )
-    return BatchPlan(manifest=manifest, output_root=root, presets=presets, jobs=tuple(jobs))
+    return BatchPlan(manifest=manifest, output_dir=root, config=workspace.config, jobs=tuple(jobs))

@@ -1,7 +1,7 @@
 """Home packs at the end of a batch: one per client whose tracks ask for one (``pack: true``).
 
 A client's pack holds the tracks of this batch that were rendered or found up to date, in
-manifest order, and goes to ``<output root>/home-packs/<client id>/`` (and ``.zip`` beside it
+manifest order, and goes to ``<output folder>/home-packs/<client id>/`` (and ``.zip`` beside it
 with ``pack_zip``). A pack that cannot be built is reported with its reason; it never undoes
 the tracks.
 """
@@ -15,11 +15,12 @@ from pathlib import Path
 from imr_audio.batch.manifest import BatchJob, BatchPlan
 from imr_audio.errors import ImrAudioError
 from imr_audio.pack import build_home_pack
+from imr_audio.profile import load_client_profile
 
 __all__ = ["PACKS_FOLDER", "PackOutcome", "build_packs"]
 
 PACKS_FOLDER = "home-packs"
-"""Folder of the home packs, inside the output root."""
+"""Folder of the home packs, inside the output folder."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def build_packs(plan: BatchPlan, done: Sequence[BatchJob]) -> tuple[PackOutcome,
     finished = {id(job) for job in done}
     outcomes = []
     for client_id, jobs in _wanted(plan).items():
-        folder = plan.output_root / PACKS_FOLDER / client_id
+        folder = plan.output_dir / PACKS_FOLDER / client_id
         ready = [job for job in jobs if id(job) in finished]
         missing = len(jobs) - len(ready)
         if missing:
@@ -62,13 +63,14 @@ def build_packs(plan: BatchPlan, done: Sequence[BatchJob]) -> tuple[PackOutcome,
             continue
         first = jobs[0]
         try:
+            workspace = plan.workspace(first)
             pack = build_home_pack(
-                first.client_file,
+                workspace,
+                load_client_profile(first.client_file),
                 [job.track_path for job in ready],
                 folder,
                 make_zip=any(job.pack_zip for job in jobs),
                 note_file=next((job.pack_note for job in jobs if job.pack_note), None),
-                templates_dir=first.settings.templates_dir,
             )
         except ImrAudioError as exc:
             outcomes.append(PackOutcome(client_id, folder, 0, reason=" ".join(str(exc).split())))

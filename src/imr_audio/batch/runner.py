@@ -36,11 +36,12 @@ from imr_audio.batch.events import (
     JobSkipped,
     JobStarted,
 )
-from imr_audio.batch.manifest import BatchJob, BatchPlan, load_manifest
+from imr_audio.batch.manifest import BatchPlan, load_manifest
 from imr_audio.batch.packs import PackOutcome, build_packs
-from imr_audio.batch.worker import JobResult, init_worker, run_job
+from imr_audio.batch.worker import JobOutcome, init_worker, run_job
 from imr_audio.errors import BatchError
 from imr_audio.files import private_dir
+from imr_audio.workspace import Workspace
 
 try:
     import fcntl
@@ -62,8 +63,8 @@ _TRIES = 2  # a track whose worker died is tried once more before it counts as f
 class BatchOptions:
     """How to run a batch (the command's options)."""
 
-    output_root: Path | None = None
-    """Replaces the manifest's output root (``-o``); None keeps it."""
+    output_dir: Path | None = None
+    """Replaces the manifest's output folder (``-o``); None keeps it."""
     workers: int | None = None
     """Worker processes (``--jobs``); None: one per core."""
     force: bool = False
@@ -72,27 +73,7 @@ class BatchOptions:
     """Only plan: list the tracks, write nothing (``--dry-run``)."""
     engine_workers: int | None = None
     """Speech engine (pyttsx3) processes per worker; None: the cores shared out among the
-    workers, at least one each."""
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    """What became of one planned track."""
-
-    job: BatchJob
-    """The track."""
-    status: str
-    """``rendered``, ``skipped`` (up to date), ``failed``, or ``planned`` (dry run)."""
-    reason: str = ""
-    """Why it failed, on one line; empty otherwise."""
-    duration_s: float | None = None
-    """Length of the track, in seconds (rendered or skipped)."""
-    integrated_lufs: float | None = None
-    """Its measured loudness, LUFS."""
-    true_peak_dbtp: float | None = None
-    """Its measured true peak, dBTP."""
-    elapsed_s: float = 0.0
-    """Time spent on it, in seconds."""
+    workers, at least one each (the workspace's ``engine_workers`` wins when it sets one)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +109,7 @@ class BatchReport:
         """A machine-readable summary (``--json``): no client values, no client file paths."""
         return {
             "manifest": str(self.plan.manifest),
-            "output_root": str(self.plan.output_root),
+            "output_dir": str(self.plan.output_dir),
             "dry_run": self.dry_run,
             "elapsed_s": round(self.elapsed_s, 3),
             "counts": {
@@ -228,18 +209,6 @@ class _Tracker:
                        integrated_lufs=outcome.integrated_lufs or 0.0)
 
 
-def _outcome(job: BatchJob, result: JobResult) -> JobOutcome:
-    return JobOutcome(
-        job=job,
-        status=result.status,
-        reason=result.reason,
-        duration_s=result.duration_s,
-        integrated_lufs=result.integrated_lufs,
-        true_peak_dbtp=result.true_peak_dbtp,
-        elapsed_s=result.elapsed_s,
-    )
-
-
 def _drain(events: Any, tracker: _Tracker, wait_s: float) -> None:
     """Hand every waiting worker message to the tracker, waiting up to ``wait_s`` for one."""
     try:
@@ -259,17 +228,19 @@ def _run_pool(plan: BatchPlan, options: BatchOptions, tracker: _Tracker) -> None
     tries: dict[int, int] = {}
     while todo:
         workers = max(1, min(options.workers or cores, len(todo)))
-        engine_workers = options.engine_workers or max(1, cores // workers)
+        engine_workers = (plan.config.engine_workers or options.engine_workers
+                          or max(1, cores // workers))
+        config = plan.config.replace(engine_workers=engine_workers)
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
             initializer=init_worker,
-            initargs=(events, engine_workers, plan.presets, os.getpid()),
+            initargs=(events, os.getpid()),
         )
         broken: list[int] = []
         try:
-            futures: dict[Future[JobResult], int] = {
-                pool.submit(run_job, i, plan.jobs[i], plan.output_root, options.force): i
+            futures: dict[Future[JobOutcome], int] = {
+                pool.submit(run_job, i, plan.jobs[i], config, plan.output_dir, options.force): i
                 for i in todo
             }
             pending = set(futures)
@@ -283,7 +254,7 @@ def _run_pool(plan: BatchPlan, options: BatchOptions, tracker: _Tracker) -> None
                     except BrokenProcessPool:
                         broken.append(index)
                         continue
-                    tracker.finish(_outcome(plan.jobs[index], result), index)
+                    tracker.finish(result, index)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         _drain(events, tracker, 0)
@@ -326,7 +297,7 @@ def _root_lock(root: Path) -> Iterator[None]:
 def _remove_stale_parts(plan: BatchPlan) -> int:
     """Remove temporary files (``.imr-*.part``) a killed run left in the batch's folders."""
     removed = 0
-    for folder in sorted({job.out_dir for job in plan.jobs}):
+    for folder in sorted({job.output_dir for job in plan.jobs}):
         if not folder.is_dir() or folder.is_symlink():
             continue
         for entry in folder.iterdir():
@@ -337,11 +308,14 @@ def _remove_stale_parts(plan: BatchPlan) -> int:
 
 
 def run_batch(
+    workspace: Workspace,
     manifest: Path,
     options: BatchOptions | None = None,
     progress: BatchProgressCallback | None = None,
 ) -> BatchReport:
-    """Validate ``manifest``, then render every track it plans; return the summary.
+    """Validate ``manifest``, then render every track it plans in ``workspace``.
+
+    Returns the summary.
 
     Raises :class:`~imr_audio.errors.BatchManifestError` (every problem of the manifest, before
     anything is written) or :class:`~imr_audio.errors.BatchError` (another batch holds the
@@ -349,7 +323,7 @@ def run_batch(
     """
     options = options or BatchOptions()
     started = time.monotonic()
-    plan = load_manifest(manifest, options.output_root)
+    plan = load_manifest(workspace, manifest, options.output_dir)
     tracker = _Tracker(plan, progress)
     for index, job in enumerate(plan.jobs):
         if job.problem:
@@ -360,7 +334,7 @@ def run_batch(
             for i, job in enumerate(plan.jobs)
         )
         return BatchReport(plan, outcomes, time.monotonic() - started, dry_run=True)
-    with _root_lock(plan.output_root):
+    with _root_lock(plan.output_dir):
         _remove_stale_parts(plan)
         _run_pool(plan, options, tracker)
         outcomes = tuple(tracker.outcomes[i] for i in range(len(plan.jobs)))

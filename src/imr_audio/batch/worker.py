@@ -1,14 +1,13 @@
 """What runs in a batch's worker processes: one render per call, progress sent to the parent.
 
 Workers are spawned (never forked: the speech engines start processes of their own). Each
-worker renders one track at a time with :func:`~imr_audio.render.render_track` and returns a
+worker renders one track at a time with :func:`~imr_audio.track.render_track` and returns a
 :class:`JobResult`; an :class:`~imr_audio.errors.ImrAudioError` fails that track only. A worker
 whose parent has died stops by itself, so that a killed batch leaves nothing writing.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import time
@@ -19,10 +18,10 @@ from typing import Any
 from imr_audio.batch.manifest import BatchJob
 from imr_audio.errors import ImrAudioError
 from imr_audio.progress import Progress
-from imr_audio.render import render_track
-from imr_audio.soundscapes import use_presets
+from imr_audio.track import render
+from imr_audio.workspace import Workspace, WorkspaceConfig
 
-__all__ = ["STAGE_SPANS", "JobResult", "init_worker", "run_job", "stage_fraction"]
+__all__ = ["STAGE_SPANS", "JobOutcome", "init_worker", "run_job", "stage_fraction"]
 
 STAGE_SPANS: dict[str, tuple[float, float]] = {
     "synthesis": (0.0, 0.55),
@@ -37,23 +36,23 @@ _events: Any = None  # the queue to the parent, in a worker process
 
 
 @dataclass(frozen=True)
-class JobResult:
-    """What a worker sends back for one track."""
+class JobOutcome:
+    """What became of one planned track."""
 
-    index: int
-    """The track's position in the plan."""
+    job: BatchJob
+    """The track."""
     status: str
-    """``rendered``, ``skipped`` or ``failed``."""
+    """``rendered``, ``skipped`` (up to date), ``failed``, or ``planned`` (dry run)."""
     reason: str = ""
-    """Why it failed (one line); empty otherwise."""
+    """Why it failed, on one line; empty otherwise."""
     duration_s: float | None = None
-    """Length of the track, in seconds."""
+    """Length of the track, in seconds (rendered or skipped)."""
     integrated_lufs: float | None = None
-    """Measured loudness, LUFS."""
+    """Its measured loudness, LUFS."""
     true_peak_dbtp: float | None = None
-    """Measured true peak, dBTP."""
+    """Its measured true peak, dBTP."""
     elapsed_s: float = 0.0
-    """Time the worker spent on it, in seconds."""
+    """Time spent on it, in seconds."""
 
 
 def stage_fraction(progress: Progress) -> float:
@@ -70,17 +69,10 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
-def init_worker(events: Any, engine_workers: int | None, presets: Path | None,
-                parent_pid: int) -> None:
-    """Set up a worker: the event queue, the speech engine's size, the user's presets."""
+def init_worker(events: Any, parent_pid: int) -> None:
+    """Set up a worker: the queue its events go to; it stops when ``parent_pid`` is gone."""
     global _events
     _events = events
-    if engine_workers is not None:
-        from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
-        from imr_audio.voice.registry import register_engine
-
-        register_engine("pyttsx3", functools.partial(Pyttsx3Engine, workers=engine_workers))
-    use_presets(presets)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
 
 
@@ -94,8 +86,13 @@ def _one_line(message: str) -> str:
     return "; ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
-def run_job(index: int, job: BatchJob, root: Path, force: bool) -> JobResult:
-    """Render one track (or find it up to date) in a worker; never raises for a bad job."""
+def run_job(
+    index: int, job: BatchJob, config: WorkspaceConfig, root: Path, force: bool
+) -> JobOutcome:
+    """Render one track (or find it up to date) in a worker; never raises for a bad job.
+
+    The worker rebuilds the job's workspace from ``config`` (with the job's templates folder).
+    """
     _send(("started", index))
     started = time.monotonic()
     last: dict[str, float] = {}
@@ -106,15 +103,17 @@ def run_job(index: int, job: BatchJob, root: Path, force: bool) -> JobResult:
             last[step.stage] = fraction
             _send(("progress", index, step.stage, fraction))
 
-    def failed(reason: str) -> JobResult:
-        return JobResult(index, "failed", reason, elapsed_s=time.monotonic() - started)
+    def failed(reason: str) -> JobOutcome:
+        return JobOutcome(job, "failed", reason, elapsed_s=time.monotonic() - started)
 
     # Checked again just before writing: a link may have appeared since the manifest was read.
-    if not job.out_dir.resolve().is_relative_to(root.resolve()):
-        return failed(f"{job.place}: its folder now leaves the output root through a link")
+    if not job.output_dir.resolve().is_relative_to(root.resolve()):
+        return failed(f"{job.place}: its folder now leaves the output folder through a link")
     settings = replace(job.settings, skip_if_current=not force)
     try:
-        result = render_track(job.template_id, job.client_file, job.out_dir, settings, progress)
+        workspace = Workspace(config.replace(templates_dir=job.templates_dir))
+        profile = workspace.load_profile(job.client_file)
+        result = render(workspace, job.template_id, profile, job.output_dir, settings, progress)
     except ImrAudioError as exc:
         return failed(_one_line(str(exc)))
     except Exception as exc:  # a bug: its message might quote a value, so only its type is kept
@@ -122,8 +121,8 @@ def run_job(index: int, job: BatchJob, root: Path, force: bool) -> JobResult:
             f"unexpected error ({type(exc).__name__}); render it alone with "
             f"'imr-audio -vv render {job.template_id}' to see more"
         )
-    return JobResult(
-        index,
+    return JobOutcome(
+        job,
         "skipped" if result.skipped else "rendered",
         duration_s=result.duration_s,
         integrated_lufs=result.loudness.integrated_lufs,

@@ -13,7 +13,7 @@ import click
 __all__ = ["COMMAND_MODULES", "register_commands"]
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "imr_audio.commands.recording",
+    "imr_audio.commands.record_sheet",
     "imr_audio.commands.cache",
     "imr_audio.commands.voices",
     "imr_audio.commands.soundscapes",

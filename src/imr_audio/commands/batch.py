@@ -5,21 +5,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from imr_audio.batch import (
+from imr_audio.batch.events import (
     BatchEvent,
-    BatchOptions,
-    BatchReport,
     JobFailed,
     JobFinished,
     JobProgress,
     JobSkipped,
     JobStarted,
-    run_batch,
 )
-from imr_audio.commands.options import REVIEW_REMINDER
+from imr_audio.commands.options import REVIEW_REMINDER, output_dir_option, workspace_options
+from imr_audio.workspace import Workspace
+
+if TYPE_CHECKING:
+    from imr_audio.batch.runner import BatchReport
 
 __all__ = ["BatchDisplay", "batch", "commands"]
 
@@ -122,7 +124,7 @@ def _table(report: BatchReport) -> None:
         if packs:
             click.echo(f"home pack(s) planned for: {', '.join(packs)}")
         click.echo(f"\n{len(report.outcomes)} track(s) planned under "
-                   f"{report.plan.output_root}; nothing written (dry run).")
+                   f"{report.plan.output_dir}; nothing written (dry run).")
         return
     for pack in report.packs:
         if pack.reason:
@@ -139,20 +141,21 @@ def _table(report: BatchReport) -> None:
 
 @click.command()
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output-dir", "output_root", type=click.Path(file_okay=False,
-              path_type=Path), default=None,
-              help="Output root, instead of the manifest's 'output' (created 0700).")
+@output_dir_option("Output folder, instead of the manifest's 'output' (created 0700).",
+                   required=False, default_here=False)
 @click.option("--jobs", "workers", type=click.IntRange(1, 64), default=None,
               help="Tracks rendered at once, each in its own process [default: one per core].")
 @click.option("--force", is_flag=True, help="Render every track again, even those up to date.")
 @click.option("--dry-run", is_flag=True, help="List the tracks the manifest plans; write nothing.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the summary as JSON (on stdout) instead of a table.")
+@workspace_options(templates=False, presets=False)
 @click.pass_context
 def batch(
     ctx: click.Context,
+    workspace: Workspace,
     manifest: Path,
-    output_root: Path | None,
+    output_dir: Path | None,
     workers: int | None,
     force: bool,
     dry_run: bool,
@@ -164,13 +167,16 @@ def batch(
     manifest is checked first. Tracks already up to date (same inputs) are skipped,
     so a stopped batch can simply be run again. A failing track does not stop the others;
     the summary gives its reason and the exit code is 1. Clients whose jobs say 'pack: true'
-    get a home pack (see 'imr-audio pack') in <output root>/home-packs/<client id>/.
+    get a home pack (see 'imr-audio pack') in <output folder>/home-packs/<client id>/.
     """
+    from imr_audio.batch.runner import BatchOptions, run_batch
+
     display = BatchDisplay()
     try:
         report = run_batch(
+            workspace,
             manifest,
-            BatchOptions(output_root=output_root, workers=workers, force=force, dry_run=dry_run),
+            BatchOptions(output_dir=output_dir, workers=workers, force=force, dry_run=dry_run),
             progress=display,
         )
     finally:

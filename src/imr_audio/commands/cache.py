@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from imr_audio.soundscapes.bedcache import BedCache
-from imr_audio.voice.cache import SpeechCache
-from imr_audio.voice.piper_engine import clear_split_voices, split_voices_info
+from imr_audio.commands.options import workspace_options
+from imr_audio.workspace import Workspace
 
 __all__ = ["cache", "commands"]
 
@@ -26,26 +25,31 @@ def cache() -> None:
 
 
 @cache.command("info")
-def cache_info() -> None:
+@workspace_options(templates=False, presets=False)
+def cache_info(workspace: Workspace) -> None:
     """Show where the caches are, how many clips and beds they hold and their size."""
-    info = SpeechCache.default().info()
-    click.echo(f"location: {info.folder}")
-    click.echo(f"entries:  {info.entries}")
-    click.echo(f"size:     {_size(info.size_bytes)}")
-    beds = BedCache.default().info()
+    from imr_audio.caches import caches_info
+
+    info = caches_info(workspace)
+    click.echo(f"location: {info.speech.folder}")
+    click.echo(f"entries:  {info.speech.entries}")
+    click.echo(f"size:     {_size(info.speech.size_bytes)}")
+    beds = info.beds
     click.echo(f"beds:     {beds.beds} in {beds.folder} ({_size(beds.size_bytes)})")
-    split = split_voices_info()
+    split = info.split_voices
     click.echo(f"voices:   {split.voices} split in {split.folder} ({_size(split.size_bytes)})")
 
 
 @cache.command("clear")
-def cache_clear() -> None:
+@workspace_options(templates=False, presets=False)
+def cache_clear(workspace: Workspace) -> None:
     """Remove every cached clip, bed and split voice; the next render makes them again."""
-    removed = SpeechCache.default().clear()
-    click.echo(f"removed {removed} cached clip(s) from {SpeechCache.default().folder}")
-    beds = BedCache.default()
-    click.echo(f"removed {beds.clear()} rendered bed(s) from {beds.folder}")
-    click.echo(f"removed {clear_split_voices()} split voice(s)")
+    from imr_audio.caches import clear_caches
+
+    cleared = clear_caches(workspace)
+    click.echo(f"removed {cleared.speech_removed} cached clip(s) from {cleared.speech_folder}")
+    click.echo(f"removed {cleared.beds_removed} rendered bed(s) from {cleared.beds_folder}")
+    click.echo(f"removed {cleared.split_voices_removed} split voice(s)")
 
 
 commands = [cache]

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from imr_audio.export import FORMATS, SAMPLE_RATES_HZ, ExportSettings
+from imr_audio.export.settings import FORMATS, SAMPLE_RATES_HZ, ExportSettings
 
 __all__ = ["export_options"]
 

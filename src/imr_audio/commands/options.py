@@ -1,28 +1,34 @@
-"""Options and helpers shared by the commands (decorators, the progress line)."""
+"""Options and helpers shared by the commands (decorators, the progress line).
+
+This module is imported whenever the command line starts (``--help`` included), so it imports
+nothing heavy: the library's modules are imported by the commands when they run.
+"""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.shell_completion import CompletionItem
 
-from imr_audio.errors import UnknownSoundscapeError
 from imr_audio.progress import Progress
-from imr_audio.soundscapes import get_soundscape, soundscape_names, use_presets
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = [
     "REVIEW_REMINDER",
     "ProgressLine",
     "SoundscapeName",
     "client_option",
-    "presets_option",
+    "output_dir_option",
     "soundscape_option",
-    "templates_dir_option",
     "voice_option",
+    "workspace_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,61 +71,93 @@ def client_option(func: F) -> F:
     )(func)
 
 
-def templates_dir_option(func: F) -> F:
-    """Add ``--templates-dir DIR``: the therapist's own templates."""
+def output_dir_option(
+    help_text: str, *, required: bool = False, default_here: bool = True
+) -> Callable[[F], F]:
+    """Add ``-o/--output-dir DIR``; the command receives ``output_dir``.
+
+    ``help_text`` says what goes there. Unless ``required``, it defaults to the current folder
+    (``default_here``) or to None.
+    """
+    here = default_here and not required
     return click.option(
-        "--templates-dir",
+        "-o",
+        "--output-dir",
+        "output_dir",
         type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Your own templates folder, searched before the shipped one.",
-    )(func)
+        required=required,
+        default=Path() if here else None,
+        show_default=here,
+        help=help_text,
+    )
+
+
+def workspace_options(*, templates: bool = True, presets: bool = True) -> Callable[[F], F]:
+    """Add ``--templates-dir DIR`` and/or ``--presets FILE``; the command gets ``workspace``.
+
+    The workspace is made from them and the environment (see
+    :meth:`~imr_audio.workspace.WorkspaceConfig.from_environment`).
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def command(
+            *args: Any, templates_dir: Path | None = None, presets: Path | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            from imr_audio.workspace import Workspace
+
+            kwargs["workspace"] = Workspace.from_environment(
+                templates_dir=templates_dir, presets_file=presets
+            )
+            return func(*args, **kwargs)
+
+        decorated: Any = command
+        if presets:
+            decorated = click.option(
+                "--presets",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="Your soundscape presets (YAML) [default: $IMR_AUDIO_PRESETS, else "
+                "~/.config/imr-audio/soundscapes.yaml if it exists].",
+            )(decorated)
+        if templates:
+            decorated = click.option(
+                "--templates-dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help="Your own templates folder, searched before the shipped one.",
+            )(decorated)
+        return decorated
+
+    return decorate
 
 
 class SoundscapeName(click.ParamType):
-    """A soundscape: a bed's or preset's name, or the path of an audio file (a recording)."""
+    """A soundscape: a bed's or preset's name, or the path of an audio file (a recording).
+
+    The name is checked when the command runs, against the workspace's soundscapes (the user's
+    presets included); here it only completes the built-in names.
+    """
 
     name = "soundscape"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        """Return ``value`` if it names a soundscape; an unknown name is a usage error."""
-        try:
-            get_soundscape(str(value))  # a recording is decoded: a bad file fails here
-        except UnknownSoundscapeError as exc:
-            self.fail(str(exc), param, ctx)
-        return str(value)
 
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[CompletionItem]:
         """Complete soundscape names."""
+        from imr_audio.soundscapes.catalog import SoundscapeCatalog
+
         return [
             CompletionItem(name)
-            for name in soundscape_names()
+            for name in SoundscapeCatalog.builtin().names()
             if name.startswith(incomplete)
         ]
 
 
-def _use_presets(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    use_presets(value)
-
-
-def presets_option(func: F) -> F:
-    """Add ``--presets FILE``: the user's soundscape presets, read before any soundscape name."""
-    return click.option(
-        "--presets",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        is_eager=True,
-        expose_value=False,
-        callback=_use_presets,
-        help="Your soundscape presets (YAML) [default: $IMR_AUDIO_PRESETS, else "
-        "~/.config/imr-audio/soundscapes.yaml if it exists].",
-    )(func)
-
-
 def soundscape_option(func: F) -> F:
-    """Add ``--soundscape NAME|FILE`` (and ``--presets FILE``)."""
-    func = click.option(
+    """Add ``--soundscape NAME|FILE``."""
+    return click.option(
         "--soundscape",
         type=SoundscapeName(),
         metavar="NAME|FILE",
@@ -127,7 +165,6 @@ def soundscape_option(func: F) -> F:
         help="Bed under the voice: a soundscape or preset (imr-audio soundscapes list), or an "
         "audio file to loop [default: the client's preference, else rain].",
     )(func)
-    return presets_option(func)
 
 
 def voice_option(func: F) -> F:

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import click
 
-from imr_audio.commands.options import ProgressLine, client_option, templates_dir_option
-from imr_audio.pack import build_home_pack
+from imr_audio.commands.options import (
+    ProgressLine,
+    client_option,
+    output_dir_option,
+    workspace_options,
+)
+from imr_audio.workspace import Workspace
 
 __all__ = ["commands", "pack"]
 
@@ -18,13 +23,9 @@ __all__ = ["commands", "pack"]
     type=click.Path(dir_okay=False, path_type=Path),
 )
 @client_option
-@click.option(
-    "-o",
-    "--output-dir",
-    "out_dir",
+@output_dir_option(
+    "Folder of the pack: new, empty, or an earlier pack (replaced). Created 0700.",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the pack: new, empty, or an earlier pack (replaced). Created 0700.",
 )
 @click.option(
     "--zip",
@@ -39,14 +40,14 @@ __all__ = ["commands", "pack"]
     default=None,
     help="Your note to the client (plain text file), shown on the page.",
 )
-@templates_dir_option
+@workspace_options(presets=False)
 def pack(
     tracks: tuple[Path, ...],
     client_file: Path,
-    out_dir: Path,
+    output_dir: Path,
     make_zip: bool,
     note_file: Path | None,
-    templates_dir: Path | None,
+    workspace: Workspace,
 ) -> None:
     """Build a client's home pack of TRACKs with an offline index.html player.
 
@@ -54,15 +55,18 @@ def pack(
     index.html that plays them with captions, a listening guide and your note. Each TRACK
     must be this client's (named <client id>_...) and have its .vtt captions beside it.
     """
+    from imr_audio.pack import build_home_pack
+    from imr_audio.profile import load_client_profile
+
     bar = ProgressLine()
     try:
         result = build_home_pack(
-            client_file,
+            workspace,
+            load_client_profile(client_file),
             tracks,
-            out_dir,
+            output_dir,
             make_zip=make_zip,
             note_file=note_file,
-            templates_dir=templates_dir,
             progress=bar,
         )
     finally:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from imr_audio.purge import purge_client
+from imr_audio.commands.options import workspace_options
+from imr_audio.workspace import Workspace
 
 __all__ = ["commands", "purge"]
 
@@ -26,13 +27,14 @@ def _list(paths: tuple[Path, ...]) -> None:
 )
 @click.option(
     "--outputs",
-    "outputs_dir",
+    "output_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     metavar="DIR",
     help="Also remove the client's rendered files in DIR and every folder below it.",
 )
-def purge(client_id: str, outputs_dir: Path | None) -> None:
+@workspace_options(templates=False, presets=False)
+def purge(workspace: Workspace, client_id: str, output_dir: Path | None) -> None:
     """Remove a client's cached speech and, with --outputs, their rendered files.
 
     Every cached clip made for the client goes. Under --outputs DIR (searched with all its
@@ -40,13 +42,15 @@ def purge(client_id: str, outputs_dir: Path | None) -> None:
     sidecar confirms it is this client's, and a recording sheet when its .json names the
     client. Files whose names start with the id that nothing confirms are kept and listed.
     """
-    report = purge_client(client_id, outputs_dir)
+    from imr_audio.purge import purge_client
+
+    report = purge_client(workspace, client_id, output_dir)
     click.echo(
         f"speech cache {report.cache_folder}: removed {report.cache_entries_removed} "
         f"cached clip(s) of client {client_id}"
     )
-    if report.outputs_dir is not None:
-        click.echo(f"{report.outputs_dir}: removed {len(report.removed_files)} file(s)")
+    if report.output_dir is not None:
+        click.echo(f"{report.output_dir}: removed {len(report.removed_files)} file(s)")
         _list(report.removed_files)
     if report.unconfirmed_files:
         click.echo(

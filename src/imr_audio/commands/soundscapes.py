@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from imr_audio.commands.options import SoundscapeName, presets_option
-from imr_audio.soundscapes import soundscape_infos, write_soundscape
-from imr_audio.soundscapes.recording import AUDIO_SUFFIXES
+from imr_audio.commands.options import SoundscapeName, workspace_options
+from imr_audio.workspace import Workspace
 
 __all__ = ["commands", "soundscape", "soundscapes"]
 
@@ -19,13 +18,15 @@ def soundscapes() -> None:
 
 
 @soundscapes.command("list")
-@presets_option
-def soundscapes_list() -> None:
+@workspace_options(templates=False)
+def soundscapes_list(workspace: Workspace) -> None:
     """List every soundscape with its kind, description and themes; presets name their layers.
 
     The themes are what the lint matches against a client's avoid-list.
     """
-    for info, own in soundscape_infos():
+    from imr_audio.soundscapes.audio_file import AUDIO_SUFFIXES
+
+    for info, own in workspace.soundscapes.infos():
         kind = ("your preset" if own else "preset") if info.layers else "bed"
         themes = ", ".join(info.themes) or "none"
         click.echo(f"{info.name:<15} {kind:<11} {info.description}  [themes: {themes}]")
@@ -80,8 +81,9 @@ def soundscape() -> None:
     default=None,
     help="Also draw a spectrogram (log frequency) as a PNG here.",
 )
-@presets_option
+@workspace_options(templates=False)
 def soundscape_render(
+    workspace: Workspace,
     name: str,
     duration_s: float,
     seed: int,
@@ -90,7 +92,10 @@ def soundscape_render(
     spectrogram: Path | None,
 ) -> None:
     """Render the soundscape NAME (or loop the audio FILE) on its own into an audio file."""
-    result = write_soundscape(name, duration_s, output, sample_rate_hz, seed, spectrogram)
+    from imr_audio.soundscapes.writer import write_soundscape
+
+    result = write_soundscape(workspace.soundscapes.get(name), duration_s, output,
+                              sample_rate_hz, seed, spectrogram)
     click.echo(f"{result.path}  ({result.duration_s:g} s, {result.sample_rate_hz} Hz)")
     if result.spectrogram is not None:
         click.echo(str(result.spectrogram))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from imr_audio.voice.catalog import preview_voice, voice_catalog
+from imr_audio.commands.options import workspace_options
+from imr_audio.workspace import Workspace
 
 __all__ = ["commands"]
 
@@ -18,9 +19,12 @@ def voices() -> None:
 
 @voices.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Also list every engine's own voices.")
-def voices_list(show_all: bool) -> None:
+@workspace_options(templates=False, presets=False)
+def voices_list(workspace: Workspace, show_all: bool) -> None:
     """List every voice profile and the voice it resolves to here."""
-    catalog = voice_catalog(include_engine_voices=show_all)
+    from imr_audio.voice.catalog import voice_catalog
+
+    catalog = voice_catalog(workspace, include_engine_voices=show_all)
     for entry in catalog.profiles:
         here = (f"{entry.voice.engine}: {entry.voice.voice_id} at {entry.voice.rate_wpm} wpm"
                 if entry.voice else "no voice available on this machine")
@@ -36,10 +40,13 @@ def voices_list(show_all: bool) -> None:
 @click.argument("name")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where to write the sample [default: voice-NAME.wav].")
-def voices_preview(name: str, output: Path | None) -> None:
+@workspace_options(templates=False, presets=False)
+def voices_preview(workspace: Workspace, name: str, output: Path | None) -> None:
     """Render a short spoken sample of voice profile NAME."""
+    from imr_audio.voice.catalog import preview_voice
+
     path = output or Path(f"voice-{name}.wav")
-    voice = preview_voice(name, path)
+    voice = preview_voice(workspace, name, path)
     click.echo(f"{path}  ({voice.engine}: {voice.voice_id})")
 
 

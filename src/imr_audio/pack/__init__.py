@@ -22,9 +22,9 @@ from imr_audio.files import private_dir, private_temp, publish_private, write_pr
 from imr_audio.pack.archive import ZIP_TIMESTAMP, write_zip
 from imr_audio.pack.page import GENERATOR, page_html, playlist_m3u
 from imr_audio.pack.tracks import PackTrack, check_tracks, read_note
-from imr_audio.profile import load_client_profile
+from imr_audio.profile import ClientProfile
 from imr_audio.progress import ProgressCallback, report
-from imr_audio.voice.cache import owner_hash
+from imr_audio.workspace import Workspace
 
 __all__ = [
     "PAGE_NAME",
@@ -122,29 +122,28 @@ def _publish(staging: Path, folder: Path) -> None:
 
 
 def build_home_pack(
-    client_file: Path,
+    workspace: Workspace,
+    profile: ClientProfile,
     tracks: Sequence[Path],
-    out_dir: Path,
+    output_dir: Path,
     *,
     make_zip: bool = False,
     note_file: Path | None = None,
-    templates_dir: Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> HomePack:
-    """Build the home pack of ``tracks`` for the client of ``client_file`` in ``out_dir``.
+    """Build the home pack of ``tracks`` for the client of ``profile`` in ``output_dir``.
 
     Every track must be the client's (its name starts with ``<client id>_``), readable audio,
     and have its ``.vtt`` captions beside it; its ``.txt`` transcript is taken along when it is
-    there. Titles come from the templates the tracks were rendered from (``templates_dir``
-    first, then the shipped ones). ``note_file`` is the therapist's note (plain text), shown
-    on the page. ``out_dir`` must be new, empty, or an earlier home pack (it is replaced);
-    with ``make_zip`` the pack is also zipped into ``<out_dir>.zip`` beside it, the same bytes
+    there. Titles come from the workspace's templates the tracks were rendered from.
+    ``note_file`` is the therapist's note (plain text), shown
+    on the page. ``output_dir`` must be new, empty, or an earlier home pack (it is replaced);
+    with ``make_zip`` the pack is also zipped into ``<output_dir>.zip`` beside it, the same bytes
     for the same files. Raises :class:`HomePackError` naming every problem at once.
     """
-    profile = load_client_profile(client_file)
-    packed = check_tracks(profile, tracks, templates_dir)
+    packed = check_tracks(workspace, profile, tracks)
     note = read_note(note_file, profile) if note_file is not None else None
-    folder = Path(out_dir).resolve()
+    folder = Path(output_dir).resolve()
     _check_destination(folder)
     zip_path = folder.with_name(folder.name + ".zip") if make_zip else None
     staging: Path | None = None
@@ -152,7 +151,7 @@ def build_home_pack(
     try:
         private_dir(folder.parent)
         staging = Path(tempfile.mkdtemp(prefix=".imr-pack-", dir=folder.parent))  # 0700
-        files = _fill(staging, packed, note, progress, owner_hash(profile.id))
+        files = _fill(staging, packed, note, progress, workspace.key.client_hash(profile.id))
         if zip_path is not None:
             zip_part = write_zip(files, private_temp(folder.parent, ".zip.part"), folder.name)
         _publish(staging, folder)

@@ -16,11 +16,11 @@ from pathlib import Path
 import mutagen
 import soundfile as sf
 
-from imr_audio.authoring import load_template
+from imr_audio.authoring.library import TemplateLibrary
 from imr_audio.errors import HomePackError, ImrAudioError
 from imr_audio.export import FORMATS
 from imr_audio.profile import ClientProfile
-from imr_audio.voice.cache import owner_hash
+from imr_audio.workspace import Workspace
 
 __all__ = [
     "NOTE_MAX_CHARS",
@@ -75,12 +75,11 @@ def _clean_title(text: str) -> str:
     return " ".join(text.split())[:_TITLE_MAX_CHARS]
 
 
-def _title(path: Path, client_id: str, templates_dir: Path | None) -> str:
+def _title(path: Path, client_id: str, templates: TemplateLibrary) -> str:
     """The template's title: from the sidecar's template id, else the title tag, else the name.
 
-    The sidecar's template id is looked up in ``templates_dir`` and the shipped templates;
-    a render writes the template's title as the title tag, so that stands in when the template
-    is not found here.
+    The sidecar's template id is looked up in ``templates``; a render writes the template's
+    title as the title tag, so that stands in when the template is not found here.
     """
     try:
         sidecar = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -89,7 +88,7 @@ def _title(path: Path, client_id: str, templates_dir: Path | None) -> str:
         template_id = None
     if isinstance(template_id, str):
         try:
-            return _clean_title(load_template(template_id, templates_dir).title)
+            return _clean_title(templates.load(template_id).title)
         except ImrAudioError:
             pass
     tag = _title_tag(path)
@@ -129,7 +128,8 @@ def _sidecar_client_hash(path: Path) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _track_problems(path: Path, client_id: str) -> tuple[list[str], float | None]:
+def _track_problems(path: Path, client_id: str, client_hash: str
+                    ) -> tuple[list[str], float | None]:
     """What is wrong with one track (name, file, captions), and its length in seconds."""
     problems = []
     duration_s = None
@@ -138,7 +138,7 @@ def _track_problems(path: Path, client_id: str) -> tuple[list[str], float | None
             f"{path}: not this client's track (its name must start with the client's id and "
             "'_')"
         )
-    elif _sidecar_client_hash(path) not in ("", owner_hash(client_id)):
+    elif _sidecar_client_hash(path) not in ("", client_hash):
         # ids may share a prefix: c1's pack must not take c1_x's track c1_x_safe-place.mp3
         problems.append(f"{path}: not this client's track (its sidecar was made for another)")
     if path.suffix.lower().lstrip(".") not in FORMATS:
@@ -161,11 +161,11 @@ def _track_problems(path: Path, client_id: str) -> tuple[list[str], float | None
 
 
 def check_tracks(
-    profile: ClientProfile, tracks: Sequence[Path], templates_dir: Path | None = None
+    workspace: Workspace, profile: ClientProfile, tracks: Sequence[Path]
 ) -> tuple[PackTrack, ...]:
     """Check every track for ``profile``'s pack; raise :class:`HomePackError` naming each problem.
 
-    Titles come from the templates (``templates_dir`` first, then the shipped ones).
+    Titles come from the workspace's templates.
     """
     if not tracks:
         raise HomePackError("a home pack needs at least one track")
@@ -173,7 +173,8 @@ def check_tracks(
     seen: dict[str, Path] = {}
     durations_s: list[float] = []
     for path in tracks:
-        found, duration_s = _track_problems(path, profile.id)
+        found, duration_s = _track_problems(path, profile.id,
+                                            workspace.key.client_hash(profile.id))
         problems.extend(found)
         durations_s.append(duration_s or 0.0)
         if path.name in seen:
@@ -187,7 +188,7 @@ def check_tracks(
         checked.append(
             PackTrack(
                 source=path,
-                title=_title(path, profile.id, templates_dir),
+                title=_title(path, profile.id, workspace.templates),
                 duration_s=duration_s,
                 captions=path.with_suffix(".vtt"),
                 transcript=transcript if transcript.is_file() else None,

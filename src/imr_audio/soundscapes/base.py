@@ -1,4 +1,4 @@
-"""The soundscape interface, the registry and the block-by-block renderer.
+"""The soundscape interface and the block-by-block renderer of the procedural beds.
 
 A bed is synthesised by an engine one fixed-size internal chunk after another. Engines carry
 their filter states, drop tails and wave envelopes from chunk to chunk and draw their random
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-
-from imr_audio.errors import UnknownSoundscapeError
 
 __all__ = [
     "CHUNK_FRAMES",
@@ -28,14 +26,8 @@ __all__ = [
     "ProceduralSoundscape",
     "Soundscape",
     "SoundscapeInfo",
-    "builtin_names",
-    "get_soundscape",
+    "frame_count",
     "level_gain",
-    "register_soundscape",
-    "render_soundscape",
-    "set_user_soundscapes",
-    "soundscape_infos",
-    "soundscape_names",
     "variant_name",
 ]
 
@@ -143,7 +135,7 @@ class ProceduralSoundscape(ABC):
             If an argument is out of range (raised by the call, before any block).
 
         """
-        total = _frame_count(duration_s, sample_rate_hz)
+        total = frame_count(duration_s, sample_rate_hz)
         if block_frames < 1:
             raise ValueError(f"block_frames must be positive, got {block_frames}")
         if seed < 0:
@@ -168,112 +160,8 @@ def _blocks(engine: Engine, total: int, block_frames: int) -> Iterator[NDArray[n
         yield np.ascontiguousarray(joined[:, :want].T, dtype=np.float32)
 
 
-_S = TypeVar("_S", bound=Soundscape)
-_REGISTRY: dict[str, Soundscape] = {}
-_USER: dict[str, Soundscape] = {}  # the presets of the user's presets file, replaced as a whole
-
-
-def register_soundscape(soundscape: _S) -> _S:
-    """Register ``soundscape`` under ``soundscape.info.name`` and return it.
-
-    Raises
-    ------
-    ValueError
-        If a soundscape of that name is already registered.
-
-    """
-    name = soundscape.info.name
-    if name in _REGISTRY:
-        raise ValueError(f"soundscape {name!r} is already registered")
-    _REGISTRY[name] = soundscape
-    return soundscape
-
-
-def set_user_soundscapes(soundscapes: Sequence[Soundscape]) -> None:
-    """Replace the user's soundscapes (presets from a file) with ``soundscapes``.
-
-    Raises
-    ------
-    ValueError
-        If a name is taken by a built-in soundscape or appears twice.
-
-    """
-    names = [s.info.name for s in soundscapes]
-    clash = sorted({n for n in names if n in _REGISTRY or names.count(n) > 1})
-    if clash:
-        raise ValueError(f"soundscape names already taken: {', '.join(clash)}")
-    _USER.clear()
-    _USER.update((s.info.name, s) for s in soundscapes)
-
-
-def builtin_names() -> list[str]:
-    """Return the names of the built-in soundscapes (beds and presets), sorted."""
-    return sorted(_REGISTRY)
-
-
-def soundscape_names() -> list[str]:
-    """Return the registered soundscape names, built-in and the user's presets, sorted."""
-    return sorted({*_REGISTRY, *_USER})
-
-
-def soundscape_infos() -> list[tuple[SoundscapeInfo, bool]]:
-    """Return every registered soundscape's info, sorted by name.
-
-    Each comes with whether it is the user's own (a preset from the user's presets file).
-    """
-    return [((_USER.get(n) or _REGISTRY[n]).info, n in _USER) for n in soundscape_names()]
-
-
-def get_soundscape(name: str) -> Soundscape:
-    """Return the soundscape called ``name``, or a looped recording if ``name`` is an audio file.
-
-    A name that is not registered but is the path of an existing audio file (WAV, FLAC, OGG,
-    MP3, M4A...) gives a :class:`~imr_audio.soundscapes.recording.RecordingSoundscape`, decoded
-    here, so that a file that cannot be decoded fails before any rendering.
-
-    Raises
-    ------
-    UnknownSoundscapeError
-        If no soundscape has that name and it is no audio file; the message lists the names.
-    AudioDecodeError
-        If ``name`` is an audio file that cannot be decoded or holds no audio.
-
-    """
-    found = _REGISTRY.get(name) or _USER.get(name)
-    if found is not None:
-        return found
-    from imr_audio.soundscapes.recording import RecordingSoundscape, is_audio_path
-
-    if is_audio_path(name):
-        return RecordingSoundscape(name)
-    choices = ", ".join(soundscape_names())
-    raise UnknownSoundscapeError(
-        f"unknown soundscape {name!r}; choose one of: {choices}, or give an audio file"
-    )
-
-
-def render_soundscape(
-    name: str, duration_s: float, sample_rate_hz: int = 44100, seed: int = 0
-) -> NDArray[np.float32]:
-    """Render a whole bed as one float32 ``(frames, 2)`` array.
-
-    Raises
-    ------
-    UnknownSoundscapeError
-        If ``name`` is neither registered nor an audio file.
-    AudioDecodeError
-        If ``name`` is an audio file that cannot be decoded.
-    ValueError
-        If an argument is out of range.
-
-    """
-    parts = list(get_soundscape(name).blocks(duration_s, sample_rate_hz, seed))
-    if not parts:
-        return np.zeros((0, 2), dtype=np.float32)
-    return np.concatenate(parts, axis=0)
-
-
-def _frame_count(duration_s: float, sample_rate_hz: int) -> int:
+def frame_count(duration_s: float, sample_rate_hz: int) -> int:
+    """Frames in ``duration_s`` at ``sample_rate_hz``; ValueError when either is out of range."""
     if not math.isfinite(duration_s) or duration_s < 0:
         raise ValueError(f"duration_s must be finite and non-negative, got {duration_s}")
     if sample_rate_hz < MIN_SAMPLE_RATE_HZ:

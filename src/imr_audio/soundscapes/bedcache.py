@@ -69,13 +69,6 @@ class BedCache:
         """A cache in ``folder`` (created 0700 on first write), or none."""
         self.folder = folder
 
-    @classmethod
-    def default(cls) -> BedCache:
-        """The user's bed cache, beside the speech cache (``.../imr-audio/beds``)."""
-        from imr_audio.voice.cache import SpeechCache
-
-        return cls(SpeechCache.default().folder.parent / "beds")
-
     def _segment(self, key: str, index: int, kind: str = "") -> Path | None:
         """Where segment ``index`` (or with ``kind`` ``.kw1``, its cell energies) is stored."""
         return None if self.folder is None else self.folder / key / f"{index:05d}{kind}.npy"

@@ -25,7 +25,6 @@ from imr_audio.soundscapes.base import (
     ProceduralSoundscape,
     SoundscapeInfo,
     level_gain,
-    register_soundscape,
     variant_name,
 )
 from imr_audio.soundscapes.dsp import (
@@ -198,5 +197,5 @@ class FireSoundscape(ProceduralSoundscape):
         return _FireEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
 
 
-for _intensity in INTENSITIES:
-    register_soundscape(FireSoundscape(_intensity))
+BEDS = tuple(FireSoundscape(intensity) for intensity in INTENSITIES)
+"""The fire beds at every intensity (the soundscape catalog collects them)."""

@@ -28,7 +28,6 @@ from imr_audio.soundscapes.base import (
     ProceduralSoundscape,
     SoundscapeInfo,
     level_gain,
-    register_soundscape,
     variant_name,
 )
 from imr_audio.soundscapes.dsp import (
@@ -248,5 +247,5 @@ class ForestSoundscape(ProceduralSoundscape):
         return _ForestEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
 
 
-for _intensity in INTENSITIES:
-    register_soundscape(ForestSoundscape(_intensity))
+BEDS = tuple(ForestSoundscape(intensity) for intensity in INTENSITIES)
+"""The forest beds at every intensity (the soundscape catalog collects them)."""

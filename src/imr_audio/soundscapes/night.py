@@ -23,7 +23,6 @@ from imr_audio.soundscapes.base import (
     ProceduralSoundscape,
     SoundscapeInfo,
     level_gain,
-    register_soundscape,
     variant_name,
 )
 from imr_audio.soundscapes.dsp import (
@@ -170,5 +169,5 @@ class NightSoundscape(ProceduralSoundscape):
         return _NightEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
 
 
-for _intensity in INTENSITIES:
-    register_soundscape(NightSoundscape(_intensity))
+BEDS = tuple(NightSoundscape(intensity) for intensity in INTENSITIES)
+"""The night beds at every intensity (the soundscape catalog collects them)."""

@@ -20,7 +20,6 @@ from imr_audio.soundscapes.base import (
     ProceduralSoundscape,
     SoundscapeInfo,
     level_gain,
-    register_soundscape,
 )
 from imr_audio.soundscapes.dsp import Filter, butter, pink, stereo_noise, substreams
 
@@ -75,5 +74,5 @@ class NoiseSoundscape(ProceduralSoundscape):
         return _NoiseEngine(sample_rate_hz, rng, _DESIGNS[self.info.name])
 
 
-for _name in _DESIGNS:
-    register_soundscape(NoiseSoundscape(_name))
+BEDS = tuple(NoiseSoundscape(name) for name in _DESIGNS)
+"""The noise beds (the soundscape catalog collects them)."""

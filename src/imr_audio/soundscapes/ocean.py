@@ -24,7 +24,6 @@ from imr_audio.soundscapes.base import (
     ProceduralSoundscape,
     SoundscapeInfo,
     level_gain,
-    register_soundscape,
     variant_name,
 )
 from imr_audio.soundscapes.dsp import (
@@ -125,5 +124,5 @@ class OceanSoundscape(ProceduralSoundscape):
         return _OceanEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
 
 
-for _intensity in INTENSITIES:
-    register_soundscape(OceanSoundscape(_intensity))
+BEDS = tuple(OceanSoundscape(intensity) for intensity in INTENSITIES)
+"""The ocean beds at every intensity (the soundscape catalog collects them)."""

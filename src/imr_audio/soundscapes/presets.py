@@ -19,46 +19,29 @@ presets file)::
           - soundscape: recordings/garden.flac
             gain_db: -10
 
-It is read from ``--presets FILE``, else from :func:`default_presets_path` if that file exists.
+It is read from ``--presets FILE``, else from ``$IMR_AUDIO_PRESETS``, else from
+``~/.config/imr-audio/soundscapes.yaml`` if that file exists (see
+:class:`~imr_audio.workspace.WorkspaceConfig`), into the workspace's soundscape catalog.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 
 from imr_audio.errors import ImrAudioError, SoundscapePresetError
-from imr_audio.soundscapes import fire, forest, rain, stream  # noqa: F401  (registers layers)
-from imr_audio.soundscapes.base import (
-    Soundscape,
-    SoundscapeInfo,
-    builtin_names,
-    get_soundscape,
-    register_soundscape,
-    set_user_soundscapes,
-)
-from imr_audio.soundscapes.recording import is_audio_path
+from imr_audio.soundscapes.audio_file import AudioFileSoundscape, is_audio_path
+from imr_audio.soundscapes.base import Soundscape, SoundscapeInfo
+from imr_audio.yamlfile import read_yaml
 
-__all__ = [
-    "PRESETS_ENV",
-    "PresetLayer",
-    "PresetSoundscape",
-    "default_presets_path",
-    "load_presets",
-    "use_presets",
-]
-
-PRESETS_ENV = "IMR_AUDIO_PRESETS"
-"""Environment variable naming the user's presets file."""
+__all__ = ["GAIN_RANGE_DB", "PresetLayer", "PresetSoundscape", "builtin_presets", "load_presets"]
 
 GAIN_RANGE_DB = (-40.0, 20.0)
 """Allowed gain of a layer, in dB."""
@@ -81,8 +64,14 @@ class PresetLayer:
 class PresetSoundscape:
     """Several soundscapes mixed at fixed gains, usable wherever one soundscape is."""
 
-    def __init__(self, name: str, description: str, layers: tuple[PresetLayer, ...]) -> None:
-        """Define the preset ``name``; every layer must already be a known soundscape.
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        layers: tuple[PresetLayer, ...],
+        lookup: Callable[[str], Soundscape],
+    ) -> None:
+        """Define the preset ``name``; ``lookup`` finds each layer's soundscape by name.
 
         Raises
         ------
@@ -91,9 +80,10 @@ class PresetSoundscape:
 
         """
         self.layers = layers
+        self._sources = tuple(lookup(layer.soundscape) for layer in layers)
         themes: dict[str, None] = {}
-        for layer in layers:
-            themes.update(dict.fromkeys(get_soundscape(layer.soundscape).info.themes))
+        for source in self._sources:
+            themes.update(dict.fromkeys(source.info.themes))
         self.info = SoundscapeInfo(
             name=name,
             description=description,
@@ -126,8 +116,8 @@ class PresetSoundscape:
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
         streams = [
-            get_soundscape(layer.soundscape).blocks(duration_s, sample_rate_hz, s, block_frames)
-            for layer, s in zip(self.layers, self.layer_seeds(seed), strict=True)
+            source.blocks(duration_s, sample_rate_hz, s, block_frames)
+            for source, s in zip(self._sources, self.layer_seeds(seed), strict=True)
         ]
         return _mix(streams, self.gains())
 
@@ -142,21 +132,10 @@ def _mix(
         yield out
 
 
-def default_presets_path() -> Path:
-    """Return where the user's presets file is looked for when none is given.
+def load_presets(path: Path, beds: Mapping[str, Soundscape]) -> list[PresetSoundscape]:
+    """Read and check a presets file; each layer is a bed of ``beds`` or a decoded audio file.
 
-    ``$IMR_AUDIO_PRESETS`` if set, else ``$XDG_CONFIG_HOME/imr-audio/soundscapes.yaml``
-    (``~/.config/imr-audio/soundscapes.yaml`` when ``XDG_CONFIG_HOME`` is not set).
-    """
-    named = os.environ.get(PRESETS_ENV)
-    if named:
-        return Path(named).expanduser()
-    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "imr-audio" / "soundscapes.yaml"
-
-
-def load_presets(path: Path) -> list[PresetSoundscape]:
-    """Read and check a presets file; every layer is looked up (and a recording decoded).
+    ``beds`` are the built-in soundscapes by name (a built-in preset is refused as a layer).
 
     Raises
     ------
@@ -165,22 +144,14 @@ def load_presets(path: Path) -> list[PresetSoundscape]:
 
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        reason = "file not found" if isinstance(exc, FileNotFoundError) else "cannot be read"
-        raise SoundscapePresetError(f"{path}: {reason}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise SoundscapePresetError(f"{path}: not valid YAML{where}") from None
+    data = read_yaml(path, SoundscapePresetError)
     problems: list[str] = []
     presets: list[PresetSoundscape] = []
     entries = data.get("presets") if isinstance(data, dict) else None
     if not isinstance(data, dict) or set(data) != {"presets"} or not isinstance(entries, dict):
         raise SoundscapePresetError(f"{path}: presets: the file must hold one mapping, 'presets'")
     for name, entry in entries.items():
-        preset = _check_preset(path, str(name), entry, problems)
+        preset = _check_preset(path, str(name), entry, problems, beds)
         if preset is not None:
             presets.append(preset)
     if problems:
@@ -189,13 +160,13 @@ def load_presets(path: Path) -> list[PresetSoundscape]:
 
 
 def _check_preset(
-    path: Path, name: str, entry: Any, problems: list[str]
+    path: Path, name: str, entry: Any, problems: list[str], beds: Mapping[str, Soundscape]
 ) -> PresetSoundscape | None:
     field = f"presets.{name}"
     found = len(problems)
     if not _NAME.match(name):
         problems.append(f"{path}: {field}: a name is lowercase letters, digits and hyphens")
-    elif name in builtin_names():
+    elif name in beds:
         problems.append(f"{path}: {field}: the name of a built-in soundscape; choose another")
     if not isinstance(entry, dict):
         problems.append(f"{path}: {field}: must be a mapping with 'layers'")
@@ -210,8 +181,9 @@ def _check_preset(
     if not isinstance(raw_layers, list) or not raw_layers:
         problems.append(f"{path}: {field}.layers: must be a list of at least one layer")
         return None
+    sources: dict[str, Soundscape] = {}
     layers = [
-        _check_layer(path, f"{field}.layers[{i}]", raw, problems)
+        _check_layer(path, f"{field}.layers[{i}]", raw, problems, beds, sources)
         for i, raw in enumerate(raw_layers)
     ]
     if len(problems) > found:
@@ -221,10 +193,19 @@ def _check_preset(
         Path(layer.soundscape).name if is_audio_path(layer.soundscape) else layer.soundscape
         for layer in checked
     )
-    return PresetSoundscape(name, description.strip() or f"Your preset: {summary}.", checked)
+    return PresetSoundscape(
+        name, description.strip() or f"Your preset: {summary}.", checked, sources.__getitem__
+    )
 
 
-def _check_layer(path: Path, field: str, raw: Any, problems: list[str]) -> PresetLayer | None:
+def _check_layer(
+    path: Path,
+    field: str,
+    raw: Any,
+    problems: list[str],
+    beds: Mapping[str, Soundscape],
+    sources: dict[str, Soundscape],
+) -> PresetLayer | None:
     if not isinstance(raw, dict):
         problems.append(f"{path}: {field}: must be a mapping with 'soundscape' (and 'gain_db')")
         return None
@@ -241,55 +222,37 @@ def _check_layer(path: Path, field: str, raw: Any, problems: list[str]) -> Prese
         return None
     if is_audio_path(name):
         name = str((path.parent / Path(name).expanduser()).resolve())
-    elif name not in builtin_names():
+    elif name not in beds:
         problems.append(
             f"{path}: {field}.soundscape: unknown soundscape {name!r}; choose one of: "
-            f"{', '.join(builtin_names())}, or give an audio file"
+            f"{', '.join(sorted(beds))}, or give an audio file"
         )
         return None
     try:
-        found: Soundscape = get_soundscape(name)
-    except ImrAudioError as exc:  # a recording that cannot be decoded
+        source = beds[name] if name in beds else AudioFileSoundscape(name)
+    except ImrAudioError as exc:  # an audio file that cannot be decoded
         problems.append(f"{path}: {field}.soundscape: {exc}")
         return None
-    if found.info.layers:
+    sources[name] = source
+    if source.info.layers:
         problems.append(f"{path}: {field}.soundscape: {name!r} is a preset; list its layers")
         return None
     return PresetLayer(name, float(gain))
 
 
-def use_presets(path: Path | None = None) -> list[SoundscapeInfo]:
-    """Make the presets of ``path`` (else of the default file, if it exists) the user's ones.
-
-    Replaces any user presets loaded before; with no file, there are none. Returns their infos.
-
-    Raises
-    ------
-    SoundscapePresetError
-        If the file (given, or the default one when it exists) is invalid; nothing is replaced.
-
-    """
-    if path is None:
-        path = default_presets_path()
-        if not path.is_file():
-            set_user_soundscapes([])
-            return []
-    presets = load_presets(path)
-    set_user_soundscapes(list(presets))
-    return [p.info for p in presets]
-
-
-_BUILTIN = (
-    PresetSoundscape(
-        "forest-stream",
-        "A wood with a small stream running through it.",
-        (PresetLayer("forest", 0.0), PresetLayer("stream", -3.0)),
-    ),
-    PresetSoundscape(
-        "rain-on-fire",
-        "Rain outside while a gentle fire crackles in the hearth.",
-        (PresetLayer("fire", 0.0), PresetLayer("rain-light", -3.0)),
-    ),
-)
-for _preset in _BUILTIN:
-    register_soundscape(_preset)
+def builtin_presets(beds: Mapping[str, Soundscape]) -> tuple[PresetSoundscape, ...]:
+    """The presets that come with imr-audio, made of the built-in ``beds`` (by name)."""
+    return (
+        PresetSoundscape(
+            "forest-stream",
+            "A wood with a small stream running through it.",
+            (PresetLayer("forest", 0.0), PresetLayer("stream", -3.0)),
+            beds.__getitem__,
+        ),
+        PresetSoundscape(
+            "rain-on-fire",
+            "Rain outside while a gentle fire crackles in the hearth.",
+            (PresetLayer("fire", 0.0), PresetLayer("rain-light", -3.0)),
+            beds.__getitem__,
+        ),
+    )

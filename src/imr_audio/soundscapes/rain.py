@@ -23,7 +23,6 @@ from imr_audio.soundscapes.base import (
     ProceduralSoundscape,
     SoundscapeInfo,
     level_gain,
-    register_soundscape,
     variant_name,
 )
 from imr_audio.soundscapes.dsp import (
@@ -150,5 +149,5 @@ class RainSoundscape(ProceduralSoundscape):
         return _RainEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
 
 
-for _intensity in INTENSITIES:
-    register_soundscape(RainSoundscape(_intensity))
+BEDS = tuple(RainSoundscape(intensity) for intensity in INTENSITIES)
+"""The rain beds at every intensity (the soundscape catalog collects them)."""

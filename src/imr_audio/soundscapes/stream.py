@@ -27,7 +27,6 @@ from imr_audio.soundscapes.base import (
     ProceduralSoundscape,
     SoundscapeInfo,
     level_gain,
-    register_soundscape,
     variant_name,
 )
 from imr_audio.soundscapes.dsp import (
@@ -173,5 +172,5 @@ class StreamSoundscape(ProceduralSoundscape):
         return _StreamEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
 
 
-for _intensity in INTENSITIES:
-    register_soundscape(StreamSoundscape(_intensity))
+BEDS = tuple(StreamSoundscape(intensity) for intensity in INTENSITIES)
+"""The stream beds at every intensity (the soundscape catalog collects them)."""

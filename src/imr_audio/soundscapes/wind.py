@@ -24,7 +24,6 @@ from imr_audio.soundscapes.base import (
     ProceduralSoundscape,
     SoundscapeInfo,
     level_gain,
-    register_soundscape,
     variant_name,
 )
 from imr_audio.soundscapes.dsp import (
@@ -163,5 +162,5 @@ class WindSoundscape(ProceduralSoundscape):
         return _WindEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
 
 
-for _intensity in INTENSITIES:
-    register_soundscape(WindSoundscape(_intensity))
+BEDS = tuple(WindSoundscape(intensity) for intensity in INTENSITIES)
+"""The wind beds at every intensity (the soundscape catalog collects them)."""

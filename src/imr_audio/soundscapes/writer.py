@@ -6,14 +6,14 @@ format follows the file name: ``.wav`` and ``.flac`` (24-bit), ``.ogg`` (Vorbis)
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import soundfile as sf
 
 from imr_audio.errors import ExportError
-from imr_audio.soundscapes.base import get_soundscape
+from imr_audio.files import write_private
+from imr_audio.soundscapes.base import Soundscape
 from imr_audio.soundscapes.spectrogram import Spectrogram
 
 __all__ = ["FILE_FORMATS", "SoundscapeFile", "write_soundscape"]
@@ -44,21 +44,19 @@ class SoundscapeFile:
 
 
 def write_soundscape(
-    name: str,
+    soundscape: Soundscape,
     duration_s: float,
     path: Path,
     sample_rate_hz: int = 44100,
     seed: int = 0,
     spectrogram: Path | None = None,
 ) -> SoundscapeFile:
-    """Render the soundscape ``name`` for ``duration_s`` seconds into the audio file ``path``.
+    """Render ``soundscape`` for ``duration_s`` seconds into the audio file ``path`` (0600).
 
     With ``spectrogram``, also draw a log-frequency spectrogram of it as a PNG there.
 
     Raises
     ------
-    UnknownSoundscapeError, AudioDecodeError
-        If ``name`` is no soundscape, or a recording that cannot be decoded.
     ExportError
         If the file name has no supported ending or the file cannot be written; nothing is
         left at ``path`` then.
@@ -72,19 +70,22 @@ def write_soundscape(
     except KeyError:
         endings = ", ".join(FILE_FORMATS)
         raise ExportError(f"{path}: unsupported audio file ending; use one of {endings}") from None
-    blocks = get_soundscape(name).blocks(duration_s, sample_rate_hz, seed)
+    name = soundscape.info.name
     frames = round(duration_s * sample_rate_hz)
     picture = Spectrogram(frames, sample_rate_hz) if spectrogram else None
-    try:
-        with sf.SoundFile(str(path), "w", sample_rate_hz, 2, subtype, format=fmt) as out:
-            for block in blocks:
-                out.write(block)
-                if picture is not None:
-                    picture.add(block)
-    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise ExportError(f"{path}: could not write {fmt} ({type(exc).__name__})") from None
+
+    def write(temp: Path) -> None:
+        blocks = soundscape.blocks(duration_s, sample_rate_hz, seed)
+        try:
+            with sf.SoundFile(str(temp), "w", sample_rate_hz, 2, subtype, format=fmt) as out:
+                for block in blocks:
+                    out.write(block)
+                    if picture is not None:
+                        picture.add(block)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise OSError(f"could not write {fmt} ({type(exc).__name__})") from None
+
+    write_private(path, write)
     if picture is not None and spectrogram is not None:
         try:
             picture.save(spectrogram, title=f"{Path(name).name}  (seed {seed})")

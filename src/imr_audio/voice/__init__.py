@@ -13,12 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from imr_audio.voice.base import SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
     from imr_audio.voice.piper_engine import PiperEngine
-    from imr_audio.voice.profiles import (
-        VoiceProfile,
-        load_voice_profile,
-        resolve_voice,
-        voice_profile_names,
-    )
+    from imr_audio.voice.profiles import VoiceLibrary, VoiceProfile, resolve_voice
     from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
 
 _EXPORTS = {
@@ -29,9 +24,8 @@ _EXPORTS = {
     "VoiceInfo": "imr_audio.voice.base",
     "VoiceProfile": "imr_audio.voice.profiles",
     "VoiceSettings": "imr_audio.voice.base",
-    "load_voice_profile": "imr_audio.voice.profiles",
+    "VoiceLibrary": "imr_audio.voice.profiles",
     "resolve_voice": "imr_audio.voice.profiles",
-    "voice_profile_names": "imr_audio.voice.profiles",
 }
 
 __all__ = [
@@ -40,11 +34,10 @@ __all__ = [
     "SpeechEngine",
     "SpeechRequest",
     "VoiceInfo",
+    "VoiceLibrary",
     "VoiceProfile",
     "VoiceSettings",
-    "load_voice_profile",
     "resolve_voice",
-    "voice_profile_names",
 ]
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from imr_audio.audio import Clip
 from imr_audio.progress import ProgressCallback
+
+if TYPE_CHECKING:
+    from imr_audio.audio import Clip
 
 __all__ = ["Clip", "SpeechEngine", "SpeechRequest", "VoiceInfo", "VoiceSettings"]
 

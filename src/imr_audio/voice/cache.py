@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,30 +33,25 @@ except ImportError:  # pragma: no cover - Windows: clips are made without locks
     fcntl = None  # type: ignore[assignment]
 
 import numpy as np
-import platformdirs
 
 from imr_audio.audio import Clip
+from imr_audio.files import TEMP_PREFIX, private_dir, private_temp, publish_private
 from imr_audio.progress import ProgressCallback, Tally, report
-from imr_audio.secret import keyed_hash
+from imr_audio.secret import InstallationKey
 from imr_audio.voice.base import SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
 
 __all__ = [
-    "CACHE_DIR_ENV",
     "CacheInfo",
     "CachedEngine",
     "SpeechCache",
-    "owner_hash",
     "speech_key",
 ]
 
 log = logging.getLogger(__name__)
 
-CACHE_DIR_ENV = "IMR_AUDIO_CACHE_DIR"
-"""Environment variable that replaces the user's cache folder for imr-audio."""
-
 _FORMAT = 1  # bump when the entry layout or the key's fields change
 _KEY = re.compile(r"^[0-9a-f]{64}$")
-_TEMP_PREFIX = ".tmp-"
+_TEMP_PREFIX = TEMP_PREFIX
 _LOCK_PREFIX = ".lock-"  # a clip being made by one process (see CachedEngine)
 _CAN_LOCK: bool = fcntl is not None
 _SUFFIXES = (".npy", ".json")
@@ -81,15 +75,6 @@ def speech_key(
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def owner_hash(client_id: str) -> str:
-    """What an entry records of a client: a keyed hash of the pseudonymous client id.
-
-    HMAC-SHA256 (hex) under the installation key (:mod:`imr_audio.secret`), so that whoever
-    reads the cache cannot confirm a guessed id by hashing it.
-    """
-    return keyed_hash("cache-owner", client_id.encode("utf-8"))
-
-
 @dataclass(frozen=True)
 class CacheInfo:
     """What the speech cache holds."""
@@ -107,25 +92,17 @@ class _Corrupt(Exception):
 
 
 def _private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, exist_ok=True)
-    path.chmod(0o700)
+    """Create the cache folder (and parents) 0700; an existing one is made 0700 too."""
+    private_dir(path).chmod(0o700)
 
 
 class SpeechCache:
     """Clips on disk, by key; see :func:`speech_key`."""
 
-    def __init__(self, folder: Path) -> None:
-        """A cache in ``folder`` (created 0700 on first write)."""
+    def __init__(self, folder: Path, key: InstallationKey) -> None:
+        """A cache in ``folder`` (created 0700 on first write); ``key`` hashes the owners."""
         self.folder = folder
-
-    @classmethod
-    def default(cls) -> SpeechCache:
-        """The user's speech cache: ``$IMR_AUDIO_CACHE_DIR/speech``, else the platform's.
-
-        On Linux that is ``~/.cache/imr-audio/speech``.
-        """
-        root = os.environ.get(CACHE_DIR_ENV) or platformdirs.user_cache_dir("imr-audio")
-        return cls(Path(root) / "speech")
+        self.key = key
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         return self.folder / f"{key}.npy", self.folder / f"{key}.json"
@@ -174,8 +151,8 @@ class SpeechCache:
             log.info("speech cache: entry %s... damaged (%s); synthesising it again", key[:12], exc)
             self._discard(key)
             return None
-        if owner is not None and owner_hash(owner) not in meta["owners"]:
-            self._add_owner(key, owner_hash(owner))
+        if owner is not None and self.key.client_hash(owner) not in meta["owners"]:
+            self._add_owner(key, self.key.client_hash(owner))
         return clip
 
     def _add_owner(self, key: str, hashed: str) -> None:
@@ -213,23 +190,18 @@ class SpeechCache:
         return json.dumps(meta, sort_keys=True, indent=1).encode("utf-8")
 
     def _write(self, path: Path, data: bytes) -> None:
-        """Write ``data`` to ``path`` atomically, readable by the user only."""
-        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self.folder)  # 0600
+        """Write ``data`` to ``path`` atomically, readable by the user only; raises OSError."""
+        temp = private_temp(self.folder)
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            Path(temp).replace(path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+            temp.write_bytes(data)
+            publish_private(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
 
     def put(self, key: str, clip: Clip, owner: str | None = None) -> None:
         """Store ``clip`` under ``key``; ``owner`` is the client id it was made for, if any."""
         if not _KEY.match(key):
             raise ValueError("not a cache key")
-        self.folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _private_dir(self.folder)
         buffer = io.BytesIO()
         samples = np.ascontiguousarray(clip.samples, dtype=np.float32)
@@ -240,7 +212,7 @@ class SpeechCache:
             "sample_rate_hz": int(clip.sample_rate_hz),
             "samples": len(samples),
             "sha256": hashlib.sha256(data).hexdigest(),
-            "owners": [owner_hash(owner)] if owner is not None else [],
+            "owners": [self.key.client_hash(owner)] if owner is not None else [],
         }
         samples_path, meta_path = self._paths(key)
         self._write(samples_path, data)
@@ -294,7 +266,7 @@ class SpeechCache:
 
     def remove_owner(self, client_id: str) -> int:
         """Remove every clip made for ``client_id`` (whoever else used it); return the count."""
-        hashed = owner_hash(client_id)
+        hashed = self.key.client_hash(client_id)
         removed = 0
         for path in self._files():
             if path.suffix != ".json" or path.name.startswith(_TEMP_PREFIX):
@@ -447,7 +419,6 @@ class CachedEngine:
     ) -> None:
         """Make ``missing`` under per-key locks, so that no other process makes them too."""
         folder = self.cache.folder
-        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _private_dir(folder)
         held: dict[str, int] = {}
         try:

@@ -12,8 +12,8 @@ from imr_audio.markup import parse_script
 from imr_audio.master import MasterSettings, master
 from imr_audio.mix import MixSettings, place_speech
 from imr_audio.voice.base import SpeechRequest, VoiceInfo, VoiceSettings
-from imr_audio.voice.profiles import load_voice_profile, voice_profile_names
-from imr_audio.voice.registry import EngineSet, engine_names
+from imr_audio.voice.registry import EngineSet
+from imr_audio.workspace import Workspace
 
 __all__ = ["PREVIEW_TEXT", "ProfileResolution", "VoiceCatalog", "preview_voice", "voice_catalog"]
 
@@ -46,27 +46,29 @@ class VoiceCatalog:
     """Raw voices per available engine (empty unless asked for)."""
 
 
-def voice_catalog(include_engine_voices: bool = False) -> VoiceCatalog:
-    """Resolve every shipped voice profile on this machine."""
+def voice_catalog(workspace: Workspace, include_engine_voices: bool = False) -> VoiceCatalog:
+    """Resolve every voice profile of the workspace on this machine."""
     resolutions = []
     raw: dict[str, tuple[VoiceInfo, ...]] = {}
-    with EngineSet() as engines:
-        for profile_id in voice_profile_names():
-            profile = load_voice_profile(profile_id)
+    with EngineSet(workspace.engines) as engines:
+        for profile_id in workspace.voices.names():
+            profile = workspace.voices.load(profile_id)
             try:
                 _, voice = engines.resolve(profile)
             except VoiceProfileError:
                 voice = None
             resolutions.append(ProfileResolution(profile_id, profile.description, voice))
         if include_engine_voices:
-            for name in engine_names():
+            for name in workspace.engines.names():
                 engine = engines.get(name)
                 if engine is not None:
                     raw[name] = tuple(engine.voices())
     return VoiceCatalog(profiles=tuple(resolutions), engine_voices=raw)
 
 
-def preview_voice(profile_id: str, out_path: Path, text: str = PREVIEW_TEXT) -> VoiceSettings:
+def preview_voice(
+    workspace: Workspace, profile_id: str, out_path: Path, text: str = PREVIEW_TEXT
+) -> VoiceSettings:
     """Speak a short sample with a voice profile into ``out_path`` (wav, flac or mp3).
 
     The sample goes through the same timeline, verification and mastering as a track (no bed).
@@ -75,9 +77,9 @@ def preview_voice(profile_id: str, out_path: Path, text: str = PREVIEW_TEXT) -> 
     fmt = out_path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ExportError(f"{out_path}: the file name must end in one of: {', '.join(FORMATS)}")
-    profile = load_voice_profile(profile_id)
+    profile = workspace.voices.load(profile_id)
     timeline = parse_script(text, profile.pacing)
-    with EngineSet() as engines:
+    with EngineSet(workspace.engines) as engines:
         engine, voice = engines.resolve(profile)
         requests = [SpeechRequest(s.text, s.line) for s in timeline.speech]
         clips = engine.synthesize(requests, voice)

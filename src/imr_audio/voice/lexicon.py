@@ -2,7 +2,8 @@
 
 A lexicon maps words (or phrases) to how the engine should be told to say them. The shipped
 lexicon (``voices/lexicon.yaml``) holds the few words eSpeak NG was measured to say badly; a
-client profile's ``pronunciations`` are merged over it, the client's entries winning.
+client profile's ``pronunciations`` are merged over it, the client's entries winning (see
+:meth:`~imr_audio.voice.profiles.VoiceLibrary.speech_lexicon`).
 """
 
 from __future__ import annotations
@@ -14,16 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imr_audio.errors import VoiceProfileError
-from imr_audio.resources import data_dir
 from imr_audio.yamlfile import read_yaml
 
 __all__ = [
     "LEXICON_FILE",
     "Lexicon",
     "entry_problem",
-    "global_lexicon",
     "load_lexicon",
-    "speech_lexicon",
 ]
 
 LEXICON_FILE = "lexicon.yaml"
@@ -125,21 +123,3 @@ def load_lexicon(path: Path) -> Lexicon:
     if problems:
         raise VoiceProfileError("\n".join(problems))
     return Lexicon.from_mapping(entries)
-
-
-@functools.lru_cache(maxsize=1)
-def _shipped(path: Path, mtime_ns: int) -> Lexicon:
-    return load_lexicon(path)
-
-
-def global_lexicon() -> Lexicon:
-    """The shipped lexicon (``voices/lexicon.yaml``); empty when the file is absent."""
-    path = data_dir("voices") / LEXICON_FILE
-    if not path.is_file():
-        return Lexicon()
-    return _shipped(path, path.stat().st_mtime_ns)
-
-
-def speech_lexicon(pronunciations: Mapping[str, str]) -> Lexicon:
-    """The shipped lexicon with a client's ``pronunciations`` merged over it (they win)."""
-    return global_lexicon().merged(Lexicon.from_mapping(pronunciations))

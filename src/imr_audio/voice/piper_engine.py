@@ -24,6 +24,7 @@ import importlib.util
 import json
 import logging
 import shutil
+import tempfile
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,24 +141,20 @@ class SplitVoicesInfo:
     """Total size of their files, in bytes."""
 
 
-def split_voices_folder() -> Path:
-    """Where voices split for decoding in windows are kept: ``piper`` beside the speech cache."""
-    from imr_audio.voice.cache import SpeechCache
-
-    return SpeechCache.default().folder.parent / "piper"
+def split_voices_folder(cache_dir: Path) -> Path:
+    """Where voices split for decoding in windows are kept: ``piper`` in the cache folder."""
+    return cache_dir / "piper"
 
 
-def split_voices_info(folder: Path | None = None) -> SplitVoicesInfo:
-    """How many voices are split in ``folder`` (default :func:`split_voices_folder`), and size."""
-    folder = folder or split_voices_folder()
+def split_voices_info(folder: Path) -> SplitVoicesInfo:
+    """How many voices are split in ``folder`` (see :func:`split_voices_folder`), and size."""
     voices = [p for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
     size = sum(f.stat().st_size for v in voices for f in v.iterdir() if f.is_file())
     return SplitVoicesInfo(folder, len(voices), size)
 
 
-def clear_split_voices(folder: Path | None = None) -> int:
+def clear_split_voices(folder: Path) -> int:
     """Remove every split voice (they are split again when next used); return how many."""
-    folder = folder or split_voices_folder()
     if not folder.is_dir():
         return 0
     voices = [p for p in folder.iterdir() if p.is_dir()]
@@ -237,11 +234,12 @@ class PiperEngine:
         The worker is started, and a voice loaded in it, on first synthesis. A voice id that is
         the path of a ``.onnx`` file is spoken even when not listed here; listing it makes
         :meth:`voices` offer it. ``split_folder`` keeps the voices split for decoding in
-        windows (see :mod:`imr_audio.voice.piper_worker`); by default ``piper`` beside the
-        speech cache (``$IMR_AUDIO_CACHE_DIR/piper``).
+        windows (see :mod:`imr_audio.voice.piper_worker`; a workspace gives ``piper`` in its
+        cache folder); None splits them into a temporary folder removed when the engine closes.
         """
         self._extra = tuple(str(p) for p in voice_paths)
-        self._split_folder = split_folder or split_voices_folder()
+        self._own_split_folder = split_folder is None
+        self._split_folder = split_folder or Path(tempfile.mkdtemp(prefix="imr-piper-"))
         self._worker: WorkerProcess | None = None
         self._stop_worker: weakref.finalize[Any, Any] | None = None
         self._loaded: dict[str, _LoadedVoice] = {}
@@ -405,3 +403,5 @@ class PiperEngine:
         self._worker = None
         self._stop_worker = None
         self._loaded.clear()
+        if self._own_split_folder:
+            shutil.rmtree(self._split_folder, ignore_errors=True)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from imr_audio.errors import VoiceProfileError
-from imr_audio.resources import data_dir
 from imr_audio.timeline import Pacing
 from imr_audio.voice.base import VoiceInfo, VoiceSettings
-from imr_audio.voice.lexicon import LEXICON_FILE
+from imr_audio.voice.lexicon import LEXICON_FILE, Lexicon, load_lexicon
 from imr_audio.yamlfile import read_yaml
 
-__all__ = [
-    "VoiceChoice",
-    "VoiceProfile",
-    "load_voice_profile",
-    "resolve_voice",
-    "voice_profile_names",
-]
+__all__ = ["VoiceChoice", "VoiceLibrary", "VoiceProfile", "resolve_voice"]
 
 
 @dataclass(frozen=True)
@@ -61,18 +58,37 @@ class VoiceProfile:
         return self.rate_wpm * self.engine_speed_factor
 
 
-def voice_profile_names() -> list[str]:
-    """Ids of the shipped voice profiles (the lexicon in the same folder is not one)."""
-    return sorted(p.stem for p in data_dir("voices").glob("*.yaml") if p.name != LEXICON_FILE)
+class VoiceLibrary:
+    """The voice profiles in a folder (``voices/``) and the lexicon beside them."""
+
+    def __init__(self, folder: Path) -> None:
+        """The profiles in ``folder`` (``<id>.yaml``) and its ``lexicon.yaml``."""
+        self.folder = folder
+
+    def names(self) -> list[str]:
+        """Ids of the voice profiles (the lexicon in the same folder is not one)."""
+        return sorted(p.stem for p in self.folder.glob("*.yaml") if p.name != LEXICON_FILE)
+
+    def load(self, profile_id: str) -> VoiceProfile:
+        """Load a voice profile; an unknown id lists the valid ones."""
+        path = self.folder / f"{profile_id}.yaml"
+        if not path.is_file() or path.name == LEXICON_FILE:
+            names = ", ".join(self.names())
+            raise VoiceProfileError(f"unknown voice profile '{profile_id}'; choose one of: {names}")
+        return _parse_profile(profile_id, path, read_yaml(path, VoiceProfileError))
+
+    @functools.cached_property
+    def lexicon(self) -> Lexicon:
+        """The shipped lexicon (``lexicon.yaml``); empty when the file is absent."""
+        path = self.folder / LEXICON_FILE
+        return load_lexicon(path) if path.is_file() else Lexicon()
+
+    def speech_lexicon(self, pronunciations: Mapping[str, str]) -> Lexicon:
+        """The shipped lexicon with a client's ``pronunciations`` merged over it (they win)."""
+        return self.lexicon.merged(Lexicon.from_mapping(pronunciations))
 
 
-def load_voice_profile(profile_id: str) -> VoiceProfile:
-    """Load a shipped voice profile; an unknown id lists the valid ones."""
-    path = data_dir("voices") / f"{profile_id}.yaml"
-    if not path.is_file() or path.name == LEXICON_FILE:
-        names = ", ".join(voice_profile_names())
-        raise VoiceProfileError(f"unknown voice profile '{profile_id}'; choose one of: {names}")
-    raw = read_yaml(path, VoiceProfileError)
+def _parse_profile(profile_id: str, path: Path, raw: Any) -> VoiceProfile:
     try:
         choices = tuple(
             VoiceChoice(

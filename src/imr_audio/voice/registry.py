@@ -1,65 +1,114 @@
-"""Speech engines by name: a small registry, and a set of open engines for one render.
+"""Speech engines by name, and the set of engines opened for one piece of work.
 
-An engine registers a factory and an availability check. ``EngineSet.resolve`` walks a voice
-profile's preferences in order and opens only the engines it needs; ``close`` stops them all.
+An :class:`EngineRegistry` maps engine names to factories; it belongs to a
+:class:`~imr_audio.workspace.Workspace` (never to the module), so a studio serving two folders,
+a batch worker or a test each holds its own. A factory opens its engine, or returns None when
+the engine cannot run on this machine (Piper without the ``neural`` extra). The built-in
+engines are named in a :class:`~imr_audio.workspace.WorkspaceConfig` by import path, so that a
+worker process can build the same registry from the config alone.
+
+``EngineSet.resolve`` walks a voice profile's preferences in order and opens only the engines it
+needs; ``close`` stops them all.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from imr_audio.errors import ImrAudioError, VoiceProfileError
 from imr_audio.voice.base import SpeechEngine, VoiceSettings
 from imr_audio.voice.profiles import VoiceProfile, resolve_voice
 
-__all__ = ["EngineSet", "engine_names", "register_engine"]
+if TYPE_CHECKING:
+    from imr_audio.workspace import WorkspaceConfig
+
+__all__ = [
+    "BUILTIN_ENGINES",
+    "EngineFactory",
+    "EngineRegistry",
+    "EngineSet",
+    "piper_factory",
+    "pyttsx3_factory",
+]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class _Registration:
-    factory: Callable[[], SpeechEngine]
-    available: Callable[[], bool]
+EngineFactory = Callable[[], "SpeechEngine | None"]
+"""Opens an engine; None when it cannot run on this machine."""
 
 
-_ENGINES: dict[str, _Registration] = {}
+def pyttsx3_factory(config: WorkspaceConfig) -> SpeechEngine | None:
+    """pyttsx3 (eSpeak NG on Linux): ``config.engine_workers`` processes, else one per core."""
+    from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
+
+    return Pyttsx3Engine(workers=config.engine_workers or os.cpu_count() or 1)
 
 
-def register_engine(
-    name: str, factory: Callable[[], SpeechEngine], available: Callable[[], bool] = lambda: True
-) -> None:
-    """Make an engine known by ``name``; ``available`` tells whether it can run here."""
-    _ENGINES[name] = _Registration(factory, available)
+def piper_factory(config: WorkspaceConfig) -> SpeechEngine | None:
+    """Piper (the ``neural`` extra), its split voices kept in ``<cache folder>/piper``."""
+    from imr_audio.voice.piper_engine import PiperEngine, piper_available, split_voices_folder
+
+    if not piper_available():
+        return None
+    return PiperEngine(split_folder=split_voices_folder(config.cache_dir))
 
 
-def engine_names() -> list[str]:
-    """Names of every registered engine, available here or not."""
-    _register_builtin()
-    return sorted(_ENGINES)
+BUILTIN_ENGINES: tuple[tuple[str, str], ...] = (
+    ("pyttsx3", "imr_audio.voice.registry:pyttsx3_factory"),
+    ("piper", "imr_audio.voice.registry:piper_factory"),
+)
+"""``(name, "module:function")``: the built-in engines' factories, each taking the config."""
 
 
-def _register_builtin() -> None:
-    if "pyttsx3" not in _ENGINES:
-        from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
+def _imported(path: str) -> Callable[[WorkspaceConfig], SpeechEngine | None]:
+    module, _, name = path.partition(":")
+    factory: Callable[[WorkspaceConfig], SpeechEngine | None] = getattr(
+        importlib.import_module(module), name
+    )
+    return factory
 
-        # One long-lived worker per core: clips are synthesised in parallel.
-        register_engine("pyttsx3", lambda: Pyttsx3Engine(workers=os.cpu_count() or 1))
-    if "piper" not in _ENGINES:
-        from imr_audio.voice.piper_engine import PiperEngine, piper_available
 
-        register_engine("piper", PiperEngine, piper_available)
+class EngineRegistry:
+    """Engine factories by name (read-only once made; :meth:`with_engine` makes a new one)."""
+
+    def __init__(self, factories: Mapping[str, EngineFactory]) -> None:
+        """A registry of ``factories``."""
+        self._factories = dict(factories)
+
+    @classmethod
+    def from_config(cls, config: WorkspaceConfig) -> EngineRegistry:
+        """The engines ``config.engines`` names (``"module:function"`` factories of the config)."""
+
+        def bound(path: str) -> EngineFactory:
+            return lambda: _imported(path)(config)
+
+        return cls({name: bound(path) for name, path in config.engines})
+
+    def names(self) -> list[str]:
+        """Names of every engine, available here or not."""
+        return sorted(self._factories)
+
+    def with_engine(self, name: str, factory: EngineFactory) -> EngineRegistry:
+        """A registry with ``factory`` under ``name`` (replacing one of that name)."""
+        return EngineRegistry({**self._factories, name: factory})
+
+    def open(self, name: str) -> SpeechEngine | None:
+        """A new engine called ``name``; None when there is none or it cannot run here."""
+        factory = self._factories.get(name)
+        return None if factory is None else factory()
 
 
 class EngineSet:
     """The engines opened for one piece of work; use as a context manager."""
 
-    def __init__(self) -> None:
-        _register_builtin()
-        self._open: dict[str, SpeechEngine] = {}
+    def __init__(self, registry: EngineRegistry) -> None:
+        """Open engines from ``registry`` as they are asked for."""
+        self._registry = registry
+        self._open: dict[str, SpeechEngine | None] = {}
 
     def __enter__(self) -> EngineSet:
         return self
@@ -69,12 +118,8 @@ class EngineSet:
 
     def get(self, name: str) -> SpeechEngine | None:
         """The engine called ``name``, opened on first use; None when it cannot run here."""
-        if name in self._open:
-            return self._open[name]
-        registration = _ENGINES.get(name)
-        if registration is None or not registration.available():
-            return None
-        self._open[name] = registration.factory()
+        if name not in self._open:
+            self._open[name] = self._registry.open(name)
         return self._open[name]
 
     def resolve(self, profile: VoiceProfile) -> tuple[SpeechEngine, VoiceSettings]:
@@ -107,5 +152,6 @@ class EngineSet:
     def close(self) -> None:
         """Stop every engine opened."""
         for engine in self._open.values():
-            engine.close()
+            if engine is not None:
+                engine.close()
         self._open.clear()

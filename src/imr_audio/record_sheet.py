@@ -1,4 +1,4 @@
-"""The recording sheet: the lines a therapist reads aloud to make a track in their own voice.
+"""The record sheet: the lines a therapist reads aloud to make a track in their own voice.
 
 ``record-sheet`` writes it; ``render --recordings`` uses the recordings (see
 :class:`~imr_audio.voice.recorded.RecordedEngine`). Both take the line ids from
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imr_audio.files import private_dir, write_private
-from imr_audio.prepare import PreparedScript, prepare_script, require_lint_clean
-from imr_audio.profile import check_eligibility
+from imr_audio.profile import ClientProfile
+from imr_audio.script import PreparedScript, ScriptChoices, prepare, require_renderable
 from imr_audio.voice.recorded import RecordingLine, recording_lines
+from imr_audio.workspace import Workspace
 
 __all__ = ["RECORDING_INSTRUCTIONS", "RecordingSheet", "line_note", "write_recording_sheet"]
 
@@ -112,27 +113,25 @@ def _json(prepared: PreparedScript, lines: tuple[RecordingLine, ...]) -> str:
 
 
 def write_recording_sheet(
+    workspace: Workspace,
     template_id: str,
-    client_file: Path,
-    out_dir: Path,
-    templates_dir: Path | None = None,
-    soundscape: str | None = None,
-    voice_profile: str | None = None,
+    profile: ClientProfile,
+    output_dir: Path,
+    choices: ScriptChoices | None = None,
 ) -> RecordingSheet:
-    """Fill ``template_id`` for a client and write its lines to record into ``out_dir``.
+    """Fill ``template_id`` for a client and write its lines to record into ``output_dir``.
 
     Writes ``<client id>_<template>_lines.txt``, ``.csv`` and ``.json`` (0600; a new folder is
     created 0700). Refuses, like ``render``, when the client is not eligible or the filled
     script has lint errors. Use the same template, profile, voice profile and templates folder
     when rendering the recordings, or the ids will not match.
     """
-    prepared = prepare_script(template_id, client_file, templates_dir, soundscape, voice_profile)
-    check_eligibility(prepared.profile)
-    require_lint_clean(prepared)
+    prepared = prepare(workspace, template_id, profile, choices)
+    require_renderable(prepared)
     lines = recording_lines(prepared.timeline)
-    private_dir(out_dir)
+    private_dir(output_dir)
     stem = f"{prepared.profile.id}_{prepared.spec.id}_lines"
-    paths = [out_dir / f"{stem}.{ext}" for ext in ("txt", "csv", "json")]
+    paths = [output_dir / f"{stem}.{ext}" for ext in ("txt", "csv", "json")]
     for path, text in zip(
         paths, (_txt(prepared, lines), _csv(lines), _json(prepared, lines)), strict=True
     ):

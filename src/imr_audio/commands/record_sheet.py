@@ -9,11 +9,12 @@ import click
 from imr_audio.commands.options import (
     REVIEW_REMINDER,
     client_option,
+    output_dir_option,
     soundscape_option,
-    templates_dir_option,
     voice_option,
+    workspace_options,
 )
-from imr_audio.recording import write_recording_sheet
+from imr_audio.workspace import Workspace
 
 __all__ = ["commands", "record_sheet"]
 
@@ -23,21 +24,14 @@ __all__ = ["commands", "record_sheet"]
 @client_option
 @soundscape_option
 @voice_option
-@templates_dir_option
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="Folder for the sheet (created 0700).",
-)
+@workspace_options()
+@output_dir_option("Folder for the sheet (created 0700).")
 def record_sheet(
     template: str,
     client_file: Path,
     soundscape: str | None,
     voice_profile: str | None,
-    templates_dir: Path | None,
+    workspace: Workspace,
     output_dir: Path,
 ) -> None:
     """Write the lines of TEMPLATE, filled for a client, to record in your own voice.
@@ -46,8 +40,12 @@ def record_sheet(
     Record one file per line named by its id, then render with --recordings FOLDER. The
     filled script must pass the clinical lint first.
     """
+    from imr_audio.record_sheet import write_recording_sheet
+    from imr_audio.script import ScriptChoices
+
     sheet = write_recording_sheet(
-        template, client_file, output_dir, templates_dir, soundscape, voice_profile
+        workspace, template, workspace.load_profile(client_file), output_dir,
+        ScriptChoices(soundscape=soundscape, voice_profile=voice_profile),
     )
     click.echo(f"{sheet.txt_path}  ({len(sheet.lines)} lines to record)")
     click.echo(str(sheet.csv_path))

@@ -1,4 +1,6 @@
-"""A therapist's own recording as a bed: decoded, resampled and looped without a seam.
+"""A bed from an audio file (the therapist's own recording): decoded, resampled, looped.
+
+The file is decoded, resampled and looped without a seam.
 
 WAV, FLAC, OGG and MP3 are decoded with soundfile; anything soundfile cannot read (M4A, AAC,
 MP4, Opus...) through pydub with ffmpeg: the system's ``ffmpeg``, else the binary the
@@ -14,7 +16,6 @@ against a client's avoid-list.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import shutil
@@ -30,14 +31,15 @@ import soxr
 from numpy.typing import NDArray
 
 from imr_audio.errors import AudioDecodeError
-from imr_audio.soundscapes.base import TARGET_LUFS, SoundscapeInfo, _frame_count
+from imr_audio.soundscapes.base import TARGET_LUFS, SoundscapeInfo, frame_count
 
 __all__ = [
     "AUDIO_SUFFIXES",
+    "AudioFileSoundscape",
     "Loop",
-    "RecordingSoundscape",
     "decode_recording",
     "ffmpeg_executable",
+    "file_identity",
     "is_audio_path",
     "make_loop",
 ]
@@ -282,25 +284,21 @@ def _gain_db(loop: NDArray[np.float32], sr: int) -> float:
     return float(min(gain, _HEADROOM_DBFS - peak_db))
 
 
-@functools.lru_cache(maxsize=2)
-def _decoded(path: str, mtime_ns: int, size: int) -> tuple[NDArray[np.float32], int]:
-    del mtime_ns, size  # part of the cache key: an edited file is decoded again
-    return decode_recording(Path(path))
+def file_identity(path: Path) -> tuple[str, int, int]:
+    """``path`` with its modification time and size; an edited file has another identity."""
+    try:
+        stat = path.stat()
+    except OSError:
+        raise AudioDecodeError(f"{path}: file not found") from None
+    return str(path), stat.st_mtime_ns, stat.st_size
 
 
-@functools.lru_cache(maxsize=2)
-def _looped(path: str, mtime_ns: int, size: int, sample_rate_hz: int) -> Loop:
-    data, rate = _decoded(path, mtime_ns, size)
-    if rate != sample_rate_hz:
-        data = np.asarray(soxr.resample(data, rate, sample_rate_hz, quality="HQ"), np.float32)
-    return make_loop(data, sample_rate_hz, path)
-
-
-class RecordingSoundscape:
-    """A user's recording, looped seamlessly for any length.
+class AudioFileSoundscape:
+    """A user's audio file, looped seamlessly for any length.
 
     The soundscape's name is the path as given; themes are empty (the content is not known).
-    The file is decoded when the object is made, so a bad file fails early.
+    The file is decoded when the object is made, so a bad file fails early; its loop is made
+    once per sample rate.
     """
 
     def __init__(self, name: str) -> None:
@@ -313,24 +311,25 @@ class RecordingSoundscape:
 
         """
         self.path = Path(name).expanduser().resolve()
-        self._key = self._cache_key()
-        _decoded(*self._key)
+        self.identity = file_identity(self.path)
+        """The file's path, modification time and size: what this soundscape was made from."""
+        self._decoded = decode_recording(self.path)
+        self._loops: dict[int, Loop] = {}
         self.info = SoundscapeInfo(
             name=name,
             description=f"Your recording {self.path.name}, looped.",
             themes=(),
         )
 
-    def _cache_key(self) -> tuple[str, int, int]:
-        try:
-            stat = self.path.stat()
-        except OSError:
-            raise AudioDecodeError(f"{self.path}: file not found") from None
-        return str(self.path), stat.st_mtime_ns, stat.st_size
-
     def loop(self, sample_rate_hz: int) -> Loop:
-        """Return the loop at ``sample_rate_hz`` (made once and cached)."""
-        return _looped(*self._key, sample_rate_hz)
+        """Return the loop at ``sample_rate_hz`` (made once)."""
+        if sample_rate_hz not in self._loops:
+            data, rate = self._decoded
+            if rate != sample_rate_hz:
+                data = np.asarray(soxr.resample(data, rate, sample_rate_hz, quality="HQ"),
+                                  np.float32)
+            self._loops[sample_rate_hz] = make_loop(data, sample_rate_hz, str(self.path))
+        return self._loops[sample_rate_hz]
 
     def blocks(
         self, duration_s: float, sample_rate_hz: int, seed: int, block_frames: int = 65536
@@ -348,7 +347,7 @@ class RecordingSoundscape:
             If the recording is too short to loop.
 
         """
-        total = _frame_count(duration_s, sample_rate_hz)
+        total = frame_count(duration_s, sample_rate_hz)
         if block_frames < 1:
             raise ValueError(f"block_frames must be positive, got {block_frames}")
         if seed < 0:

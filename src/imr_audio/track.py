@@ -1,0 +1,333 @@
+"""The render pipeline: prepare -> speak -> plan the mix -> master and write.
+
+:func:`render` composes the stages for one client's track; each stage is a function of its own
+(:func:`~imr_audio.script.prepare`, :func:`~imr_audio.speech.speak`,
+:func:`~imr_audio.mixplan.plan_mix`, :func:`write_track`) that takes the previous stage's frozen
+value and its own settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import stat
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from imr_audio.clipstore import ClipStore
+from imr_audio.export import ExportSettings, check_export_settings
+from imr_audio.master import LoudnessMeasurement, MasterSettings
+from imr_audio.mix import MixSettings, Placement
+from imr_audio.mixdown import mixdown
+from imr_audio.mixplan import MixPlan, bed_choice, plan_mix
+from imr_audio.profile import ClientProfile
+from imr_audio.progress import ProgressCallback
+from imr_audio.provenance import (
+    Provenance,
+    TrackInputs,
+    build_provenance,
+    inputs_sha256,
+    sidecar_json,
+)
+from imr_audio.script import ScriptChoices, prepare, require_renderable
+from imr_audio.speech import (
+    SpeechSettings,
+    SpokenScript,
+    check_target_length,
+    open_speaker,
+    speak,
+)
+from imr_audio.timeline import Timeline
+from imr_audio.transcript import (
+    companion_paths,
+    publish_companions,
+    remove_companions,
+    transcript_text,
+    webvtt_captions,
+)
+from imr_audio.voice.base import SpeechEngine, VoiceSettings
+from imr_audio.voice.registry import EngineSet
+from imr_audio.workspace import Workspace
+
+__all__ = [
+    "RenderResult",
+    "RenderSettings",
+    "current_result",
+    "output_path",
+    "render",
+    "write_track",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Everything about a render except the workspace, the client and the template."""
+
+    soundscape: str | None = None
+    """Bed name; None uses the client's preference, else ``rain``."""
+    voice_profile: str | None = None
+    """Voice profile id; None uses the client's preference, else ``calm``."""
+    seed: int = 0
+    """Seed of the procedural bed (same seed, same bed)."""
+    mix: MixSettings = field(default_factory=MixSettings)
+    """Placement, fades and ducking."""
+    master: MasterSettings = field(default_factory=MasterSettings)
+    """Loudness targets."""
+    export: ExportSettings = field(default_factory=ExportSettings)
+    """Format and encoder settings."""
+    recordings_dir: Path | None = None
+    """The therapist's own recordings (named as ``record-sheet`` says), used instead of the voice
+    profile's engine; the opening's stated length is then the one recorded, not corrected."""
+    use_cache: bool = True
+    """Reuse clips from the speech cache and beds from the bed cache, and store new ones."""
+    length_s: float | None = None
+    """Target track length in seconds (``--length``), reached within 2 s by scaling the pauses;
+    None uses the client's ``preferences.length``, else the script's own pacing."""
+    skip_if_current: bool = False
+    """Do not render when the track, its transcript, captions and sidecar exist and the
+    sidecar's ``inputs_sha256`` equals this render's (see :func:`current_result`); not an
+    input of the track."""
+
+    @property
+    def choices(self) -> ScriptChoices:
+        """What the preparing stage takes of these settings."""
+        return ScriptChoices(self.soundscape, self.voice_profile, self.length_s)
+
+    @property
+    def speech(self) -> SpeechSettings:
+        """What the speaking stage takes of these settings."""
+        return SpeechSettings(recordings_dir=self.recordings_dir, use_cache=self.use_cache)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render produced, as measured from the written file."""
+
+    path: Path
+    """The published track."""
+    template_id: str
+    """Template rendered."""
+    client_id: str
+    """Pseudonymous client id."""
+    duration_s: float
+    """Length of the decoded file, in seconds."""
+    loudness: LoudnessMeasurement
+    """Loudness and true peak measured on the decoded file."""
+    timeline: Timeline
+    """The script's events."""
+    placements: tuple[Placement, ...]
+    """Where each speech event sits in the track."""
+    bed_gain_db: float
+    """Static gain applied to the bed before ducking, in dB."""
+    voice: VoiceSettings
+    """The voice actually used."""
+    target_duration_s: float | None = None
+    """Length asked for, in seconds (``duration_s`` is the length achieved); None: none."""
+    companions: tuple[Path, ...] = ()
+    """Transcript (``.txt``), captions (``.vtt``) and provenance sidecar (``.json``)."""
+    inputs_sha256: str = ""
+    """Hash of every input of the track (the sidecar's ``inputs_sha256``)."""
+    skipped: bool = False
+    """True when the track was up to date and not rendered again (``skip_if_current``): the
+    measurements are then the sidecar's, ``timeline`` is the script as estimated before
+    synthesis, ``placements`` is empty and ``bed_gain_db`` is NaN."""
+
+
+def _loggable(workspace: Workspace, name: str) -> str:
+    """A soundscape name fit for a log line.
+
+    A user's audio file (a bed recording) may be named after a client, so a name that is a
+    file path is logged only as a keyed hash (see :mod:`imr_audio.secret`).
+    """
+    if "/" in name or "\\" in name or Path(name).suffix:
+        return f"user-file-{workspace.key.hash('log-name', name.encode('utf-8'))[:12]}"
+    return name
+
+
+def output_path(output_dir: Path, client_id: str, template_id: str, fmt: str) -> Path:
+    """Name of a track: the client's pseudonymous id and the template id, never a name."""
+    return output_dir / f"{client_id}_{template_id}.{fmt}"
+
+
+def render(
+    workspace: Workspace,
+    template_id: str,
+    profile: ClientProfile,
+    output_dir: Path,
+    settings: RenderSettings | None = None,
+    progress: ProgressCallback | None = None,
+    engine: SpeechEngine | None = None,
+) -> RenderResult:
+    """Render one client's track from one template and publish it in ``output_dir``.
+
+    The client must be eligible and the filled script must pass the clinical lint first
+    (:func:`~imr_audio.script.require_renderable`). ``engine`` speaks instead of the voice
+    profile's engines (a test's stand-in, say). Raises an
+    :class:`~imr_audio.errors.ImrAudioError` subclass on any failure; nothing is left at the
+    output path then.
+    """
+    settings = settings or RenderSettings()
+    prepared = prepare(workspace, template_id, profile, settings.choices, settings.mix)
+    require_renderable(prepared)
+    check_export_settings(settings.export)  # a bad option or cover fails before any synthesis
+    check_target_length(prepared)  # refuse the obviously impossible before any synthesis
+    log.info(
+        "render template=%s voice=%s soundscape=%s",
+        prepared.spec.id,
+        prepared.voice_profile.id,
+        _loggable(workspace, prepared.soundscape.name),
+    )
+    bed = bed_choice(workspace, prepared.soundscape.name, settings.seed)
+    # Speech goes to a nameless temporary file as it is synthesised (see imr_audio.clipstore)
+    # and is read back block by block while mixing, so memory does not grow with the length.
+    with ClipStore(settings.mix.sample_rate_hz) as store:
+        # The engines, and their worker processes (Piper's holds onnxruntime's memory), are
+        # stopped when this block ends: before the track is mixed.
+        with EngineSet(workspace.engines) as engines:
+            speaker = open_speaker(workspace, prepared, settings.speech, engines, engine)
+            if settings.skip_if_current:
+                inputs = TrackInputs(prepared, speaker.voice, speaker.version, bed,
+                                     settings.mix, settings.master, settings.export)
+                current = current_result(workspace, inputs, output_dir)
+                if current is not None:
+                    log.info("up to date, not rendered: inputs sha256=%s", current.inputs_sha256)
+                    return current
+            spoken = speak(workspace, prepared, speaker, store, progress)
+        plan = plan_mix(spoken, settings.mix, bed)
+        return write_track(workspace, spoken, plan, settings.master, settings.export, output_dir,
+                           progress=progress, use_cache=settings.use_cache)
+
+
+def write_track(
+    workspace: Workspace,
+    spoken: SpokenScript,
+    plan: MixPlan,
+    master: MasterSettings,
+    export: ExportSettings,
+    output_dir: Path,
+    *,
+    progress: ProgressCallback | None = None,
+    use_cache: bool = True,
+) -> RenderResult:
+    """Mix, master and encode ``plan`` block by block, and publish it with its companions.
+
+    ``spoken`` is what the plan was made from: the companions' text and the track's inputs.
+
+    The track, its transcript (``.txt``), captions (``.vtt``) and sidecar (``.json``) go into
+    ``output_dir`` (see :func:`output_path`). ``use_cache`` keeps the bed in the bed cache.
+    """
+    prepared = spoken.prepared
+    inputs = TrackInputs(prepared, spoken.voice, spoken.engine_version, plan.bed, plan.mix,
+                         master, export)
+    provenance = build_provenance(workspace, inputs, spoken.stated_length)
+    log.info("inputs sha256=%s", provenance.inputs_sha256)
+    path = output_path(output_dir, prepared.profile.id, prepared.spec.id, export.format)
+    try:
+        done = mixdown(plan, master, export, path, export.tags(prepared.spec.title),
+                       beds=workspace.bed_cache if use_cache else None, progress=progress)
+    except BaseException:
+        remove_companions(path)
+        raise
+    if done.attempts > 1:
+        log.info("%s took %d encodings to meet the loudness targets", prepared.spec.id,
+                 done.attempts)
+    result = RenderResult(
+        path=path,
+        template_id=prepared.spec.id,
+        client_id=prepared.profile.id,
+        duration_s=done.exported.duration_s,
+        loudness=done.exported.loudness,
+        timeline=spoken.timeline,
+        placements=plan.placements,
+        bed_gain_db=done.bed_gain_db,
+        voice=spoken.voice,
+    )
+    return _publish_companions(result, spoken.script.text, provenance, export.format)
+
+
+def _publish_companions(
+    result: RenderResult, script_text: str, provenance: Provenance, fmt: str
+) -> RenderResult:
+    """Write the transcript, captions and sidecar beside the track; the result names them."""
+    texts = {
+        ".txt": transcript_text(script_text, result.timeline),
+        ".vtt": webvtt_captions(result.placements),
+        ".json": sidecar_json(
+            provenance,
+            file_name=result.path.name,
+            audio_format=fmt,
+            duration_s=result.duration_s,
+            loudness=result.loudness,
+        ),
+    }
+    return replace(
+        result,
+        companions=publish_companions(result.path, texts),
+        target_duration_s=provenance.target_duration_s,
+        inputs_sha256=provenance.inputs_sha256,
+    )
+
+
+def _sidecar_number(data: dict[str, Any], *keys: str) -> float | None:
+    """A number nested in the sidecar under ``keys``, or None."""
+    value: Any = data
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def current_result(
+    workspace: Workspace, inputs: TrackInputs, output_dir: Path
+) -> RenderResult | None:
+    """The published track in ``output_dir`` if it is up to date with ``inputs``, else None.
+
+    Up to date means: the track and its transcript, captions and sidecar are regular files; the
+    sidecar names the track and holds this render's ``inputs_sha256``; and the sidecar is not
+    older than the other three. The sidecar is published last, so a render that was stopped
+    after the track but before its sidecar (or that left an older sidecar beside a newer track)
+    never counts as up to date. The result is marked ``skipped`` and measured by the sidecar.
+    """
+    prepared = inputs.prepared
+    path = output_path(output_dir, prepared.profile.id, prepared.spec.id, inputs.export.format)
+    sidecar, *others = (path.with_suffix(".json"), path, path.with_suffix(".txt"),
+                        path.with_suffix(".vtt"))
+    try:
+        stats = {p: p.lstat() for p in (sidecar, *others)}
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not all(stat.S_ISREG(s.st_mode) for s in stats.values()) or not isinstance(data, dict):
+        return None
+    if any(stats[p].st_mtime_ns > stats[sidecar].st_mtime_ns for p in others):
+        return None
+    wanted = inputs_sha256(workspace, inputs)
+    duration_s = _sidecar_number(data, "duration_s")
+    lufs = _sidecar_number(data, "loudness", "integrated_lufs")
+    peak = _sidecar_number(data, "loudness", "true_peak_dbtp")
+    if (
+        data.get("inputs_sha256") != wanted
+        or data.get("file") != path.name
+        or duration_s is None
+        or lufs is None
+        or peak is None
+    ):
+        return None
+    return RenderResult(
+        path=path,
+        template_id=prepared.spec.id,
+        client_id=prepared.profile.id,
+        duration_s=duration_s,
+        loudness=LoudnessMeasurement(integrated_lufs=lufs, true_peak_dbtp=peak),
+        timeline=prepared.timeline,
+        placements=(),
+        bed_gain_db=math.nan,
+        voice=inputs.voice,
+        target_duration_s=prepared.target_length_s,
+        companions=companion_paths(path),
+        inputs_sha256=wanted,
+        skipped=True,
+    )
