@@ -36,12 +36,11 @@ def test_wheel_ships_data_and_works_from_any_folder(tmp_path: Path) -> None:
     elsewhere.mkdir()
     probe = (
         "import imr_audio, sys\n"
-        "from imr_audio.authoring import list_templates\n"
         "from imr_audio.resources import data_dir\n"
-        "from imr_audio.voice import load_voice_profile\n"
+        "workspace = imr_audio.Workspace()\n"
         "print(imr_audio.__file__)\n"
-        "print(','.join(list_templates()))\n"
-        "print(load_voice_profile('calm').id)\n"
+        "print(','.join(workspace.templates.ids()))\n"
+        "print(workspace.voices.load('calm').id)\n"
         "print((data_dir('examples/clients') / 'example-client.yaml').is_file())\n"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}

@@ -50,11 +50,11 @@ def _wanted(plan: BatchPlan) -> dict[str, list[BatchJob]]:
 
 def build_packs(plan: BatchPlan, done: Sequence[BatchJob]) -> tuple[PackOutcome, ...]:
     """Build the home pack of every client that asks for one, from its ``done`` tracks."""
-    finished = {id(job) for job in done}
+    finished = set(done)  # jobs are values: a worker sends back a copy
     outcomes = []
     for client_id, jobs in _wanted(plan).items():
         folder = plan.output_dir / PACKS_FOLDER / client_id
-        ready = [job for job in jobs if id(job) in finished]
+        ready = [job for job in jobs if job in finished]
         missing = len(jobs) - len(ready)
         if missing:
             outcomes.append(PackOutcome(client_id, folder, 0, reason=(
