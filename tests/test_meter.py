@@ -16,7 +16,6 @@ from imr_audio.meter import (
     TruePeakMeter,
     cell_edges,
     gate_cells,
-    measure_blocks,
     oversampling_gain,
 )
 
@@ -147,12 +146,15 @@ def test_true_peak_finds_an_inter_sample_over() -> None:
     assert true_peak - sample_peak_db == pytest.approx(3.01, abs=0.1)
 
 
-def test_measure_blocks_matches_the_whole_signal_functions() -> None:
+def test_the_stream_meters_match_the_whole_signal_functions() -> None:
     audio = _signal(RATE * 4)
-    lufs, peak = measure_blocks(_blocks(audio, 5000), RATE)
-    assert lufs == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(
+    loudness, peak = LoudnessMeter(RATE), TruePeakMeter(RATE, 2)
+    for block in _blocks(audio, 5000):
+        loudness.add(block)
+        peak.add(block)
+    assert loudness.integrated_lufs() == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(
         audio.astype(np.float64)), abs=1e-3)
-    assert peak == pytest.approx(true_peak_dbtp(audio, RATE), abs=1e-6)
+    assert peak.true_peak_dbtp() == pytest.approx(true_peak_dbtp(audio, RATE), abs=1e-6)
 
 
 @pytest.mark.parametrize("block", [1000, 65536, 10**8])

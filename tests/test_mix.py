@@ -7,15 +7,16 @@ import pyloudnorm as pyln
 import pytest
 
 from imr_audio.audio import Clip
-from imr_audio.meter import cell_edges
+from imr_audio.meter import LoudnessMeter, cell_edges
 from imr_audio.mix import (
     MixSettings,
     Placement,
+    StemLevels,
     bed_gain,
+    bed_level_db,
     bed_power,
     duck_gain_db,
-    measure_stems,
-    mix_stems,
+    mix_block,
     place_speech,
 )
 from imr_audio.timeline import Pause, SectionStart, Speech, Timeline
@@ -171,9 +172,15 @@ def mixed() -> dict[str, object]:
     voice, placements = place_speech(timeline, [_tone_clip(4.0), _tone_clip(4.0)], settings)
     rng = np.random.default_rng(7)
     bed = (0.1 * rng.standard_normal((len(voice) + SR, 2))).astype(np.float32)
-    levels = measure_stems(voice, bed, SR)
-    full, bed_gain_db = mix_stems(voice, bed, placements, levels, settings)
-    bed_only, _ = mix_stems(np.zeros_like(voice), bed, placements, levels, settings)
+    voice_meter, bed_meter = LoudnessMeter(SR, (2.0,)), LoudnessMeter(SR)  # voice centred
+    voice_meter.add(voice)
+    bed_meter.add(bed[: len(voice)])
+    levels = StemLevels(voice_meter.integrated_lufs(), bed_meter.integrated_lufs())
+    bed_gain_db = bed_level_db(levels, settings)
+    control = duck_gain_db(placements, len(voice) / SR, settings) + bed_gain_db
+    gain = bed_gain(control, 0, len(voice), len(voice), settings)
+    full = mix_block(voice, bed[: len(voice)], gain)
+    bed_only = mix_block(np.zeros_like(voice), bed[: len(voice)], gain)
     return {"settings": settings, "voice": voice, "placements": placements, "full": full,
             "bed_only": bed_only, "bed_gain_db": bed_gain_db}
 

@@ -13,7 +13,7 @@ could matter.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -415,19 +415,3 @@ class TruePeakMeter:
         found = self._stream.finish(floor=self._peak)
         self._peak = max(self._peak, float(found.max(initial=0.0)))
         return float(20.0 * np.log10(max(self._peak, 1e-12)))
-
-
-def measure_blocks(blocks: Iterable[Audio], sample_rate_hz: int) -> tuple[float, float]:
-    """Integrated loudness (LUFS) and true peak (dBTP) of audio given as blocks."""
-    loudness: LoudnessMeter | None = None
-    peak: TruePeakMeter | None = None
-    for block in blocks:
-        audio = as_2d(block)
-        if loudness is None or peak is None:
-            loudness = LoudnessMeter(sample_rate_hz, (1.0,) * audio.shape[1])
-            peak = TruePeakMeter(sample_rate_hz, audio.shape[1])
-        loudness.add(audio)
-        peak.add(audio)
-    if loudness is None or peak is None:
-        raise ValueError("no audio to measure")
-    return loudness.integrated_lufs(), peak.true_peak_dbtp()

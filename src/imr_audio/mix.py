@@ -1,7 +1,10 @@
 """Mixing: speech placed on the timeline over a soundscape bed that ducks under the voice.
 
-Measuring is kept apart from applying: :func:`measure_stems` reads the loudness of the voice and
-the bed; :func:`mix_stems` applies the gains that follow from it.
+The pieces the block-by-block mixdown (:mod:`imr_audio.mixdown`) is made of: the voice stem's
+layout (:func:`layout_speech`), the bed's static level from the stems' loudness
+(:func:`bed_level_db`; the mixdown measures, this applies), its ducking under speech
+(:func:`duck_gain_db`), the fades and the gain per block (:func:`bed_gain`), and the mix of one
+block (:func:`mix_block`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from imr_audio.audio import Clip
 from imr_audio.clipstore import StoredClip, resample_clip
 from imr_audio.cues import breath_tone, chime
 from imr_audio.errors import ScriptMarkupError
-from imr_audio.meter import CELL_HZ, LoudnessMeter
+from imr_audio.meter import CELL_HZ
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
 
 __all__ = [
@@ -30,9 +33,7 @@ __all__ = [
     "bed_power",
     "duck_gain_db",
     "layout_speech",
-    "measure_stems",
     "mix_block",
-    "mix_stems",
     "place_speech",
 ]
 
@@ -252,15 +253,6 @@ def duck_gain_db(
     return -settings.duck_depth_db * amount
 
 
-def measure_stems(voice: Mono, bed: Stereo, sample_rate_hz: int) -> StemLevels:
-    """Measure the integrated (gated) loudness of the voice, centred in stereo, and of the bed."""
-    voice_meter = LoudnessMeter(sample_rate_hz, (2.0,))  # centred: two equal channels
-    voice_meter.add(voice)
-    bed_meter = LoudnessMeter(sample_rate_hz)
-    bed_meter.add(bed)
-    return StemLevels(voice_meter.integrated_lufs(), bed_meter.integrated_lufs())
-
-
 def bed_level_db(levels: StemLevels, settings: MixSettings) -> float:
     """Static gain of the bed that puts it ``settings.bed_level_db`` LU from the voice, dB."""
     return levels.voice_lufs + settings.bed_level_db - levels.bed_lufs
@@ -338,24 +330,3 @@ def mix_block(voice: Mono, bed: Stereo, gain: npt.NDArray[np.float32]) -> Stereo
     out = bed * gain[:, None]
     out += voice[:, None]
     return out.astype(np.float32, copy=False)
-
-
-def mix_stems(
-    voice: Mono,
-    bed: Stereo,
-    placements: Sequence[Placement],
-    levels: StemLevels,
-    settings: MixSettings,
-) -> tuple[Stereo, float]:
-    """Mix the voice (centred) over the ducked, faded bed.
-
-    Returns the stereo mix and the static gain applied to the bed, in dB.
-    """
-    rate = settings.sample_rate_hz
-    frames = len(voice)
-    if len(bed) < frames:
-        raise ValueError("the bed is shorter than the voice stem")
-    bed_gain_db = bed_level_db(levels, settings)
-    control = duck_gain_db(placements, frames / rate, settings) + bed_gain_db
-    gain = bed_gain(control, 0, frames, frames, settings)
-    return mix_block(voice, bed[:frames], gain), float(bed_gain_db)
