@@ -12,7 +12,8 @@ from numpy.typing import NDArray
 from scipy import signal, stats
 
 from imr_audio.errors import UnknownSoundscapeError
-from imr_audio.soundscapes import SoundscapeInfo, base
+from imr_audio.soundscapes import base
+from imr_audio.soundscapes.base import SoundscapeInfo
 from imr_audio.soundscapes.catalog import SoundscapeCatalog
 
 CATALOG = SoundscapeCatalog.builtin()

@@ -20,9 +20,8 @@ from scipy import signal
 from imr_audio.cli import cli
 from imr_audio.errors import SoundscapePresetError, UnknownSoundscapeError
 from imr_audio.script import ScriptChoices, prepare
-from imr_audio.soundscapes import PresetSoundscape
 from imr_audio.soundscapes.catalog import SoundscapeCatalog
-from imr_audio.soundscapes.presets import load_presets
+from imr_audio.soundscapes.presets import PresetSoundscape, load_presets
 from imr_audio.soundscapes.rain import RainSoundscape
 from imr_audio.workspace import Workspace
 from test_soundscape import SR, _long, _render

@@ -17,9 +17,8 @@ from scipy import signal
 from imr_audio.cli import cli
 from imr_audio.errors import AudioDecodeError
 from imr_audio.script import ScriptChoices, prepare
-from imr_audio.soundscapes import AudioFileSoundscape
 from imr_audio.soundscapes import audio_file as recording_module
-from imr_audio.soundscapes.audio_file import decode_recording, make_loop
+from imr_audio.soundscapes.audio_file import AudioFileSoundscape, decode_recording, make_loop
 from imr_audio.soundscapes.catalog import SoundscapeCatalog
 from imr_audio.workspace import Workspace
 from measure import ffmpeg_exe

@@ -14,8 +14,9 @@ worker imports only :mod:`imr_audio.voice.pyttsx3_worker`) does not import the w
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from imr_audio.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -101,7 +102,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'imr_audio' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

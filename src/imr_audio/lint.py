@@ -15,7 +15,7 @@ from imr_audio.authoring.templates import RenderedScript, TemplateSpec
 from imr_audio.instructions import is_imagery_instruction
 from imr_audio.lint_words import FAMILY_WORDS, THEME_WORDS, TRAUMA_WORDS
 from imr_audio.profile import ELIGIBILITY_FLAGS, ClientProfile
-from imr_audio.soundscapes import SoundscapeInfo
+from imr_audio.soundscapes.base import SoundscapeInfo
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
 
 __all__ = [

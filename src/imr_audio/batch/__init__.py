@@ -12,8 +12,9 @@ draw them without importing the renderer.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from imr_audio.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from imr_audio.batch.events import (
@@ -67,7 +68,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'imr_audio.batch' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -13,8 +13,9 @@ numpy, soundfile and the meter.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from imr_audio.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from imr_audio.export.chapters import section_chapters
@@ -68,7 +69,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'imr_audio.export' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

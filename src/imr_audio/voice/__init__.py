@@ -7,8 +7,9 @@ import the engines (nor, for pyttsx3, numpy).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from imr_audio.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from imr_audio.voice.base import SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
@@ -41,7 +42,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'imr_audio.voice' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
