@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from imr_audio.authoring.templates import RenderedScript, TemplateSpec
 from imr_audio.errors import LintError, TrackLengthError
 from imr_audio.length import MAX_LENGTH_S, parse_length
-from imr_audio.lint import LintFinding, delivery_wpm, estimate_duration_s, has_errors, lint_script
+from imr_audio.lint import (
+    LintFinding,
+    SoundscapeOrigin,
+    delivery_wpm,
+    estimate_duration_s,
+    has_errors,
+    lint_script,
+)
 from imr_audio.markup import parse_script
 from imr_audio.mix import MixSettings
 from imr_audio.profile import ClientProfile, check_eligibility
@@ -71,8 +78,9 @@ class PreparedScript:
     """The voice profile chosen (render option, else the client's preference, else calm)."""
     soundscape: SoundscapeInfo
     """The bed chosen (render option, else the client's preference, else rain)."""
-    soundscape_origin: str
-    """Where the bed's choice came from: ``chosen``, ``client preference`` or ``default``."""
+    soundscape_origin: SoundscapeOrigin
+    """Who chose the bed: ``option`` (the render's), ``profile`` (the client's
+    ``preferences.soundscape``) or ``default`` (nobody)."""
     script: RenderedScript
     """The filled script."""
     timeline: Timeline
@@ -139,8 +147,8 @@ def prepare(
     spec = workspace.templates.load(template_id)
     preferred_bed = profile.preferences.get("soundscape")
     bed_name = choices.soundscape or str(preferred_bed or DEFAULT_SOUNDSCAPE)
-    origin = (
-        "chosen" if choices.soundscape else "client preference" if preferred_bed else "default"
+    origin: SoundscapeOrigin = (
+        "option" if choices.soundscape else "profile" if preferred_bed else "default"
     )
     bed = workspace.soundscapes.get(bed_name).info
     voice = workspace.voices.load(
@@ -156,7 +164,8 @@ def prepare(
     script, timeline = fill_script(
         workspace, spec, profile, voice, length_phrase(estimate(timeline))
     )
-    findings = lint_script(spec, profile, script, timeline, voice.spoken_wpm, bed)
+    findings = lint_script(spec, profile, script, timeline, voice.spoken_wpm, bed, origin,
+                           workspace.config.themes_file)
     return PreparedScript(
         spec=spec,
         profile=profile,

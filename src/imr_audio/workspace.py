@@ -14,6 +14,8 @@ The environment is read in exactly one place, :meth:`WorkspaceConfig.from_enviro
 ``IMR_AUDIO_KEY_FILE``    the installation key file (else the user data folder's)
 ``IMR_AUDIO_PRESETS``     the soundscape presets file (else
                           ``$XDG_CONFIG_HOME/imr-audio/soundscapes.yaml`` if it exists)
+``IMR_AUDIO_THEMES``      the therapist's own theme map for the lint (else
+                          ``$XDG_CONFIG_HOME/imr-audio/themes.yaml`` if it exists)
 ========================  =======================================================
 
 Parts are made on first use, so that a command that only lists templates loads no audio code.
@@ -47,9 +49,9 @@ __all__ = [
     "CACHE_DIR_ENV",
     "KEY_FILE_ENV",
     "PRESETS_ENV",
+    "THEMES_ENV",
     "Workspace",
     "WorkspaceConfig",
-    "default_presets_path",
 ]
 
 CACHE_DIR_ENV = "IMR_AUDIO_CACHE_DIR"
@@ -61,18 +63,21 @@ KEY_FILE_ENV = "IMR_AUDIO_KEY_FILE"
 PRESETS_ENV = "IMR_AUDIO_PRESETS"
 """Environment variable naming the user's soundscape presets file."""
 
+THEMES_ENV = "IMR_AUDIO_THEMES"
+"""Environment variable naming the therapist's own theme map (added to the lint's)."""
 
-def default_presets_path(environ: Mapping[str, str]) -> Path:
-    """Where the user's presets file is looked for when none is given.
 
-    ``$IMR_AUDIO_PRESETS`` if set, else ``$XDG_CONFIG_HOME/imr-audio/soundscapes.yaml``
-    (``~/.config/imr-audio/soundscapes.yaml`` when ``XDG_CONFIG_HOME`` is not set).
+def _config_file(environ: Mapping[str, str], variable: str, name: str) -> Path | None:
+    """The file ``$variable`` names, else ``$XDG_CONFIG_HOME/imr-audio/<name>`` if it exists.
+
+    ``XDG_CONFIG_HOME`` defaults to ``~/.config``.
     """
-    named = environ.get(PRESETS_ENV)
+    named = environ.get(variable)
     if named:
         return Path(named).expanduser()
     config = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "imr-audio" / "soundscapes.yaml"
+    default = Path(config) / "imr-audio" / name
+    return default if default.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class WorkspaceConfig:
     """The therapist's own templates folder, searched before the shipped one."""
     presets_file: Path | None = None
     """The user's soundscape presets file; None: no presets of the user's."""
+    themes_file: Path | None = None
+    """The therapist's own theme map (YAML), added to the lint's shipped one; None: none."""
     voices_dir: Path | None = None
     """The voice profiles' folder; None: the shipped ``voices/``."""
     engines: tuple[tuple[str, str], ...] = BUILTIN_ENGINES
@@ -109,8 +116,7 @@ class WorkspaceConfig:
         """
         env = os.environ if environ is None else environ
         if presets_file is None:
-            default = default_presets_path(env)
-            presets_file = default if PRESETS_ENV in env or default.is_file() else None
+            presets_file = _config_file(env, PRESETS_ENV, "soundscapes.yaml")
         cache = env.get(CACHE_DIR_ENV) or platformdirs.user_cache_dir("imr-audio")
         key = env.get(KEY_FILE_ENV)
         return cls(
@@ -118,6 +124,7 @@ class WorkspaceConfig:
             key_file=Path(key) if key else default_key_path(),
             templates_dir=templates_dir,
             presets_file=presets_file,
+            themes_file=_config_file(env, THEMES_ENV, "themes.yaml"),
         )
 
     def replace(self, **changes: Any) -> WorkspaceConfig:

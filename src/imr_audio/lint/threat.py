@@ -1,0 +1,206 @@
+"""Threats and retellings in consolidation and new-dream scripts (rule ``trauma-narrative``).
+
+A home track of these kinds holds no threat (no threatening figure, no harm, not even one that
+is overcome) and no account of what happened. Each sentence is read for:
+
+- harm and perpetrator words in any form ("abused", "the attacker", "knives");
+- an action against a person: a harm verb whose object is the listener, the younger self or a
+  body part ("grabs you by the arm", "pushed you down", "lunges at you", "was dragged"), while
+  the same verbs about things pass ("pushes the door open", "kick off your shoes");
+- a threatening figure: someone who follows, chases or watches the listener, threatening
+  descriptions and fear ("a hooded figure watches you menacingly", "you are not afraid");
+- past-tense narration: finite past forms from the lexicon's tense tables, irregular ones
+  included ("threw", "saw", "found"), so a recap of the rescripted scene is found. With harm it
+  is an error; without, a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from imr_audio.lint.findings import Document, LintFinding, finding, where
+from imr_audio.lint.text import Sentence, Token, is_participle, is_past_form, lemmas, phrase_lemmas
+from imr_audio.lint_words import (
+    BODY_PARTS,
+    CONTACT_VERBS,
+    FEAR_WORDS,
+    FIGURE_WORDS,
+    HARM_VERBS,
+    HARM_WORDS,
+    PERSON_TARGETS,
+    PURSUIT_VERBS,
+    THREAT_ADJECTIVES,
+    THREAT_PHRASES,
+)
+
+__all__ = ["RESCRIPTING_KINDS", "check_threats"]
+
+RESCRIPTING_KINDS = ("consolidation", "new-dream")
+"""Template kinds whose home tracks hold no threat and no account of what happened."""
+
+_RETELLING_PHRASES = ("what happened", "did to", "back then", "that night", "that day",
+                      "used to")
+_PREPOSITIONS = frozenset({"at", "on", "into", "against", "after", "over", "towards", "toward",
+                           "upon", "onto", "around", "for"})
+_POSSESSIVES = frozenset({"your", "my", "his", "her", "their", "our"})
+_ARTICLES = frozenset({"the", "a", "that", "this"})
+_YOUNG = frozenset({"child", "girl", "boy", "kid", "dreamer", "baby", "toddler"})
+_SUBJECTS = frozenset({"i", "you", "he", "she", "it", "we", "they", "who"})
+_THIRD_PERSON = frozenset({"he", "she", "it", "who"})
+_MODALS = frozenset({"might", "could", "would", "should", "must", "may", "ought"})
+_BE_GET = frozenset({"was", "were", "been", "being", "got", "get", "gets", "is", "are", "be"})
+_PARTICLES_DOWN = frozenset({"down", "back", "away", "under"})
+_SINGLE_HARM = frozenset(w for w in HARM_WORDS if " " not in w)
+_DONE_TO = tuple(phrase_lemmas(p) for p in ("did to", "done to", "happened to"))
+_PHRASE_HARM = tuple(phrase_lemmas(w) for w in HARM_WORDS if " " in w)
+_WIND_AFTER = frozenset({"through", "around", "round", "along", "down", "up", "between",
+                         "past", "across", "over", "into", "its", "away", "back"})
+
+
+def _target(words: Sequence[Token], start: int) -> int | None:
+    """Index of the person an action at ``start - 1`` is done to, if there is one."""
+
+    def at(i: int) -> str:
+        return words[i].lower if i < len(words) else ""
+
+    i = start
+    if at(i) in _PREPOSITIONS:
+        i += 1
+    if at(i) in PERSON_TARGETS:
+        return i
+    if at(i) in _POSSESSIVES and lemmas(at(i + 1)) & BODY_PARTS:
+        return i + 1
+    if at(i) in _ARTICLES:
+        if lemmas(at(i + 1)) & _YOUNG:
+            return i + 1
+        if at(i + 1) in {"younger", "little", "small"} and at(i + 2) in {"you", "one", "self"}:
+            return i + 2
+    return None
+
+
+def _indirect_target(words: Sequence[Token], start: int) -> int | None:
+    """A person or body part after a thing: "threw a plate at them", "the door on your hand"."""
+    for i in range(start, min(start + 5, len(words))):
+        if words[i].lower in {"at", "on", "into", "against", "onto"}:
+            return _target(words, i)
+        if words[i].lower in {"and", "but", "then", "while", "to", "with"}:
+            return None
+    return None
+
+
+def _phrase_at(words: Sequence[Token], phrase: tuple[frozenset[str], ...]) -> int | None:
+    size = len(phrase)
+    for i in range(len(words) - size + 1):
+        if all(phrase[k] & lemmas(words[i + k].text) for k in range(size)):
+            return i
+    return None
+
+
+def _harm(sentence: Sentence) -> tuple[str, list[Token]] | None:
+    """The first harm or threat in the sentence: what it is and its words."""
+    words = sentence.words
+    for i, word in enumerate(words):
+        found = lemmas(word.text)
+        if found & _SINGLE_HARM:
+            after = words[i + 1].lower if i + 1 < len(words) else ""
+            if "wound" in found and after in _WIND_AFTER:
+                continue  # "the path wound through the trees"
+            return "harm or perpetrator wording", [word]
+        if found & (FEAR_WORDS | THREAT_ADJECTIVES):
+            return "threat or fear wording", [word]
+        verbs = found & (HARM_VERBS | PURSUIT_VERBS)
+        if not verbs:
+            continue
+        target = _target(words, i + 1)
+        if target is None and verbs & CONTACT_VERBS:
+            target = _indirect_target(words, i + 1)  # "slammed the door on your fingers"
+        if verbs & CONTACT_VERBS and target is not None:
+            return "an action against a person", [word, words[target]]
+        if target is not None and i + 1 < len(words):
+            rest = {w.lower for w in words[target + 1 : target + 3]}
+            if rest & _PARTICLES_DOWN or "by" in rest:
+                return "an action against a person", [word, words[target]]  # "held you down"
+        if verbs & PURSUIT_VERBS and target is not None:
+            earlier = set().union(*(lemmas(w.text) for w in words[:i])) if i else set()
+            if earlier & FIGURE_WORDS:
+                return "a threatening figure", [word, words[target]]
+        before = words[i - 1].lower if i else ""
+        if verbs & CONTACT_VERBS and before in _BE_GET and is_participle(word.text):
+            return "an action against a person", [word]  # "you were pushed"
+    for phrase in _DONE_TO:  # "what she did to you", "what happened to them"
+        if (at := _phrase_at(words, phrase)) is not None and _target(words, at + 2) is not None:
+            return "what was done to a person", list(words[at : at + 3])
+    for phrase in _PHRASE_HARM:
+        if (at := _phrase_at(words, phrase)) is not None:
+            return "harm or perpetrator wording", list(words[at : at + len(phrase)])
+    for text in THREAT_PHRASES:
+        if text in _RETELLING_PHRASES:
+            continue
+        if (at := _phrase_at(words, phrase_lemmas(text))) is not None:
+            return "an escape from a threat", list(words[at : at + len(phrase_lemmas(text))])
+    return None
+
+
+def _past(sentence: Sentence) -> list[Token]:
+    """The sentence's finite past-tense verbs (and retelling phrases such as "back then")."""
+    words = sentence.words
+    found: list[Token] = []
+    for i, word in enumerate(words):
+        can_be, only = is_past_form(word.text)
+        if not can_be or word.lower in _MODALS:
+            continue
+        before = words[i - 1].lower if i else ""
+        if not only:  # "let", "hit": past only after he, she or it ("he hit", "you let")
+            if before in _THIRD_PERSON:
+                found.append(word)
+        elif not is_participle(word.text) or before in _SUBJECTS:
+            found.append(word)  # "threw", "saw"; "relaxed" only as "you relaxed"
+    for text in _RETELLING_PHRASES:
+        if (at := _phrase_at(words, phrase_lemmas(text))) is not None:
+            found.append(words[at])
+    return found
+
+
+def _advice(kind: str) -> str:
+    if kind == "new-dream":
+        return "the new dream holds no threat at all, not even one that is overcome"
+    return "stay with what is happening now, with no account of what happened"
+
+
+def check_threats(doc: Document) -> Iterator[LintFinding]:
+    """Threats, harm and retellings in a consolidation or new-dream script."""
+    if doc.kind not in RESCRIPTING_KINDS:
+        return
+    reported: set[tuple[object, ...]] = set()
+    for sentence in doc.sentences:
+        harm = _harm(sentence)
+        past = _past(sentence)
+        if past and harm is None:
+            line_origin = doc.source.template_line(sentence.line)
+            wrapper = line_origin.template_file is not None and (
+                line_origin.template_file.name == "_base.j2")
+            if wrapper and not doc.origin(sentence, past).field:
+                past = []  # the shipped wrapper's own words ("if anything ... stirred up")
+        if harm is None and not past:
+            continue
+        tokens = harm[1] if harm else past
+        origin = doc.origin(sentence, tokens)
+        place = where(origin) if origin.field or origin.template_file else (
+            f"line {sentence.line} of the filled script")
+        if harm is not None:
+            what, check = harm[0], "threat"
+            if past:
+                what, check = f"a past-tense account of harm ({harm[0]})", "retelling"
+            severity = "error"
+        else:
+            what, check, severity = "past-tense narration of an event", "retelling", "warning"
+        key = (check, origin.field or origin.template_file,
+               None if origin.field else origin.template_line or sentence.line)
+        if key in reported:
+            continue
+        reported.add(key)
+        yield finding(
+            "trauma-narrative", severity,  # type: ignore[arg-type]
+            f"{place}: {what} in a {doc.kind} script; {_advice(doc.kind)}",
+            origin, sentence.line, check=check,
+        )

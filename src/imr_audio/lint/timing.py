@@ -1,0 +1,193 @@
+"""Rules read from the timeline: the wrapper, breathing limits, eligibility and pacing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from imr_audio.authoring.templates import TemplateSpec
+from imr_audio.instructions import is_imagery_instruction
+from imr_audio.lint.findings import LintFinding, finding
+from imr_audio.lint.sources import SourceMap
+from imr_audio.profile import ELIGIBILITY_FLAGS, ClientProfile
+from imr_audio.timeline import Pause, Speech, Timeline, Tone
+
+__all__ = [
+    "LONG_HOLD_S",
+    "MAX_LONG_HOLD_CYCLES",
+    "MIN_IMAGERY_PAUSE_S",
+    "WPM_RANGE",
+    "check_breathing",
+    "check_eligibility",
+    "check_pacing",
+    "check_wrapper",
+    "delivery_wpm",
+    "estimate_duration_s",
+]
+
+_WRAPPER_LINES = {
+    "Opening": ("never while driving", "stop at any time", "close your eyes"),
+    "Returning": ("feet on the floor", "open your eyes"),
+}
+MIN_IMAGERY_PAUSE_S = 5.0
+"""Shortest pause after an imagery instruction, in its paragraph, in seconds."""
+WPM_RANGE = (80.0, 130.0)
+"""Delivery rate the lint accepts, in words per minute."""
+MAX_LONG_HOLD_CYCLES = 4
+"""Most cycles with a hold of 7 s or more, unless the client is experienced."""
+LONG_HOLD_S = 4.0
+"""A hold this long or longer needs the light-headed line."""
+
+
+def _speaking_s(timeline: Timeline, spoken_wpm: float) -> float:
+    return sum(
+        s.word_count / (spoken_wpm * s.rate_factor) * 60.0 for s in timeline.speech if not s.slot_s
+    )
+
+
+def estimate_duration_s(
+    timeline: Timeline, spoken_wpm: float, lead_in_s: float = 8.0, tail_s: float = 12.0
+) -> float:
+    """Estimated track length in seconds before synthesis, from word counts and pauses.
+
+    ``spoken_wpm`` is the rate the voice really speaks at (see ``VoiceProfile.spoken_wpm``).
+    """
+    return _speaking_s(timeline, spoken_wpm) + timeline.pause_s + lead_in_s + tail_s
+
+
+def delivery_wpm(timeline: Timeline, spoken_wpm: float) -> float:
+    """Words per minute as the listener hears them within paragraphs.
+
+    Speaking time plus the gaps between sentences, leaving out paragraph gaps, imagery pauses
+    and breathing.
+    """
+    sentence_gaps = sum(
+        e.duration_s for e in timeline.events if isinstance(e, Pause) and e.kind == "sentence"
+    )
+    minutes = (_speaking_s(timeline, spoken_wpm) + sentence_gaps) / 60.0
+    words = sum(s.word_count for s in timeline.speech if not s.slot_s)
+    return words / minutes if minutes > 0 else 0.0
+
+
+def _place(source: SourceMap, line: int) -> str:
+    origin = source.template_line(line)
+    return origin.describe() if origin.template_file else f"line {line} of the filled script"
+
+
+def check_wrapper(timeline: Timeline) -> Iterator[LintFinding]:
+    """The opening and closing lines of the safety wrapper."""
+    by_section: dict[str, str] = {}
+    for speech in timeline.speech:
+        key = speech.section or ""
+        by_section[key] = by_section.get(key, "") + " " + speech.text.lower()
+    for section, lines in _WRAPPER_LINES.items():
+        text = by_section.get(section, "")
+        for phrase in lines:
+            if phrase not in text:
+                yield finding(
+                    "wrapper", "error", f"the {section.lower()} lacks the line with '{phrase}'",
+                    check=section.lower(),
+                )
+
+
+def check_breathing(
+    profile: ClientProfile, timeline: Timeline, source: SourceMap
+) -> Iterator[LintFinding]:
+    """4-7-8 style holds: at most 4 cycles unless experienced; the light-headed line."""
+    experienced = bool(profile.preferences.get("experienced_breathing"))
+    holds: dict[int, int] = {}
+    long_hold = False
+    for event in timeline.events:
+        if isinstance(event, Speech) and event.slot_s is not None:
+            phase = {"Hold": "hold", "Rest": "rest"}.get(event.text)
+            seconds, line = event.slot_s, event.line
+        elif isinstance(event, Tone):
+            phase, seconds, line = event.phase, event.duration_s, event.line
+        else:
+            continue
+        if phase in ("hold", "rest") and seconds >= LONG_HOLD_S:
+            long_hold = True
+            if seconds >= 7.0:
+                holds[line] = holds.get(line, 0) + 1
+    if not experienced:
+        for line, cycles in holds.items():
+            if cycles > MAX_LONG_HOLD_CYCLES:
+                origin = source.template_line(line)
+                yield finding(
+                    "breathing", "error",
+                    f"{_place(source, line)}: {cycles} cycles with a hold of 7 s or more; at "
+                    f"most {MAX_LONG_HOLD_CYCLES} unless the profile sets "
+                    "preferences.experienced_breathing",
+                    origin, line, check="cycles",
+                )
+    if long_hold:
+        text = " ".join(s.text.lower() for s in timeline.speech)
+        if not re.search(r"light[- ]?headed", text) or "breathe normally" not in text:
+            yield finding(
+                "breathing", "error",
+                "long breath holds need the line 'If you feel light-headed ... breathe normally'",
+                check="light-headed",
+            )
+
+
+def check_eligibility(profile: ClientProfile) -> Iterator[LintFinding]:
+    """Eligibility flags that keep this material in session."""
+    for flag in ELIGIBILITY_FLAGS:
+        if profile.eligibility.get(flag):
+            yield finding(
+                "eligibility", "error",
+                f"eligibility.{flag} is set: this material should be used in session with the "
+                "therapist, not as a home track",
+                field=f"eligibility.{flag}", check=flag,
+            )
+
+
+def check_pacing(
+    spec: TemplateSpec, timeline: Timeline, spoken_wpm: float, source: SourceMap
+) -> Iterator[LintFinding]:
+    """Delivery rate, length, and a long pause after each imagery instruction."""
+    duration_s = estimate_duration_s(timeline, spoken_wpm)
+    wpm = delivery_wpm(timeline, spoken_wpm)
+    if not WPM_RANGE[0] <= wpm <= WPM_RANGE[1]:
+        yield finding(
+            "pacing", "warning",
+            f"delivered at about {wpm:.0f} words per minute; aim for "
+            f"{WPM_RANGE[0]:.0f}-{WPM_RANGE[1]:.0f}",
+            check="rate",
+        )
+    if not spec.duration_min_s <= duration_s <= spec.duration_max_s:
+        yield finding(
+            "pacing", "warning",
+            f"estimated length {duration_s / 60:.1f} min is outside the template's "
+            f"{spec.duration_min_s / 60:.0f}-{spec.duration_max_s / 60:.0f} min",
+            check="length",
+        )
+    events = timeline.events
+    for index, event in enumerate(events):
+        if not (
+            isinstance(event, Speech)
+            and event.slot_s is None
+            and is_imagery_instruction(event.text, spec.kind)
+        ):
+            continue
+        # The instruction's paragraph must give the listener a long pause somewhere: the
+        # sentences after it often elaborate before the silence comes.
+        longest = 0.0
+        last_line = event.line
+        for later in events[index + 1 :]:
+            if isinstance(later, Pause) and later.kind == "paragraph":
+                break
+            if isinstance(later, Speech) and later.line > last_line + 1:
+                break  # a blank line: the paragraph ended in an explicit pause
+            last_line = max(last_line, later.line)
+            if isinstance(later, (Pause, Tone)):
+                longest = max(longest, later.duration_s)
+            elif isinstance(later, Speech) and later.slot_s:
+                longest = max(longest, later.slot_s)
+        if longest < MIN_IMAGERY_PAUSE_S:
+            yield finding(
+                "pacing", "warning",
+                f"{_place(source, event.line)}: an imagery instruction is followed by at most "
+                f"{longest:g} s of pause (at least {MIN_IMAGERY_PAUSE_S:g} s)",
+                source.template_line(event.line), event.line, check="imagery-pause",
+            )

@@ -1,0 +1,40 @@
+"""The lint corpus: every planted violation is caught and no clean near-miss raises a finding.
+
+The cases are in tests/lint_corpus/*.yaml (see its README); bench/lint_corpus_bench.py prints the
+counts per rule. ``KNOWN_FAILURES`` lists the cases the lint does not pass yet: they are strict
+expected failures, so a case that starts passing must be taken off the list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lint_corpus_runner import load_corpus, run_case
+
+KNOWN_FAILURES: set[str] = set()
+
+CASES = load_corpus()
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason="not caught yet"))
+    if c.id in KNOWN_FAILURES else pytest.param(c, id=c.id)
+    for c in CASES
+])
+def test_corpus_case(case, tmp_path: Path) -> None:
+    result = run_case(case, tmp_path / "case")
+    fired = [str(f) for f in result.findings]
+    if case.rule is None:
+        assert not result.findings, fired
+    else:
+        assert result.caught, fired
+
+
+def test_corpus_has_four_violations_per_rule_and_thirty_near_misses() -> None:
+    rules = {c.rule for c in CASES if c.rule}
+    for rule in rules:
+        assert sum(c.rule == rule for c in CASES) >= 4, rule
+    assert sum(c.rule is None for c in CASES) >= 30
+    assert {c.id for c in CASES} >= KNOWN_FAILURES
