@@ -6,6 +6,7 @@ IMR_AUDIO_NO_NEURAL=1 to skip them on a machine deliberately without it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -441,10 +442,15 @@ def test_the_split_voice_without_noise_gives_the_models_own_audio(tmp_path: Path
 
 def test_a_voice_is_split_once_into_a_private_folder(tmp_path: Path) -> None:
     split = tmp_path / "piper"
+    sha256 = hashlib.sha256(_bundled_model()[0].read_bytes()).hexdigest()
+    older = split / f"{sha256[:32]}-v1"  # the split an older version made (random noise)
+    older.mkdir(parents=True)
+    (older / "encoder.onnx").write_bytes(b"old")
     with PiperEngine(split_folder=split) as first:
         clip = first.synthesize([SpeechRequest(SENTENCE_20, 1)], JOE)[0]
-    folders = [p for p in split.iterdir()]
-    assert len(folders) == 1 and folders[0].stat().st_mode & 0o777 == 0o700
+    folders = [p for p in split.iterdir()]  # the older split is gone
+    assert [p.name for p in folders] == [f"{sha256[:32]}-v2"]
+    assert folders[0].stat().st_mode & 0o777 == 0o700
     files = {p.name: p.stat() for p in folders[0].iterdir()}
     assert set(files) == {"voice.json", "stage-0.onnx", "stage-1.onnx", "stage-2.onnx",
                           "decoder.onnx"}

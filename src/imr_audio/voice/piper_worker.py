@@ -54,6 +54,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,6 +86,7 @@ NOISE_FORMAT = 1
 """How the noise is seeded and drawn (:func:`noise_seed`): part of the seed and of the engine's
 version, so that clips cached before a change are not reused."""
 
+_THREADS = 2  # onnxruntime's threads per session: fixed, for the same samples everywhere
 _NOT_SEEDABLE_MARK = "not-seedable"  # in a voice's folder: it is not split again
 
 
@@ -130,7 +132,13 @@ def _noise(seed: int, spec: Mapping[str, Any], shape: tuple[int, ...]) -> Any:
 
 
 def _options() -> Any:
-    """Session options: threads that sleep, no memory planned ahead, only errors logged.
+    """Session options: a fixed number of threads that sleep, no memory planned ahead.
+
+    onnxruntime splits some work by the number of threads it has: with 4, 6 or 8 threads
+    the same sentence and noise came out otherwise in the last bits (3.8e-5 at most, from the
+    text encoder's stage) than with 1, 2 or 3 (``en_US-joe-medium``, onnxruntime 1.32). By
+    default that number is the machine's cores, so it is fixed at :data:`_THREADS` instead:
+    the same samples on any machine (of the same processor family).
 
     Spinning worker threads wait busily for work; on a machine that is busy anyway (a render
     mixing, other programs) that halved the synthesis speed in measurements (real-time factor
@@ -144,6 +152,7 @@ def _options() -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = _THREADS
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.enable_mem_pattern = False
     options.log_severity_level = 3
@@ -253,7 +262,7 @@ def _split_in_own_process(model_path: str, folder: Path) -> int:
 
 _FAILURES = {
     NOT_SEEDABLE: "its noise cannot be seeded: random nodes laid out otherwise than in "
-                   "Piper's voices",
+                  "Piper's voices",
     NO_ONNX: "seeding its noise needs the onnx package (install the 'neural' extra)",
 }
 
@@ -279,6 +288,8 @@ def load_voice(model_path: str, config_path: str, split_root: str | None = None,
             status = NOT_SEEDABLE
         elif not (folder / MANIFEST).is_file():
             status = _split_in_own_process(model_path, folder)
+            for old in range(1, SPLIT_FORMAT):  # this voice split as an older version made it
+                shutil.rmtree(Path(split_root) / f"{sha256[:32]}-v{old}", ignore_errors=True)
         if status in _FAILURES:
             raise VoiceLoadError(_FAILURES[status])
         if (folder / MANIFEST).is_file():
