@@ -24,11 +24,11 @@ from imr_audio.soundscapes import (
     PresetSoundscape,
     get_soundscape,
     load_presets,
+    rain,
     render_soundscape,
     soundscape_names,
     use_presets,
 )
-from imr_audio.soundscapes.rain import RainSoundscape
 from test_soundscape import SR, _long, _render
 
 Array = NDArray[np.float64]
@@ -217,7 +217,10 @@ def test_stream_babbles_over_a_steady_rush() -> None:
 
 
 def test_intensity_is_a_parameter_and_a_name() -> None:
-    assert RainSoundscape("heavy").info.name == "rain-heavy"
+    assert [(bed.intensity, bed.info.name) for bed in rain.BEDS] == [
+        ("light", "rain-light"), ("steady", "rain"), ("heavy", "rain-heavy")
+    ]
+    assert all(get_soundscape(bed.info.name) is bed for bed in rain.BEDS)
     assert get_soundscape("rain-light").info.themes == get_soundscape("rain").info.themes
     for bed in ("rain", "ocean", "stream", "forest", "wind", "night", "fire"):
         assert {bed, f"{bed}-light", f"{bed}-heavy"} <= set(soundscape_names())

@@ -16,8 +16,9 @@ also at ``-light`` and ``-heavy`` intensity (``rain-light``, ``rain-heavy``...),
 path of an audio file gives the user's recording, looped without a seam
 (:class:`RecordingSoundscape`).
 
-To add a bed, subclass :class:`ProceduralSoundscape` in a module of this package, pass an
-instance to :func:`register_soundscape`, and import the module below.
+To add a bed, write a module of this package with a frozen design per intensity and an engine
+that plays one (see :mod:`~imr_audio.soundscapes.beds`), expose its beds as the module constant
+``BEDS``, and add the module to the loop below that registers the built-in beds.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from imr_audio.soundscapes import forest as forest
 from imr_audio.soundscapes import night as night
 from imr_audio.soundscapes import noise as noise
 from imr_audio.soundscapes import ocean as ocean
-from imr_audio.soundscapes import presets as presets
 from imr_audio.soundscapes import rain as rain
 from imr_audio.soundscapes import stream as stream
 from imr_audio.soundscapes import wind as wind
@@ -43,15 +43,22 @@ from imr_audio.soundscapes.base import (
     soundscape_infos,
     soundscape_names,
 )
-from imr_audio.soundscapes.presets import (
+from imr_audio.soundscapes.recording import RecordingSoundscape
+from imr_audio.soundscapes.writer import SoundscapeFile, write_soundscape
+
+for _module in (fire, forest, night, noise, ocean, rain, stream, wind):
+    for _bed in _module.BEDS:
+        register_soundscape(_bed)
+
+# the built-in presets are made at import and look up their layers among the beds above
+from imr_audio.soundscapes import presets as presets  # noqa: E402
+from imr_audio.soundscapes.presets import (  # noqa: E402
     PresetLayer,
     PresetSoundscape,
     default_presets_path,
     load_presets,
     use_presets,
 )
-from imr_audio.soundscapes.recording import RecordingSoundscape
-from imr_audio.soundscapes.writer import SoundscapeFile, write_soundscape
 
 __all__ = [
     "INTENSITIES",
