@@ -20,9 +20,9 @@ from scipy import signal
 from imr_audio.cli import cli
 from imr_audio.errors import SoundscapePresetError, UnknownSoundscapeError
 from imr_audio.script import ScriptChoices, prepare
+from imr_audio.soundscapes import rain
 from imr_audio.soundscapes.catalog import SoundscapeCatalog
 from imr_audio.soundscapes.presets import PresetSoundscape, load_presets
-from imr_audio.soundscapes.rain import RainSoundscape
 from imr_audio.workspace import Workspace
 from test_soundscape import SR, _long, _render
 
@@ -216,7 +216,10 @@ def test_stream_babbles_over_a_steady_rush() -> None:
 
 
 def test_intensity_is_a_parameter_and_a_name() -> None:
-    assert RainSoundscape("heavy").info.name == "rain-heavy"
+    assert [(bed.intensity, bed.info.name) for bed in rain.BEDS] == [
+        ("light", "rain-light"), ("steady", "rain"), ("heavy", "rain-heavy")
+    ]
+    assert all(get_soundscape(bed.info.name) is bed for bed in rain.BEDS)
     assert get_soundscape("rain-light").info.themes == get_soundscape("rain").info.themes
     for bed in ("rain", "ocean", "stream", "forest", "wind", "night", "fire"):
         assert {bed, f"{bed}-light", f"{bed}-heavy"} <= set(soundscape_names())

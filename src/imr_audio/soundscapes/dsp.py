@@ -133,32 +133,22 @@ class SmoothCurve:
 
 @dataclass(frozen=True)
 class DropStyle:
-    """How a stream of drops sounds; ranges are sampled uniformly per drop.
-
-    Attributes
-    ----------
-    rate_hz : float
-        Mean drops per second (Poisson arrivals).
-    level_db : tuple of float
-        Peak level range in dB (log-uniform levels), 0 dB being a peak of 1.0.
-    attack_ms, decay_ms : tuple of float
-        Raised-cosine attack time and exponential decay time-constant ranges.
-    bands_hz : tuple of (float, float)
-        Gentle first-order band-passes; each drop is coloured by one picked at random.
-    pan : float
-        Pans are drawn uniformly in ``[-pan, pan]`` (equal power, 1 = hard left/right).
-    length_ms : float
-        Length each burst is faded to zero within.
-
-    """
+    """How a stream of drops sounds; ranges are sampled uniformly per drop."""
 
     rate_hz: float
+    """Mean drops per second (Poisson arrivals), in Hz."""
     level_db: tuple[float, float]
+    """Range of peak levels in dB (0 dB: a peak of 1.0), drawn uniformly in dB."""
     attack_ms: tuple[float, float]
+    """Range of the raised-cosine attack times, in ms."""
     decay_ms: tuple[float, float]
+    """Range of the exponential decay time constants, in ms."""
     bands_hz: tuple[tuple[float, float], ...]
+    """Gentle first-order band-passes (low, high) in Hz; each drop is coloured by one at random."""
     pan: float
+    """Pans are drawn uniformly in ``[-pan, pan]`` (equal power; 1 is hard left or right)."""
     length_ms: float
+    """Length each burst is faded to zero within, in ms."""
 
 
 class Drops:
@@ -273,35 +263,24 @@ class EventStream:
 
 @dataclass(frozen=True)
 class SwellStyle:
-    """Slow overlapping swells (waves, gusts); ranges are sampled uniformly per swell.
-
-    Attributes
-    ----------
-    period_s : tuple of float
-        Time from one swell's start to the next, in seconds.
-    length : tuple of float
-        Each swell's length as a multiple of its period (above 1: swells overlap).
-    skew_s : float
-        Each side starts up to this many seconds early or late (mirrored): width.
-    amp, side_amp : tuple of float
-        Peak height of a swell, times a further factor per side.
-    decay : tuple of float
-        Shape exponent ``b`` of ``x^2 (1 - x)^b``: peak at ``2 / (2 + b)`` of the swell.
-    floor : float
-        Envelope between swells.
-    lead_s : tuple of float
-        The first swell starts this long before frame 0, so that the bed starts mid-stream.
-
-    """
+    """Slow overlapping swells (waves, gusts); ranges are sampled uniformly per swell."""
 
     period_s: tuple[float, float]
+    """Range of the time from one swell's start to the next, in seconds."""
     length: tuple[float, float]
+    """Range of each swell's length as a multiple of its period (above 1: swells overlap)."""
     skew_s: float
+    """Each side starts up to this many seconds early or late (mirrored): the width, in s."""
     amp: tuple[float, float]
+    """Range of a swell's peak height (envelope units; about 1 is a full swell)."""
     side_amp: tuple[float, float]
+    """Range of a further factor per side on the peak height."""
     decay: tuple[float, float]
+    """Range of the shape exponent ``b`` of ``x^2 (1 - x)^b``: the peak is at ``2 / (2 + b)``."""
     floor: float
+    """Envelope between swells (envelope units)."""
     lead_s: tuple[float, float]
+    """Range of how long before frame 0 the first swell starts (the bed starts mid-stream), s."""
 
 
 class Swells:

@@ -18,15 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import signal
 
-from imr_audio.soundscapes.base import (
-    INTENSITIES,
-    Engine,
-    Intensity,
-    ProceduralSoundscape,
-    SoundscapeInfo,
-    level_gain,
-    variant_name,
-)
+from imr_audio.soundscapes.base import Intensity
+from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     EventStream,
     Filter,
@@ -39,7 +32,7 @@ from imr_audio.soundscapes.dsp import (
     unit_noise_gain,
 )
 
-__all__ = ["FireSoundscape"]
+__all__ = ["BEDS", "FireDesign"]
 
 _CLUSTER_S = 0.35  # longest cluster of crackles
 _TICK_S = 0.012  # room for one crackle
@@ -47,20 +40,45 @@ _TICK_BANDS_HZ = ((1200.0, 3500.0), (1800.0, 5000.0), (2200.0, 6000.0))
 _SNAP_S = 0.12
 
 
-@dataclass(frozen=True)
-class _Design:
-    clusters_hz: float  # crackle clusters per second
-    per_cluster: float  # mean crackles in a cluster beyond the first (Poisson)
-    snaps_hz: float  # deeper snaps per second
-    crackle: float  # loudest crackle peak against the flame's RMS
-    design_lufs: float  # unscaled loudness, LUFS (bench/soundscape_levels.py, 4+ seeds x 120+ s)
-    description: str
+@dataclass(frozen=True, kw_only=True)
+class FireDesign(BedDesign):
+    """How a fire sounds at one intensity."""
+
+    clusters_hz: float
+    """Crackle clusters per second, in Hz."""
+    per_cluster: float
+    """Mean crackles in a cluster beyond the first (Poisson)."""
+    snaps_hz: float
+    """Deeper snaps of a log per second, in Hz."""
+    crackle: float
+    """Peak of the loudest crackle, against the flame's RMS (linear)."""
 
 
-_DESIGNS: dict[Intensity, _Design] = {
-    "light": _Design(0.7, 1.2, 0.05, 2.0, 2.72, "Embers: a low glow with sparse, soft crackles."),
-    "steady": _Design(1.4, 2.0, 0.12, 2.2, 2.73, "A gentle fire in a hearth, softly crackling."),
-    "heavy": _Design(2.6, 3.0, 0.25, 2.6, 2.76, "A lively blaze: a fuller flame, busy crackling."),
+_DESIGNS: dict[Intensity, FireDesign] = {
+    "light": FireDesign(
+        clusters_hz=0.7,
+        per_cluster=1.2,
+        snaps_hz=0.05,
+        crackle=2.0,
+        design_lufs=2.72,
+        description="Embers: a low glow with sparse, soft crackles.",
+    ),
+    "steady": FireDesign(
+        clusters_hz=1.4,
+        per_cluster=2.0,
+        snaps_hz=0.12,
+        crackle=2.2,
+        design_lufs=2.73,
+        description="A gentle fire in a hearth, softly crackling.",
+    ),
+    "heavy": FireDesign(
+        clusters_hz=2.6,
+        per_cluster=3.0,
+        snaps_hz=0.25,
+        crackle=2.6,
+        design_lufs=2.76,
+        description="A lively blaze: a fuller flame, busy crackling.",
+    ),
 }
 
 
@@ -69,7 +87,7 @@ class _Crackles:
 
     _BATCH = 8
 
-    def __init__(self, rng: np.random.Generator, sr: int, design: _Design) -> None:
+    def __init__(self, rng: np.random.Generator, sr: int, design: FireDesign) -> None:
         self._rng, self._sr, self._design = rng, sr, design
         self._tick = round(_TICK_S * sr)
         self._bands = [butter(1, band, "bandpass", sr) for band in _TICK_BANDS_HZ]
@@ -112,7 +130,7 @@ class _Snaps:
 
     _BATCH = 4
 
-    def __init__(self, rng: np.random.Generator, sr: int, design: _Design) -> None:
+    def __init__(self, rng: np.random.Generator, sr: int, design: FireDesign) -> None:
         self._rng, self._sr, self._design = rng, sr, design
         self._clock_s = 0.0
         self.events = EventStream(self._draw, round(_SNAP_S * sr))
@@ -145,7 +163,7 @@ class _Snaps:
 
 
 class _FireEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+    def __init__(self, sr: int, rng: np.random.Generator, design: FireDesign) -> None:
         self._noise, flicker_rng, breath_rng, crackle_rng, snap_rng = substreams(rng, 5)
         rumble = np.vstack(
             (leaky_integrator(80.0, sr), butter(2, 50.0, "highpass", sr),
@@ -164,7 +182,6 @@ class _FireEngine:
         self._breath_level = SmoothCurve(breath_rng, sr, 0.6, 0.6, 1.3)
         self._crackles = _Crackles(crackle_rng, sr, design)
         self._snaps = _Snaps(snap_rng, sr, design)
-        self._gain = level_gain(design.design_lufs)
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:
@@ -177,25 +194,10 @@ class _FireEngine:
         out += self._hiss(hiss_white) * self._hiss_gain
         out += self._crackles.events(start, frames) + self._snaps.events(start, frames)
         self._pos += frames
-        return out * self._gain
+        return out
 
 
-class FireSoundscape(ProceduralSoundscape):
-    """A gentle fire: low flickering flame, soft hiss, clustered crackles and a rare snap."""
-
-    def __init__(self, intensity: Intensity = "steady") -> None:
-        """Describe the fire bed at ``intensity``."""
-        self.intensity = intensity
-        self.info = SoundscapeInfo(
-            name=variant_name("fire", intensity),
-            description=_DESIGNS[intensity].description,
-            themes=("fire", "fireplace"),
-        )
-
-    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
-        """Return a fresh fire engine positioned at frame 0."""
-        return _FireEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
-
-
-BEDS = tuple(FireSoundscape(intensity) for intensity in INTENSITIES)
-"""The fire beds at every intensity (the soundscape catalog collects them)."""
+BEDS: tuple[DesignedBed[FireDesign], ...] = intensity_beds(
+    "fire", ("fire", "fireplace"), _FireEngine, _DESIGNS
+)
+"""A gentle fire, embers to a blaze: low flickering flame, soft hiss, clusters of crackles."""

@@ -21,15 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import signal
 
-from imr_audio.soundscapes.base import (
-    INTENSITIES,
-    Engine,
-    Intensity,
-    ProceduralSoundscape,
-    SoundscapeInfo,
-    level_gain,
-    variant_name,
-)
+from imr_audio.soundscapes.base import Intensity
+from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     Drops,
     DropStyle,
@@ -44,7 +37,7 @@ from imr_audio.soundscapes.dsp import (
 )
 from imr_audio.soundscapes.wind import Wind, WindDesign
 
-__all__ = ["ForestSoundscape"]
+__all__ = ["BEDS", "ForestDesign"]
 
 _TICKS = DropStyle(
     rate_hz=250.0,
@@ -62,34 +55,71 @@ _REVERB_T60_S = 0.9
 _REVERB_WET = 0.35
 
 
-@dataclass(frozen=True)
-class _Design:
+@dataclass(frozen=True, kw_only=True)
+class ForestDesign(BedDesign):
+    """How a wood sounds at one intensity."""
+
     wind: WindDesign
-    wind_level: float  # wind RMS against the rustle's at a full gust
-    ticks_hz: float  # leaf ticks per second at a full gust
-    birds_hz: float  # phrases per second, on average
-    bird_level: float  # a near bird's peak against full-gust rustle peaks
-    design_lufs: float  # unscaled loudness, LUFS (bench/soundscape_levels.py, 4+ seeds x 120+ s)
-    description: str
+    """The soft wind moving through the trees; its gusts stir the leaves."""
+    wind_level: float
+    """RMS of the wind against the rustle's at a full gust (linear)."""
+    ticks_hz: float
+    """Leaf ticks per second at a full gust, in Hz."""
+    birds_hz: float
+    """Bird phrases per second, on average, in Hz."""
+    bird_level: float
+    """Peak of a near bird against full-gust rustle peaks (linear)."""
 
 
 def _wind(amp: tuple[float, float], period_s: tuple[float, float]) -> WindDesign:
-    gusts = SwellStyle(period_s, (1.3, 1.6), 0.8, amp, (0.8, 1.0), (2.0, 3.5), 0.3, (25.0, 40.0))
-    return WindDesign(gusts, 0.0, (250.0, 450.0), 1.5, 0.0, "")  # no howl in the wood
+    gusts = SwellStyle(
+        period_s=period_s,
+        length=(1.3, 1.6),
+        skew_s=0.8,
+        amp=amp,
+        side_amp=(0.8, 1.0),
+        decay=(2.0, 3.5),
+        floor=0.3,
+        lead_s=(25.0, 40.0),
+    )
+    # no howl in the wood
+    return WindDesign(
+        gusts=gusts,
+        howl=0.0,
+        centre_hz=(250.0, 450.0),
+        flutter_db=1.5,
+        design_lufs=0.0,
+        description="",
+    )
 
 
-_DESIGNS: dict[Intensity, _Design] = {
-    "light": _Design(
-        _wind((0.5, 0.6), (5.0, 10.0)), 0.1, 120.0, 0.1, 0.6, -11.22,
-        "A still wood: leaves barely stirring, an occasional bird.",
+_DESIGNS: dict[Intensity, ForestDesign] = {
+    "light": ForestDesign(
+        wind=_wind(amp=(0.5, 0.6), period_s=(5.0, 10.0)),
+        wind_level=0.1,
+        ticks_hz=120.0,
+        birds_hz=0.1,
+        bird_level=0.6,
+        design_lufs=-11.22,
+        description="A still wood: leaves barely stirring, an occasional bird.",
     ),
-    "steady": _Design(
-        _wind((0.85, 1.0), (4.0, 9.0)), 0.12, 250.0, 0.22, 0.6, -10.88,
-        "Wind in the leaves of a wood, with sparse, soft birdsong.",
+    "steady": ForestDesign(
+        wind=_wind(amp=(0.85, 1.0), period_s=(4.0, 9.0)),
+        wind_level=0.12,
+        ticks_hz=250.0,
+        birds_hz=0.22,
+        bird_level=0.6,
+        design_lufs=-10.88,
+        description="Wind in the leaves of a wood, with sparse, soft birdsong.",
     ),
-    "heavy": _Design(
-        _wind((1.05, 1.2), (3.5, 8.0)), 0.15, 400.0, 0.45, 0.6, -9.83,
-        "A breezy wood: rustling leaves and a lively chorus of birds.",
+    "heavy": ForestDesign(
+        wind=_wind(amp=(1.05, 1.2), period_s=(3.5, 8.0)),
+        wind_level=0.15,
+        ticks_hz=400.0,
+        birds_hz=0.45,
+        bird_level=0.6,
+        design_lufs=-9.83,
+        description="A breezy wood: rustling leaves and a lively chorus of birds.",
     ),
 }
 
@@ -204,7 +234,7 @@ _SONGS = (_whistle, _trill, _warble, _call)
 
 
 class _ForestEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+    def __init__(self, sr: int, rng: np.random.Generator, design: ForestDesign) -> None:
         wind_rng, tick_rng, hiss_rng, bird_rng = substreams(rng, 4)
         self._design = design
         self._wind = Wind(sr, wind_rng, design.wind)
@@ -217,7 +247,6 @@ class _ForestEngine:
         self._hiss, self._hiss_gain = Filter(hiss), _HISS * unit_noise_gain(hiss, sr)
         self._birds = _Birds(bird_rng, sr, design.birds_hz, design.bird_level)
         self._peak = design.wind.gusts.floor + design.wind.gusts.amp[1]
-        self._gain = level_gain(design.design_lufs)
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:
@@ -227,25 +256,10 @@ class _ForestEngine:
         leaves = (self._ticks(self._pos, frames) + self._hiss(white) * self._hiss_gain) * stir
         out = wind * self._wind_gain + leaves + self._birds.events(self._pos, frames)
         self._pos += frames
-        return out * self._gain
+        return out
 
 
-class ForestSoundscape(ProceduralSoundscape):
-    """Wind in the leaves of a wood, with sparse, soft birdsong."""
-
-    def __init__(self, intensity: Intensity = "steady") -> None:
-        """Describe the forest bed at ``intensity``."""
-        self.intensity = intensity
-        self.info = SoundscapeInfo(
-            name=variant_name("forest", intensity),
-            description=_DESIGNS[intensity].description,
-            themes=("forest", "trees", "wind", "birds", "bird"),
-        )
-
-    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
-        """Return a fresh forest engine positioned at frame 0."""
-        return _ForestEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
-
-
-BEDS = tuple(ForestSoundscape(intensity) for intensity in INTENSITIES)
-"""The forest beds at every intensity (the soundscape catalog collects them)."""
+BEDS: tuple[DesignedBed[ForestDesign], ...] = intensity_beds(
+    "forest", ("forest", "trees", "wind", "birds", "bird"), _ForestEngine, _DESIGNS
+)
+"""A wood, still to breezy: wind in the leaves, with sparse, soft birdsong."""

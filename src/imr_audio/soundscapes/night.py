@@ -16,15 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from imr_audio.soundscapes.base import (
-    INTENSITIES,
-    Engine,
-    Intensity,
-    ProceduralSoundscape,
-    SoundscapeInfo,
-    level_gain,
-    variant_name,
-)
+from imr_audio.soundscapes.base import Intensity
+from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     EventStream,
     Filter,
@@ -36,7 +29,7 @@ from imr_audio.soundscapes.dsp import (
     unit_noise_gain,
 )
 
-__all__ = ["NightSoundscape"]
+__all__ = ["BEDS", "NightDesign"]
 
 _CARRIER_HZ = (3800.0, 5200.0)
 _PULSE_RATE_HZ = (26.0, 36.0)
@@ -47,19 +40,40 @@ _DUTY = 0.6  # a pulse fills this much of its period
 _CHORUS_BAND_HZ = (3900.0, 5000.0)
 
 
-@dataclass(frozen=True)
-class _Design:
+@dataclass(frozen=True, kw_only=True)
+class NightDesign(BedDesign):
+    """How a night sounds at one intensity."""
+
     crickets: int
-    chorus: float  # chorus RMS against the crickets' total RMS
-    air: float  # low air RMS against the crickets' total RMS
-    design_lufs: float  # unscaled loudness, LUFS (bench/soundscape_levels.py, 4+ seeds x 120+ s)
-    description: str
+    """How many crickets chirp, each at its own place, distance and pitch."""
+    chorus: float
+    """RMS of the far-off chorus, against the crickets' total RMS (linear)."""
+    air: float
+    """RMS of the soft low air, against the crickets' total RMS (linear)."""
 
 
-_DESIGNS: dict[Intensity, _Design] = {
-    "light": _Design(2, 0.15, 0.5, 7.01, "A quiet night: two crickets chirping, far apart."),
-    "steady": _Design(4, 0.25, 0.5, 6.88, "Crickets chirping on a still summer night."),
-    "heavy": _Design(7, 0.35, 0.5, 7.10, "A warm night full of crickets, near and far."),
+_DESIGNS: dict[Intensity, NightDesign] = {
+    "light": NightDesign(
+        crickets=2,
+        chorus=0.15,
+        air=0.5,
+        design_lufs=7.01,
+        description="A quiet night: two crickets chirping, far apart.",
+    ),
+    "steady": NightDesign(
+        crickets=4,
+        chorus=0.25,
+        air=0.5,
+        design_lufs=6.88,
+        description="Crickets chirping on a still summer night.",
+    ),
+    "heavy": NightDesign(
+        crickets=7,
+        chorus=0.35,
+        air=0.5,
+        design_lufs=7.1,
+        description="A warm night full of crickets, near and far.",
+    ),
 }
 
 
@@ -110,7 +124,7 @@ class _Cricket:
 
 
 class _NightEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+    def __init__(self, sr: int, rng: np.random.Generator, design: NightDesign) -> None:
         streams = substreams(rng, 3 + design.crickets)
         self._noise, chorus_rng, drift_rng = streams[:3]
         self._sr = sr
@@ -130,7 +144,6 @@ class _NightEngine:
         )
         self._air, self._air_gain = Filter(air), design.air * unit_noise_gain(air, sr)
         self._air_drift = SmoothCurve(drift_rng, sr, 3.0, -1.5, 1.5)
-        self._gain = level_gain(design.design_lufs)
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:
@@ -149,25 +162,10 @@ class _NightEngine:
         air = self._air(air_white) * self._air_gain
         out += air * 10.0 ** (self._air_drift(start, frames) / 20.0)
         self._pos += frames
-        return out * self._gain
+        return out
 
 
-class NightSoundscape(ProceduralSoundscape):
-    """Crickets on a still night, near and far, over soft low air."""
-
-    def __init__(self, intensity: Intensity = "steady") -> None:
-        """Describe the night bed at ``intensity``."""
-        self.intensity = intensity
-        self.info = SoundscapeInfo(
-            name=variant_name("night", intensity),
-            description=_DESIGNS[intensity].description,
-            themes=("night", "dark", "crickets", "insects"),
-        )
-
-    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
-        """Return a fresh night engine positioned at frame 0."""
-        return _NightEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
-
-
-BEDS = tuple(NightSoundscape(intensity) for intensity in INTENSITIES)
-"""The night beds at every intensity (the soundscape catalog collects them)."""
+BEDS: tuple[DesignedBed[NightDesign], ...] = intensity_beds(
+    "night", ("night", "dark", "crickets", "insects"), _NightEngine, _DESIGNS
+)
+"""Crickets on a still night, near and far, over soft low air."""

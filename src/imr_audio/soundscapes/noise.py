@@ -15,30 +15,33 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import signal
 
-from imr_audio.soundscapes.base import (
-    Engine,
-    ProceduralSoundscape,
-    SoundscapeInfo,
-    level_gain,
-)
+from imr_audio.soundscapes.base import SoundscapeInfo
+from imr_audio.soundscapes.beds import BedDesign, DesignedBed
 from imr_audio.soundscapes.dsp import Filter, butter, pink, stereo_noise, substreams
 
-__all__ = ["NoiseSoundscape"]
+__all__ = ["BEDS", "NoiseDesign"]
 
 _CORRELATION = 0.4
 
 
-@dataclass(frozen=True)
-class _Design:
+@dataclass(frozen=True, kw_only=True)
+class NoiseDesign(BedDesign):
+    """How a masking noise sounds."""
+
     slope_db_per_octave: float
-    design_lufs: float  # unscaled loudness, LUFS (bench/soundscape_levels.py, 4+ seeds x 120+ s)
-    description: str
+    """Spectral slope: -3 (pink) or -6 (brown), in dB per octave."""
 
 
-_DESIGNS = {
-    "pink-noise": _Design(-3.0, 9.93, "Pink noise: a soft, even hiss with no imagery."),
-    "brown-noise": _Design(-6.0, -32.51, "Brown noise: a deep, warm rumble with no imagery."),
-}
+_PINK = NoiseDesign(
+    slope_db_per_octave=-3.0,
+    design_lufs=9.93,
+    description="Pink noise: a soft, even hiss with no imagery.",
+)
+_BROWN = NoiseDesign(
+    slope_db_per_octave=-6.0,
+    design_lufs=-32.51,
+    description="Brown noise: a deep, warm rumble with no imagery.",
+)
 
 
 def _brown(sr: int, low_hz: float = 20.0) -> NDArray[np.float64]:
@@ -48,31 +51,22 @@ def _brown(sr: int, low_hz: float = 20.0) -> NDArray[np.float64]:
 
 
 class _NoiseEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+    def __init__(self, sr: int, rng: np.random.Generator, design: NoiseDesign) -> None:
         (self._noise,) = substreams(rng, 1)
         colour = pink(sr, 20.0, 20000.0) if design.slope_db_per_octave == -3.0 else _brown(sr)
         sos = np.vstack(
             (colour, butter(2, 20.0, "highpass", sr), butter(1, 16000.0, "lowpass", sr))
         )
         self._filter = Filter(sos)
-        self._gain = level_gain(design.design_lufs)
 
     def render(self, frames: int) -> NDArray[np.float64]:
         (white,) = stereo_noise(self._noise, frames, _CORRELATION)
-        return self._filter(white) * self._gain
+        return self._filter(white)
 
 
-class NoiseSoundscape(ProceduralSoundscape):
-    """Steady coloured noise: ``pink-noise`` (-3 dB/octave) or ``brown-noise`` (-6 dB/octave)."""
-
-    def __init__(self, name: str) -> None:
-        """Describe the noise bed called ``name`` (``pink-noise`` or ``brown-noise``)."""
-        self.info = SoundscapeInfo(name=name, description=_DESIGNS[name].description, themes=())
-
-    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
-        """Return a fresh noise engine positioned at frame 0."""
-        return _NoiseEngine(sample_rate_hz, rng, _DESIGNS[self.info.name])
-
-
-BEDS = tuple(NoiseSoundscape(name) for name in _DESIGNS)
-"""The noise beds (the soundscape catalog collects them)."""
+BEDS: tuple[DesignedBed[NoiseDesign], ...] = tuple(
+    DesignedBed(SoundscapeInfo(name=name, description=design.description, themes=()), design,
+                _NoiseEngine)
+    for name, design in (("brown-noise", _BROWN), ("pink-noise", _PINK))
+)
+"""Steady coloured noise with no imagery: ``brown-noise`` (-6 dB/octave) and ``pink-noise``."""

@@ -17,15 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from imr_audio.soundscapes.base import (
-    INTENSITIES,
-    Engine,
-    Intensity,
-    ProceduralSoundscape,
-    SoundscapeInfo,
-    level_gain,
-    variant_name,
-)
+from imr_audio.soundscapes.base import Intensity
+from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     Filter,
     Swells,
@@ -38,43 +31,81 @@ from imr_audio.soundscapes.dsp import (
     unit_noise_gain,
 )
 
-__all__ = ["OceanSoundscape"]
+__all__ = ["BEDS", "OceanDesign"]
 
 
-@dataclass(frozen=True)
-class _Design:
+@dataclass(frozen=True, kw_only=True)
+class OceanDesign(BedDesign):
+    """How a sea sounds at one intensity."""
+
     waves: SwellStyle
-    wash: float  # wash RMS against the body's
-    wash_power: float  # wash follows envelope ** power: brighter at the crest
+    """The wave envelope shared by the body and the wash."""
+    wash: float
+    """RMS of the wash against the body's (linear)."""
+    wash_power: float
+    """The wash follows the envelope to this power: brighter at the crest."""
     wash_top_hz: float
-    design_lufs: float  # unscaled loudness, LUFS (steady: 6 seeds x 400 s; others 4 x 200 s)
-    description: str
+    """Corner of the wash's second-order low-pass, in Hz."""
 
 
-_DESIGNS: dict[Intensity, _Design] = {
-    "light": _Design(
-        SwellStyle((8.0, 14.0), (1.2, 1.45), 0.45, (0.55, 0.7), (0.9, 1.0), (2.5, 3.5), 0.5,
-                   (24.0, 38.0)),
-        0.5, 1.5, 2500.0, 1.67,
-        "A calm sea: small, slow swells lapping on a quiet shore.",
+# design_lufs: the steady design measured over 6 seeds x 400 s, the others over 4 x 200 s
+_DESIGNS: dict[Intensity, OceanDesign] = {
+    "light": OceanDesign(
+        waves=SwellStyle(
+            period_s=(8.0, 14.0),
+            length=(1.2, 1.45),
+            skew_s=0.45,
+            amp=(0.55, 0.7),
+            side_amp=(0.9, 1.0),
+            decay=(2.5, 3.5),
+            floor=0.5,
+            lead_s=(24.0, 38.0),
+        ),
+        wash=0.5,
+        wash_power=1.5,
+        wash_top_hz=2500.0,
+        design_lufs=1.67,
+        description="A calm sea: small, slow swells lapping on a quiet shore.",
     ),
-    "steady": _Design(
-        SwellStyle((6.0, 12.0), (1.2, 1.45), 0.35, (0.9, 1.0), (0.9, 1.0), (2.5, 3.5), 0.35,
-                   (20.0, 32.0)),
-        0.7, 1.5, 3000.0, 3.60,
-        "Slow waves rolling in and drawing back on a calm shore.",
+    "steady": OceanDesign(
+        waves=SwellStyle(
+            period_s=(6.0, 12.0),
+            length=(1.2, 1.45),
+            skew_s=0.35,
+            amp=(0.9, 1.0),
+            side_amp=(0.9, 1.0),
+            decay=(2.5, 3.5),
+            floor=0.35,
+            lead_s=(20.0, 32.0),
+        ),
+        wash=0.7,
+        wash_power=1.5,
+        wash_top_hz=3000.0,
+        design_lufs=3.60,
+        description="Slow waves rolling in and drawing back on a calm shore.",
     ),
-    "heavy": _Design(
-        SwellStyle((6.0, 11.0), (1.15, 1.4), 0.3, (1.0, 1.15), (0.9, 1.0), (2.2, 3.2), 0.25,
-                   (20.0, 32.0)),
-        1.0, 2.0, 5000.0, 6.33,
-        "Stronger surf: big swells breaking into a bright wash.",
+    "heavy": OceanDesign(
+        waves=SwellStyle(
+            period_s=(6.0, 11.0),
+            length=(1.15, 1.4),
+            skew_s=0.3,
+            amp=(1.0, 1.15),
+            side_amp=(0.9, 1.0),
+            decay=(2.2, 3.2),
+            floor=0.25,
+            lead_s=(20.0, 32.0),
+        ),
+        wash=1.0,
+        wash_power=2.0,
+        wash_top_hz=5000.0,
+        design_lufs=6.33,
+        description="Stronger surf: big swells breaking into a bright wash.",
     ),
 }
 
 
 class _OceanEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+    def __init__(self, sr: int, rng: np.random.Generator, design: OceanDesign) -> None:
         self._noise, wave_rng = substreams(rng, 2)
         body = np.vstack(
             (
@@ -95,7 +126,6 @@ class _OceanEngine:
         self._wash, self._wash_gain = Filter(wash), design.wash * unit_noise_gain(wash, sr)
         self._dc = Filter(butter(1, 15.0, "highpass", sr))
         self._waves = Swells(wave_rng, sr, design.waves)
-        self._gain = level_gain(design.design_lufs)
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:
@@ -104,25 +134,10 @@ class _OceanEngine:
         body = self._body(body_noise) * self._body_gain
         wash = self._wash(wash_noise) * self._wash_gain
         self._pos += frames
-        return self._dc(env * body + env**self._design.wash_power * wash) * self._gain
+        return self._dc(env * body + env**self._design.wash_power * wash)
 
 
-class OceanSoundscape(ProceduralSoundscape):
-    """Slow irregular waves: low noise swelling louder and brighter, then receding."""
-
-    def __init__(self, intensity: Intensity = "steady") -> None:
-        """Describe the ocean bed at ``intensity``."""
-        self.intensity = intensity
-        self.info = SoundscapeInfo(
-            name=variant_name("ocean", intensity),
-            description=_DESIGNS[intensity].description,
-            themes=("water", "sea", "ocean", "waves"),
-        )
-
-    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
-        """Return a fresh ocean engine positioned at frame 0."""
-        return _OceanEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
-
-
-BEDS = tuple(OceanSoundscape(intensity) for intensity in INTENSITIES)
-"""The ocean beds at every intensity (the soundscape catalog collects them)."""
+BEDS: tuple[DesignedBed[OceanDesign], ...] = intensity_beds(
+    "ocean", ("water", "sea", "ocean", "waves"), _OceanEngine, _DESIGNS
+)
+"""Slow irregular waves, calm, steady and strong: low noise swelling louder and brighter."""

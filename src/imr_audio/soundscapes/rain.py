@@ -16,15 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from imr_audio.soundscapes.base import (
-    INTENSITIES,
-    Engine,
-    Intensity,
-    ProceduralSoundscape,
-    SoundscapeInfo,
-    level_gain,
-    variant_name,
-)
+from imr_audio.soundscapes.base import Intensity
+from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     Drops,
     DropStyle,
@@ -38,7 +31,7 @@ from imr_audio.soundscapes.dsp import (
     unit_noise_gain,
 )
 
-__all__ = ["RainSoundscape"]
+__all__ = ["BEDS", "RainDesign"]
 
 _NEAR = DropStyle(
     rate_hz=14.0,
@@ -61,39 +54,56 @@ _PATTER = DropStyle(
 _HISS_CORRELATION = 0.45
 
 
-@dataclass(frozen=True)
-class _Design:
+@dataclass(frozen=True, kw_only=True)
+class RainDesign(BedDesign):
+    """How a rain sounds at one intensity."""
+
     near: DropStyle
+    """The sparser stream of nearer, fuller drops."""
     patter: DropStyle
-    hiss: float  # hiss RMS against drop peaks of up to 10 ** (3 / 20)
+    """The dense stream of quiet, bright drops."""
+    hiss: float
+    """RMS of the distant hiss, against drop peaks of up to 10 ** (3 / 20) (linear)."""
     hiss_low_hz: float
-    roar: float  # RMS of a low brown-noise roar (0: none)
-    design_lufs: float  # unscaled loudness, LUFS (steady: 6 seeds x 400 s; others 4 x 200 s)
-    description: str
+    """Corner of the hiss's second-order high-pass, in Hz."""
+    roar: float
+    """RMS of a soft low brown-noise roar under the hiss (linear; 0: none)."""
 
 
-_DESIGNS: dict[Intensity, _Design] = {
-    "light": _Design(
-        replace(_NEAR, rate_hz=5.0),
-        replace(_PATTER, rate_hz=60.0),
-        0.09, 600.0, 0.0, -13.93,
-        "Light rain: a soft drizzle with single drops on leaves.",
+# design_lufs: the steady design measured over 6 seeds x 400 s, the others over 4 x 200 s
+_DESIGNS: dict[Intensity, RainDesign] = {
+    "light": RainDesign(
+        near=replace(_NEAR, rate_hz=5.0),
+        patter=replace(_PATTER, rate_hz=60.0),
+        hiss=0.09,
+        hiss_low_hz=600.0,
+        roar=0.0,
+        design_lufs=-13.93,
+        description="Light rain: a soft drizzle with single drops on leaves.",
     ),
-    "steady": _Design(
-        _NEAR, _PATTER, 0.2, 450.0, 0.0, -7.80,
-        "Steady light rain on leaves, soft drops in stereo.",
+    "steady": RainDesign(
+        near=_NEAR,
+        patter=_PATTER,
+        hiss=0.2,
+        hiss_low_hz=450.0,
+        roar=0.0,
+        design_lufs=-7.80,
+        description="Steady light rain on leaves, soft drops in stereo.",
     ),
-    "heavy": _Design(
-        replace(_NEAR, rate_hz=40.0, bands_hz=((600.0, 2000.0), *_NEAR.bands_hz)),
-        replace(_PATTER, rate_hz=400.0),
-        0.45, 300.0, 0.25, -1.08,
-        "Heavy rain: a full downpour with a soft low roar.",
+    "heavy": RainDesign(
+        near=replace(_NEAR, rate_hz=40.0, bands_hz=((600.0, 2000.0), *_NEAR.bands_hz)),
+        patter=replace(_PATTER, rate_hz=400.0),
+        hiss=0.45,
+        hiss_low_hz=300.0,
+        roar=0.25,
+        design_lufs=-1.08,
+        description="Heavy rain: a full downpour with a soft low roar.",
     ),
 }
 
 
 class _RainEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+    def __init__(self, sr: int, rng: np.random.Generator, design: RainDesign) -> None:
         self._noise, level_rng, near_rng, patter_rng, roar_rng = substreams(rng, 5)
         sos = np.vstack(
             (
@@ -116,7 +126,6 @@ class _RainEngine:
                 )
             )
             self._roar = (roar_rng, Filter(roar), design.roar * unit_noise_gain(roar, sr))
-        self._gain = level_gain(design.design_lufs)
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:
@@ -129,25 +138,10 @@ class _RainEngine:
             (low,) = stereo_noise(roar_rng, frames, 0.5)
             out += roar(low) * (roar_gain * level)
         self._pos += frames
-        return out * self._gain
+        return out
 
 
-class RainSoundscape(ProceduralSoundscape):
-    """Rain on leaves: bright hiss plus soft, sparse stereo drops."""
-
-    def __init__(self, intensity: Intensity = "steady") -> None:
-        """Describe the rain bed at ``intensity``."""
-        self.intensity = intensity
-        self.info = SoundscapeInfo(
-            name=variant_name("rain", intensity),
-            description=_DESIGNS[intensity].description,
-            themes=("water", "rain"),
-        )
-
-    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
-        """Return a fresh rain engine positioned at frame 0."""
-        return _RainEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
-
-
-BEDS = tuple(RainSoundscape(intensity) for intensity in INTENSITIES)
-"""The rain beds at every intensity (the soundscape catalog collects them)."""
+BEDS: tuple[DesignedBed[RainDesign], ...] = intensity_beds(
+    "rain", ("water", "rain"), _RainEngine, _DESIGNS
+)
+"""Rain on leaves, light, steady and heavy: bright hiss plus soft, sparse stereo drops."""

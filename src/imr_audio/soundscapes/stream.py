@@ -20,15 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from imr_audio.soundscapes.base import (
-    INTENSITIES,
-    Engine,
-    Intensity,
-    ProceduralSoundscape,
-    SoundscapeInfo,
-    level_gain,
-    variant_name,
-)
+from imr_audio.soundscapes.base import Intensity
+from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     Drops,
     DropStyle,
@@ -43,7 +36,7 @@ from imr_audio.soundscapes.dsp import (
     unit_noise_gain,
 )
 
-__all__ = ["StreamSoundscape"]
+__all__ = ["BEDS", "StreamDesign"]
 
 _SPRAY = DropStyle(
     rate_hz=120.0,
@@ -58,30 +51,61 @@ _SPRAY = DropStyle(
 
 @dataclass(frozen=True)
 class _BubbleKind:
+    """One size of bubble."""
+
     low_hz: float
+    """Lowest resonance, in Hz (resonances are drawn log-uniformly)."""
     high_hz: float
-    length_s: float  # room for one bubble; it is faded to zero within it
+    """Highest resonance, in Hz."""
+    length_s: float
+    """Room for one bubble, in seconds; it is faded to zero within it."""
     level_db: tuple[float, float]
+    """Range of random levels, in dB, on top of equal energy whatever the decay."""
 
 
-_SMALL = _BubbleKind(1200.0, 3500.0, 0.025, (-14.0, 0.0))
-_LARGE = _BubbleKind(500.0, 1200.0, 0.06, (-8.0, 2.0))
+_SMALL = _BubbleKind(low_hz=1200.0, high_hz=3500.0, length_s=0.025, level_db=(-14.0, 0.0))
+_LARGE = _BubbleKind(low_hz=500.0, high_hz=1200.0, length_s=0.06, level_db=(-8.0, 2.0))
 
 
-@dataclass(frozen=True)
-class _Design:
-    small_hz: float  # small bubbles per second
-    large_hz: float  # large bubbles per second
-    rush: float  # rush RMS against a loud bubble's peak of 1
+@dataclass(frozen=True, kw_only=True)
+class StreamDesign(BedDesign):
+    """How a stream sounds at one intensity."""
+
+    small_hz: float
+    """Small, high bubbles per second, in Hz."""
+    large_hz: float
+    """Larger, lower bubbles per second, in Hz."""
+    rush: float
+    """RMS of the water's rush, against a loud bubble's peak of 1 (linear)."""
     gurgle: float
-    design_lufs: float  # unscaled loudness, LUFS (bench/soundscape_levels.py, 4+ seeds x 120+ s)
-    description: str
+    """RMS of the faint low gurgle, on the same scale."""
 
 
-_DESIGNS: dict[Intensity, _Design] = {
-    "light": _Design(70.0, 12.0, 0.05, 0.03, -9.89, "A trickle of water over stones."),
-    "steady": _Design(180.0, 35.0, 0.09, 0.05, -5.69, "A small stream babbling over stones."),
-    "heavy": _Design(380.0, 70.0, 0.16, 0.09, -2.32, "A full, fast brook rushing over stones."),
+_DESIGNS: dict[Intensity, StreamDesign] = {
+    "light": StreamDesign(
+        small_hz=70.0,
+        large_hz=12.0,
+        rush=0.05,
+        gurgle=0.03,
+        design_lufs=-9.89,
+        description="A trickle of water over stones.",
+    ),
+    "steady": StreamDesign(
+        small_hz=180.0,
+        large_hz=35.0,
+        rush=0.09,
+        gurgle=0.05,
+        design_lufs=-5.69,
+        description="A small stream babbling over stones.",
+    ),
+    "heavy": StreamDesign(
+        small_hz=380.0,
+        large_hz=70.0,
+        rush=0.16,
+        gurgle=0.09,
+        design_lufs=-2.32,
+        description="A full, fast brook rushing over stones.",
+    ),
 }
 
 
@@ -124,7 +148,7 @@ class _Bubbles:
 
 
 class _StreamEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: _Design) -> None:
+    def __init__(self, sr: int, rng: np.random.Generator, design: StreamDesign) -> None:
         self._noise, small_rng, large_rng, spray_rng, drift_rng = substreams(rng, 5)
         self._small = _Bubbles(small_rng, sr, _SMALL, design.small_hz)
         self._large = _Bubbles(large_rng, sr, _LARGE, design.large_hz)
@@ -140,7 +164,6 @@ class _StreamEngine:
         self._gurgle = Filter(gurgle)
         self._gurgle_gain = design.gurgle * unit_noise_gain(gurgle, sr)
         self._drift = SmoothCurve(drift_rng, sr, 2.0, -1.0, 1.0)
-        self._gain = level_gain(design.design_lufs)
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:
@@ -152,25 +175,10 @@ class _StreamEngine:
         out += self._small.events(start, frames) + self._large.events(start, frames)
         out += self._spray(start, frames)
         self._pos += frames
-        return out * self._gain
+        return out
 
 
-class StreamSoundscape(ProceduralSoundscape):
-    """A small stream: babbling bubbles over a steady rush of water."""
-
-    def __init__(self, intensity: Intensity = "steady") -> None:
-        """Describe the stream bed at ``intensity``."""
-        self.intensity = intensity
-        self.info = SoundscapeInfo(
-            name=variant_name("stream", intensity),
-            description=_DESIGNS[intensity].description,
-            themes=("water", "river", "stream"),
-        )
-
-    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
-        """Return a fresh stream engine positioned at frame 0."""
-        return _StreamEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
-
-
-BEDS = tuple(StreamSoundscape(intensity) for intensity in INTENSITIES)
-"""The stream beds at every intensity (the soundscape catalog collects them)."""
+BEDS: tuple[DesignedBed[StreamDesign], ...] = intensity_beds(
+    "stream", ("water", "river", "stream"), _StreamEngine, _DESIGNS
+)
+"""A small stream, a trickle to a brook: babbling bubbles over a steady rush of water."""

@@ -17,15 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from imr_audio.soundscapes.base import (
-    INTENSITIES,
-    Engine,
-    Intensity,
-    ProceduralSoundscape,
-    SoundscapeInfo,
-    level_gain,
-    variant_name,
-)
+from imr_audio.soundscapes.base import Intensity
+from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     Filter,
     SmoothCurve,
@@ -38,14 +31,14 @@ from imr_audio.soundscapes.dsp import (
     unit_noise_gain,
 )
 
-__all__ = ["Wind", "WindDesign", "WindSoundscape"]
+__all__ = ["BEDS", "Wind", "WindDesign"]
 
 _HOWL_BANDWIDTH_HZ = 100.0
 _HOWL_WANDER_OCTAVES = 0.25  # the howl's centre also wanders by up to this, slowly
 
 
-@dataclass(frozen=True)
-class WindDesign:
+@dataclass(frozen=True, kw_only=True)
+class WindDesign(BedDesign):
     """How a wind sounds: its gusts, its howl and its level."""
 
     gusts: SwellStyle
@@ -56,30 +49,59 @@ class WindDesign:
     """Centre of the howl between gusts and at a full gust, in Hz."""
     flutter_db: float
     """Fast level flutter per side, +/- this many dB, changing every 0.4 s."""
-    design_lufs: float
-    """Unscaled loudness, in LUFS (bench/soundscape_levels.py: 4 seeds x 120 s at 44.1 kHz)."""
-    description: str
-    """One line for menus."""
 
 
 _DESIGNS: dict[Intensity, WindDesign] = {
     "light": WindDesign(
-        SwellStyle((5.0, 9.0), (1.3, 1.6), 0.6, (0.5, 0.6), (0.9, 1.0), (2.5, 3.5), 0.45,
-                   (25.0, 40.0)),
-        0.25, (200.0, 420.0), 1.0, 0.94,
-        "A gentle breeze in the open, rising and falling softly.",
+        gusts=SwellStyle(
+            period_s=(5.0, 9.0),
+            length=(1.3, 1.6),
+            skew_s=0.6,
+            amp=(0.5, 0.6),
+            side_amp=(0.9, 1.0),
+            decay=(2.5, 3.5),
+            floor=0.45,
+            lead_s=(25.0, 40.0),
+        ),
+        howl=0.25,
+        centre_hz=(200.0, 420.0),
+        flutter_db=1.0,
+        design_lufs=0.94,
+        description="A gentle breeze in the open, rising and falling softly.",
     ),
     "steady": WindDesign(
-        SwellStyle((4.0, 8.0), (1.3, 1.6), 0.6, (0.85, 1.0), (0.9, 1.0), (2.5, 3.5), 0.4,
-                   (25.0, 40.0)),
-        0.35, (220.0, 650.0), 1.5, 3.66,
-        "Wind in the open, rising and falling in slow gusts.",
+        gusts=SwellStyle(
+            period_s=(4.0, 8.0),
+            length=(1.3, 1.6),
+            skew_s=0.6,
+            amp=(0.85, 1.0),
+            side_amp=(0.9, 1.0),
+            decay=(2.5, 3.5),
+            floor=0.4,
+            lead_s=(25.0, 40.0),
+        ),
+        howl=0.35,
+        centre_hz=(220.0, 650.0),
+        flutter_db=1.5,
+        design_lufs=3.66,
+        description="Wind in the open, rising and falling in slow gusts.",
     ),
     "heavy": WindDesign(
-        SwellStyle((3.5, 7.0), (1.3, 1.6), 0.7, (1.1, 1.25), (0.9, 1.0), (2.0, 3.0), 0.3,
-                   (20.0, 32.0)),
-        0.5, (250.0, 950.0), 2.0, 5.81,
-        "Strong, gusty wind with a soft howl.",
+        gusts=SwellStyle(
+            period_s=(3.5, 7.0),
+            length=(1.3, 1.6),
+            skew_s=0.7,
+            amp=(1.1, 1.25),
+            side_amp=(0.9, 1.0),
+            decay=(2.0, 3.0),
+            floor=0.3,
+            lead_s=(20.0, 32.0),
+        ),
+        howl=0.5,
+        centre_hz=(250.0, 950.0),
+        flutter_db=2.0,
+        design_lufs=5.81,
+        description="Strong, gusty wind with a soft howl.",
     ),
 }
 
@@ -123,6 +145,10 @@ class Wind:
         self._pos += frames
         return out * flutter, env
 
+    def render(self, frames: int) -> NDArray[np.float64]:
+        """Return the next ``(2, frames)`` of wind (the engine of the ``wind`` beds)."""
+        return self(frames)[0]
+
     def _howl(self, env: NDArray[np.float64], frames: int) -> NDArray[np.float64]:
         """Narrow noise bands (one per side) centred on a frequency that rises with the gust."""
         iq = self._iq(self._howl_noise.standard_normal((frames, 4)).T) * self._iq_gain
@@ -137,30 +163,5 @@ class Wind:
         return np.sqrt(2.0) * (iq[:2] * np.cos(angle) - iq[2:] * np.sin(angle))
 
 
-class _WindEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: WindDesign) -> None:
-        self._wind, self._gain = Wind(sr, rng, design), level_gain(design.design_lufs)
-
-    def render(self, frames: int) -> NDArray[np.float64]:
-        return self._wind(frames)[0] * self._gain
-
-
-class WindSoundscape(ProceduralSoundscape):
-    """Wind in the open: broad rush and a soft moving howl, in slow irregular gusts."""
-
-    def __init__(self, intensity: Intensity = "steady") -> None:
-        """Describe the wind bed at ``intensity``."""
-        self.intensity = intensity
-        self.info = SoundscapeInfo(
-            name=variant_name("wind", intensity),
-            description=_DESIGNS[intensity].description,
-            themes=("wind",),
-        )
-
-    def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
-        """Return a fresh wind engine positioned at frame 0."""
-        return _WindEngine(sample_rate_hz, rng, _DESIGNS[self.intensity])
-
-
-BEDS = tuple(WindSoundscape(intensity) for intensity in INTENSITIES)
-"""The wind beds at every intensity (the soundscape catalog collects them)."""
+BEDS: tuple[DesignedBed[WindDesign], ...] = intensity_beds("wind", ("wind",), Wind, _DESIGNS)
+"""Wind in the open, a breeze to a gusty wind: broad rush and a soft moving howl."""
