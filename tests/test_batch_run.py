@@ -135,7 +135,7 @@ def test_a_library_renders_and_one_broken_job_does_not_stop_the_others(
     ws = test_workspace
     prepared = prepare(ws, "mini", ws.load_profile(job.client_file),
                        ScriptChoices(voice_profile="neutral"))
-    sidecar = json.loads(job.track_path.with_suffix(".json").read_text())
+    sidecar = json.loads(Path(f"{job.track_path}.json").read_text())
     version = sidecar["voice"]["engine_version"]
     voice = VoiceSettings(**{key: sidecar["voice"][key]
                              for key in ("engine", "voice_id", "rate_wpm", "volume", "pitch")})
@@ -150,8 +150,8 @@ def test_a_library_renders_and_one_broken_job_does_not_stop_the_others(
     assert current(settings, voice) is not None
     assert current(replace(settings, seed=1), voice) is None
     assert current(settings, replace(voice, rate_wpm=121)) is None
-    transcript = job.track_path.with_suffix(".txt")
-    later = job.track_path.with_suffix(".json").stat().st_mtime_ns + 1_000_000
+    transcript = Path(f"{job.track_path}.txt")
+    later = Path(f"{job.track_path}.json").stat().st_mtime_ns + 1_000_000
     os.utime(transcript, ns=(later, later))  # as if a later render stopped before its sidecar
     assert current(settings, voice) is None
 

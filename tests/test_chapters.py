@@ -224,8 +224,11 @@ def test_render_to_m4a_with_chapters(m4a_render: tuple[RenderResult, Path]) -> N
         "Short rest", "Übungen ☀", "Praxis Zoë 王")
     items: Any = MP4(result.path).tags
     assert bytes(items["covr"][0]) == cover.read_bytes()
-    # Nothing of the client's in the tags: only the template's title and the settings'.
-    assert sorted(items.keys()) == ["covr", "\xa9ART", "\xa9alb", "\xa9nam"]
+    # Nothing of the client's in the tags: only the template's title, the settings' and the
+    # keyed hashes that prove whose the track is.
+    assert sorted(items.keys()) == ["----:org.imr-audio:client_hash",
+                                    "----:org.imr-audio:inputs_sha256",
+                                    "covr", "\xa9ART", "\xa9alb", "\xa9nam"]
 
 
 def test_render_to_m4a_is_mastered(m4a_render: tuple[RenderResult, Path]) -> None:

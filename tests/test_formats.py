@@ -18,12 +18,14 @@ from scipy.signal import butter, sosfilt
 
 from imr_audio.export import FORMATS, ExportSettings, TrackTags, decode_audio, export_track
 from imr_audio.export.ffmpeg import ffmpeg_decode
+from imr_audio.export.tags import read_provenance
 from measure import ffprobe
 
 SR = 44100
 DURATION_S = 20.0
 TARGET_LUFS = -18.0
 TITLE = "Sicherer Ort – Zoë 王"
+PROVENANCE = (("client_hash", "c" * 64), ("inputs_sha256", "d" * 64))
 CODECS = {"mp3": "mp3", "m4a": "aac", "ogg": "vorbis", "opus": "opus", "flac": "flac",
           "wav": "pcm_s16le"}
 CONTAINERS = {"mp3": "mp3", "m4a": "mov,mp4,m4a,3gp,3g2,mj2", "ogg": "ogg", "opus": "ogg",
@@ -60,9 +62,15 @@ def cover(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
              cover: Path) -> Path:
     fmt = request.param
-    tags = TrackTags(TITLE, album="Übungen ☀", artist="Praxis Müller", cover=cover)
+    tags = TrackTags(TITLE, album="Übungen ☀", artist="Praxis Müller", cover=cover,
+                     provenance=PROVENANCE)
     path = tmp_path_factory.mktemp(fmt) / f"track.{fmt}"
     return export_track(STEREO, SR, path, ExportSettings(format=fmt), tags)
+
+
+def test_provenance_travels_in_the_file(exported: Path) -> None:
+    # Issue #10: a track copied without its sidecar must still prove whose it is.
+    assert read_provenance(exported) == dict(PROVENANCE)
 
 
 def _fmt(path: Path) -> str:
@@ -151,7 +159,8 @@ def test_no_tag_names_the_encoder_or_anything_else(exported: Path) -> None:
     names = file.tags.keys()  # Vorbis comments iterate as (key, value) pairs: keys() needed
     keys = {str(key).lower().split(":")[0] for key in names}
     allowed = {"tit2", "talb", "tpe1", "apic", "title", "album", "artist",
-               "metadata_block_picture", "\xa9nam", "\xa9alb", "\xa9art", "covr"}
+               "metadata_block_picture", "\xa9nam", "\xa9alb", "\xa9art", "covr",
+               "txxx", "imr_audio_client_hash", "imr_audio_inputs_sha256", "----"}
     assert keys <= allowed
 
 

@@ -280,7 +280,7 @@ def test_render_reaches_the_target_length(
     assert result.target_duration_s == target
     opening = " ".join(s.text for s in result.timeline.speech[:3])
     assert f"It lasts about {length_phrase(target)}." in opening
-    assert f"about {length_phrase(target)}" in result.path.with_suffix(".txt").read_text("utf-8")
+    assert f"about {length_phrase(target)}" in Path(f"{result.path}.txt").read_text("utf-8")
 
 
 @pytest.mark.usefixtures("shared_speech")

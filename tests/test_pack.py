@@ -24,9 +24,12 @@ from click.testing import CliRunner
 from imr_audio.cli import cli
 from imr_audio.errors import HomePackError
 from imr_audio.export import decode_audio
+from imr_audio.export.settings import TrackTags
+from imr_audio.export.tags import write_tags
 from imr_audio.pack import PAGE_NAME, PLAYLIST_NAME, ZIP_TIMESTAMP, HomePack, build_home_pack
 from imr_audio.profile import load_client_profile
 from imr_audio.track import RenderResult
+from imr_audio.trackset import companion_paths
 from imr_audio.workspace import Workspace
 
 ROOT = Path(__file__).parents[1]
@@ -54,12 +57,12 @@ def tracks(mini_render: RenderResult, tmp_path_factory: pytest.TempPathFactory) 
     a sidecar that names the `breathe` template."""
     folder = tmp_path_factory.mktemp("pack-tracks")
     first, second = folder / mini_render.path.name, folder / "t-017_second.wav"
-    for suffix in (".wav", ".vtt", ".txt", ".json"):
-        shutil.copyfile(mini_render.path.with_suffix(suffix), first.with_suffix(suffix))
-        shutil.copyfile(mini_render.path.with_suffix(suffix), second.with_suffix(suffix))
-    sidecar = json.loads(first.with_suffix(".json").read_text(encoding="utf-8"))
+    for target in (first, second):
+        for source, copy in zip(_set(mini_render.path), _set(target)):
+            shutil.copyfile(source, copy)
+    sidecar = json.loads(Path(f"{first}.json").read_text(encoding="utf-8"))
     sidecar["template"]["id"] = "breathe"
-    second.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
+    Path(f"{second}.json").write_text(json.dumps(sidecar), encoding="utf-8")
     return [first, second]
 
 
@@ -76,6 +79,11 @@ def _build(workdir: Path, tracks: list[Path], *, make_zip: bool = False,
            note_file: Path | None = None) -> HomePack:
     return _pack(workdir / "client.yaml", tracks, workdir / "pack", make_zip=make_zip,
                  note_file=note_file)
+
+
+def _set(track: Path) -> tuple[Path, Path, Path, Path]:
+    """The track and its transcript, captions and sidecar."""
+    return (track, *companion_paths(track))
 
 
 def _measured_s(path: Path) -> float:
@@ -103,17 +111,16 @@ def test_pack_holds_page_playlist_and_each_tracks_files(workdir: Path,
     assert result.folder == folder.resolve()
     expected = [PAGE_NAME, PLAYLIST_NAME]
     for track in tracks:
-        expected += [track.name, track.with_suffix(".vtt").name, track.with_suffix(".txt").name]
+        expected += [track.name, Path(f"{track}.vtt").name, Path(f"{track}.txt").name]
     assert [p.name for p in result.files] == expected
     assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     for path in folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     for track in tracks:
-        for suffix in (".wav", ".vtt", ".txt"):
-            copy = folder / track.with_suffix(suffix).name
-            assert copy.read_bytes() == track.with_suffix(suffix).read_bytes()
-    assert not (folder / tracks[0].with_suffix(".json").name).exists()  # provenance stays home
+        for path in _set(track)[:3]:
+            assert (folder / path.name).read_bytes() == path.read_bytes()
+    assert not (folder / companion_paths(tracks[0])[2].name).exists()  # provenance stays home
 
 
 def test_playlist_lists_each_track_with_its_length_and_title(workdir: Path,
@@ -151,7 +158,7 @@ def test_page_is_self_contained_with_a_strict_policy(workdir: Path, tracks: list
     assert not re.search(r"(?i)\b(?:https?|wss?|ftp):|=\s*[\"']?//|<link\b|<iframe|@import|url\(|"
                          r"\bfetch\(|XMLHttpRequest|WebSocket|EventSource|sendBeacon", page)
     sources = re.findall(r'\b(?:src|href)="([^"]*)"', page)
-    names = {t.name for t in tracks} | {t.with_suffix(".txt").name for t in tracks}
+    names = {t.name for t in tracks} | {Path(f"{t}.txt").name for t in tracks}
     for source in sources:
         assert source in names or source.startswith("data:text/vtt") or source == "#tracks"
     policy = html.unescape(_find(
@@ -176,7 +183,7 @@ def test_page_has_a_player_with_captions_per_track(workdir: Path, tracks: list[P
     assert [_find(r'src="([^"]+)"', a).group(1) for a in audios] == [t.name for t in tracks]
     assert all(" controls " in a for a in audios)
     assert _embedded_captions(page) == [
-        t.with_suffix(".vtt").read_text(encoding="utf-8") for t in tracks]
+        Path(f"{t}.vtt").read_text(encoding="utf-8") for t in tracks]
     assert page.count('aria-live="polite"') == len(tracks)
     for number, track in enumerate(tracks, start=1):
         length = _find(rf'id="track-{number}-length">(\d+):(\d\d)<', page)
@@ -266,24 +273,24 @@ def test_colours_meet_wcag_aa_in_light_and_dark() -> None:
 def test_every_bad_track_is_named_in_one_error(workdir: Path, tracks: list[Path]) -> None:
     other = workdir / "x-999_mini.wav"
     shutil.copyfile(tracks[0], other)
-    shutil.copyfile(tracks[0].with_suffix(".vtt"), other.with_suffix(".vtt"))
+    shutil.copyfile(Path(f"{tracks[0]}.vtt"), Path(f"{other}.vtt"))
     not_audio = workdir / "t-017_notes.mp3"
     not_audio.write_text("not audio", encoding="utf-8")
-    shutil.copyfile(tracks[0].with_suffix(".vtt"), not_audio.with_suffix(".vtt"))
+    shutil.copyfile(Path(f"{tracks[0]}.vtt"), Path(f"{not_audio}.vtt"))
     no_captions = workdir / "t-017_bare.wav"
     shutil.copyfile(tracks[0], no_captions)
     missing = workdir / "t-017_gone.mp3"
-    transcript = tracks[0].with_suffix(".txt")
+    transcript = Path(f"{tracks[0]}.txt")
     with pytest.raises(HomePackError) as caught:
         _build(workdir, [tracks[0], other, not_audio, no_captions, missing, transcript])
     message = str(caught.value)
     assert "\n" not in message
     assert f"{other}: not this client's track" in message
     assert f"{not_audio}: not a readable audio file" in message
-    assert f"{no_captions.with_suffix('.vtt')}: captions not found" in message
+    assert f"{no_captions}.vtt: captions not found" in message
     assert f"{missing}: file not found" in message
     assert f"{transcript}: not an audio format the pack plays" in message
-    assert str(tracks[0]) not in message
+    assert f"{tracks[0]}:" not in message  # the good track is not blamed
     assert "Robin" not in message
     assert not (workdir / "pack").exists()
 
@@ -293,14 +300,18 @@ def test_a_track_whose_sidecar_names_another_client_is_refused(workdir: Path,
     # Client ids may share a prefix: t-017's pack must not take client t-017_b's track
     # "t-017_b_mini.wav", whose name starts with "t-017_" too. Its sidecar tells them apart.
     other = workdir / "t-017_b_mini.wav"
-    for suffix in (".wav", ".vtt", ".txt"):
-        shutil.copyfile(tracks[0].with_suffix(suffix), other.with_suffix(suffix))
-    sidecar = json.loads(tracks[0].with_suffix(".json").read_text(encoding="utf-8"))
+    for source, copy in zip(_set(tracks[0])[:3], _set(other)):
+        shutil.copyfile(source, copy)
+    sidecar = json.loads(Path(f"{tracks[0]}.json").read_text(encoding="utf-8"))
     key = _workspace().key
     assert sidecar["client_hash"] == key.client_hash("t-017")
     sidecar["client_hash"] = key.client_hash("t-017_b")
-    other.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
-    with pytest.raises(HomePackError, match="sidecar was made for another"):
+    Path(f"{other}.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    # The audio's own metadata holds the client hash it was made for (t-017's): rewrite it as
+    # a render for t-017_b would have.
+    write_tags(other, "wav", TrackTags(title="Short rest",
+                                       provenance=(("client_hash", key.client_hash("t-017_b")),)))
+    with pytest.raises(HomePackError, match="made for another client"):
         _build(workdir, [tracks[0], other])
     assert _build(workdir, [tracks[0]]).tracks  # its own track is taken
 

@@ -161,7 +161,7 @@ def test_each_track_loads_with_its_duration_and_captions(home_pack: HomePack,
         assert length["#text"] == format_clock(loaded_s)  # what the listener sees
         assert seen.elements[f"track-{number}"].get("data-state") != "error"
         caption = seen.elements[f"track-{number}-caption"]
-        cues = _cues(audio.with_suffix(".vtt").read_text(encoding="utf-8"))
+        cues = _cues(Path(f"{audio}.vtt").read_text(encoding="utf-8"))
         assert caption["data-state"] == "loaded"
         assert int(caption["data-cues"]) == len(cues) > 0
 

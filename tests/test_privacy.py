@@ -263,7 +263,7 @@ def test_a_full_render_needs_no_network(blocked: BlockedRender) -> None:
     assert str(track) in blocked.stdout
     info = sf.info(track)
     assert info.duration > 60 and info.channels == 2
-    sidecar = json.loads(track.with_suffix(".json").read_text(encoding="utf-8"))
+    sidecar = json.loads(Path(f"{track}.json").read_text(encoding="utf-8"))
     assert sidecar["voice"]["engine"] == "pyttsx3"  # eSpeak NG, the profile's calm-female
 
 
@@ -285,13 +285,14 @@ def _tag_texts(path: Path) -> str:
 def assert_outputs_hold_no_client_values(out_dir: Path, fmt: str) -> None:
     names = sorted(p.name for p in out_dir.iterdir())
     stem = f"{CLIENT_ID}_mini"
-    assert names == sorted(f"{stem}{s}" for s in (f".{fmt}", ".json", ".txt", ".vtt"))
+    audio = f"{stem}.{fmt}"
+    assert names == sorted([audio, *(f"{audio}{s}" for s in (".json", ".txt", ".vtt"))])
     track = out_dir / f"{stem}.{fmt}"
     assert leaks(track.read_bytes(), ALL_WORDS) == []
     assert leaks(_tag_texts(track), {**ALL_WORDS, "id": CLIENT_ID}) == []
-    assert leaks(track.with_suffix(".json").read_bytes(), ALL_WORDS) == []
+    assert leaks(Path(f"{track}.json").read_bytes(), ALL_WORDS) == []
     for suffix in (".txt", ".vtt"):
-        text = track.with_suffix(suffix).read_bytes()
+        text = track.with_name(track.name + suffix).read_bytes()
         # The transcript and captions are the spoken words: they hold the spoken values ...
         assert leaks(text, SPOKEN) == list(SPOKEN), suffix
         # ... and nothing the script does not say (the respelling goes to the engine only).

@@ -15,14 +15,13 @@ import pyloudnorm
 import pytest
 import soundfile as sf
 
-from imr_audio.errors import ExportError
 from imr_audio.export import ExportSettings
 from imr_audio.mixplan import bed_choice
 from imr_audio.provenance import TrackInputs, inputs_sha256
 from imr_audio.script import ScriptChoices, prepare
 from imr_audio.timeline import Speech, Timeline
 from imr_audio.track import RenderResult, RenderSettings
-from imr_audio.transcript import publish_companions, transcript_text, webvtt_captions
+from imr_audio.transcript import transcript_text, webvtt_captions
 from imr_audio.workspace import Workspace
 from measure import ffmpeg_ebur128, highpass, segment
 
@@ -45,7 +44,7 @@ def rendered(
 
 
 def _companion(result: RenderResult, suffix: str) -> Path:
-    path = result.path.with_suffix(suffix)
+    path = result.path.with_name(result.path.name + suffix)
     assert path in result.companions
     return path
 
@@ -76,9 +75,9 @@ def parse_vtt(text: str) -> list[tuple[float, float, str]]:
     return cues
 
 
-def test_companions_share_the_stem_and_are_private(rendered: RenderResult) -> None:
+def test_companions_take_the_tracks_name_and_are_private(rendered: RenderResult) -> None:
     assert sorted(p.name for p in rendered.companions) == [
-        "t-017_mini.json", "t-017_mini.txt", "t-017_mini.vtt"]
+        "t-017_mini.wav.json", "t-017_mini.wav.txt", "t-017_mini.wav.vtt"]
     for path in rendered.companions:
         assert path.parent == rendered.path.parent
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -216,8 +215,8 @@ def test_hash_is_stable_across_two_renders(
     client = write_client(folder, pronunciations={"Robin": RESPELLING})
     again = render_file("mini", client, folder / "out", SETTINGS)
     assert _sidecar(again)["inputs_sha256"] == _sidecar(rendered)["inputs_sha256"]
-    assert again.path.with_suffix(".txt").read_bytes() == \
-        rendered.path.with_suffix(".txt").read_bytes()
+    assert Path(f"{again.path}.txt").read_bytes() == \
+        Path(f"{rendered.path}.txt").read_bytes()
 
 
 def test_transcript_paragraphs_follow_blank_lines() -> None:
@@ -242,26 +241,6 @@ def test_long_sentences_become_readable_cues_that_never_overlap() -> None:
     assert len(middle) >= 3 and middle[0][0] == 9.0 and middle[-1][1] == pytest.approx(25.0)
     assert all(end - start <= 7.0 for start, end, _ in middle)
     assert cues[-1] == (26.0, 30.0, "Hold")  # a breath cue stays up for its phase
-
-
-def test_a_failed_companion_removes_the_track_and_the_others(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch
-                                                             ) -> None:
-    from imr_audio import transcript
-
-    track = tmp_path / "t-017_mini.wav"
-    track.write_bytes(b"RIFF")
-    real = transcript.write_private
-
-    def failing(path: Path, data: str) -> Path:
-        if path.suffix == ".json":
-            raise ExportError(f"{path.name}: could not write (OSError)")
-        return real(path, data)
-
-    monkeypatch.setattr(transcript, "write_private", failing)
-    with pytest.raises(ExportError):
-        publish_companions(track, {".txt": "a\n", ".vtt": "WEBVTT\n", ".json": "{}"})
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_sidecar_never_shows_a_recordings_folder() -> None:

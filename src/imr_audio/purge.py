@@ -13,8 +13,9 @@ sidecar's keyed client hash is this client's, and a recording sheet (``<stem>_li
 (version 1) confirms a track named exactly ``<client id>_<its template id>``. Files whose
 names start with the id but that nothing confirms (a track without its sidecar, one made on
 another installation) are kept and listed, as are the temporary files an interrupted render
-left (``.imr-*.part``), whose client cannot be told. A home pack (its folder, and its zip) goes
-whole when its page carries the client's keyed hash.
+left (``.imr-*.part`` files, ``.imr-staging-*`` folders), whose client cannot be told. A
+track whose sidecar is gone is recognised by the keyed client hash in its own metadata. A home
+pack (its folder, and its zip) goes whole when its page carries the client's keyed hash.
 """
 
 from __future__ import annotations
@@ -31,16 +32,18 @@ from typing import Any
 
 from imr_audio.errors import PurgeError
 from imr_audio.export.settings import FORMATS
+from imr_audio.export.tags import read_provenance
 from imr_audio.pack import PAGE_NAME
 from imr_audio.pack.page import CLIENT_META, GENERATOR
 from imr_audio.profile import CLIENT_ID_PATTERN
 from imr_audio.secret import InstallationKey
-from imr_audio.transcript import COMPANION_SUFFIXES
+from imr_audio.trackset import COMPANION_SUFFIXES, STAGING_PREFIX
 from imr_audio.workspace import Workspace
 
 __all__ = ["PurgeError", "PurgeReport", "purge_client"]
 
-_TRACK_SUFFIXES = (*(f".{fmt}" for fmt in FORMATS), *COMPANION_SUFFIXES)
+_AUDIO_SUFFIXES = tuple(f".{fmt}" for fmt in FORMATS)
+_TRACK_SUFFIXES = (*_AUDIO_SUFFIXES, *COMPANION_SUFFIXES)
 _SHEET_SUFFIXES = (".txt", ".csv", ".json")
 _SHEET_TAG = "_lines"
 _KNOWN_SUFFIXES = frozenset((*_TRACK_SUFFIXES, *_SHEET_SUFFIXES))
@@ -65,7 +68,8 @@ class PurgeReport:
     """Files whose names start with ``<client id>_`` that no sidecar or sheet confirms as this
     client's (kept: check them by hand)."""
     temporary_files: tuple[Path, ...] = ()
-    """Temporary files an interrupted render left (``.imr-*.part``): any client's (kept)."""
+    """Temporary files and staging folders an interrupted render left (``.imr-*``): any
+    client's (kept)."""
 
     @property
     def removed_anything(self) -> bool:
@@ -97,10 +101,22 @@ def _hash_owner(stem: str, client_hash: str, key: InstallationKey) -> str | None
     return None
 
 
+def _track_set(stem: str) -> tuple[str, ...]:
+    """The names of the track set whose sidecar is ``<stem>.json``.
+
+    A sidecar named after the whole audio file (``c1_mini.mp3.json``) goes with that file and
+    its companions; one named after the stem (``c1_mini.json``, written before companions took
+    the audio file's name) with a track of any format and the stem's companions.
+    """
+    if _split(stem)[1] in _AUDIO_SUFFIXES:
+        return (stem, *(stem + suffix for suffix in COMPANION_SUFFIXES))
+    return tuple(stem + suffix for suffix in _TRACK_SUFFIXES)
+
+
 def _owner(
     stem: str, data: dict[str, Any], key: InstallationKey
 ) -> tuple[str | None, tuple[str, ...]]:
-    """Whose files a ``.json`` beside them says ``stem`` is, and their suffixes.
+    """Whose files a ``.json`` beside them says ``stem`` is, and their names.
 
     The owner is None when the JSON is neither a sidecar nor a recording sheet, or confirms no
     client (a sidecar made under another installation's key).
@@ -110,18 +126,18 @@ def _owner(
         template_id = template.get("id") if isinstance(template, dict) else None
         client_hash = data.get("client_hash")
         if isinstance(client_hash, str) and client_hash:
-            return _hash_owner(stem, client_hash, key), _TRACK_SUFFIXES
+            return _hash_owner(stem, client_hash, key), _track_set(stem)
         if isinstance(template_id, str) and stem.endswith(f"_{template_id}"):  # version 1
             owner = stem[: -len(template_id) - 1]
-            return (owner if CLIENT_ID_PATTERN.match(owner) else None), _TRACK_SUFFIXES
-        return None, _TRACK_SUFFIXES
+            return (owner if CLIENT_ID_PATTERN.match(owner) else None), _track_set(stem)
+        return None, _track_set(stem)
     client, template_id = data.get("client"), data.get("template")
     if (
         isinstance(client, str)
         and isinstance(template_id, str)
         and stem == f"{client}_{template_id}{_SHEET_TAG}"
     ):
-        return client, _SHEET_SUFFIXES
+        return client, tuple(stem + suffix for suffix in _SHEET_SUFFIXES)
     return None, ()
 
 
@@ -158,11 +174,18 @@ def _pack_page(path: Path) -> str:
         return ""
 
 
-def _walk(output_dir: Path) -> Iterator[tuple[Path, list[str]]]:
-    """Every folder under ``output_dir`` (itself included) with its regular files' names."""
-    for folder, _dirs, names in os.walk(output_dir, followlinks=False):
+def _walk(output_dir: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """Every folder under ``output_dir`` (itself included), its files and staging folders.
+
+    The files are the regular ones; the staging folders (``.imr-staging-*``, listed, not walked
+    into) are those an interrupted render left.
+    """
+    for folder, dirs, names in os.walk(output_dir, followlinks=False):
         root = Path(folder)
-        yield root, sorted(n for n in names if (root / n).is_file() and not (root / n).is_symlink())
+        staging = sorted(d for d in dirs if d.startswith(STAGING_PREFIX))
+        dirs[:] = [d for d in dirs if not d.startswith(STAGING_PREFIX)]
+        files = sorted(n for n in names if (root / n).is_file() and not (root / n).is_symlink())
+        yield root, files, staging
 
 
 def _find(client_id: str, key: InstallationKey, output_dir: Path) -> _Found:
@@ -170,7 +193,8 @@ def _find(client_id: str, key: InstallationKey, output_dir: Path) -> _Found:
     mine_hash = key.client_hash(client_id)
     found = _Found([], [], [])
     prefix = f"{client_id}_"
-    for folder, names in _walk(output_dir):
+    for folder, names, staging in _walk(output_dir):
+        found.temporary += [folder / name for name in staging]
         # A home pack (folder or zip) carries the keyed hash of its client's id in its page:
         # all of it is the client's, copies of tracks included (they carry no sidecar).
         pack_hash = _pack_client_hash(_pack_page(folder)) if PAGE_NAME in names else None
@@ -190,13 +214,21 @@ def _find(client_id: str, key: InstallationKey, output_dir: Path) -> _Found:
             data = _read_json(folder / name) if suffix == ".json" else None
             if data is None:
                 continue
-            owner, suffixes = _owner(stem, data, key)
-            group = {f"{stem}{s}" for s in suffixes} & candidates
+            owner, set_names = _owner(stem, data, key)
+            group = set(set_names) & candidates
             if owner == client_id:
                 found.mine += [folder / n for n in sorted(group)]
                 decided |= group
             elif owner is not None:  # another client's, whose id starts like this one's
                 decided |= group
+        for name in sorted(candidates - decided):  # a track without its sidecar: its own tags
+            if _split(name)[1] in _AUDIO_SUFFIXES:
+                held = read_provenance(folder / name).get("client_hash")
+                if held == mine_hash or (held and _hash_owner(name, held, key)):
+                    group = set(_track_set(name)) & (candidates - decided)
+                    if held == mine_hash:
+                        found.mine += [folder / n for n in sorted(group)]
+                    decided |= group
         found.unconfirmed += [folder / n for n in sorted(candidates - decided)]
     return found
 

@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import stat
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ from imr_audio.mixplan import MixPlan, bed_choice, plan_mix
 from imr_audio.profile import ClientProfile
 from imr_audio.progress import ProgressCallback
 from imr_audio.provenance import (
-    Provenance,
     TrackInputs,
     build_provenance,
     inputs_sha256,
@@ -40,13 +39,8 @@ from imr_audio.speech import (
     speak,
 )
 from imr_audio.timeline import Timeline
-from imr_audio.transcript import (
-    companion_paths,
-    publish_companions,
-    remove_companions,
-    transcript_text,
-    webvtt_captions,
-)
+from imr_audio.trackset import companion_paths, staged_track_set
+from imr_audio.transcript import transcript_text, webvtt_captions
 from imr_audio.voice.base import SpeechEngine, VoiceSettings
 from imr_audio.voice.registry import EngineSet
 from imr_audio.workspace import Workspace
@@ -217,8 +211,11 @@ def write_track(
 
     ``spoken`` is what the plan was made from: the companions' text and the track's inputs.
 
-    The track, its transcript (``.txt``), captions (``.vtt``) and sidecar (``.json``) go into
-    ``output_dir`` (see :func:`output_path`). ``use_cache`` keeps the bed in the bed cache.
+    The track, its transcript, captions and sidecar (``<track>.txt``, ``.vtt``, ``.json``) go
+    into ``output_dir`` (see :func:`output_path`) together or not at all
+    (:mod:`imr_audio.trackset`): a failed render leaves an earlier set as it was. The keyed
+    client and inputs hashes go into the audio file's own metadata too. ``use_cache`` keeps
+    the bed in the bed cache.
     """
     prepared = spoken.prepared
     inputs = TrackInputs(prepared, spoken.voice, spoken.engine_version, plan.bed, plan.mix,
@@ -226,16 +223,22 @@ def write_track(
     provenance = build_provenance(workspace, inputs, spoken.stated_length)
     log.info("inputs sha256=%s", provenance.inputs_sha256)
     path = output_path(output_dir, prepared.profile.id, prepared.spec.id, export.format)
-    try:
-        done = mixdown(plan, master, export, path, export.tags(prepared.spec.title),
+    tags = export.tags(prepared.spec.title, (("client_hash", provenance.client_hash),
+                                             ("inputs_sha256", provenance.inputs_sha256)))
+    with staged_track_set(path) as staged:
+        done = mixdown(plan, master, export, staged.audio, tags,
                        beds=workspace.bed_cache if use_cache else None, progress=progress)
-    except BaseException:
-        remove_companions(path)
-        raise
-    if done.attempts > 1:
-        log.info("%s took %d encodings to meet the loudness targets", prepared.spec.id,
-                 done.attempts)
-    result = RenderResult(
+        if done.attempts > 1:
+            log.info("%s took %d encodings to meet the loudness targets", prepared.spec.id,
+                     done.attempts)
+        staged.write(".txt", transcript_text(spoken.script.text, spoken.timeline))
+        staged.write(".vtt", webvtt_captions(plan.placements))
+        staged.write(".json", sidecar_json(provenance, file_name=path.name,
+                                           audio_format=export.format,
+                                           duration_s=done.exported.duration_s,
+                                           loudness=done.exported.loudness))
+        companions = staged.publish()
+    return RenderResult(
         path=path,
         template_id=prepared.spec.id,
         client_id=prepared.profile.id,
@@ -245,29 +248,8 @@ def write_track(
         placements=plan.placements,
         bed_gain_db=done.bed_gain_db,
         voice=spoken.voice,
-    )
-    return _publish_companions(result, spoken.script.text, provenance, export.format)
-
-
-def _publish_companions(
-    result: RenderResult, script_text: str, provenance: Provenance, fmt: str
-) -> RenderResult:
-    """Write the transcript, captions and sidecar beside the track; the result names them."""
-    texts = {
-        ".txt": transcript_text(script_text, result.timeline),
-        ".vtt": webvtt_captions(result.placements),
-        ".json": sidecar_json(
-            provenance,
-            file_name=result.path.name,
-            audio_format=fmt,
-            duration_s=result.duration_s,
-            loudness=result.loudness,
-        ),
-    }
-    return replace(
-        result,
-        companions=publish_companions(result.path, texts),
         target_duration_s=provenance.target_duration_s,
+        companions=companions,
         inputs_sha256=provenance.inputs_sha256,
     )
 
@@ -293,8 +275,8 @@ def current_result(
     """
     prepared = inputs.prepared
     path = output_path(output_dir, prepared.profile.id, prepared.spec.id, inputs.export.format)
-    sidecar, *others = (path.with_suffix(".json"), path, path.with_suffix(".txt"),
-                        path.with_suffix(".vtt"))
+    txt, vtt, sidecar = companion_paths(path)
+    others = (path, txt, vtt)
     try:
         stats = {p: p.lstat() for p in (sidecar, *others)}
         data = json.loads(sidecar.read_text(encoding="utf-8"))

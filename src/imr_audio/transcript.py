@@ -8,10 +8,8 @@ actually placed each sentence, so they follow the finished audio.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-from imr_audio.files import write_private
 from imr_audio.mix import Placement
 from imr_audio.timeline import SectionStart, Speech, Timeline, Tone
 
@@ -20,10 +18,6 @@ __all__ = [
     "CAPTION_LINE_CHARS",
     "CAPTION_MAX_S",
     "CAPTION_MIN_S",
-    "COMPANION_SUFFIXES",
-    "companion_paths",
-    "publish_companions",
-    "remove_companions",
     "transcript_text",
     "webvtt_captions",
 ]
@@ -36,15 +30,6 @@ CAPTION_MAX_S = 7.0
 """Longest time one caption stays up while its sentence is spoken, in seconds."""
 CAPTION_MIN_S = 1.0
 """Shortest time a caption stays up, when the next one leaves room, in seconds."""
-COMPANION_SUFFIXES = (".txt", ".vtt", ".json")
-"""The files written beside a track: transcript, captions and provenance sidecar."""
-
-
-def companion_paths(track: Path) -> tuple[Path, ...]:
-    """The transcript, captions and sidecar of ``track``: same folder and stem."""
-    return tuple(track.with_suffix(suffix) for suffix in COMPANION_SUFFIXES)
-
-
 def _blank_between(lines: Sequence[str], first: int, second: int) -> bool:
     """Whether a blank script line lies between two (1-based) lines."""
     return any(not lines[n - 1].strip() for n in range(first + 1, min(second, len(lines) + 1)))
@@ -158,26 +143,3 @@ def webvtt_captions(placements: Sequence[Placement]) -> str:
         shown = max(shown, end)
         blocks.append(f"{number}\n{_timestamp(start)} --> {_timestamp(shown)}\n{_escape(text)}\n")
     return "\n".join(blocks)
-
-
-def remove_companions(track: Path) -> None:
-    """Remove the transcript, captions and sidecar of ``track`` if they exist."""
-    for path in companion_paths(track):
-        path.unlink(missing_ok=True)
-
-
-def publish_companions(track: Path, texts: Mapping[str, str]) -> tuple[Path, ...]:
-    """Write each ``suffix -> text`` beside ``track`` (same stem), atomically and 0600.
-
-    If any of them cannot be written, the track and every companion are removed, and the
-    :class:`ExportError` is raised: a track is never left without its transcript and sidecar.
-    """
-    written = []
-    try:
-        for suffix, text in texts.items():
-            written.append(write_private(track.with_suffix(suffix), text))
-    except BaseException:
-        remove_companions(track)
-        track.unlink(missing_ok=True)
-        raise
-    return tuple(written)

@@ -6,8 +6,9 @@
 * Failure isolation: a job that fails (bad profile, failed synthesis, unreadable bed ...) is
   reported with its one-line reason; the others go on. A worker process that dies takes only
   the tracks it was rendering (each is tried once more in a fresh pool, then failed).
-* One batch at a time per output root (a lock file, ``.imr-batch.lock``); a batch removes the
-  temporary files (``.imr-*.part``) a killed run left in its folders before it starts.
+* One batch at a time per output folder (a lock file, ``.imr-batch.lock``); a batch removes the
+  temporary files (``.imr-*.part``) and staging folders (``.imr-staging-*``) a killed run left
+  in its folders before it starts.
 * Speech is shared through the speech cache, which is safe for concurrent workers.
 """
 
@@ -18,6 +19,7 @@ import multiprocessing
 import os
 import queue
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -41,6 +43,7 @@ from imr_audio.batch.packs import PackOutcome, build_packs
 from imr_audio.batch.worker import JobOutcome, init_worker, run_job
 from imr_audio.errors import BatchError
 from imr_audio.files import private_dir
+from imr_audio.trackset import STAGING_PREFIX
 from imr_audio.workspace import Workspace
 
 try:
@@ -295,13 +298,21 @@ def _root_lock(root: Path) -> Iterator[None]:
 
 
 def _remove_stale_parts(plan: BatchPlan) -> int:
-    """Remove temporary files (``.imr-*.part``) a killed run left in the batch's folders."""
+    """Remove what a killed run left in the batch's folders.
+
+    That is temporary files (``.imr-*.part``) and staging folders (``.imr-staging-*``).
+    """
     removed = 0
     for folder in sorted({job.output_dir for job in plan.jobs}):
         if not folder.is_dir() or folder.is_symlink():
             continue
         for entry in folder.iterdir():
-            if _STALE.match(entry.name) and not entry.is_dir():
+            if entry.is_symlink():
+                continue
+            if entry.is_dir() and entry.name.startswith(STAGING_PREFIX):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+            elif _STALE.match(entry.name) and entry.is_file():
                 entry.unlink(missing_ok=True)
                 removed += 1
     return removed

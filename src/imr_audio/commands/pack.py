@@ -12,6 +12,7 @@ from imr_audio.commands.options import (
     output_dir_option,
     workspace_options,
 )
+from imr_audio.export.settings import FORMATS
 from imr_audio.workspace import Workspace
 
 __all__ = ["commands", "pack"]
@@ -40,6 +41,9 @@ __all__ = ["commands", "pack"]
     default=None,
     help="Your note to the client (plain text file), shown on the page.",
 )
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="The format to take of a track given in several [default: the first of "
+              f"{', '.join(FORMATS)} given].")
 @workspace_options(presets=False)
 def pack(
     tracks: tuple[Path, ...],
@@ -47,6 +51,7 @@ def pack(
     output_dir: Path,
     make_zip: bool,
     note_file: Path | None,
+    fmt: str | None,
     workspace: Workspace,
 ) -> None:
     """Build a client's home pack of TRACKs with an offline index.html player.
@@ -67,6 +72,7 @@ def pack(
             output_dir,
             make_zip=make_zip,
             note_file=note_file,
+            fmt=fmt,
             progress=bar,
         )
     finally:

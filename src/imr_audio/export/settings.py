@@ -15,7 +15,8 @@ __all__ = [
 ]
 
 FORMATS = ("mp3", "m4a", "ogg", "opus", "flac", "wav")
-"""Every format :func:`~imr_audio.export.export_track` writes (the file name's ending)."""
+"""Every format :func:`~imr_audio.export.export_track` writes (the file name's ending), in the
+order a home pack prefers them (the one phones play most widely first)."""
 LOSSLESS_FORMATS = ("flac", "wav")
 """Formats without a bitrate."""
 SAMPLE_RATES_HZ = (44100, 48000)
@@ -59,6 +60,10 @@ class TrackTags:
     """Artist tag (a clinic may set its own)."""
     cover: Path | None = None
     """PNG or JPEG image embedded as the front cover; None embeds none."""
+    provenance: tuple[tuple[str, str], ...] = ()
+    """``(name, value)`` pairs that prove where the track comes from (``client_hash``,
+    ``inputs_sha256``: keyed hashes, no client value), kept in the file's own metadata so that
+    a copy without its sidecar still proves whose it is."""
 
 
 @dataclass(frozen=True)
@@ -87,9 +92,10 @@ class ExportSettings:
     cover: Path | None = None
     """PNG or JPEG image embedded as every track's front cover; None embeds none."""
 
-    def tags(self, title: str) -> TrackTags:
-        """The tags of a track titled ``title`` under these settings."""
-        return TrackTags(title=title, album=self.album, artist=self.artist, cover=self.cover)
+    def tags(self, title: str, provenance: tuple[tuple[str, str], ...] = ()) -> TrackTags:
+        """The tags of a track titled ``title`` under these settings, with its ``provenance``."""
+        return TrackTags(title=title, album=self.album, artist=self.artist, cover=self.cover,
+                         provenance=provenance)
 
     def output_rate_hz(self, input_rate_hz: int) -> int:
         """The rate the file is written at, for samples at ``input_rate_hz``."""

@@ -13,9 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import mutagen
 from mutagen.flac import FLAC, Picture
-from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TIT2, TPE1, CTOCFlags, Frame, PictureType
-from mutagen.mp4 import MP4, MP4Cover
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    CTOC,
+    ID3,
+    TALB,
+    TIT2,
+    TPE1,
+    TXXX,
+    CTOCFlags,
+    Frame,
+    PictureType,
+)
+from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
@@ -24,7 +37,7 @@ from PIL import Image, UnidentifiedImageError
 from imr_audio.errors import ExportError
 from imr_audio.export.settings import Chapter, TrackTags
 
-__all__ = ["CoverImage", "ffmpeg_chapters", "load_cover", "write_tags"]
+__all__ = ["CoverImage", "ffmpeg_chapters", "load_cover", "read_provenance", "write_tags"]
 
 _NO_OFFSET = 0xFFFFFFFF  # ID3 CHAP: "byte offsets not used"
 _ORDERED_TOP = CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
@@ -93,6 +106,44 @@ def ffmpeg_chapters(chapters: Sequence[Chapter]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_FIELD_PREFIX = "IMR_AUDIO_"  # ID3 TXXX descriptions and Vorbis comment names
+_MP4_FREEFORM = "----:org.imr-audio:"
+
+
+def _field(name: str) -> str:
+    return f"{_FIELD_PREFIX}{name.upper()}"
+
+
+def read_provenance(path: Path) -> dict[str, str]:
+    """The provenance a render stored in the audio file's metadata (see ``TrackTags``).
+
+    Names are lower case (``client_hash``, ``inputs_sha256``); empty when there is none or the
+    file cannot be read.
+    """
+    try:
+        file: Any = mutagen.File(path)
+    except (mutagen.MutagenError, OSError, ValueError):
+        return {}
+    tags = getattr(file, "tags", None) if file is not None else None
+    if tags is None:
+        return {}
+    found: dict[str, str] = {}
+    if isinstance(tags, ID3):
+        for frame in tags.getall("TXXX"):
+            if frame.desc.startswith(_FIELD_PREFIX) and frame.text:
+                found[frame.desc[len(_FIELD_PREFIX):].lower()] = str(frame.text[0])
+    elif isinstance(file, MP4):
+        for key, values in tags.items():
+            if key.startswith(_MP4_FREEFORM) and values:
+                found[key[len(_MP4_FREEFORM):]] = bytes(values[0]).decode("utf-8", "replace")
+    else:  # Vorbis comments (OGG, Opus, FLAC)
+        for key, value in tags.items():
+            if key.upper().startswith(_FIELD_PREFIX) and value:
+                text = value[0] if isinstance(value, list) else value
+                found[key[len(_FIELD_PREFIX):].lower()] = str(text)
+    return found
+
+
 def _id3_frames(tags: TrackTags, chapters: Sequence[Chapter],
                 cover: CoverImage | None) -> list[Frame]:
     frames: list[Frame] = [
@@ -100,6 +151,7 @@ def _id3_frames(tags: TrackTags, chapters: Sequence[Chapter],
         TALB(encoding=3, text=tags.album),
         TPE1(encoding=3, text=tags.artist),
     ]
+    frames += [TXXX(encoding=3, desc=_field(name), text=value) for name, value in tags.provenance]
     if cover is not None:
         frames.append(APIC(encoding=3, mime=cover.mime, type=PictureType.COVER_FRONT,
                            desc="", data=cover.data))
@@ -169,6 +221,8 @@ def _vorbis_comments(file: OggVorbis | OggOpus | FLAC, tags: TrackTags,
     comments["TITLE"] = tags.title
     comments["ALBUM"] = tags.album
     comments["ARTIST"] = tags.artist
+    for name, value in tags.provenance:
+        comments[_field(name)] = value
     for i, chapter in enumerate(chapters):  # numbered from 000, as ffmpeg writes them
         comments[f"CHAPTER{i:03d}"] = _timestamp(chapter.start_s)
         comments[f"CHAPTER{i:03d}NAME"] = chapter.title
@@ -198,8 +252,10 @@ def write_tags(path: Path, fmt: str, tags: TrackTags, chapters: Sequence[Chapter
             _store_chapters_in_time_order(path)
     elif fmt == "wav":
         wave = WAVE(str(path))
-        wave.add_tags()
+        if wave.tags is None:
+            wave.add_tags()
         id3_chunk: Any = wave.tags
+        id3_chunk.clear()
         for frame in _id3_frames(tags, (), None):
             id3_chunk.add(frame)
         wave.save()
@@ -216,6 +272,8 @@ def write_tags(path: Path, fmt: str, tags: TrackTags, chapters: Sequence[Chapter
         items["\xa9nam"] = [tags.title]
         items["\xa9alb"] = [tags.album]
         items["\xa9ART"] = [tags.artist]
+        for name, value in tags.provenance:
+            items[f"{_MP4_FREEFORM}{name}"] = [MP4FreeForm(value.encode("utf-8"))]
         if cover is not None:
             kind_id = MP4Cover.FORMAT_PNG if cover.mime == "image/png" else MP4Cover.FORMAT_JPEG
             items["covr"] = [MP4Cover(cover.data, imageformat=kind_id)]

@@ -129,19 +129,21 @@ def build_home_pack(
     *,
     make_zip: bool = False,
     note_file: Path | None = None,
+    fmt: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> HomePack:
     """Build the home pack of ``tracks`` for the client of ``profile`` in ``output_dir``.
 
-    Every track must be the client's (its name starts with ``<client id>_``), readable audio,
-    and have its ``.vtt`` captions beside it; its ``.txt`` transcript is taken along when it is
-    there. Titles come from the workspace's templates the tracks were rendered from.
+    Every track must prove it is the client's (see :mod:`imr_audio.pack.tracks`), be readable
+    audio and have its captions beside it; its transcript is taken along when it is there. A
+    track given in several formats goes in once: in ``fmt``, else in the format phones play
+    most widely. Titles come from the workspace's templates the tracks were rendered from.
     ``note_file`` is the therapist's note (plain text), shown
     on the page. ``output_dir`` must be new, empty, or an earlier home pack (it is replaced);
     with ``make_zip`` the pack is also zipped into ``<output_dir>.zip`` beside it, the same bytes
     for the same files. Raises :class:`HomePackError` naming every problem at once.
     """
-    packed = check_tracks(workspace, profile, tracks)
+    packed = check_tracks(workspace, profile, tracks, fmt)
     note = read_note(note_file, profile) if note_file is not None else None
     folder = Path(output_dir).resolve()
     _check_destination(folder)
@@ -159,8 +161,8 @@ def build_home_pack(
         if zip_part is not None and zip_path is not None:
             publish_private(zip_part, zip_path)
             zip_part = None
-    except OSError as exc:
-        raise HomePackError(f"{folder}: could not write the pack ({type(exc).__name__})") from None
+    except (OSError, ValueError) as exc:
+        raise HomePackError(f"{folder}: could not write the pack ({exc})") from None
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

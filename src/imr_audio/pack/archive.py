@@ -35,6 +35,10 @@ def write_zip(files: Sequence[Path], zip_path: Path, top: str) -> Path:
 
     The caller publishes it (write to a temporary name, then rename).
     """
+    names = [path.name for path in files]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # a zip may hold one name twice; a phone's unzip then keeps either
+        raise ValueError(f"two files named {twice[0]} in one zip")
     with zip_path.open("wb") as stream, zipfile.ZipFile(stream, "w") as archive:
         for path in files:
             info = _entry(f"{top}/{path.name}", path)

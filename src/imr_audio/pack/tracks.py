@@ -1,7 +1,10 @@
 """The tracks and note that go into a home pack, checked before anything is written.
 
-Every track must exist, be a readable audio file in a format the page plays, belong to the
-client (its name starts with ``<client id>_``) and have its WebVTT captions beside it. Every
+Every track must exist, be a readable audio file in a format the page plays, prove that it is
+the client's (the keyed client hash a render stores in the audio file's own metadata, else in
+its sidecar: ids may share a prefix, and a track copied without its sidecar still proves it)
+and have its WebVTT captions beside it. A track given in several formats goes in once, in the
+format asked for, else the first given of :data:`~imr_audio.export.settings.FORMATS`. Every
 problem is collected and reported at once, each naming its file; never a client's value.
 """
 
@@ -18,8 +21,10 @@ import soundfile as sf
 
 from imr_audio.authoring.library import TemplateLibrary
 from imr_audio.errors import HomePackError, ImrAudioError
-from imr_audio.export import FORMATS
+from imr_audio.export.settings import FORMATS
+from imr_audio.export.tags import read_provenance
 from imr_audio.profile import ClientProfile
+from imr_audio.trackset import companion_paths, legacy_companion_paths
 from imr_audio.workspace import Workspace
 
 __all__ = [
@@ -82,7 +87,7 @@ def _title(path: Path, client_id: str, templates: TemplateLibrary) -> str:
     title as the title tag, so that stands in when the template is not found here.
     """
     try:
-        sidecar = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        sidecar = json.loads(_companions(path)[2].read_text(encoding="utf-8"))
         template_id = sidecar["template"]["id"]
     except (OSError, ValueError, KeyError, TypeError):
         template_id = None
@@ -118,10 +123,29 @@ def _title_tag(path: Path) -> str:
     return ""
 
 
-def _sidecar_client_hash(path: Path) -> str:
-    """The keyed client hash in the track's ``.json`` sidecar; "" when there is none."""
+def _companions(track: Path) -> tuple[Path, Path, Path]:
+    """The track's transcript, captions and sidecar.
+
+    As a render names them now (``<file>.vtt``), else as it named them before (``<stem>.vtt``)
+    if those are there.
+    """
+    current = companion_paths(track)
+    if any(path.exists() for path in current):
+        return current
+    legacy = legacy_companion_paths(track)
+    return legacy if any(path.exists() for path in legacy) else current
+
+
+def _held_client_hash(path: Path) -> str:
+    """The keyed client hash the track proves it was made for; "" when it holds none.
+
+    From the audio file's own metadata, else from its sidecar.
+    """
+    held = read_provenance(path).get("client_hash", "")
+    if held:
+        return held
     try:
-        data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        data = json.loads(_companions(path)[2].read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ""
     value = data.get("client_hash") if isinstance(data, dict) else None
@@ -138,16 +162,20 @@ def _track_problems(path: Path, client_id: str, client_hash: str
             f"{path}: not this client's track (its name must start with the client's id and "
             "'_')"
         )
-    elif _sidecar_client_hash(path) not in ("", client_hash):
+    elif (held := _held_client_hash(path)) != client_hash and path.is_file():
         # ids may share a prefix: c1's pack must not take c1_x's track c1_x_safe-place.mp3
-        problems.append(f"{path}: not this client's track (its sidecar was made for another)")
+        problems.append(
+            f"{path}: not this client's track (it was made for another client)" if held else
+            f"{path}: does not prove it is this client's track (no client hash in the file or "
+            "a sidecar; render it again)"
+        )
     if path.suffix.lower().lstrip(".") not in FORMATS:
         problems.append(f"{path}: not an audio format the pack plays ({', '.join(FORMATS)})")
     elif not path.is_file():
         problems.append(f"{path}: file not found")
     elif (duration_s := _duration_s(path)) is None:
         problems.append(f"{path}: not a readable audio file")
-    captions = path.with_suffix(".vtt")
+    captions = _companions(path)[1]
     if path.is_file() and not captions.is_file():
         problems.append(f"{captions}: captions not found (render the track again to write them)")
     elif captions.is_file():
@@ -160,15 +188,44 @@ def _track_problems(path: Path, client_id: str, client_hash: str
     return problems, duration_s
 
 
+def _one_format_each(tracks: Sequence[Path], fmt: str | None) -> list[Path]:
+    """``tracks`` with each track (its folder and stem) once, in the preferred format given.
+
+    With ``fmt`` a track is taken in that format (every track must have been given in it).
+    """
+    chosen: dict[tuple[Path, str], Path] = {}
+    for path in tracks:
+        key = (path.parent, path.stem)
+        rank = _format_rank(path, fmt)
+        if key not in chosen or rank < _format_rank(chosen[key], fmt):
+            chosen[key] = path
+    return [path for path in tracks if chosen[(path.parent, path.stem)] is path]
+
+
+def _format_rank(path: Path, fmt: str | None) -> int:
+    suffix = path.suffix.lower().lstrip(".")
+    order = (fmt, *FORMATS) if fmt else FORMATS
+    return order.index(suffix) if suffix in order else len(order)
+
+
 def check_tracks(
-    workspace: Workspace, profile: ClientProfile, tracks: Sequence[Path]
+    workspace: Workspace,
+    profile: ClientProfile,
+    tracks: Sequence[Path],
+    fmt: str | None = None,
 ) -> tuple[PackTrack, ...]:
     """Check every track for ``profile``'s pack; raise :class:`HomePackError` naming each problem.
 
-    Titles come from the workspace's templates.
+    A track given in several formats is taken once: in ``fmt`` if given, else in the first of
+    :data:`~imr_audio.export.settings.FORMATS`. Titles come from the workspace's templates.
     """
     if not tracks:
         raise HomePackError("a home pack needs at least one track")
+    tracks = _one_format_each(tracks, fmt)
+    if fmt is not None:
+        other = [path for path in tracks if path.suffix.lower() != f".{fmt}"]
+        if other:
+            raise HomePackError(f"{other[0]}: not given as {fmt.upper()} (--format {fmt})")
     problems: list[str] = []
     seen: dict[str, Path] = {}
     durations_s: list[float] = []
@@ -184,13 +241,13 @@ def check_tracks(
         raise HomePackError("; ".join(problems))
     checked = []
     for path, duration_s in zip(tracks, durations_s, strict=True):
-        transcript = path.with_suffix(".txt")
+        transcript, captions, _ = _companions(path)
         checked.append(
             PackTrack(
                 source=path,
                 title=_title(path, profile.id, workspace.templates),
                 duration_s=duration_s,
-                captions=path.with_suffix(".vtt"),
+                captions=captions,
                 transcript=transcript if transcript.is_file() else None,
             )
         )

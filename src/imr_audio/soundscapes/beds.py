@@ -2,8 +2,8 @@
 
 Each built-in bed module holds its designs (frozen dataclasses, one per intensity) and an engine
 factory, and exposes its beds as an immutable module constant ``BEDS``, made here; the soundscape
-catalog (:mod:`imr_audio.soundscapes.catalog`) collects them. The engine renders the design unscaled; :class:`DesignedBed`
-scales it by the design's fixed level constant to about -30 LUFS.
+catalog (:mod:`imr_audio.soundscapes.catalog`) collects them. The engine renders the design
+unscaled; :class:`DesignedBed` scales it by the design's fixed level constant to about -30 LUFS.
 
 >>> from imr_audio.soundscapes import rain
 >>> [bed.info.name for bed in rain.BEDS]
