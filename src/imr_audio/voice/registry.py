@@ -17,14 +17,12 @@ import importlib
 import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 from imr_audio.errors import ImrAudioError, VoiceProfileError
 from imr_audio.voice.base import SpeechEngine, VoiceSettings
 from imr_audio.voice.profiles import VoiceProfile, resolve_voice
-
-if TYPE_CHECKING:
-    from imr_audio.workspace import WorkspaceConfig
 
 __all__ = [
     "BUILTIN_ENGINES",
@@ -41,14 +39,36 @@ EngineFactory = Callable[[], "SpeechEngine | None"]
 """Opens an engine; None when it cannot run on this machine."""
 
 
-def pyttsx3_factory(config: WorkspaceConfig) -> SpeechEngine | None:
+class EngineConfig(Protocol):
+    """What the engines' factories read of a workspace's config.
+
+    :class:`~imr_audio.workspace.WorkspaceConfig` has it.
+    """
+
+    @property
+    def cache_dir(self) -> Path:
+        """Folder of the caches (Piper's split voices go in ``piper/``)."""
+        ...
+
+    @property
+    def engine_workers(self) -> int | None:
+        """pyttsx3 processes per render; None: one per core."""
+        ...
+
+    @property
+    def engines(self) -> tuple[tuple[str, str], ...]:
+        """``(name, "module:function")``: each engine's factory."""
+        ...
+
+
+def pyttsx3_factory(config: EngineConfig) -> SpeechEngine | None:
     """pyttsx3 (eSpeak NG on Linux): ``config.engine_workers`` processes, else one per core."""
     from imr_audio.voice.pyttsx3_engine import Pyttsx3Engine
 
     return Pyttsx3Engine(workers=config.engine_workers or os.cpu_count() or 1)
 
 
-def piper_factory(config: WorkspaceConfig) -> SpeechEngine | None:
+def piper_factory(config: EngineConfig) -> SpeechEngine | None:
     """Piper (the ``neural`` extra), its split voices kept in ``<cache folder>/piper``."""
     from imr_audio.voice.piper_engine import PiperEngine, piper_available, split_voices_folder
 
@@ -64,9 +84,9 @@ BUILTIN_ENGINES: tuple[tuple[str, str], ...] = (
 """``(name, "module:function")``: the built-in engines' factories, each taking the config."""
 
 
-def _imported(path: str) -> Callable[[WorkspaceConfig], SpeechEngine | None]:
+def _imported(path: str) -> Callable[[EngineConfig], SpeechEngine | None]:
     module, _, name = path.partition(":")
-    factory: Callable[[WorkspaceConfig], SpeechEngine | None] = getattr(
+    factory: Callable[[EngineConfig], SpeechEngine | None] = getattr(
         importlib.import_module(module), name
     )
     return factory
@@ -80,7 +100,7 @@ class EngineRegistry:
         self._factories = dict(factories)
 
     @classmethod
-    def from_config(cls, config: WorkspaceConfig) -> EngineRegistry:
+    def from_config(cls, config: EngineConfig) -> EngineRegistry:
         """The engines ``config.engines`` names (``"module:function"`` factories of the config)."""
 
         def bound(path: str) -> EngineFactory:
