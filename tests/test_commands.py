@@ -73,7 +73,8 @@ def test_templates_show_unknown_name_lists_valid_names(test_templates: Path) -> 
 # --- preview -------------------------------------------------------------------------------
 
 
-def test_preview_prints_timestamps_length_and_rate(client_file: Path, test_templates: Path) -> None:
+def test_preview_prints_timestamps_length_and_rate(client_file: Path,
+                                                   test_templates: Path) -> None:
     result = invoke("preview", "mini", "--client", str(client_file),
                     "--templates-dir", str(test_templates))
     assert result.exit_code == 0, result.output
@@ -166,6 +167,11 @@ def test_render_refuses_a_lint_error(
     assert "error: avoid-list: avoid-list entry 1" in result.output
     assert "garden" not in result.output
     assert not out_dir.exists() or not any(out_dir.iterdir())
+    # The first line says what happened and how many findings follow, one a line.
+    first, *findings = result.output.strip().splitlines()
+    count = int(re.search(r"\((\d+) errors?, one a line below\):$", first).group(1))  # type: ignore[union-attr]
+    assert first.startswith("Error: template 'mini' did not pass the clinical lint")
+    assert len(findings) == count and all(f.strip().startswith("error: ") for f in findings)
 
 
 @pytest.mark.slow

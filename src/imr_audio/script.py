@@ -186,15 +186,16 @@ def require_renderable(prepared: PreparedScript) -> None:
     """Refuse a home track for this script: eligibility first, then every lint error.
 
     Raises :class:`~imr_audio.errors.ClientProfileError` for a set eligibility flag (it
-    outranks every other finding), else :class:`LintError` listing every lint error; warnings
-    do not stop a render.
+    outranks every other finding), else :class:`LintError`: its first line says how many lint
+    errors follow, then one a line; warnings do not stop a render.
     """
     check_eligibility(prepared.profile)
     if has_errors(list(prepared.findings)):
         errors = [str(f) for f in prepared.findings if f.severity == "error"]
+        count = f"{len(errors)} error{'s' if len(errors) > 1 else ''}"
         raise LintError(
             f"template '{prepared.spec.id}' did not pass the clinical lint for "
-            f"{prepared.profile.source}:\n  " + "\n  ".join(errors)
+            f"{prepared.profile.source} ({count}, one a line below):\n  " + "\n  ".join(errors)
         )
 
 
