@@ -51,6 +51,8 @@ def _report(result: RenderResult) -> None:
         f"{result.path}  ({result.duration_s / 60:.1f} min, "
         f"{result.loudness.integrated_lufs:.1f} LUFS, {result.loudness.true_peak_dbtp:.1f} dBTP)"
     )
+    for notice in result.notices:
+        click.echo(f"Note: {notice}", err=True)
 
 
 def _length_option(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:

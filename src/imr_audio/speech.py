@@ -10,6 +10,7 @@ the opening states match the real one, and fits the pauses to a target length. T
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +23,19 @@ from imr_audio.timeline import Timeline
 from imr_audio.voice.base import SpeechEngine, SpeechRequest, VoiceSettings
 from imr_audio.voice.cache import CachedEngine
 from imr_audio.voice.lexicon import Lexicon
-from imr_audio.voice.profiles import resolve_voice
+from imr_audio.voice.profiles import VoiceProfile, resolve_voice
 from imr_audio.voice.recorded import RecordedEngine
 from imr_audio.voice.registry import EngineSet
 from imr_audio.workspace import Workspace
 
-__all__ = ["Speaker", "SpeechSettings", "SpokenScript", "open_speaker", "speak"]
+__all__ = [
+    "Speaker",
+    "SpeechSettings",
+    "SpokenScript",
+    "fallback_notice",
+    "open_speaker",
+    "speak",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,19 @@ class Speaker:
     """The voice."""
     version: str
     """The engine's version: part of a track's inputs."""
+    fallback: str = ""
+    """When the voice profile's first voice for this platform is not available here and
+    another one speaks instead, a sentence saying so (for the therapist); else empty."""
+
+
+def fallback_notice(profile: VoiceProfile, voice: VoiceSettings) -> str:
+    """What to tell the therapist when ``voice`` is not ``profile``'s first choice here."""
+    wanted = next((c for c in profile.choices if c.platform in ("any", sys.platform)), None)
+    if wanted is None or wanted.engine == voice.engine:
+        return ""
+    return (f"voice profile '{profile.id}': {wanted.engine} is not available here, so it speaks "
+            f"with {voice.engine} ({voice.voice_id}); tracks sound different from those made "
+            f"with {wanted.engine}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +124,8 @@ def open_speaker(
     log.info("voice engine=%s voice=%s", voice.engine, voice.voice_id)
     if settings.use_cache:
         engine = CachedEngine(engine, workspace.speech_cache, owner=prepared.profile.id)
-    return Speaker(engine, voice, str(engine.version))
+    return Speaker(engine, voice, str(engine.version),
+                   fallback_notice(prepared.voice_profile, voice))
 
 
 def _synthesize(

@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from imr_audio.speech import (
     speak,
 )
 from imr_audio.timeline import Timeline
-from imr_audio.trackset import companion_paths, staged_track_set
+from imr_audio.trackset import companion_paths, legacy_companion_paths, staged_track_set
 from imr_audio.transcript import transcript_text, webvtt_captions
 from imr_audio.voice.base import SpeechEngine, VoiceSettings
 from imr_audio.voice.registry import EngineSet
@@ -129,6 +129,9 @@ class RenderResult:
     """True when the track was up to date and not rendered again (``skip_if_current``): the
     measurements are then the sidecar's, ``timeline`` is the script as estimated before
     synthesis, ``placements`` is empty and ``bed_gain_db`` is NaN."""
+    notices: tuple[str, ...] = ()
+    """What the therapist should know about this render: the voice profile fell back to
+    another engine here, or the track it replaced was spoken by another voice."""
 
 
 def _loggable(workspace: Workspace, name: str) -> str:
@@ -192,8 +195,28 @@ def render(
                     return current
             spoken = speak(workspace, prepared, speaker, store, progress)
         plan = plan_mix(spoken, settings.mix, bed)
-        return write_track(workspace, spoken, plan, settings.master, settings.export, output_dir,
-                           progress=progress, use_cache=settings.use_cache)
+        path = output_path(output_dir, prepared.profile.id, prepared.spec.id,
+                           settings.export.format)
+        notices = tuple(n for n in (speaker.fallback, _voice_change(path, speaker.voice)) if n)
+        result = write_track(workspace, spoken, plan, settings.master, settings.export,
+                             output_dir, progress=progress, use_cache=settings.use_cache)
+    return replace(result, notices=notices)
+
+
+def _voice_change(path: Path, voice: VoiceSettings) -> str:
+    """A sentence when the track at ``path`` (its sidecar says) was spoken by another voice."""
+    for sidecar in (companion_paths(path)[2], legacy_companion_paths(path)[2]):
+        try:
+            data = json.loads(sidecar.read_text(encoding="utf-8"))
+            before = data["voice"]
+            engine, voice_id = str(before["engine"]), str(before["voice_id"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if (engine, voice_id) != (voice.engine, voice.voice_id):
+            return (f"{path.name} was spoken by {engine} ({voice_id}); it is now spoken by "
+                    f"{voice.engine} ({voice.voice_id}) and sounds different")
+        return ""
+    return ""
 
 
 def write_track(
