@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,8 +9,8 @@ from typing import Any, TypeVar
 import click
 from click.shell_completion import CompletionItem
 
+from imr_audio.commands.progress_line import ProgressLine
 from imr_audio.errors import UnknownSoundscapeError
-from imr_audio.progress import Progress
 from imr_audio.soundscapes import get_soundscape, soundscape_names, use_presets
 
 __all__ = [
@@ -28,30 +27,6 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 REVIEW_REMINDER = "Read the filled script yourself before any track of it goes to a client."
-
-
-class ProgressLine:
-    """Draws library progress as one updating line on a terminal; silent otherwise."""
-
-    def __init__(self) -> None:
-        self._tty = sys.stderr.isatty()
-
-    def __call__(self, progress: Progress) -> None:
-        """Redraw the line for ``progress``."""
-        if self._tty:
-            width = 24
-            filled = width * progress.done // progress.total
-            bar = "#" * filled + "-" * (width - filled)
-            click.echo(
-                f"\r{progress.stage:<10} [{bar}] {progress.done}/{progress.total} ",
-                nl=False,
-                err=True,
-            )
-
-    def finish(self) -> None:
-        """Clear the line."""
-        if self._tty:
-            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
 
 
 def client_option(func: F) -> F:
