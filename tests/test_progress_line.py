@@ -221,9 +221,12 @@ def test_a_render_reports_its_mix_and_encoding_block_by_block(rendered: Rendered
     assert order == ["synthesis", "mix", "master", "export"]
     for stage in ("mix", "export"):
         fractions = _fractions(rendered.reports, stage)
-        assert fractions[0] == 0.0 and fractions[-1] == 1.0
-        assert fractions == sorted(fractions), stage  # never backwards within one encoding
+        last = max(i for i, f in enumerate(fractions) if f == 0.0)  # an encoding done again
+        fractions = fractions[last:]  # starts from 0 (the codec moved the loudness)
+        assert fractions[-1] == 1.0
+        assert fractions == sorted(fractions), stage  # never backwards within one pass
         between = {f for f in fractions if 0.0 < f < 1.0}
+        # the 3.4-minute track: 4 bed segments of a minute, 137 blocks of 1.5 s
         assert len(between) >= (2 if stage == "mix" else 20), (stage, sorted(between))
 
 
