@@ -401,8 +401,9 @@ def test_cli_pack_writes_the_pack_and_the_zip(
         "-o", str(workdir / "pack"), "--zip", "--note", str(note),
         "--templates-dir", str(TEST_TEMPLATES)])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # stderr has the progress lines (piped: plain ones)
     assert lines[0].startswith(f"{(workdir / 'pack' / PAGE_NAME).resolve()}  (2 track(s), ")
+    assert result.stderr.splitlines()[-1] == "pack 100%"
     assert lines[1] == str((workdir / "pack.zip").resolve())
     assert "Practise once a day." in (workdir / "pack" / PAGE_NAME).read_text(encoding="utf-8")
 

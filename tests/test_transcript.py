@@ -238,7 +238,8 @@ def test_long_sentences_become_readable_cues_that_never_overlap() -> None:
     cues = parse_vtt(webvtt_captions(placements))
     assert cues[0] == (8.0, 9.0, "Hi &amp; &lt;you&gt;.")  # shown 1 s, up to the next cue
     middle = cues[1:-1]
-    assert len(middle) >= 3 and middle[0][0] == 9.0 and middle[-1][1] == pytest.approx(25.0)
+    assert len(middle) >= 3 and middle[0][0] == 9.0
+    assert 25.0 <= middle[-1][1] <= 26.0  # lingers up to 1 s after the speech (test_captions.py)
     assert all(end - start <= 7.0 for start, end, _ in middle)
     assert cues[-1] == (26.0, 30.0, "Hold")  # a breath cue stays up for its phase
 

@@ -52,7 +52,7 @@ from imr_audio.mix import (
     mix_block,
 )
 from imr_audio.mixplan import BedChoice, MixPlan
-from imr_audio.progress import ProgressCallback, report
+from imr_audio.progress import ProgressCallback, Together, report
 from imr_audio.soundscapes.bedcache import BedCache
 
 __all__ = ["BLOCK_FRAMES", "Mixdown", "mixdown"]
@@ -114,6 +114,8 @@ class _Sources:
     bed: BedChoice
     bed_key: str
     beds: BedCache
+    progress: ProgressCallback | None = None
+    """Hears how far pass 1 has got: voice blocks (``voice``) and bed segments (``bed``)."""
 
     def bed_cells(self) -> npt.NDArray[np.float64]:
         """The bed's K-weighted energies per 10 ms cell (see :meth:`BedCache.cells`)."""
@@ -121,6 +123,7 @@ class _Sources:
         return self.beds.cells(
             self.bed_key, self.bed.soundscape,
             layout.frames / layout.sample_rate_hz, layout.sample_rate_hz, self.bed.seed,
+            progress=self.progress,
         )
 
     def bed_blocks(self) -> Iterator[Audio]:
@@ -206,9 +209,11 @@ def _measure(
     with ThreadPoolExecutor(1, thread_name_prefix="imr-bed-cells") as pool:
         bed_cells = pool.submit(sources.bed_cells)
         voice_filter, sums = KWeighting(rate, 1), GateSums(rate, 1)
-        for _start, voice in sources.voice_blocks():
+        count = -(-frames // BLOCK_FRAMES)
+        for done, (_start, voice) in enumerate(sources.voice_blocks(), start=1):
             k_voice = voice_filter.rows(voice[None, :])
             sums.add_rows(np.square(k_voice, out=k_voice))
+            report(sources.progress, "voice", done, count)
         cells = bed_cells.result()
     voice_energy = sums.block_energies()
     levels = StemLevels(voice_lufs=gated_lufs(voice_energy, (2.0,)),  # centred: 2 channels
@@ -244,6 +249,14 @@ def _mix_blocks(job: _Job, conform: _Conformer) -> Iterator[Audio]:
         out = conform(mix_block(voice, bed, gain), last=stop >= frames)
         if len(out):
             yield out
+
+
+def _counted(blocks: Iterator[Audio], progress: ProgressCallback | None, stage: str,
+             count: int) -> Iterator[Audio]:
+    """``blocks``, reporting ``stage`` as each is taken (``count`` of them expected)."""
+    for done, block in enumerate(blocks, start=1):
+        yield block
+        report(progress, stage, min(done, count), count)
 
 
 def _limited(blocks: Iterator[Audio], limiter: StreamLimiter) -> Iterator[Audio]:
@@ -313,7 +326,9 @@ def mixdown(
     scratch = None if beds is not None else Path(tempfile.mkdtemp(prefix="imr-stems-"))
     try:
         sources = _Sources(layout, plan.bed, plan.bed_cache_key,
-                           beds if beds is not None else BedCache(scratch))
+                           beds if beds is not None else BedCache(scratch),
+                           Together(progress, "mix", ("voice", "bed")) if progress else None)
+        blocks_count = -(-layout.frames // BLOCK_FRAMES)
         report(progress, "mix", 0, 1)
         envelope = duck_gain_db(plan.placements, layout.frames / rate, mix)
         conform = _Conformer(rate, export)
@@ -334,15 +349,16 @@ def mixdown(
             limiter = StreamLimiter(conform.rate, conform.channels, master_gain_db, ceiling,
                                     master.limiter_window_s)
             conform = _Conformer(rate, export)
-            blocks = _limited(_mix_blocks(job, conform), limiter)
-            report(progress, "export", attempt - 1, _ATTEMPTS)
+            report(progress, "export", 0, blocks_count)  # mixed, limited and encoded by block
+            mixed = _counted(_mix_blocks(job, conform), progress, "export", blocks_count)
+            blocks = _limited(mixed, limiter)
             exported = export_blocks(blocks, conform.rate, conform.channels, path, export, tags,
                                      chapters, layout.frames / rate)
             measured = exported.loudness
             overshoot_db = measured.true_peak_dbtp - master.true_peak_dbtp
             loudness_error_db = master.target_lufs - measured.integrated_lufs
             if overshoot_db <= 0 and abs(loudness_error_db) <= 0.2:
-                report(progress, "export", _ATTEMPTS, _ATTEMPTS)
+                report(progress, "export", blocks_count, blocks_count)
                 return Mixdown(exported, float(gain_db), levels, mix_lufs, master_gain_db,
                                attempts=attempt)
             # The mastered loudness before encoding is measured only now, in a pass of its own:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Progress", "ProgressCallback", "Tally", "report"]
+__all__ = ["Progress", "ProgressCallback", "Tally", "Together", "report"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,11 @@ class Progress:
     """Units finished in this stage."""
     total: int
     """Units in this stage (at least 1)."""
+
+    @property
+    def fraction(self) -> float:
+        """How much of the stage is done, 0.0-1.0."""
+        return min(max(self.done / self.total, 0.0), 1.0) if self.total > 0 else 0.0
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -59,3 +65,35 @@ class Tally:
         self.done += count
         if count:
             report(self.progress, self.stage, self.done, self.total)
+
+
+class Together:
+    """One stage made of parts that run at the same time (threads): as far as its slowest part.
+
+    Called with each part's own :class:`Progress` (its ``stage`` names the part: ``voice``,
+    ``bed``), it reports ``stage`` in :data:`STEPS` steps: the least advanced part's fraction
+    (a part not heard from yet counts as not started), and only when that rises. It may be called
+    from several threads; the reports are made one at a time.
+    """
+
+    STEPS = 1000
+    """Units the stage is reported in."""
+
+    def __init__(self, progress: ProgressCallback | None, stage: str,
+                 parts: Sequence[str]) -> None:
+        self.progress = progress
+        self.stage = stage
+        self._fractions = dict.fromkeys(parts, 0.0)
+        self._reported = -1
+        self._lock = threading.Lock()
+
+    def __call__(self, step: Progress) -> None:
+        """Take one part's progress; report the stage when it has moved on."""
+        with self._lock:
+            if step.stage not in self._fractions:
+                raise ValueError(f"unknown part {step.stage!r} of stage {self.stage!r}")
+            self._fractions[step.stage] = max(self._fractions[step.stage], step.fraction)
+            done = int(min(self._fractions.values()) * self.STEPS)
+            if done > self._reported:
+                self._reported = done
+                report(self.progress, self.stage, done, self.STEPS)

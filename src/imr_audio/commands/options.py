@@ -7,18 +7,14 @@ nothing heavy: the library's modules are imported by the commands when they run.
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 from click.shell_completion import CompletionItem
 
-from imr_audio.progress import Progress
-
-if TYPE_CHECKING:
-    pass
+from imr_audio.commands.progress_line import ProgressLine
 
 __all__ = [
     "REVIEW_REMINDER",
@@ -34,30 +30,6 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 REVIEW_REMINDER = "Read the filled script yourself before any track of it goes to a client."
-
-
-class ProgressLine:
-    """Draws library progress as one updating line on a terminal; silent otherwise."""
-
-    def __init__(self) -> None:
-        self._tty = sys.stderr.isatty()
-
-    def __call__(self, progress: Progress) -> None:
-        """Redraw the line for ``progress``."""
-        if self._tty:
-            width = 24
-            filled = width * progress.done // progress.total
-            bar = "#" * filled + "-" * (width - filled)
-            click.echo(
-                f"\r{progress.stage:<10} [{bar}] {progress.done}/{progress.total} ",
-                nl=False,
-                err=True,
-            )
-
-    def finish(self) -> None:
-        """Clear the line."""
-        if self._tty:
-            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
 
 
 def client_option(func: F) -> F:

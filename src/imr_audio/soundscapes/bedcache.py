@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from imr_audio.meter import CELL_HZ, KWeighting, cell_edges
+from imr_audio.progress import ProgressCallback, report
 from imr_audio.soundscapes.base import Soundscape
 
 __all__ = ["BED_FORMAT", "CELLS_FORMAT", "SEGMENT_S", "BedCache", "BedCacheInfo", "quantise"]
@@ -162,6 +163,7 @@ class BedCache:
         duration_s: float,
         sample_rate_hz: int,
         seed: int,
+        progress: ProgressCallback | None = None,
     ) -> npt.NDArray[np.float64]:
         """The bed's K-weighted energies summed over 10 ms cells, from its first frame.
 
@@ -170,12 +172,14 @@ class BedCache:
         covering ``duration_s``. Stored beside the segments: read when every segment has them,
         else worked out from the bed (read or rendered) with the filter running from its start,
         and stored. Each gating block's energy follows with :func:`imr_audio.meter.gate_cells`.
+        ``progress`` hears of each segment done (stage ``bed``).
         """
         _, count, full_key = _extent(key, duration_s, sample_rate_hz, seed)
         kind = f".kw{CELLS_FORMAT}"
         stored = [self._load(self._segment(full_key, index, kind), np.float64,
                              (_CELLS_PER_SEGMENT, 3)) for index in range(count)]
         if all(cells is not None for cells in stored):
+            report(progress, "bed", count, count)
             return np.concatenate(stored) if stored else np.zeros((0, 3))
         weighting = KWeighting(sample_rate_hz, 2)
         found = []
@@ -186,6 +190,7 @@ class BedCache:
             if stored[index] is None:
                 self._store(self._segment(full_key, index, kind), cells)
             found.append(cells)
+            report(progress, "bed", index + 1, count)
         return np.concatenate(found) if found else np.zeros((0, 3))
 
     def info(self) -> BedCacheInfo:
