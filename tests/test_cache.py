@@ -344,12 +344,17 @@ def test_render_without_cache_leaves_it_empty(
 ) -> None:
     made: list[int] = []
 
+    class StopAfterSynthesis(Exception):
+        pass
+
     def stop_after_synthesis(*args: object, **kwargs: object) -> None:
         made.append(len(spy.requests))  # mixing and mastering are not what this test is about
+        raise StopAfterSynthesis
 
     monkeypatch.setattr(render_module, "write_track", stop_after_synthesis)
     settings = RenderSettings(use_cache=False)
-    render_file("mini", write_client(tmp_path), tmp_path / "out", settings, engine=spy)
+    with pytest.raises(StopAfterSynthesis):
+        render_file("mini", write_client(tmp_path), tmp_path / "out", settings, engine=spy)
     assert made and made[0] > 0
     assert not (speech_cache_dir / "speech").exists()
     assert Workspace.from_environment().speech_cache.info().entries == 0

@@ -23,7 +23,7 @@ from imr_audio.soundscapes.base import Soundscape
 from imr_audio.speech import SpokenScript
 from imr_audio.workspace import Workspace
 
-__all__ = ["BedChoice", "MixPlan", "bed_choice", "bed_key", "plan_mix"]
+__all__ = ["BedChoice", "MixPlan", "bed_cache_key", "bed_choice", "bed_key", "plan_mix"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,11 @@ def bed_key(definition: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def bed_cache_key(bed: BedChoice) -> str:
+    """The bed's key in the bed cache: its definition and name (the seed is added there)."""
+    return bed_key({"name": bed.public_name, **bed.definition})
+
+
 @dataclass(frozen=True)
 class MixPlan:
     """Where everything goes in a track, before any of it is mixed."""
@@ -86,8 +91,8 @@ class MixPlan:
 
     @property
     def bed_cache_key(self) -> str:
-        """The bed's key in the bed cache: its definition and name."""
-        return bed_key({"name": self.bed.public_name, **self.bed.definition})
+        """The bed's key in the bed cache (see :func:`bed_cache_key`)."""
+        return bed_cache_key(self.bed)
 
 
 def plan_mix(spoken: SpokenScript, mix: MixSettings, bed: BedChoice) -> MixPlan:

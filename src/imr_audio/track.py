@@ -8,10 +8,13 @@ value and its own settings.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import stat
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from imr_audio.export import ExportSettings, check_export_settings
 from imr_audio.master import LoudnessMeasurement, MasterSettings
 from imr_audio.mix import MixSettings, Placement
 from imr_audio.mixdown import mixdown
-from imr_audio.mixplan import MixPlan, bed_choice, plan_mix
+from imr_audio.mixplan import BedChoice, MixPlan, bed_cache_key, bed_choice, plan_mix
 from imr_audio.profile import ClientProfile
 from imr_audio.progress import ProgressCallback
 from imr_audio.provenance import (
@@ -30,7 +33,7 @@ from imr_audio.provenance import (
     inputs_sha256,
     sidecar_json,
 )
-from imr_audio.script import ScriptChoices, prepare, require_renderable
+from imr_audio.script import PreparedScript, ScriptChoices, prepare, require_renderable
 from imr_audio.speech import (
     SpeechSettings,
     SpokenScript,
@@ -193,7 +196,8 @@ def render(
                 if current is not None:
                     log.info("up to date, not rendered: inputs sha256=%s", current.inputs_sha256)
                     return current
-            spoken = speak(workspace, prepared, speaker, store, progress)
+            with _bed_ahead(workspace, prepared, bed, settings):
+                spoken = speak(workspace, prepared, speaker, store, progress)
         plan = plan_mix(spoken, settings.mix, bed)
         path = output_path(output_dir, prepared.profile.id, prepared.spec.id,
                            settings.export.format)
@@ -201,6 +205,37 @@ def render(
         result = write_track(workspace, spoken, plan, settings.master, settings.export,
                              output_dir, progress=progress, use_cache=settings.use_cache)
     return replace(result, notices=notices)
+
+
+_SPEECH_SPREAD = 1.4
+"""How much longer than its estimate speech may come out (see :mod:`imr_audio.length`)."""
+
+
+@contextlib.contextmanager
+def _bed_ahead(
+    workspace: Workspace, prepared: PreparedScript, bed: BedChoice, settings: RenderSettings
+) -> Iterator[None]:
+    """Render the bed into the bed cache in a thread of its own while the speech is made.
+
+    The speech is made in worker processes, so this process is free: a cold render then costs
+    about the slower of the two instead of their sum. The bed is made long enough for the
+    longest the speech may come out (the track's length is known only once it exists); its
+    first frames do not depend on its length, so the mix reads what was made here. Without the
+    bed cache there is nowhere to keep it: nothing is done ahead then. A failure here is left
+    to the mix, which makes the bed again and reports it.
+    """
+    if not settings.use_cache:
+        yield
+        return
+    expected_s = prepared.target_length_s or prepared.estimated_duration_s * _SPEECH_SPREAD
+    with ThreadPoolExecutor(1, thread_name_prefix="imr-bed-ahead") as pool:
+        done = pool.submit(workspace.bed_cache.cells, bed_cache_key(bed), bed.soundscape,
+                           expected_s + 60.0, settings.mix.sample_rate_hz, bed.seed)
+        try:
+            yield
+        finally:
+            if done.exception() is not None:  # waits for it: the mix reads what it stored
+                log.debug("the bed was not made ahead (%s)", type(done.exception()).__name__)
 
 
 def _voice_change(path: Path, voice: VoiceSettings) -> str:
