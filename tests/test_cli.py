@@ -16,6 +16,7 @@ from mutagen.mp3 import MP3
 
 from imr_audio import __version__
 from imr_audio.cli import cli
+from imr_audio.trackset import companion_paths
 from imr_audio.voice import piper_engine, pyttsx3_engine
 from measure import ffmpeg_ebur128
 
@@ -180,5 +181,5 @@ def test_demo_renders_a_mastered_mp3(tmp_path: Path) -> None:
     assert "Alex" not in info.tags.pprint()
     assert (track.stat().st_mode & 0o777) == 0o600
     names = sorted(p.name for p in track.parent.iterdir())
-    assert names == sorted(f"demo-001_safe-place.{ext}" for ext in ("mp3", "txt", "vtt", "json"))
+    assert names == sorted([track.name, *(p.name for p in companion_paths(track))])
     assert all((track.parent / n).stat().st_mode & 0o777 == 0o600 for n in names)

@@ -189,8 +189,8 @@ def test_render_with_chinese_name_writes_a_wav(
     files = sorted(out_dir.iterdir())
     assert sorted(f.suffix for f in files) == [".json", ".txt", ".vtt", ".wav"]
     assert all("王芳" not in f.name and f.name.startswith("t-017_mini.") for f in files)
-    assert "王芳".encode() not in (out_dir / "t-017_mini.json").read_bytes()
-    assert "王芳" in (out_dir / "t-017_mini.txt").read_text(encoding="utf-8")  # spoken text
+    assert "王芳".encode() not in (out_dir / "t-017_mini.wav.json").read_bytes()
+    assert "王芳" in (out_dir / "t-017_mini.wav.txt").read_text(encoding="utf-8")  # spoken text
     tracks = [f for f in files if f.suffix == ".wav"]
     assert str(tracks[0]) in result.output
     info = soundfile.info(str(tracks[0]))

@@ -268,8 +268,10 @@ def test_two_missing_recordings_are_listed_in_one_error(
                                       "--templates-dir", str(test_templates), "--format", "wav",
                                       "--recordings", str(recs_copy), "-o", str(tmp_path / "o")])
     assert result.exit_code == 1, result.output
-    message = result.output.strip()
-    assert len(message.splitlines()) == 1 and message.startswith("Error: ")
+    lines = result.output.strip().splitlines()  # progress lines come first, then the error
+    message = lines[-1]
+    assert message.startswith("Error: ") and "Traceback" not in result.output
+    assert [line for line in lines if line.startswith("Error")] == [message]
     for line in gone:
         assert f"{line.id} (script line {line.script_lines[0]})" in message
         assert line.text not in message
