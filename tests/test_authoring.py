@@ -266,12 +266,20 @@ def test_shipped_wrapper_used_with_test_templates_folder(
 @pytest.mark.parametrize("own", [False, True])
 def test_unknown_template_lists_valid_names(own: bool, test_templates: Path) -> None:
     with pytest.raises(TemplateNotFoundError) as info:
-        _library(test_templates if own else None).load("safe-plaice")
+        _library(test_templates if own else None).load("relaxation")
     message = str(info.value)
-    assert "'safe-plaice'" in message
-    assert "safe-place" in message.split("safe-plaice", 1)[1]
-    if own:
-        assert "mini" in message
+    assert message.startswith("unknown template 'relaxation'; choose one of: ")
+    assert "safe-place" in message and "container" in message
+    assert ("mini" in message) == own
+
+
+@pytest.mark.parametrize("typed", ["safe-plaice", "safe_place", "Container", "grounding-5432"])
+def test_a_mistyped_template_gets_did_you_mean(typed: str) -> None:
+    with pytest.raises(TemplateNotFoundError) as info:
+        _library(None).load(typed)
+    meant = {"safe-plaice": "safe-place", "safe_place": "safe-place", "Container": "container",
+             "grounding-5432": "grounding-54321"}[typed]
+    assert str(info.value) == f"unknown template '{typed}'; did you mean '{meant}'?"
 
 
 def test_jinja_syntax_error_names_file_and_line(client_file: Path, tmp_path: Path) -> None:

@@ -29,6 +29,11 @@ def _checked_lines(message: str, path: Path) -> list[str]:
     for private in PRIVATE:
         assert private not in message
     lines = message.splitlines()
+    if len(lines) > 1:  # several: a first line says how many follow, then one a line
+        first, *lines = lines
+        assert first == f"{path}: {len(lines)} problems, one a line below:"
+        assert all(line.startswith("  ") for line in lines)
+        lines = [line.strip() for line in lines]
     for line in lines:
         assert re.fullmatch(rf"{re.escape(str(path))}: [\w.]+: \S.*", line), line
     return lines

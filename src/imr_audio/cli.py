@@ -159,10 +159,10 @@ def render(
         use_cache=not no_cache,
         length_s=length_s,
     )
+    profile = workspace.load_profile(client_file, template)
     bar = ProgressLine()
     try:
-        result = render(workspace, template, workspace.load_profile(client_file), output_dir,
-                        settings, progress=bar)
+        result = render(workspace, template, profile, output_dir, settings, progress=bar)
     finally:
         bar.finish()
     _report(result)
@@ -184,12 +184,20 @@ def templates_list(workspace: Workspace) -> None:
 
 @templates.command("show")
 @click.argument("name")
+@click.option("--skeleton", is_flag=True,
+              help="Print a complete, commented client profile for this template, with blanks "
+                   "to fill (save it as a .yaml file).")
 @workspace_options(presets=False)
-def templates_show(name: str, workspace: Workspace) -> None:
+def templates_show(name: str, skeleton: bool, workspace: Workspace) -> None:
     """Show a template's description, sections, variables and an example profile snippet."""
     from imr_audio.authoring.templates import example_profile_snippet
 
     spec = workspace.templates.load(name)
+    if skeleton:
+        from imr_audio.authoring.skeleton import profile_skeleton
+
+        click.echo(profile_skeleton(spec), nl=False)
+        return
     click.echo(
         f"{spec.id}: {spec.title} ({spec.kind}, "
         f"{spec.duration_min_s / 60:.0f}-{spec.duration_max_s / 60:.0f} min)"
@@ -223,8 +231,8 @@ def preview(
     """Show TEMPLATE filled for a client, with a timestamp per line; no audio."""
     from imr_audio.script import ScriptChoices, preview_track
 
-    result = preview_track(workspace, template, workspace.load_profile(client_file),
-                             ScriptChoices(voice_profile=voice_profile))
+    profile = workspace.load_profile(client_file, template)
+    result = preview_track(workspace, template, profile, ScriptChoices(voice_profile=voice_profile))
     for line in result.lines:
         minutes, seconds = divmod(int(line.start_s), 60)
         click.echo(f"{minutes:02d}:{seconds:02d}  {line.text}")
@@ -255,7 +263,8 @@ def lint(
     """Check TEMPLATE filled for a client against the clinical rules; errors exit 1."""
     from imr_audio.script import ScriptChoices, prepare
 
-    prepared = prepare(workspace, template, workspace.load_profile(client_file),
+    profile = workspace.load_profile(client_file, template)
+    prepared = prepare(workspace, template, profile,
                        ScriptChoices(soundscape=soundscape, voice_profile=voice_profile))
     for finding in prepared.findings:
         click.echo(str(finding))

@@ -7,7 +7,7 @@ and the field, never what the field holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,10 @@ from imr_audio.yamlfile import did_you_mean, read_yaml
 __all__ = [
     "ELIGIBILITY_FLAGS",
     "ClientProfile",
+    "ProfileCheck",
     "check_eligibility",
     "load_client_profile",
+    "profile_error",
 ]
 
 CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
@@ -57,28 +59,41 @@ class ClientProfile:
 
     @classmethod
     def from_mapping(
-        cls, data: Any, source: str = "profile", known_fields: Collection[str] = ()
+        cls,
+        data: Any,
+        source: str = "profile",
+        known_fields: Collection[str] = (),
+        also: ProfileCheck | None = None,
     ) -> ClientProfile:
         """Validate ``data`` (a profile's fields, e.g. from a form) into a profile.
 
         Every problem is reported at once, one ``<source>: <field>: <problem>`` line each (a
         :class:`ClientProfileError`). ``known_fields`` are the dotted fields that templates read
         (``safe_place.cue_word`` ...); when given, any other field is reported, with a "did you
-        mean" hint for a near miss.
+        mean" hint for a near miss. ``also`` adds the problems of a further check (a template's
+        variables), so that one unknown field does not hide the rest.
         """
-        return _validated(data, source, known_fields)
+        return _validated(data, source, known_fields, also)
 
 
-def load_client_profile(path: str | Path, known_fields: Collection[str] = ()) -> ClientProfile:
+ProfileCheck = Callable[["ClientProfile"], Sequence[str]]
+"""A further check of a profile: its problems, one ``<source>: <field>: <problem>`` each."""
+
+
+def load_client_profile(
+    path: str | Path, known_fields: Collection[str] = (), also: ProfileCheck | None = None
+) -> ClientProfile:
     """Read and validate a client profile file, reporting every problem at once.
 
     See :meth:`ClientProfile.from_mapping`; messages name the file.
     """
     path = Path(path)
-    return _validated(read_yaml(path), str(path), known_fields)
+    return _validated(read_yaml(path), str(path), known_fields, also)
 
 
-def _validated(data: Any, path: str, known_fields: Collection[str]) -> ClientProfile:
+def _validated(
+    data: Any, path: str, known_fields: Collection[str], also: ProfileCheck | None = None
+) -> ClientProfile:
     if not isinstance(data, dict):
         raise ClientProfileError(f"{path}: a client profile must be a mapping of fields")
     problems: list[str] = []
@@ -132,12 +147,11 @@ def _validated(data: Any, path: str, known_fields: Collection[str]) -> ClientPro
             )
     if preferences.get("length") is not None and not _is_length(preferences["length"]):
         problem("preferences.length", "must be a length in quotes, e.g. '10m', '600s' or '12:30'")
-    details = {str(k): v for k, v in data.items() if k not in _CORE_FIELDS}
+    # A section left empty (every line under it commented out) holds nothing, as if left out.
+    details = {str(k): v for k, v in data.items() if k not in _CORE_FIELDS and v is not None}
     if known_fields:
         _check_known(details, frozenset(known_fields), problem)
-    if problems:
-        raise ClientProfileError("\n".join(problems))
-    return ClientProfile(
+    profile = ClientProfile(
         id=str(client_id),
         preferred_name=str(name).strip(),
         source=path,
@@ -146,6 +160,24 @@ def _validated(data: Any, path: str, known_fields: Collection[str]) -> ClientPro
         eligibility={str(k): bool(v) for k, v in eligibility.items()},
         preferences=dict(preferences),
         details=details,
+    )
+    if also is not None:
+        problems.extend(p for p in also(profile) if p not in problems)
+    if problems:
+        raise profile_error(path, problems)
+    return profile
+
+
+def profile_error(source: str, problems: Sequence[str]) -> ClientProfileError:
+    """One error for a profile's ``problems``.
+
+    A lone problem is its own line; several get a first line saying how many follow, then one
+    a line.
+    """
+    if len(problems) == 1:
+        return ClientProfileError(problems[0])
+    return ClientProfileError(
+        f"{source}: {len(problems)} problems, one a line below:\n  " + "\n  ".join(problems)
     )
 
 

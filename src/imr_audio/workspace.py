@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from imr_audio.authoring.library import TemplateLibrary
-from imr_audio.profile import ClientProfile, load_client_profile
+from imr_audio.profile import ClientProfile, ProfileCheck, load_client_profile
 from imr_audio.resources import data_dir
 from imr_audio.secret import InstallationKey, default_key_path
 from imr_audio.voice.profiles import VoiceLibrary
@@ -170,20 +170,34 @@ class Workspace:
         """A workspace whose config has ``changes`` (the same engines)."""
         return Workspace(self.config.replace(**changes), engines=self.engines)
 
-    def load_profile(self, path: Path) -> ClientProfile:
+    def load_profile(self, path: Path, template: str | None = None) -> ClientProfile:
         """Read and validate a client's profile file, reporting every problem at once.
 
         A field that no template of this workspace reads is a problem too (with a "did you
-        mean" hint for a near miss).
+        mean" hint for a near miss). With ``template`` (an id), what that template needs is
+        checked in the same pass, so one error lists everything to fix.
         """
-        return load_client_profile(path, self.templates.known_fields())
+        return load_client_profile(path, self.templates.known_fields(), self._check(template))
 
-    def profile(self, data: Mapping[str, Any], source: str = "form") -> ClientProfile:
+    def profile(
+        self, data: Mapping[str, Any], source: str = "form", template: str | None = None
+    ) -> ClientProfile:
         """Validate a profile's fields given as a mapping (e.g. from a form).
 
         As :meth:`load_profile`, but messages name ``source`` instead of a file.
         """
-        return ClientProfile.from_mapping(data, source, self.templates.known_fields())
+        return ClientProfile.from_mapping(
+            data, source, self.templates.known_fields(), self._check(template)
+        )
+
+    def _check(self, template: str | None) -> ProfileCheck | None:
+        """The check of what ``template`` needs from a profile (None: no template)."""
+        if template is None:
+            return None
+        from imr_audio.authoring.templates import profile_problems
+
+        spec = self.templates.load(template)
+        return functools.partial(profile_problems, spec)
 
     @functools.cached_property
     def soundscapes(self) -> SoundscapeCatalog:

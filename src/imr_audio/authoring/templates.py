@@ -20,15 +20,14 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from imr_audio.authoring.environment import ProfileValue
 from imr_audio.errors import (
-    ClientProfileError,
     TemplateNotFoundError,
     TemplateSchemaError,
     TemplateSecurityError,
     TemplateVariableError,
 )
 from imr_audio.length import PAUSE_SCALE_LIMITS
-from imr_audio.profile import ClientProfile
-from imr_audio.yamlfile import read_yaml
+from imr_audio.profile import ClientProfile, profile_error
+from imr_audio.yamlfile import did_you_mean, read_yaml
 
 __all__ = [
     "TEMPLATE_KINDS",
@@ -38,6 +37,7 @@ __all__ = [
     "VariableSpec",
     "example_profile_snippet",
     "load_template",
+    "profile_problems",
     "render_script",
     "template_ids",
     "validate_profile",
@@ -180,8 +180,10 @@ def load_template(template_id: str, search_path: Sequence[Path]) -> TemplateSpec
         if schema_path.is_file() and script_path.is_file():
             break
     else:
-        names = ", ".join(template_ids(search_path)) or "none found"
-        raise TemplateNotFoundError(f"unknown template '{template_id}'; choose one of: {names}")
+        known = template_ids(search_path)
+        hint = did_you_mean(template_id, known)
+        names = hint or f"; choose one of: {', '.join(known) or 'none found'}"
+        raise TemplateNotFoundError(f"unknown template '{template_id}'{names}")
     raw = read_yaml(schema_path, TemplateSchemaError)
     if not isinstance(raw, dict):
         raise _schema_error(schema_path, "(top)", "a template schema must be a mapping")
@@ -252,6 +254,9 @@ def _check_value(var: VariableSpec, value: Any) -> str | None:
     elif var.type == "list":
         if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
             return "must be a list of short phrases"
+        empty = [number for number, v in enumerate(value, start=1) if not str(v).strip()]
+        if empty:
+            return f"item {empty[0]} is empty"
         if var.min_length is not None and len(value) < var.min_length:
             return f"needs at least {var.min_length} items (has {len(value)})"
         if var.max_length is not None and len(value) > var.max_length:
@@ -269,6 +274,14 @@ def validate_profile(spec: TemplateSpec, profile: ClientProfile) -> dict[str, An
 
     Every problem is collected and reported at once, one ``file: field: message`` line each.
     """
+    problems = profile_problems(spec, profile)
+    if problems:
+        raise profile_error(profile.source, problems)
+    return _context(spec, profile)
+
+
+def profile_problems(spec: TemplateSpec, profile: ClientProfile) -> list[str]:
+    """Every problem of ``profile`` for ``spec``'s variables, one ``file: field: message`` each."""
     problems: list[str] = []
     for var in spec.variables:
         value = _lookup(profile.details, var.name)
@@ -279,9 +292,7 @@ def validate_profile(spec: TemplateSpec, profile: ClientProfile) -> dict[str, An
         message = _check_value(var, value)
         if message:
             problems.append(f"{profile.source}: {var.name}: {message}")
-    if problems:
-        raise ClientProfileError("\n".join(problems))
-    return _context(spec, profile)
+    return problems
 
 
 def _wrap(path: str, value: Any) -> Any:

@@ -44,7 +44,7 @@ def record_sheet(
     from imr_audio.script import ScriptChoices
 
     sheet = write_recording_sheet(
-        workspace, template, workspace.load_profile(client_file), output_dir,
+        workspace, template, workspace.load_profile(client_file, template), output_dir,
         ScriptChoices(soundscape=soundscape, voice_profile=voice_profile),
     )
     click.echo(f"{sheet.txt_path}  ({len(sheet.lines)} lines to record)")
