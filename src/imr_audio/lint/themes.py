@@ -100,15 +100,7 @@ class ThemeMap:
         stands for all its parts unless the bed also has a narrower tag of it (an ocean bed is
         the sea, not rain).
         """
-        named = [t for t in (tag.strip().lower() for tag in tags) if t]
-        themes = {t for t in named if t in self.themes}
-        for tag in named:
-            lemma = phrase_lemmas(tag)
-            themes.update(
-                t.name for t in self.themes.values()
-                if tag not in self.themes and any(w.phrase == lemma for w in t.words)
-            )
-        narrow = {t for t in themes if not any(t in self._ancestors(o) for o in themes)}
+        narrow = self._narrowest(_tag_names(tags))
         return set().union(*(self.with_parts(n) for n in narrow)) if narrow else set()
 
     def evoked_by_tags(self, tags: Iterable[str]) -> tuple[Term, ...]:
@@ -116,7 +108,14 @@ class ThemeMap:
 
         Every tag is also a word of its own.
         """
-        named = [t for t in (tag.strip().lower() for tag in tags) if t]
+        named = _tag_names(tags)
+        found: dict[Term, None] = {Term(phrase_lemmas(t)): None for t in named}
+        for name in self._narrowest(named):
+            found.update(dict.fromkeys(self.terms([name])))
+        return tuple(found)
+
+    def _narrowest(self, named: list[str]) -> set[str]:
+        """The themes the tags ``named`` stand for, leaving out those a narrower one covers."""
         themes = {t for t in named if t in self.themes}
         # A word tag such as "waves" stands for the theme it is a word of.
         for tag in named:
@@ -125,11 +124,12 @@ class ThemeMap:
                 t.name for t in self.themes.values()
                 if tag not in self.themes and any(w.phrase == lemma for w in t.words)
             )
-        narrow = {t for t in themes if not any(t in self._ancestors(o) for o in themes)}
-        found: dict[Term, None] = {Term(phrase_lemmas(t)): None for t in named}
-        for name in narrow:
-            found.update(dict.fromkeys(self.terms([name])))
-        return tuple(found)
+        return {t for t in themes if not any(t in self._ancestors(o) for o in themes)}
+
+
+def _tag_names(tags: Iterable[str]) -> list[str]:
+    """The tags, trimmed and in lower case, empty ones left out."""
+    return [t for t in (tag.strip().lower() for tag in tags) if t]
 
 
 def _contains(words: tuple[frozenset[str], ...], cue: Phrase) -> bool:
