@@ -257,14 +257,27 @@ def test_past_tense_narration_warned_in_rescripting_kinds(
 
 
 @pytest.mark.parametrize("kind", ["stabilisation", "breathing", "grounding"])
-def test_trauma_words_not_flagged_in_other_kinds(
+def test_past_tense_not_flagged_in_other_kinds(
     kind: str,
     tmp_path: Path,
     write_client: Callable[..., Path],
 ) -> None:
+    prepared = _prepare(write_client, tmp_path, PLACE + "\n\n" + PAST, template={"kind": kind})
+    assert not _rule(prepared, "trauma-narrative")
+
+
+@pytest.mark.parametrize("kind", ["stabilisation", "breathing", "grounding"])
+def test_a_perpetrator_is_an_error_in_every_home_track(
+    kind: str,
+    tmp_path: Path,
+    write_client: Callable[..., Path],
+) -> None:
+    # No home track holds the perpetrator (CLINICAL.md), whatever its kind; the retelling
+    # rules (past tense) stay with consolidation and new-dream scripts.
     prepared = _prepare(write_client, tmp_path, PLACE + "\n\n" + TRAUMA + "\n\n" + PAST,
                         template={"kind": kind})
-    assert not _rule(prepared, "trauma-narrative")
+    found = _rule(prepared, "trauma-narrative")
+    assert [(f.severity, f.check) for f in found] == [("error", "trauma-content")]
 
 
 @pytest.mark.parametrize("kind", ["consolidation", "new-dream"])

@@ -23,7 +23,7 @@ from imr_audio.lint.findings import Document, LintFinding, Severity, has_errors
 from imr_audio.lint.people import check_family, check_identifiers
 from imr_audio.lint.text import spoken_text
 from imr_audio.lint.themes import ThemeMap, ThemeMapError, load_theme_map
-from imr_audio.lint.threat import check_threats
+from imr_audio.lint.threat import check_home_harm, check_threats
 from imr_audio.lint.timing import (
     check_breathing,
     check_eligibility,
@@ -80,6 +80,7 @@ def lint_script(
         *check_wrapper(timeline),
         *check_avoid(doc, themes, soundscape, soundscape_origin),
         *check_threats(doc),
+        *check_home_harm(doc),
         *check_breathing(profile, timeline, doc.source),
         *check_family(doc),
         *check_container(doc),

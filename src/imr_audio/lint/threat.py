@@ -33,7 +33,7 @@ from imr_audio.lint_words import (
     THREAT_PHRASES,
 )
 
-__all__ = ["RESCRIPTING_KINDS", "check_threats"]
+__all__ = ["RESCRIPTING_KINDS", "check_home_harm", "check_threats"]
 
 RESCRIPTING_KINDS = ("consolidation", "new-dream")
 """Template kinds whose home tracks hold no threat and no account of what happened."""
@@ -53,6 +53,12 @@ _PARTICLES_DOWN = frozenset({"down", "back", "away", "under"})
 _SINGLE_HARM = frozenset(w for w in HARM_WORDS if " " not in w)
 _DONE_TO = tuple(phrase_lemmas(p) for p in ("did to", "done to", "happened to"))
 _PHRASE_HARM = tuple(phrase_lemmas(w) for w in HARM_WORDS if " " in w)
+_HOME_HARM = (_SINGLE_HARM | {"drown", "gunshot", "beating"}) - {
+    # Words that in a stabilising script are mostly reassurance or ordinary speech ("nothing
+    # can hurt you here", "safe from harm", "the wind dies down", "out of danger").
+    "hurt", "harm", "danger", "dangerous", "threat", "threaten", "die", "nightmare", "monster",
+    "demon",
+}
 _WIND_AFTER = frozenset({"through", "around", "round", "along", "down", "up", "between",
                          "past", "across", "over", "into", "its", "away", "back"})
 
@@ -204,3 +210,44 @@ def check_threats(doc: Document) -> Iterator[LintFinding]:
             f"{place}: {what} in a {doc.kind} script; {_advice(doc.kind)}",
             origin, sentence.line, check=check,
         )
+
+
+def check_home_harm(doc: Document) -> Iterator[LintFinding]:
+    """Harm, injury and perpetrator words in a home track of any other kind.
+
+    No home track holds the trauma memory or the perpetrator. Here the words mostly arrive in
+    a client's value ("the weir where my brother drowned"); each field or template line is
+    reported once.
+    """
+    if doc.kind in RESCRIPTING_KINDS:
+        return  # check_threats reads these, with threats and retellings
+    reported: set[object] = set()
+    for sentence in doc.sentences:
+        words = sentence.words
+        hits = [w for w in words if lemmas(w.text) & _HOME_HARM]
+        for phrase in _PHRASE_HARM:
+            if (at := _phrase_at(words, phrase)) is not None:
+                hits.extend(words[at : at + len(phrase)])
+        hits = [w for w in hits if not _winding(words, w)]
+        if not hits:
+            continue
+        origin = doc.origin(sentence, hits)
+        key = origin.field or (origin.template_file, origin.template_line or sentence.line)
+        if key in reported:
+            continue
+        reported.add(key)
+        place = where(origin) if origin.field or origin.template_file else (
+            f"line {sentence.line} of the filled script")
+        yield finding(
+            "trauma-narrative", "error",
+            f"{place}: harm, injury or perpetrator wording in a {doc.kind} script; a home "
+            "track holds no trauma content (keep it for the session)",
+            origin, sentence.line, check="trauma-content",
+        )
+
+
+def _winding(words: Sequence[Token], word: Token) -> bool:
+    """Whether ``word`` is "wound" as in "the path wound through the trees"."""
+    i = words.index(word)
+    after = words[i + 1].lower if i + 1 < len(words) else ""
+    return "wound" in lemmas(word.text) and after in _WIND_AFTER
