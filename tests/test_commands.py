@@ -93,6 +93,22 @@ def test_preview_prints_timestamps_length_and_rate(client_file: Path,
     assert 80 <= int(match.group(3)) <= 130
 
 
+def test_preview_marks_the_lines_findings_concern(
+    tmp_path: Path, test_templates: Path, write_client: Callable[..., Path]
+) -> None:
+    client = write_client(tmp_path, avoid=["garden"])
+    result = invoke("preview", "mini", "--client", str(client),
+                    "--templates-dir", str(test_templates))
+    assert result.exit_code == 0, result.output
+    marked = [line for line in result.stdout.splitlines() if "<- " in line]
+    assert marked and all(line.endswith("<- error avoid-list") for line in marked)
+    stamps = {line[:5] for line in marked}
+    errors = [line for line in result.stderr.splitlines() if "error: avoid-list" in line]
+    assert errors and {line[:5] for line in errors} <= stamps
+    assert all(STAMP.match(line) for line in errors)
+    assert "garden" not in "".join(errors)  # the finding names the entry by number
+
+
 @pytest.mark.parametrize("name", ["Zoë", "José", "Łukasz", "王芳"])
 def test_preview_speaks_unicode_names(
     name: str,

@@ -233,15 +233,25 @@ def preview(
 
     profile = workspace.load_profile(client_file, template)
     result = preview_track(workspace, template, profile, ScriptChoices(voice_profile=voice_profile))
+    findings = result.prepared.findings
+    marked: dict[int, list[str]] = {}
+    for finding in findings:
+        if finding.script_line is not None:
+            marked.setdefault(finding.script_line, []).append(f"{finding.severity} {finding.rule}")
+    when: dict[int, str] = {}
     for line in result.lines:
         minutes, seconds = divmod(int(line.start_s), 60)
-        click.echo(f"{minutes:02d}:{seconds:02d}  {line.text}")
+        when.setdefault(line.script_line, f"{minutes:02d}:{seconds:02d}")
+        notes = marked.pop(line.script_line, None)
+        mark = f"  <- {'; '.join(notes)}" if notes else ""
+        click.echo(f"{minutes:02d}:{seconds:02d}  {line.text}{mark}")
     click.echo(
         f"\nestimated length {result.duration_s / 60:.1f} min; {result.word_count} words; "
         f"delivered at about {result.delivery_wpm:.0f} words per minute"
     )
-    for finding in result.prepared.findings:
-        click.echo(str(finding), err=True)
+    for finding in findings:  # at the time of the line it concerns, as marked above
+        at = when.get(finding.script_line or 0)
+        click.echo(f"{at}  {finding}" if at else str(finding), err=True)
     click.echo(REVIEW_REMINDER, err=True)
 
 
