@@ -362,11 +362,11 @@ def test_render_without_cache_leaves_it_empty(
 
 @pytest.mark.parametrize(("flag", "use_cache"), [([], True), (["--no-cache"], False)])
 def test_render_no_cache_option(
-    flag: list[str], use_cache: bool, client_file: Path,
+    flag: list[str], use_cache: bool, client_file: Path, test_templates: Path,
     render_calls: list[tuple[str, RenderSettings]],
 ) -> None:
-    result = CliRunner().invoke(cli, ["render", "safe-place", "--client", str(client_file),
-                                      *flag])
+    result = CliRunner().invoke(cli, ["render", "mini", "--client", str(client_file),
+                                      "--templates-dir", str(test_templates), *flag])
     assert result.exit_code == 1 and "stopped here" in result.output
     assert render_calls[0][1].use_cache is use_cache
 

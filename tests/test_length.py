@@ -218,8 +218,10 @@ def test_profile_length_is_the_default_target(
 
 @pytest.mark.parametrize(("flag", "seconds"), [(["--length", "12:30"], 750.0), ([], None)])
 def test_render_length_option(flag: list[str], seconds: float | None, client_file: Path,
+                              test_templates: Path,
                               render_calls: list[tuple[str, RenderSettings]]) -> None:
-    result = CliRunner().invoke(cli, ["render", "mini", "--client", str(client_file), *flag])
+    result = CliRunner().invoke(cli, ["render", "mini", "--client", str(client_file),
+                                      "--templates-dir", str(test_templates), *flag])
     assert result.exit_code == 1 and "stopped here" in result.output
     assert render_calls[0][1].length_s == seconds
 
