@@ -21,6 +21,7 @@ from imr_audio.clipstore import StoredClip, resample_clip
 from imr_audio.cues import breath_tone, chime
 from imr_audio.errors import ScriptMarkupError
 from imr_audio.meter import CELL_HZ
+from imr_audio.mix_settings import MixSettings
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
 
 __all__ = [
@@ -40,32 +41,6 @@ __all__ = [
 Mono = npt.NDArray[np.float32]
 Stereo = npt.NDArray[np.float32]
 _CONTROL_HZ = CELL_HZ  # the bed's gain control points: 100 Hz, on the meter's cell edges
-
-
-@dataclass(frozen=True)
-class MixSettings:
-    """How speech and bed are put together."""
-
-    sample_rate_hz: int = 44100
-    """Output sample rate in Hz."""
-    lead_in_s: float = 8.0
-    """Bed alone before the first word, in seconds (8-10 recommended)."""
-    tail_s: float = 12.0
-    """Bed after the last word, in seconds (10-15 recommended); it fades out within it."""
-    fade_in_s: float = 4.0
-    """Fade-in of the bed at the start, in seconds."""
-    fade_out_s: float = 9.0
-    """Fade-out of the bed at the end, in seconds (at most ``tail_s``)."""
-    bed_level_db: float = -10.0
-    """Loudness of the bed alone relative to the voice, in LU (negative: quieter)."""
-    duck_depth_db: float = 14.0
-    """Extra reduction of the bed while the voice speaks, in dB."""
-    duck_attack_s: float = 0.3
-    """Time the bed takes to duck, finishing as the first word starts, in seconds."""
-    duck_release_s: float = 1.8
-    """Time the bed takes to come back after speech, in seconds."""
-    duck_bridge_s: float = 3.5
-    """Gaps in speech shorter than this keep the bed ducked (no pumping), in seconds."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from imr_audio.lint import (
     lint_script,
 )
 from imr_audio.markup import parse_script
-from imr_audio.mix import MixSettings
+from imr_audio.mix_settings import MixSettings
 from imr_audio.profile import ClientProfile, check_eligibility
 from imr_audio.soundscapes.base import SoundscapeInfo
 from imr_audio.timeline import Pause, Speech, Timeline, Tone
