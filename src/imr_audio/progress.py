@@ -14,7 +14,8 @@ class Progress:
     """How far one stage of a render has got."""
 
     stage: str
-    """Stage name: ``synthesis``, ``mix``, ``master``, ``export``."""
+    """Stage name: ``synthesis``, ``soundscape`` (a bed still being made after it), ``mix``,
+    ``master``, ``export``."""
     done: int
     """Units finished in this stage."""
     total: int

@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import stat
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -26,7 +27,7 @@ from imr_audio.mix import MixSettings, Placement
 from imr_audio.mixdown import mixdown
 from imr_audio.mixplan import BedChoice, MixPlan, bed_cache_key, bed_choice, plan_mix
 from imr_audio.profile import ClientProfile
-from imr_audio.progress import ProgressCallback
+from imr_audio.progress import Progress, ProgressCallback, report
 from imr_audio.provenance import (
     TrackInputs,
     build_provenance,
@@ -196,7 +197,7 @@ def render(
                 if current is not None:
                     log.info("up to date, not rendered: inputs sha256=%s", current.inputs_sha256)
                     return current
-            with _bed_ahead(workspace, prepared, bed, settings):
+            with _bed_ahead(workspace, prepared, bed, settings, progress):
                 spoken = speak(workspace, prepared, speaker, store, progress)
         plan = plan_mix(spoken, settings.mix, bed)
         path = output_path(output_dir, prepared.profile.id, prepared.spec.id,
@@ -213,7 +214,11 @@ _SPEECH_SPREAD = 1.4
 
 @contextlib.contextmanager
 def _bed_ahead(
-    workspace: Workspace, prepared: PreparedScript, bed: BedChoice, settings: RenderSettings
+    workspace: Workspace,
+    prepared: PreparedScript,
+    bed: BedChoice,
+    settings: RenderSettings,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[None]:
     """Render the bed into the bed cache in a thread of its own while the speech is made.
 
@@ -221,19 +226,32 @@ def _bed_ahead(
     about the slower of the two instead of their sum. The bed is made long enough for the
     longest the speech may come out (the track's length is known only once it exists); its
     first frames do not depend on its length, so the mix reads what was made here. Without the
-    bed cache there is nowhere to keep it: nothing is done ahead then. A failure here is left
-    to the mix, which makes the bed again and reports it.
+    bed cache there is nowhere to keep it: nothing is done ahead then. Once the speech is done,
+    a bed still being made reports its progress as the stage ``soundscape``. A failure here is
+    left to the mix, which makes the bed again and reports it.
     """
     if not settings.use_cache:
         yield
         return
     expected_s = prepared.target_length_s or prepared.estimated_duration_s * _SPEECH_SPREAD
+    speech_done = threading.Event()
+    latest: list[Progress] = []
+
+    def bed_progress(step: Progress) -> None:
+        latest[:] = [step]
+        if speech_done.is_set():
+            report(progress, "soundscape", step.done, step.total)
+
     with ThreadPoolExecutor(1, thread_name_prefix="imr-bed-ahead") as pool:
         done = pool.submit(workspace.bed_cache.cells, bed_cache_key(bed), bed.soundscape,
-                           expected_s + 60.0, settings.mix.sample_rate_hz, bed.seed)
+                           expected_s + 60.0, settings.mix.sample_rate_hz, bed.seed,
+                           bed_progress)
         try:
             yield
         finally:
+            speech_done.set()
+            if not done.done() and latest:
+                report(progress, "soundscape", latest[0].done, latest[0].total)
             if done.exception() is not None:  # waits for it: the mix reads what it stored
                 log.debug("the bed was not made ahead (%s)", type(done.exception()).__name__)
 
