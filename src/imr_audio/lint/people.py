@@ -52,7 +52,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a date", re.compile(rf"\b(?:{_MONTHS})\s+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\b", re.I)),
     ("a date", re.compile(
         rf"\b(?:in|since|of|from|born|year|summer|winter|spring|autumn|fall|until|before|after|"
-        rf"around|circa|back|{_MONTHS}),?\s+(?:19|20)\d\d\b|\b(?:19|20)\d\d['’]?s\b", re.I)),
+        rf"around|circa|back|{_MONTHS}),?\s+(?:19|20)\d\d\b|\b(?:in|since|from|until|during|"
+        rf"back in|through)\s+(?:the\s+)?(?:early\s+|late\s+|mid[- ])?(?:19|20)\d\d['’]?s\b",
+        re.I)),  # a decade only as a time ("in the 1990s"), not "the 1930s clock"
     ("a date of birth", re.compile(r"\bborn\s+(?:on|in)\b|\bdate of birth\b|\bd\.?o\.?b\b", re.I)),
     ("an address", re.compile(
         rf"\b\d+[A-Za-z]?,?\s+(?:[A-Za-z][\w'’-]*\s+){{1,3}}(?:{_STREETS})\b\.?", re.I)),
