@@ -211,3 +211,17 @@ def test_render_with_chinese_name_writes_a_wav(
     assert str(tracks[0]) in result.output
     info = soundfile.info(str(tracks[0]))
     assert 60 <= info.duration <= 240
+
+
+def test_a_name_with_symbols_is_refused_by_the_lint_before_any_speech(
+    tmp_path: Path, test_templates: Path, write_client: Callable[..., Path]
+) -> None:
+    client = write_client(tmp_path, preferred_name="<Zed*>")
+    out = tmp_path / "out"
+    result = invoke("render", "mini", "--client", str(client), "--templates-dir",
+                    str(test_templates), "-o", str(out))
+    assert result.exit_code == 1
+    assert "error: symbols: the value of preferred_name holds a character the voice reads " \
+           "aloud (asterisk, greater-than sign, less-than sign)" in result.output
+    assert "Zed" not in result.output and "Traceback" not in result.output
+    assert "synthesis" not in result.output and not out.exists()

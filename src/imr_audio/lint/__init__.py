@@ -21,6 +21,7 @@ from imr_audio.lint.avoid import SoundscapeOrigin, check_avoid
 from imr_audio.lint.container import check_container, is_container_script
 from imr_audio.lint.findings import Document, LintFinding, Severity, has_errors
 from imr_audio.lint.people import check_family, check_identifiers
+from imr_audio.lint.symbols import check_symbols
 from imr_audio.lint.text import spoken_text
 from imr_audio.lint.themes import ThemeMap, ThemeMapError, load_theme_map
 from imr_audio.lint.threat import check_home_harm, check_threats
@@ -85,6 +86,7 @@ def lint_script(
         *check_family(doc),
         *check_container(doc),
         *check_identifiers(doc, lines),
+        *check_symbols(doc),
         *check_pacing(spec, timeline, spoken_wpm, doc.source),
     ]
     return sorted(findings, key=lambda f: f.severity != "error")
