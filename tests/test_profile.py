@@ -12,7 +12,12 @@ import yaml
 
 from imr_audio.authoring import validate_profile
 from imr_audio.errors import ClientProfileError
-from imr_audio.profile import ELIGIBILITY_FLAGS, check_eligibility, load_client_profile
+from imr_audio.profile import (
+    ELIGIBILITY_FLAGS,
+    ClientProfile,
+    check_eligibility,
+    load_client_profile,
+)
 from imr_audio.workspace import Workspace
 
 PRIVATE = ("Robin", "Jane", "Smith", "wooden bench", "quiet garden", "tulips", "lavender")
@@ -35,7 +40,7 @@ def _checked_lines(message: str, path: Path) -> list[str]:
         assert all(line.startswith("  ") for line in lines)
         lines = [line.strip() for line in lines]
     for line in lines:
-        assert re.fullmatch(rf"{re.escape(str(path))}: [\w.]+: \S.*", line), line
+        assert re.fullmatch(rf"{re.escape(str(path))}: [\w.\[\]]+: \S.*", line), line
     return lines
 
 
@@ -161,3 +166,41 @@ def test_unicode_preferred_name_loads(
     write_client: Callable[..., Path],
 ) -> None:
     assert load_client_profile(write_client(tmp_path, preferred_name=name)).preferred_name == name
+
+
+@pytest.mark.parametrize("char", ["\u0000", "\u0007", "\u001b", "\u007f", "\u0085", "\u202e",
+                                  "\u202a", "\u2066", "\u2069", "\u200f", "\u061c", "\u2028",
+                                  "\ufeff"])
+@pytest.mark.parametrize("where", ["preferred_name", "safe_place.cue_word",
+                                   "safe_place.sights[1]", "avoid[0]"])
+def test_control_and_direction_characters_are_refused_naming_the_field(
+    char: str, where: str, tmp_path: Path
+) -> None:
+    data: dict[str, Any] = {"id": "t-017", "preferred_name": "Robin", "avoid": ["heights"],
+                            "safe_place": {"cue_word": "garden",
+                                           "sights": ["tulips", "lavender"]}}
+    planted = f"Jane{char}Smith"
+    if where == "preferred_name":
+        data["preferred_name"] = planted
+    elif where == "avoid[0]":
+        data["avoid"] = [planted]
+    elif where.endswith("]"):
+        data["safe_place"]["sights"][1] = planted
+    else:
+        data["safe_place"]["cue_word"] = planted
+    path = tmp_path / "client.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=False), encoding="utf-8")
+    lines = _errors(path)
+    assert lines == [f"{path}: {where}: holds a control or text-direction character "
+                     f"(U+{ord(char):04X}); retype the value"]
+    with pytest.raises(ClientProfileError) as info:  # a form's mapping, the same check
+        ClientProfile.from_mapping(data, "form")
+    assert str(info.value).startswith(f"form: {where}: holds a control")
+
+
+@pytest.mark.parametrize("text", ["Zoë", "王芳", "Łukasz", "a\ttab", "two\nlines",
+                                  "emoji 👩\u200d👧", "ZWNJ می\u200cخواهم"])
+def test_ordinary_unicode_passes(text: str, tmp_path: Path) -> None:
+    profile = ClientProfile.from_mapping({"id": "t-017", "preferred_name": "Robin",
+                                          "safe_place": {"cue_word": text}}, "form")
+    assert profile.details["safe_place"]["cue_word"] == text

@@ -7,7 +7,8 @@ and the field, never what the field holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,10 @@ def _validated(
     def problem(field_name: str, message: str) -> None:
         problems.append(f"{path}: {field_name}: {message}")
 
+    for field_name, char in _hidden_characters(data):
+        problem(field_name, f"holds a control or text-direction character (U+{ord(char):04X}); "
+                "retype the value")
+
     client_id = data.get("id")
     if client_id is None:
         problem("id", "required field missing")
@@ -179,6 +184,37 @@ def profile_error(source: str, problems: Sequence[str]) -> ClientProfileError:
     return ClientProfileError(
         f"{source}: {len(problems)} problems, one a line below:\n  " + "\n  ".join(problems)
     )
+
+
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+_DIRECTION_MARKS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    "\u2028\u2029\ufeff\ufff9\ufffa\ufffb"
+)
+"""Bidirectional overrides, embeddings, isolates and marks, line and paragraph separators, a
+stray byte-order mark and interlinear annotation: invisible, and they reorder or hide text in
+transcripts and captions."""
+
+
+def _hidden_characters(data: Any, field_name: str = "") -> Iterator[tuple[str, str]]:
+    """``(field, character)`` for the first control or direction character of each value.
+
+    NUL and the other C0/C1 controls (tab and line breaks aside) and the characters of
+    :data:`_DIRECTION_MARKS`; the field is named, never the value.
+    """
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _hidden_characters(value, f"{field_name}.{key}" if field_name else str(key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _hidden_characters(item, f"{field_name}[{index}]")
+    elif isinstance(data, str):
+        for char in data:
+            if char in _DIRECTION_MARKS or (
+                unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS
+            ):
+                yield field_name, char
+                return
 
 
 def _is_length(value: object) -> bool:
