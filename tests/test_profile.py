@@ -204,3 +204,36 @@ def test_ordinary_unicode_passes(text: str, tmp_path: Path) -> None:
     profile = ClientProfile.from_mapping({"id": "t-017", "preferred_name": "Robin",
                                           "safe_place": {"cue_word": text}}, "form")
     assert profile.details["safe_place"]["cue_word"] == text
+
+
+def _alias_bomb(levels: int) -> str:
+    text = "id: t-017\npreferred_name: Robin\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for level in range(1, levels + 1):
+        text += f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 10) + "]\n"
+    return text + f"safe_place:\n  cue_word: *l{levels}\n"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (_alias_bomb(9), "holds more than 100000 values once its aliases are expanded"),
+    ("id: t-017\nx: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep"),
+    ("id: t-017\nx: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", "nested more than 64 levels"),
+    ("id: t-017\n" + "# a comment line\n" * 70_000, "too large for a YAML file here"),
+])
+def test_yaml_bounds_are_checked_before_anything_is_built(
+    text: str, message: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "client.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ClientProfileError) as info:
+        load_client_profile(path)
+    assert str(info.value) == f"{path}: {message}" or str(info.value).startswith(
+        f"{path}: {message}")
+    assert len(str(info.value).splitlines()) == 1
+
+
+def test_a_few_anchors_and_aliases_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "client.yaml"
+    path.write_text("id: t-017\npreferred_name: Robin\nsafe_place:\n  cue_word: &w garden\n"
+                    "  sights: [*w, tulips]\n", encoding="utf-8")
+    profile = load_client_profile(path)
+    assert profile.details["safe_place"]["sights"] == ["garden", "tulips"]

@@ -17,7 +17,14 @@ import yaml
 
 from imr_audio.errors import ClientProfileError, ImrAudioError
 
-__all__ = ["did_you_mean", "read_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_YAML_BYTES", "did_you_mean", "read_yaml"]
+
+MAX_YAML_BYTES = 1 << 20
+"""Largest YAML file read (1 MiB): a profile, manifest or presets file is a few kilobytes."""
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings read (deeper input would exhaust the parser's stack)."""
+MAX_NODES = 100_000
+"""Most values a document may hold once its aliases are expanded (an alias bomb has billions)."""
 
 
 class _Loader(yaml.SafeLoader):
@@ -40,8 +47,15 @@ def did_you_mean(name: str, candidates: Sequence[str]) -> str:
 
 
 def parse_yaml(text: str, where: str, error: type[ImrAudioError] = ClientProfileError) -> Any:
-    """Parse YAML ``text``; a malformed document is one ``error`` naming ``where`` and the line."""
+    """Parse YAML ``text``; a malformed document is one ``error`` naming ``where`` and the line.
+
+    Size, nesting depth and alias expansion are bounded (:data:`MAX_YAML_BYTES`,
+    :data:`MAX_DEPTH`, :data:`MAX_NODES`) before anything is built.
+    """
+    if len(text) > MAX_YAML_BYTES:
+        raise error(f"{where}: too large for a YAML file here (at most {MAX_YAML_BYTES >> 20} MB)")
     try:
+        _check_bounds(text, where, error)
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -55,9 +69,43 @@ def parse_yaml(text: str, where: str, error: type[ImrAudioError] = ClientProfile
         raise error(f"{where}: malformed YAML") from None
 
 
+def _check_bounds(text: str, where: str, error: type[ImrAudioError]) -> None:
+    """Walk the document's events (no recursion) and refuse deep nesting or an alias bomb.
+
+    Each value counts once, and an alias counts as many values as what it names, so the count
+    is the size of the document once expanded.
+    """
+    sizes: dict[str, int] = {}
+    stack: list[tuple[str | None, int]] = []  # open collections: anchor, count at its start
+    count = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            count += 1
+            stack.append((event.anchor, count))
+            if len(stack) > MAX_DEPTH:
+                raise error(f"{where}: nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, start = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = count - start + 1
+        elif isinstance(event, yaml.ScalarEvent):
+            count += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            count += sizes.get(event.anchor or "", 1)
+        if count > MAX_NODES:
+            raise error(f"{where}: holds more than {MAX_NODES} values once its aliases are "
+                        "expanded (an alias or anchor repeated too often)")
+
+
 def read_yaml(path: Path, error: type[ImrAudioError] = ClientProfileError) -> Any:
     """Read a YAML file, turning every failure into a one-line ``error`` naming file and line."""
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise error(
+                f"{path}: too large for a YAML file here (at most {MAX_YAML_BYTES >> 20} MB)"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
