@@ -19,6 +19,7 @@ from imr_audio.authoring import (
 )
 from imr_audio.errors import (
     ClientProfileError,
+    TemplateBudgetError,
     TemplateNotFoundError,
     TemplateSchemaError,
     TemplateSecurityError,
@@ -280,6 +281,35 @@ def test_a_mistyped_template_gets_did_you_mean(typed: str) -> None:
     meant = {"safe-plaice": "safe-place", "safe_place": "safe-place", "Container": "container",
              "grounding-5432": "grounding-54321"}[typed]
     assert str(info.value) == f"unknown template '{typed}'; did you mean '{meant}'?"
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+     "filling it took longer than 5 s (a loop that runs too long?)"),
+    ('{{ "x" * 1000000000 }}', "filling it makes more than 1000000 characters of text"),
+    ('{{ "x".ljust(1000000000) }}', "filling it makes more than 1000000 characters of text"),
+    ('{{ "x"|center(1000000000) }}', "filling it makes more than 1000000 characters of text"),
+    ("{{ 10 ** 100000000 }}", "filling it makes more than 1000000 characters of text"),
+    ('{% for i in range(100000) %}{{ "y" * 100 }}{% endfor %}',
+     "filling it makes more than 1000000 characters of text"),
+])
+def test_a_runaway_template_stops_within_its_budget(
+    body: str, message: str, client_file: Path, tmp_path: Path
+) -> None:
+    _template(tmp_path, "runaway", '{% extends "_base.j2" %}\n{% block body %}\n'
+              f"Fine line.\n{body}\n{{% endblock %}}\n")
+    with pytest.raises(TemplateBudgetError) as info:
+        _render("runaway", load_client_profile(client_file), tmp_path)
+    assert str(info.value).startswith(f"template 'runaway': {message}")
+
+
+def test_a_recursive_macro_is_one_line(client_file: Path, tmp_path: Path) -> None:
+    _template(tmp_path, "recursive", '{% extends "_base.j2" %}\n{% block body %}\n'
+              "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}\n{% endblock %}\n")
+    with pytest.raises(TemplateSchemaError) as info:
+        _render("recursive", load_client_profile(client_file), tmp_path)
+    assert str(info.value) == ("template 'recursive': the template failed while being filled "
+                               "(RecursionError)")
 
 
 def test_jinja_syntax_error_names_file_and_line(client_file: Path, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "ScriptMarkupError",
     "SoundscapePresetError",
     "SynthesisError",
+    "TemplateBudgetError",
     "TemplateNotFoundError",
     "TemplateSchemaError",
     "TemplateSecurityError",
@@ -50,6 +51,10 @@ class TemplateVariableError(ImrAudioError):
 
 class TemplateSecurityError(ImrAudioError):
     """A template tried to reach Python internals through the sandbox."""
+
+
+class TemplateBudgetError(ImrAudioError):
+    """Filling a template took too long or made too much text (a runaway loop)."""
 
 
 class ScriptMarkupError(ImrAudioError):

@@ -8,13 +8,14 @@ emit comes from the helpers below, which return :class:`Cue` strings that are no
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
+from imr_audio.authoring.budget import budget_of, budgeted_filter
 from imr_audio.errors import TemplateVariableError
 
 __all__ = ["Cue", "build_environment", "escape_markup", "format_seconds"]
@@ -141,6 +142,32 @@ class _TemplateLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
+class _BudgetedEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, spending the fill's :class:`~.budget.Budget` as it goes."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any,
+             *args: Any, **kwargs: Any) -> Any:
+        budget = budget_of(__context)
+        if budget is not None:
+            budget.numbers((*args, *kwargs.values()))
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any,
+                   right: Any) -> Any:
+        budget = budget_of(context)
+        if budget is not None:
+            budget.binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+
+@jinja2.pass_context
+def _range(context: jinja2.runtime.Context, *args: int) -> Iterator[int]:
+    budget = budget_of(context)
+    return budget.range(*args) if budget is not None else iter(range(*args))
+
+
 def build_environment(search_path: Iterable[Path]) -> SandboxedEnvironment:
     """Build the sandboxed Jinja environment for templates found along ``search_path``.
 
@@ -149,7 +176,7 @@ def build_environment(search_path: Iterable[Path]) -> SandboxedEnvironment:
     Earlier folders win, so a therapist's own folder can hold new templates; they extend the
     shipped ``_base.j2`` wrapper, which only the shipped folder (the last) can provide.
     """
-    env = ImmutableSandboxedEnvironment(
+    env = _BudgetedEnvironment(
         loader=_TemplateLoader([str(p) for p in search_path]),
         undefined=_StrictUndefined,
         finalize=_finalize,
@@ -168,4 +195,6 @@ def build_environment(search_path: Iterable[Path]) -> SandboxedEnvironment:
         note=lambda text="": Cue(""),
     )
     env.filters.update(natural_join=_natural_join, minutes=_minutes)
+    env.filters.update({name: budgeted_filter(f) for name, f in env.filters.items()})
+    env.globals["range"] = _range
     return env

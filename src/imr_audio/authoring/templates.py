@@ -18,8 +18,10 @@ import jinja2.nodes
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
+from imr_audio.authoring.budget import BUDGET_KEY, Budget
 from imr_audio.authoring.environment import ProfileValue
 from imr_audio.errors import (
+    TemplateBudgetError,
     TemplateNotFoundError,
     TemplateSchemaError,
     TemplateSecurityError,
@@ -336,10 +338,13 @@ def render_script(
 
 def _render(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str, Any]) -> str:
     where = f"template '{spec.id}'"
+    budget = Budget(where)
     try:
         template = env.get_template(spec.path.name)
         _require_wrapper(env, spec)
-        return template.render(context)
+        return budget.collect(template.generate({**context, BUDGET_KEY: budget}))
+    except TemplateBudgetError as exc:  # a filter's check does not know the template
+        raise TemplateBudgetError(f"{where}: {str(exc).split(': ', 1)[1]}") from None
     except TemplateVariableError as exc:
         raise TemplateVariableError(f"{where}: {exc}") from None
     except jinja2.exceptions.SecurityError:
@@ -354,7 +359,8 @@ def _render(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str,
         raise TemplateNotFoundError(f"{where}: includes missing template '{exc.name}'") from None
     except jinja2.TemplateError as exc:
         raise TemplateVariableError(f"{where}: {exc.message}") from None
-    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError,
+            RecursionError) as exc:
         # The exception's own text may quote a client's value: report only its kind.
         raise TemplateSchemaError(
             f"{where}: the template failed while being filled ({type(exc).__name__})"
