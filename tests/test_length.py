@@ -326,3 +326,25 @@ def test_stretched_breath_render_keeps_cues_one_phase_apart(
         assert after.start_s - before.start_s == pytest.approx(before.speech.slot_s, abs=1e-4)
     tones = [e for e in stretched.timeline.events if isinstance(e, Tone)]
     assert tones == [e for e in plain.timeline.events if isinstance(e, Tone)]
+
+
+def test_a_script_estimated_over_three_hours_is_refused_before_any_speech(
+    tmp_path: Path, write_client: Callable[..., Path]
+) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "long.j2").write_text(
+        '{% extends "_base.j2" %}\n{% block body %}\n[section Resting]\n'
+        "{% for i in range(40) %}Rest here. [pause 300s]\n{% endfor %}\n{% endblock %}\n",
+        encoding="utf-8")
+    (folder / "long.yaml").write_text("title: Long\nduration_s: [60, 240]\nvariables: {}\n",
+                                      encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["render", "long", "--client", str(write_client(tmp_path)),
+                                      "--templates-dir", str(folder), "-o", str(out)])
+    assert result.exit_code == 1
+    message = result.output.strip().splitlines()[-1]
+    assert re.fullmatch(r"Error: template 'long' for .*: the script would last about 3:2\d:\d\d, "
+                        r"longer than any track may \(3:00:00\); shorten its pauses or loops",
+                        message), message
+    assert "synthesis" not in result.output and not out.exists()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from imr_audio.authoring.templates import RenderedScript, TemplateSpec
 from imr_audio.errors import LintError, TrackLengthError
-from imr_audio.length import MAX_LENGTH_S, parse_length
+from imr_audio.length import MAX_LENGTH_S, format_clock, parse_length
 from imr_audio.lint import (
     LintFinding,
     SoundscapeOrigin,
@@ -186,10 +186,18 @@ def require_renderable(prepared: PreparedScript) -> None:
     """Refuse a home track for this script: eligibility first, then every lint error.
 
     Raises :class:`~imr_audio.errors.ClientProfileError` for a set eligibility flag (it
-    outranks every other finding), else :class:`LintError`: its first line says how many lint
-    errors follow, then one a line; warnings do not stop a render.
+    outranks every other finding), :class:`TrackLengthError` for a script estimated longer than
+    :data:`~imr_audio.length.MAX_LENGTH_S` (the hard cap of every render), else
+    :class:`LintError`: its first line says how many lint errors follow, then one a line;
+    warnings do not stop a render.
     """
     check_eligibility(prepared.profile)
+    if prepared.estimated_duration_s > MAX_LENGTH_S:  # before any synthesis or bed
+        raise TrackLengthError(
+            f"template '{prepared.spec.id}' for {prepared.profile.source}: the script would last "
+            f"about {format_clock(prepared.estimated_duration_s)}, longer than any track may "
+            f"({format_clock(MAX_LENGTH_S)}); shorten its pauses or loops"
+        )
     if has_errors(list(prepared.findings)):
         errors = [str(f) for f in prepared.findings if f.severity == "error"]
         count = f"{len(errors)} error{'s' if len(errors) > 1 else ''}"
