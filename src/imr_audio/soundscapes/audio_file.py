@@ -99,23 +99,56 @@ def decode_recording(path: Path) -> tuple[NDArray[np.float32], int]:
     path = Path(path)
     if not path.is_file():
         raise AudioDecodeError(f"{path}: file not found")
+    too_long = AudioDecodeError(
+        f"{path}: the recording is longer than {MAX_RECORDING_S / 60:g} minutes; "
+        "use a shorter loop"
+    )
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
-        data, rate = _decode_with_ffmpeg(path)
+        # ffmpeg decodes at most a little more than the longest allowed: a longer file is
+        # refused by its length without being decoded whole.
+        data, rate = _decode_with_ffmpeg(path, MAX_RECORDING_S + 1.0)
+    else:
+        if info.frames > MAX_RECORDING_S * info.samplerate:  # the header's length: no decoding
+            raise too_long
+        data, rate = _read_blocks(path)
     if len(data) == 0 or not np.any(data):
         raise AudioDecodeError(f"{path}: the file holds no audio")
     if not np.all(np.isfinite(data)):
         raise AudioDecodeError(f"{path}: the file holds invalid samples")
     if len(data) > MAX_RECORDING_S * rate:
-        raise AudioDecodeError(
-            f"{path}: the recording is longer than {MAX_RECORDING_S / 60:g} minutes; "
-            "use a shorter loop"
-        )
+        raise too_long
     return data, int(rate)
 
 
-def _decode_with_ffmpeg(path: Path) -> tuple[NDArray[np.float32], int]:
+_BLOCK_FRAMES = 1 << 16
+
+
+def _read_blocks(path: Path) -> tuple[NDArray[np.float32], int]:
+    """Decode a file soundfile reads, block by block, stopping past the longest allowed.
+
+    A header can understate the length (a WAV written by a stream); reading stops one block
+    past :data:`MAX_RECORDING_S` whatever it says.
+    """
+    try:
+        with sf.SoundFile(str(path)) as audio:
+            limit = int(MAX_RECORDING_S * audio.samplerate) + _BLOCK_FRAMES
+            blocks: list[NDArray[np.float32]] = []
+            frames = 0
+            for block in audio.blocks(_BLOCK_FRAMES, dtype="float32", always_2d=True):
+                blocks.append(block)
+                frames += len(block)
+                if frames > limit:
+                    break
+            channels, rate = audio.channels, audio.samplerate
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
+        raise AudioDecodeError(f"{path}: not a readable audio file") from None
+    data = np.concatenate(blocks) if blocks else np.zeros((0, channels), np.float32)
+    return data, int(rate)
+
+
+def _decode_with_ffmpeg(path: Path, max_s: float) -> tuple[NDArray[np.float32], int]:
     with warnings.catch_warnings():  # pydub imports the deprecated audioop on Python 3.11/3.12
         warnings.simplefilter("ignore", DeprecationWarning)
         from pydub import AudioSegment
@@ -124,7 +157,7 @@ def _decode_with_ffmpeg(path: Path) -> tuple[NDArray[np.float32], int]:
     AudioSegment.converter = ffmpeg_executable()
     try:
         # through temporary files: needs ffmpeg only, not ffprobe
-        segment = AudioSegment.from_file_using_temporary_files(str(path))
+        segment = AudioSegment.from_file_using_temporary_files(str(path), duration=max_s)
     except (CouldntDecodeError, OSError, IndexError, ValueError):
         raise AudioDecodeError(f"{path}: not a readable audio file") from None
     samples = np.asarray(segment.get_array_of_samples(), dtype=np.float32)
