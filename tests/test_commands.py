@@ -225,3 +225,35 @@ def test_a_name_with_symbols_is_refused_by_the_lint_before_any_speech(
            "aloud (asterisk, greater-than sign, less-than sign)" in result.output
     assert "Zed" not in result.output and "Traceback" not in result.output
     assert "synthesis" not in result.output and not out.exists()
+
+
+def test_an_output_folder_through_a_file_is_refused_before_any_speech(
+    tmp_path: Path, test_templates: Path, write_client: Callable[..., Path]
+) -> None:
+    (tmp_path / "afile").write_text("not a folder", encoding="utf-8")
+    result = invoke("render", "mini", "--client", str(write_client(tmp_path)), "--templates-dir",
+                    str(test_templates), "-o", str(tmp_path / "afile" / "tracks"))
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: {tmp_path / 'afile' / 'tracks'}: cannot write "
+                                     "there ('afile' in its path is a file, not a folder)")
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "not a folder"
+
+
+def test_a_folder_this_user_cannot_write_is_refused_before_any_speech(
+    tmp_path: Path, test_templates: Path, write_client: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    # Tests run as root in CI, for whom every folder is writable: the permission is simulated.
+    monkeypatch.setattr(os, "access", lambda path, mode: (
+        False if Path(path) == locked else real_access(path, mode)))
+    result = invoke("render", "mini", "--client", str(write_client(tmp_path)), "--templates-dir",
+                    str(test_templates), "-o", str(locked / "new"))
+    assert result.exit_code == 1
+    expected = f"Error: {locked / 'new'}: cannot write there (permission denied)"
+    assert result.output.strip() == expected
+    assert list(locked.iterdir()) == []

@@ -26,6 +26,7 @@ __all__ = [
     "private_dir",
     "private_temp",
     "publish_private",
+    "writable_dir_problem",
     "write_private",
 ]
 
@@ -61,6 +62,24 @@ def private_dir(folder: Path) -> Path:
         private_dir(folder.parent)
         folder.mkdir(mode=0o700, exist_ok=True)
     return folder
+
+
+def writable_dir_problem(folder: Path) -> str | None:
+    """Why files cannot be written into ``folder`` (made if missing), or None; creates nothing.
+
+    Checked before any costly work: the first part of the path that exists must be a folder
+    this process may write into (or ``folder`` itself, when it exists).
+    """
+    here = Path(folder).absolute()
+    while not here.exists():
+        if here.is_symlink():
+            return "a link to nothing stands in its path"
+        here = here.parent
+    if not here.is_dir():
+        return f"'{here.name}' in its path is a file, not a folder"
+    if not os.access(here, os.W_OK | os.X_OK):
+        return "permission denied"
+    return None
 
 
 def private_temp(folder: Path, suffix: str = TEMP_SUFFIX) -> Path:

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from imr_audio.clipstore import ClipStore
+from imr_audio.errors import ExportError
 from imr_audio.export import ExportSettings, check_export_settings
+from imr_audio.files import writable_dir_problem
 from imr_audio.master import LoudnessMeasurement, MasterSettings
 from imr_audio.mix import MixSettings, Placement
 from imr_audio.mixdown import mixdown
@@ -176,6 +178,9 @@ def render(
     require_renderable(prepared)
     check_export_settings(settings.export)  # a bad option or cover fails before any synthesis
     check_target_length(prepared)  # refuse the obviously impossible before any synthesis
+    problem = writable_dir_problem(output_dir)
+    if problem is not None:  # before any cost, not after the speech is made
+        raise ExportError(f"{output_dir}: cannot write there ({problem})")
     log.info(
         "render template=%s voice=%s soundscape=%s",
         prepared.spec.id,
