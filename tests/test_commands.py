@@ -257,3 +257,21 @@ def test_a_folder_this_user_cannot_write_is_refused_before_any_speech(
     expected = f"Error: {locked / 'new'}: cannot write there (permission denied)"
     assert result.output.strip() == expected
     assert list(locked.iterdir()) == []
+
+
+def test_an_unwritable_cache_falls_back_to_rendering_without_it(
+    tmp_path: Path, test_templates: Path, write_client: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "afile").write_text("not a folder", encoding="utf-8")
+    cache = tmp_path / "afile" / "cache"
+    monkeypatch.setenv("IMR_AUDIO_CACHE_DIR", str(cache))
+    out = tmp_path / "out"
+    result = invoke("render", "mini", "--client", str(write_client(tmp_path)), "--templates-dir",
+                    str(test_templates), "--format", "wav", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if line.startswith("Note:")]
+    assert notes == [f"Note: the cache folder {cache} cannot be written ('afile' in its path is "
+                     "a file, not a folder): this track is rendered without the cache"]
+    assert "Traceback" not in result.output
+    assert soundfile.info(str(out / "t-017_mini.wav")).duration > 60

@@ -181,6 +181,12 @@ def render(
     problem = writable_dir_problem(output_dir)
     if problem is not None:  # before any cost, not after the speech is made
         raise ExportError(f"{output_dir}: cannot write there ({problem})")
+    cache_notice = ""
+    if settings.use_cache and (problem := writable_dir_problem(workspace.config.cache_dir)):
+        cache_notice = (f"the cache folder {workspace.config.cache_dir} cannot be written "
+                        f"({problem}): this track is rendered without the cache")
+        log.warning("%s", cache_notice)
+        settings = replace(settings, use_cache=False)
     log.info(
         "render template=%s voice=%s soundscape=%s",
         prepared.spec.id,
@@ -207,7 +213,8 @@ def render(
         plan = plan_mix(spoken, settings.mix, bed)
         path = output_path(output_dir, prepared.profile.id, prepared.spec.id,
                            settings.export.format)
-        notices = tuple(n for n in (speaker.fallback, _voice_change(path, speaker.voice)) if n)
+        notices = tuple(n for n in (cache_notice, speaker.fallback,
+                                    _voice_change(path, speaker.voice)) if n)
         result = write_track(workspace, spoken, plan, settings.master, settings.export,
                              output_dir, progress=progress, use_cache=settings.use_cache)
     return replace(result, notices=notices)
