@@ -326,3 +326,20 @@ def test_a_batch_builds_the_home_packs_its_jobs_ask_for(
     assert failed.client_id == "t-019" and "1 of its 1 track(s) failed" in failed.reason
     assert not (root / "t-019").exists()
     assert report.as_dict()["packs"][0]["tracks"] == 2
+
+
+def test_the_batch_lock_is_held_while_a_batch_runs_and_removed_after(tmp_path: Path) -> None:
+    from imr_audio.batch.runner import LOCK_NAME, _root_lock
+    from imr_audio.errors import BatchError
+
+    root = tmp_path / "tracks"
+    with _root_lock(root):
+        assert (root / LOCK_NAME).is_file()
+        with pytest.raises(BatchError, match="another batch is writing to this folder"), \
+                _root_lock(root):
+            pass
+        assert (root / LOCK_NAME).is_file()  # the refused one took nothing away
+    assert not (root / LOCK_NAME).exists()
+    with _root_lock(root):  # and the next batch locks again
+        assert (root / LOCK_NAME).is_file()
+    assert list(root.iterdir()) == []

@@ -201,7 +201,7 @@ def test_purge_command_reports_what_it_removed_and_kept(
     orphan = out / "c1_body-scan.mp3"
     orphan.write_bytes(b"audio")
     workspace.speech_cache.put("a" * 64, _tone(), owner="c1")
-    result = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(out)])
+    result = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(out), "--yes"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == (f"speech cache {speech_cache_dir / 'speech'}: removed 1 cached clip(s) "
@@ -214,6 +214,52 @@ def test_purge_command_reports_what_it_removed_and_kept(
     again = CliRunner().invoke(cli, ["purge", "--client", "c1"])
     assert again.exit_code == 0
     assert again.output.splitlines()[-1] == "nothing to remove for client c1"
+
+
+def _state(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_purge_dry_run_lists_what_would_go_and_removes_nothing(
+    tmp_path: Path, speech_cache_dir: Path, workspace: Workspace
+) -> None:
+    out = tmp_path / "out"
+    mine = fake_track(out, "c1_mini", "c1")
+    workspace.speech_cache.put("a" * 64, _tone(), owner="c1")
+    before, cache_before = _state(out), _state(speech_cache_dir)
+    result = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(out),
+                                      "--dry-run"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == (f"speech cache {speech_cache_dir / 'speech'}: would remove 1 cached "
+                        "clip(s) of client c1")
+    assert lines[1] == f"{out}: would remove 4 file(s)"
+    assert sorted(lines[2:6]) == sorted(f"  {p}" for p in mine)
+    assert _state(out) == before and _state(speech_cache_dir) == cache_before
+
+
+def test_purge_asks_first_and_refuses_without_yes_when_it_cannot_ask(
+    tmp_path: Path, speech_cache_dir: Path, workspace: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "out"
+    fake_track(out, "c1_mini", "c1")
+    before = _state(out)
+    piped = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(out)])
+    assert piped.exit_code == 1
+    assert piped.output.splitlines()[-1] == (
+        "Error: purge removes files for good: run it again with --yes to remove them "
+        "(or --dry-run to only list them)")
+    assert _state(out) == before
+    monkeypatch.setattr("imr_audio.commands.purge._can_ask", lambda: True)
+    declined = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(out)],
+                                  input="n\n")
+    assert declined.exit_code == 1 and "Remove them? [y/N]" in declined.output
+    assert _state(out) == before
+    accepted = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(out)],
+                                  input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert f"{out}: removed 4 file(s)" in accepted.output and _state(out) == {}
 
 
 def test_purge_command_errors_are_one_line(tmp_path: Path) -> None:
@@ -254,7 +300,8 @@ def test_purge_after_real_renders_of_two_clients(
     packs = tmp_path / "packs"
     pack_one = build_home_pack(ws, c1, [one.path], packs / "c1", make_zip=True)
     pack_two = build_home_pack(ws, c1_x, [two.path], packs / "c1_x", make_zip=True)
-    result = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["purge", "--client", "c1", "--outputs", str(tmp_path),
+                                      "--yes"])
     assert result.exit_code == 0, result.output
     assert f"removed {made_for_c1} cached clip(s) of client c1" in result.output
     assert pack_one.zip_path is not None

@@ -104,7 +104,8 @@ def demo(workspace: Workspace) -> None:
     help="Integrated loudness of the track.",
 )
 @voice_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bed.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of the bed (0 to 4294967295).")
 @workspace_options()
 @output_dir_option("Folder for the track (created 0700).")
 @click.option(

@@ -19,6 +19,7 @@ from pathlib import Path
 from imr_audio.errors import ExportError, ImrAudioError
 
 __all__ = [
+    "BATCH_LOCK_NAME",
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "file_sha256",
@@ -29,6 +30,9 @@ __all__ = [
     "writable_dir_problem",
     "write_private",
 ]
+
+BATCH_LOCK_NAME = ".imr-batch.lock"
+"""The lock a running batch holds in its output root (removed when the batch ends)."""
 
 TEMP_PREFIX = ".imr-"
 """Start of every temporary file's name (a batch clears those a killed run left)."""

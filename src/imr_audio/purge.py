@@ -33,6 +33,7 @@ from typing import Any
 from imr_audio.errors import PurgeError
 from imr_audio.export.settings import FORMATS
 from imr_audio.export.tags import read_provenance
+from imr_audio.files import BATCH_LOCK_NAME
 from imr_audio.pack import PAGE_NAME
 from imr_audio.pack.page import CLIENT_META, GENERATOR
 from imr_audio.profile import CLIENT_ID_PATTERN
@@ -70,6 +71,8 @@ class PurgeReport:
     temporary_files: tuple[Path, ...] = ()
     """Temporary files and staging folders an interrupted render left (``.imr-*``): any
     client's (kept)."""
+    dry_run: bool = False
+    """Nothing was removed: the counts and files are what a purge would remove."""
 
     @property
     def removed_anything(self) -> bool:
@@ -206,7 +209,8 @@ def _find(client_id: str, key: InstallationKey, output_dir: Path) -> _Found:
         for name in names:
             if name.endswith(".zip") and _pack_client_hash(_pack_page(folder / name)) == mine_hash:
                 found.mine.append(folder / name)
-        found.temporary += [folder / n for n in names if n.startswith(".imr-")]
+        found.temporary += [folder / n for n in names
+                            if n.startswith(".imr-") and n != BATCH_LOCK_NAME]
         candidates = {n for n in names if n.startswith(prefix) and _split(n)[1] in _KNOWN_SUFFIXES}
         decided: set[str] = set()
         for name in sorted(candidates):
@@ -234,12 +238,13 @@ def _find(client_id: str, key: InstallationKey, output_dir: Path) -> _Found:
 
 
 def purge_client(
-    workspace: Workspace, client_id: str, output_dir: Path | None = None
+    workspace: Workspace, client_id: str, output_dir: Path | None = None, dry_run: bool = False
 ) -> PurgeReport:
     """Remove a client's clips from the workspace's speech cache, and files from ``output_dir``.
 
     See the module docstring for how rendered files are recognised. A client with nothing to
-    remove is no error (the report says so). Raises :class:`PurgeError` for an id that is not a
+    remove is no error (the report says so). With ``dry_run`` nothing is removed: the report
+    lists what would go (its ``dry_run`` is set). Raises :class:`PurgeError` for an id that is not a
     pseudonymous id, a missing output folder, or files that could not be removed (the others
     are removed).
     """
@@ -251,10 +256,14 @@ def purge_client(
     if output_dir is not None and not output_dir.is_dir():
         raise PurgeError(f"{output_dir}: no such folder")
     cache = workspace.speech_cache
-    removed_clips = cache.remove_owner(client_id)
+    removed_clips = cache.remove_owner(client_id, dry_run=dry_run)
     if output_dir is None:
-        return PurgeReport(client_id, cache.folder, removed_clips, None)
+        return PurgeReport(client_id, cache.folder, removed_clips, None, dry_run=dry_run)
     found = _find(client_id, workspace.key, output_dir)
+    if dry_run:
+        return PurgeReport(client_id, cache.folder, removed_clips, output_dir,
+                           tuple(sorted(found.mine)), tuple(sorted(found.unconfirmed)),
+                           tuple(sorted(found.temporary)), dry_run=True)
     removed: list[Path] = []
     failed: list[str] = []
     for path in found.mine:

@@ -42,7 +42,7 @@ from imr_audio.batch.manifest import BatchPlan, load_manifest
 from imr_audio.batch.packs import PackOutcome, build_packs
 from imr_audio.batch.worker import JobOutcome, init_worker, run_job
 from imr_audio.errors import BatchError
-from imr_audio.files import private_dir
+from imr_audio.files import BATCH_LOCK_NAME, private_dir
 from imr_audio.trackset import STAGING_PREFIX
 from imr_audio.workspace import Workspace
 
@@ -53,7 +53,7 @@ except ImportError:  # pragma: no cover - Windows: no lock on the output root
 
 __all__ = ["LOCK_NAME", "BatchOptions", "BatchReport", "JobOutcome", "run_batch"]
 
-LOCK_NAME = ".imr-batch.lock"
+LOCK_NAME = BATCH_LOCK_NAME
 """The lock file a running batch holds in its output root."""
 
 _CAN_LOCK: bool = fcntl is not None
@@ -284,17 +284,28 @@ def _root_lock(root: Path) -> Iterator[None]:
     if not _CAN_LOCK:  # pragma: no cover - Windows
         yield
         return
-    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    path = root / LOCK_NAME
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            os.close(fd)
             raise BatchError(
                 f"{root}: another batch is writing to this folder; wait until it has finished"
             ) from None
+        try:  # a batch that just ended removed the file we locked: lock the one there now
+            if os.fstat(fd).st_ino == path.stat().st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
         yield
     finally:
-        os.close(fd)  # the file stays: removing it would let two batches lock two files
+        with contextlib.suppress(OSError):  # removed while held: no file is left behind
+            path.unlink()
+        os.close(fd)
 
 
 def _remove_stale_parts(plan: BatchPlan) -> int:

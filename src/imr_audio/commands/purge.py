@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from imr_audio.commands.options import workspace_options
 from imr_audio.workspace import Workspace
+
+if TYPE_CHECKING:
+    from imr_audio.purge import PurgeReport
 
 __all__ = ["commands", "purge"]
 
@@ -33,8 +38,11 @@ def _list(paths: tuple[Path, ...]) -> None:
     metavar="DIR",
     help="Also remove the client's rendered files in DIR and every folder below it.",
 )
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed; remove nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Remove without asking first.")
 @workspace_options(templates=False, presets=False)
-def purge(workspace: Workspace, client_id: str, output_dir: Path | None) -> None:
+def purge(workspace: Workspace, client_id: str, output_dir: Path | None, dry_run: bool,
+          yes: bool) -> None:
     """Remove a client's cached speech and, with --outputs, their rendered files.
 
     Every cached clip made for the client goes. Under --outputs DIR (searched with all its
@@ -44,13 +52,34 @@ def purge(workspace: Workspace, client_id: str, output_dir: Path | None) -> None
     """
     from imr_audio.purge import purge_client
 
-    report = purge_client(workspace, client_id, output_dir)
+    plan = purge_client(workspace, client_id, output_dir, dry_run=True)
+    if dry_run or not plan.removed_anything:
+        _show(plan, client_id)
+        return
+    if not yes:
+        _show(plan, client_id)
+        if not _can_ask():
+            raise click.ClickException(
+                "purge removes files for good: run it again with --yes to remove them "
+                "(or --dry-run to only list them)"
+            )
+        click.confirm("Remove them?", abort=True)
+    _show(purge_client(workspace, client_id, output_dir), client_id)
+
+
+def _can_ask() -> bool:
+    """Whether someone at a terminal can answer a question."""
+    return sys.stdin.isatty()
+
+
+def _show(report: PurgeReport, client_id: str) -> None:
+    verb = "would remove" if report.dry_run else "removed"
     click.echo(
-        f"speech cache {report.cache_folder}: removed {report.cache_entries_removed} "
+        f"speech cache {report.cache_folder}: {verb} {report.cache_entries_removed} "
         f"cached clip(s) of client {client_id}"
     )
     if report.output_dir is not None:
-        click.echo(f"{report.output_dir}: removed {len(report.removed_files)} file(s)")
+        click.echo(f"{report.output_dir}: {verb} {len(report.removed_files)} file(s)")
         _list(report.removed_files)
     if report.unconfirmed_files:
         click.echo(

@@ -59,7 +59,8 @@ def soundscape() -> None:
     show_default=True,
     help="Length in seconds.",
 )
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed (0 to 4294967295).")
 @click.option(
     "--sample-rate",
     "sample_rate_hz",

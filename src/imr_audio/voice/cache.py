@@ -264,8 +264,11 @@ class SpeechCache:
             if fd is not None:  # nobody holds it
                 _unlock(self.folder, {key: fd})
 
-    def remove_owner(self, client_id: str) -> int:
-        """Remove every clip made for ``client_id`` (whoever else used it); return the count."""
+    def remove_owner(self, client_id: str, dry_run: bool = False) -> int:
+        """Remove every clip made for ``client_id`` (whoever else used it); return the count.
+
+        With ``dry_run`` nothing is removed: the count is of what would go.
+        """
         hashed = self.key.client_hash(client_id)
         removed = 0
         for path in self._files():
@@ -276,7 +279,8 @@ class SpeechCache:
             except (OSError, UnicodeDecodeError, ValueError, AttributeError):
                 owners = [hashed]  # unreadable: remove it rather than keep a client's clip
             if isinstance(owners, list) and hashed in owners:
-                self._discard(path.stem)
+                if not dry_run:
+                    self._discard(path.stem)
                 removed += 1
         return removed
 
