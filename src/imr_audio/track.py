@@ -246,10 +246,12 @@ def _bed_ahead(
         yield
         return
     expected_s = prepared.target_length_s or prepared.estimated_duration_s * _SPEECH_SPREAD
-    speech_done = threading.Event()
+    speech_done, failed = threading.Event(), threading.Event()
     latest: list[Progress] = []
 
     def bed_progress(step: Progress) -> None:
+        if failed.is_set():
+            raise _BedNotNeeded  # the speech failed: the bed stops at its next segment
         latest[:] = [step]
         if speech_done.is_set():
             report(progress, "soundscape", step.done, step.total)
@@ -260,12 +262,19 @@ def _bed_ahead(
                            bed_progress)
         try:
             yield
+        except BaseException:
+            failed.set()
+            raise
         finally:
             speech_done.set()
-            if not done.done() and latest:
+            if not failed.is_set() and not done.done() and latest:
                 report(progress, "soundscape", latest[0].done, latest[0].total)
             if done.exception() is not None:  # waits for it: the mix reads what it stored
                 log.debug("the bed was not made ahead (%s)", type(done.exception()).__name__)
+
+
+class _BedNotNeeded(Exception):
+    """Ends a bed made ahead for speech that failed."""
 
 
 def _voice_change(path: Path, voice: VoiceSettings) -> str:
