@@ -4,6 +4,8 @@ blocks: a long file is refused without being read whole."""
 from __future__ import annotations
 
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +56,17 @@ def test_a_long_file_ffmpeg_decodes_is_refused_after_the_longest_allowed(tmp_pat
     with pytest.raises(AudioDecodeError) as info:
         decode_recording(path)
     assert "longer than 10 minutes" in str(info.value)
+
+
+def test_a_damaged_mp3_gives_one_line_and_no_decoder_notes(
+    tmp_path: Path, test_templates: Path, write_client: Callable[..., Path]
+) -> None:
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 200)
+    result = subprocess.run(
+        [sys.executable, "-m", "imr_audio", "render", "mini", "--client",
+         str(write_client(tmp_path)), "--templates-dir", str(test_templates), "--soundscape",
+         str(damaged), "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"Error: {damaged}: not a readable audio file"]

@@ -16,9 +16,12 @@ against a client's avoid-list.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import os
 import shutil
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,7 +107,8 @@ def decode_recording(path: Path) -> tuple[NDArray[np.float32], int]:
         "use a shorter loop"
     )
     try:
-        info = sf.info(str(path))
+        with _native_stderr_quiet():  # libmpg123 prints "Note: ..." lines on a damaged MP3
+            info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError):
         # ffmpeg decodes at most a little more than the longest allowed: a longer file is
         # refused by its length without being decoded whole.
@@ -112,7 +116,8 @@ def decode_recording(path: Path) -> tuple[NDArray[np.float32], int]:
     else:
         if info.frames > MAX_RECORDING_S * info.samplerate:  # the header's length: no decoding
             raise too_long
-        data, rate = _read_blocks(path)
+        with _native_stderr_quiet():
+            data, rate = _read_blocks(path)
     if len(data) == 0 or not np.any(data):
         raise AudioDecodeError(f"{path}: the file holds no audio")
     if not np.all(np.isfinite(data)):
@@ -123,6 +128,29 @@ def decode_recording(path: Path) -> tuple[NDArray[np.float32], int]:
 
 
 _BLOCK_FRAMES = 1 << 16
+
+
+@contextlib.contextmanager
+def _native_stderr_quiet() -> Iterator[None]:
+    """Keep what native decoders write straight to file descriptor 2 off the terminal.
+
+    Their notes ("Illegal Audio-MPEG-Header ...") would stand around imr-audio's own one-line
+    error; the error itself says what is wrong with the file.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no descriptor 2 here: nothing to quiet
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _read_blocks(path: Path) -> tuple[NDArray[np.float32], int]:
