@@ -506,3 +506,27 @@ def test_the_sidecar_records_keyed_hashes(blocked: BlockedRender) -> None:
               for o in json.loads(p.read_text("utf-8"))["owners"]}
     assert owners == {key.client_hash(CLIENT_ID)}
     assert len(list((blocked.cache_dir / "speech").glob("*.npy"))) > 0
+
+
+@pytest.mark.slow
+def test_every_folder_a_first_render_creates_under_home_is_owner_only(
+    tmp_path: Path, test_templates: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    client = tmp_path / "client.yaml"
+    client.write_text("id: t-017\npreferred_name: Robin\nsafe_place:\n  description: You rest "
+                      "in a small quiet garden under an old apple tree.\n  cue_word: garden\n",
+                      encoding="utf-8")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("XDG_", "IMR_AUDIO_")) and k not in ("HOME", "PYTHONPATH")}
+    env["HOME"] = str(home)
+    result = subprocess.run(
+        [sys.executable, "-m", "imr_audio", "render", "mini", "--client", str(client),
+         "--templates-dir", str(test_templates), "--format", "wav", "-o", str(home / "out")],
+        capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    folders = [p for p in home.rglob("*") if p.is_dir()]
+    assert any(p.name == "imr-audio" for p in folders)  # the cache and the key's folder
+    assert {p: oct(p.stat().st_mode & 0o777) for p in folders
+            if p.stat().st_mode & 0o777 != 0o700} == {}

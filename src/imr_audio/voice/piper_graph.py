@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from imr_audio.files import private_dir
+
 __all__ = ["MANIFEST", "NOT_SEEDABLE", "NO_ONNX", "SPLIT_FORMAT", "split_main", "split_model"]
 
 SPLIT_FORMAT = 2
@@ -68,7 +70,7 @@ def split_model(model_path: str, folder: str) -> bool:
         return False
     stages, first_noises, results, latent = plan
     target = Path(folder)
-    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(target)
     extractor = onnx.utils.Extractor(model)
     manifest: dict[str, Any] = {"format": SPLIT_FORMAT, "noises_first": first_noises,
                                 "stages": [], "results": results, "decoder": None}

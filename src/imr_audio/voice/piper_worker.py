@@ -64,6 +64,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from imr_audio.files import private_dir
 from imr_audio.voice.piper_graph import MANIFEST, NO_ONNX, NOT_SEEDABLE, SPLIT_FORMAT
 
 __all__ = [
@@ -255,7 +256,7 @@ def _split_in_own_process(model_path: str, folder: Path) -> int:
         return 1
     if done.returncode == NOT_SEEDABLE:  # remembered: not tried again for this voice
         with contextlib.suppress(OSError):
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(folder)
             (folder / _NOT_SEEDABLE_MARK).touch(mode=0o600)
     return done.returncode
 
