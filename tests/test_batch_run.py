@@ -343,3 +343,33 @@ def test_the_batch_lock_is_held_while_a_batch_runs_and_removed_after(tmp_path: P
     with _root_lock(root):  # and the next batch locks again
         assert (root / LOCK_NAME).is_file()
     assert list(root.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_it_resumable(tmp_path: Path) -> None:
+    root = tmp_path / "tracks"
+    examples = Path(__file__).parents[1] / "examples"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["IMR_AUDIO_CACHE_DIR"] = str(tmp_path / "cache")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imr_audio", "batch", str(examples / "library.yaml"), "-o",
+         str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True)  # its own process group, as a terminal's Ctrl-C reaches it
+    assert process.stderr is not None
+    first = process.stderr.readline()  # the first track has started
+    assert "started" in first, first
+    time.sleep(2.0)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert stderr.splitlines()[-1] == (
+        "imr-audio: batch stopped: run the same command again to resume")
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert not (root / ".imr-batch.lock").exists()
+    for _ in range(40):  # speech engines notice that their worker is gone within a second
+        left = subprocess.run(["pgrep", "-a", "-g", str(process.pid)], capture_output=True,
+                              text=True, check=False).stdout.strip()
+        if not left:
+            break
+        time.sleep(0.5)
+    assert left == ""  # no worker or speech engine left running

@@ -258,6 +258,9 @@ def _run_pool(plan: BatchPlan, options: BatchOptions, tracker: _Tracker) -> None
                         broken.append(index)
                         continue
                     tracker.finish(result, index)
+        except KeyboardInterrupt:
+            _stop_workers(pool)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         _drain(events, tracker, 0)
@@ -275,6 +278,20 @@ def _run_pool(plan: BatchPlan, options: BatchOptions, tracker: _Tracker) -> None
             else:
                 tracker.fraction.pop(index, None)
                 todo.append(index)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the workers now (Ctrl-C): what they were writing stays in staging, never half-published.
+
+    A stopped batch resumes: the next run skips what is done and clears what was left.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, AttributeError):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(OSError, AttributeError):
+            process.join(5.0)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ whose parent has died stops by itself, so that a killed batch leaves nothing wri
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -70,9 +71,14 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def init_worker(events: Any, parent_pid: int) -> None:
-    """Set up a worker: the queue its events go to; it stops when ``parent_pid`` is gone."""
+    """Set up a worker: the queue its events go to; it stops when ``parent_pid`` is gone.
+
+    Ctrl-C is for the batch process, which ends the workers itself: a worker (and the speech
+    engines it starts, which inherit this) ignores it, so no traceback comes from them.
+    """
     global _events
     _events = events
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
 
 

@@ -179,6 +179,10 @@ def batch(
             BatchOptions(output_dir=output_dir, workers=workers, force=force, dry_run=dry_run),
             progress=display,
         )
+    except KeyboardInterrupt:
+        display.finish()
+        click.echo("imr-audio: batch stopped: run the same command again to resume", err=True)
+        ctx.exit(130)
     finally:
         display.finish()
     if as_json:
