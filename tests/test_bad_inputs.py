@@ -68,6 +68,11 @@ def _raw(folder: Path, text: str | bytes, name: str = "client.yaml") -> Path:
     return path
 
 
+def _folder(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
 TEMPLATES = Path(__file__).parent / "data" / "templates"
 
 
@@ -145,7 +150,7 @@ def _purge_without_yes(folder: Path) -> list[str]:
 CASES = [
     # --- client profiles ---------------------------------------------------------------------
     Case("profile-missing", lambda d: _render(d / "nope.yaml"), ("nope.yaml: file not found",)),
-    Case("profile-is-a-folder", lambda d: _render((d / "c.yaml").mkdir() or d / "c.yaml"),
+    Case("profile-is-a-folder", lambda d: _render(_folder(d / "c.yaml")),
          ("c.yaml",), 2),
     Case("profile-empty", lambda d: _render(_raw(d, "")), ("client.yaml", "mapping")),
     Case("profile-a-list", lambda d: _render(_raw(d, "- id: t-017\n")),
