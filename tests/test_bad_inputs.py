@@ -95,7 +95,9 @@ def _own_template(folder: Path, body: str, schema: str | None = None) -> Path:
 def _with_template(body: str, schema: str | None = None) -> Callable[[Path], list[str]]:
     def build(folder: Path) -> list[str]:
         own = _own_template(folder, body, schema)
-        return ["render", "probe", "--client", str(_client(folder)), "--templates-dir", str(own),
+        # The planted value is the one the template reads: an error that quotes it shows.
+        client = _client(folder, safe_place={**SAFE, "cue_word": PLANTED})
+        return ["render", "probe", "--client", str(client), "--templates-dir", str(own),
                 "-o", str(folder / "out")]
     return build
 
@@ -248,6 +250,12 @@ CASES = [
          ("template 'probe'", "characters of text")),
     Case("template-value-in-lookup",
          _with_template(WRAP + "{{ {'a': 1}[safe_place.cue_word] }}\n{% endblock %}\n"),
+         ("template 'probe'",)),
+    Case("template-include-from-value",
+         _with_template(WRAP + "{% include safe_place.cue_word %}\n{% endblock %}\n"),
+         ("template 'probe'",)),
+    Case("template-attribute-from-value",
+         _with_template(WRAP + "{{ safe_place.cue_word.nothing.more }}\n{% endblock %}\n"),
          ("template 'probe'",)),
     Case("template-three-hours",
          _with_template(WRAP + "{% for i in range(40) %}Rest. [pause 300s]\n{% endfor %}\n"

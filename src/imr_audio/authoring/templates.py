@@ -8,7 +8,8 @@ duration range, variables).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from imr_audio.authoring.budget import BUDGET_KEY, Budget
 from imr_audio.authoring.environment import ProfileValue
 from imr_audio.errors import (
+    ImrAudioError,
     TemplateBudgetError,
     TemplateNotFoundError,
     TemplateSchemaError,
@@ -332,11 +334,43 @@ def render_script(
 ) -> RenderedScript:
     """Validate ``profile`` against ``spec`` and fill the template with it in ``env``."""
     context = validate_profile(spec, profile)
+    values = set(_strings(context))  # the client's, before the caller's extras join them
     context.update(extra or {})
-    return RenderedScript(template=spec, text=_render(env, spec, context))
+    return RenderedScript(template=spec, text=_render(env, spec, context, values))
 
 
-def _render(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str, Any]) -> str:
+def _render(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str, Any],
+            values: set[str]) -> str:
+    """Fill ``spec``; an error whose text would quote a client's value says so without it.
+
+    A template can build a name from a value (``{% include safe_place.cue_word %}``, a lookup
+    keyed by one): Jinja's message then holds the value.
+    """
+    try:
+        return _fill(env, spec, context)
+    except ImrAudioError as exc:
+        if any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", str(exc)) for v in values):
+            raise type(exc)(
+                f"template '{spec.id}': a name or lookup built from a client's value failed "
+                "while the template was filled (the value is not shown)"
+            ) from None
+        raise
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every text in a template context (the client's values), at least 2 characters long."""
+    if isinstance(value, str):
+        if len(value.strip()) >= 2:
+            yield value.strip()
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _fill(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str, Any]) -> str:
     where = f"template '{spec.id}'"
     budget = Budget(where)
     try:
