@@ -220,6 +220,6 @@ class Workspace:
     @functools.cached_property
     def bed_cache(self) -> BedCache:
         """Rendered beds (``<cache folder>/beds``)."""
-        from imr_audio.soundscapes.bedcache import BedCache
+        from imr_audio.soundscapes.bedcache import DEFAULT_MAX_BYTES, BedCache
 
-        return BedCache(self.config.cache_dir / "beds")
+        return BedCache(self.config.cache_dir / "beds", max_bytes=DEFAULT_MAX_BYTES)

@@ -36,6 +36,9 @@ def cache_info(workspace: Workspace) -> None:
     click.echo(f"size:     {_size(info.speech.size_bytes)}")
     beds = info.beds
     click.echo(f"beds:     {beds.beds} in {beds.folder} ({_size(beds.size_bytes)})")
+    cap = f"at most {_size(beds.max_bytes)}" if beds.max_bytes is not None else "no cap"
+    click.echo(f"          samples {_size(beds.samples_bytes)}, loudness cells "
+               f"{_size(beds.cells_bytes)}; {cap}, least recently used beds removed first")
     split = info.split_voices
     click.echo(f"voices:   {split.voices} split in {split.folder} ({_size(split.size_bytes)})")
 

@@ -51,6 +51,11 @@ def quantise(block: Stereo) -> Stereo:
     return block.astype(np.float16).astype(np.float32)
 
 
+DEFAULT_MAX_BYTES = 512 * 2**20
+"""The user's bed cache holds at most this much (512 MiB: two 20-minute beds at 48 kHz, at
+about 11 MB a minute); the beds used least recently go first."""
+
+
 @dataclass(frozen=True)
 class BedCacheInfo:
     """What the bed cache holds."""
@@ -58,17 +63,59 @@ class BedCacheInfo:
     folder: Path
     """Where it is."""
     beds: int
-    """Beds (soundscape, seed and rate) with at least one stored segment."""
+    """Beds (soundscape, seed and rate) with at least one stored file."""
     size_bytes: int
-    """Total size of the stored segments, in bytes."""
+    """Total size of what is stored, in bytes."""
+    samples_bytes: int = 0
+    """Of which the beds' samples (float16 segments), in bytes."""
+    cells_bytes: int = 0
+    """Of which their loudness cells, in bytes."""
+    max_bytes: int | None = None
+    """The cap (None: none)."""
 
 
 class BedCache:
-    """Rendered beds on disk in one-minute float16 segments; ``folder=None`` stores nothing."""
+    """Rendered beds on disk in one-minute float16 segments; ``folder=None`` stores nothing.
 
-    def __init__(self, folder: Path | None) -> None:
-        """A cache in ``folder`` (created 0700 on first write), or none."""
+    With ``max_bytes``, whole beds are removed, least recently used first, whenever what is
+    stored grows past it (each use of a bed marks its folder); a bed that alone is over the cap
+    keeps only its small loudness cells and is made again when it is next needed.
+    """
+
+    def __init__(self, folder: Path | None, max_bytes: int | None = None) -> None:
+        """A cache in ``folder`` (created 0700 on first write), or none; at most ``max_bytes``."""
         self.folder = folder
+        self.max_bytes = max_bytes
+
+    def _mark_used(self, key: str) -> None:
+        """Mark the bed ``key`` as just used (its folder's time), for least-recently-used."""
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                os.utime(self.folder / key)
+
+    def _bound(self, keep: str) -> None:
+        """Remove beds, least recently used first, until the cache is within its cap."""
+        if self.max_bytes is None or self.folder is None or not self.folder.is_dir():
+            return
+        beds = []
+        for bed in self.folder.iterdir():
+            with contextlib.suppress(OSError):
+                if bed.is_dir():
+                    files = [f for f in bed.iterdir() if f.is_file()]
+                    beds.append((bed.stat().st_mtime_ns, bed, files,
+                                 sum(f.stat().st_size for f in files)))
+        total = sum(size for *_, size in beds)
+        for _, bed, files, _size in sorted(beds, key=lambda b: (b[1].name == keep, b[0])):
+            if total <= self.max_bytes:
+                return
+            doomed = files if bed.name != keep else [
+                f for f in files if not f.name.endswith(f".kw{CELLS_FORMAT}.npy")]
+            for stored in doomed:
+                with contextlib.suppress(OSError):
+                    total -= stored.stat().st_size
+                    stored.unlink()
+            with contextlib.suppress(OSError):
+                bed.rmdir()  # only when nothing is left in it
 
     def _segment(self, key: str, index: int, kind: str = "") -> Path | None:
         """Where segment ``index`` (or with ``kind`` ``.kw1``, its cell energies) is stored."""
@@ -117,6 +164,7 @@ class BedCache:
         and the missing segments are stored.
         """
         total, count, full_key = _extent(key, duration_s, sample_rate_hz, seed)
+        self._mark_used(full_key)
         segments = self._segments(full_key, soundscape, count, sample_rate_hz, seed)
         for block in _rechunk(segments, block_frames, total):
             yield block.astype(np.float32)
@@ -155,6 +203,7 @@ class BedCache:
             if path is not None and (index >= replace_from or not path.is_file()):
                 self._store(path, segment)
             yield segment
+        self._bound(keep=key)
 
     def cells(
         self,
@@ -175,6 +224,7 @@ class BedCache:
         ``progress`` hears of each segment done (stage ``bed``).
         """
         _, count, full_key = _extent(key, duration_s, sample_rate_hz, seed)
+        self._mark_used(full_key)
         kind = f".kw{CELLS_FORMAT}"
         stored = [self._load(self._segment(full_key, index, kind), np.float64,
                              (_CELLS_PER_SEGMENT, 3)) for index in range(count)]
@@ -191,15 +241,19 @@ class BedCache:
                 self._store(self._segment(full_key, index, kind), cells)
             found.append(cells)
             report(progress, "bed", index + 1, count)
+        self._bound(keep=full_key)
         return np.concatenate(found) if found else np.zeros((0, 3))
 
     def info(self) -> BedCacheInfo:
         """Where the cache is, how many beds it holds and their size."""
         if self.folder is None or not self.folder.is_dir():
-            return BedCacheInfo(self.folder or Path(), 0, 0)
+            return BedCacheInfo(self.folder or Path(), 0, 0, max_bytes=self.max_bytes)
         beds = [p for p in self.folder.iterdir() if p.is_dir()]
-        size = sum(f.stat().st_size for bed in beds for f in bed.iterdir() if f.is_file())
-        return BedCacheInfo(self.folder, sum(any(b.iterdir()) for b in beds), size)
+        files = [f for bed in beds for f in bed.iterdir() if f.is_file()]
+        cells = sum(f.stat().st_size for f in files if f.name.endswith(f".kw{CELLS_FORMAT}.npy"))
+        size = sum(f.stat().st_size for f in files)
+        return BedCacheInfo(self.folder, sum(any(b.iterdir()) for b in beds), size,
+                            size - cells, cells, self.max_bytes)
 
     def clear(self) -> int:
         """Remove every stored bed; return how many there were."""

@@ -1,0 +1,85 @@
+"""The bed cache is bounded: whole beds go, least recently used first, past its cap."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from imr_audio.cli import cli
+from imr_audio.soundscapes.bedcache import DEFAULT_MAX_BYTES, BedCache
+from imr_audio.soundscapes.catalog import SoundscapeCatalog
+
+RATE = 8000
+MINUTES = 3.0
+
+
+def _use(cache: BedCache, name: str, seed: int = 0) -> np.ndarray:
+    scape = SoundscapeCatalog.builtin().get(name)
+    blocks = list(cache.blocks(name, scape, MINUTES * 60, RATE, seed))
+    cache.cells(name, scape, MINUTES * 60, RATE, seed)
+    return np.concatenate(blocks)
+
+
+def _size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def _one_bed_bytes(tmp_path: Path) -> int:
+    probe = BedCache(tmp_path / "probe")
+    _use(probe, "rain")
+    return _size(tmp_path / "probe")
+
+
+def test_the_cap_holds_and_the_least_recently_used_bed_goes(tmp_path: Path) -> None:
+    one = _one_bed_bytes(tmp_path)
+    cache = BedCache(tmp_path / "beds", max_bytes=int(one * 2.5))
+    _use(cache, "rain")
+    time.sleep(0.05)
+    _use(cache, "ocean")
+    time.sleep(0.05)
+    _use(cache, "rain")  # rain is used again: ocean is now the least recently used
+    time.sleep(0.05)
+    _use(cache, "wind")
+    names = sorted(p.name.split("-s")[0] for p in (tmp_path / "beds").iterdir())
+    assert names == ["rain", "wind"]
+    assert _size(tmp_path / "beds") <= int(one * 2.5)
+    info = cache.info()
+    assert info.beds == 2 and info.max_bytes == int(one * 2.5)
+    assert info.samples_bytes + info.cells_bytes == info.size_bytes
+    assert 0 < info.cells_bytes < info.samples_bytes
+
+
+def test_a_bed_over_the_cap_alone_keeps_only_its_cells_and_is_still_right(
+    tmp_path: Path
+) -> None:
+    uncached = _use(BedCache(None), "stream")
+    small = BedCache(tmp_path / "beds", max_bytes=1000)
+    assert np.array_equal(_use(small, "stream"), uncached)
+    (bed,) = (tmp_path / "beds").iterdir()
+    assert all(f.name.endswith(".kw1.npy") for f in bed.iterdir())
+    assert np.array_equal(_use(small, "stream"), uncached)  # made again, the same
+
+
+def test_capped_uncapped_and_uncached_beds_are_the_same(tmp_path: Path) -> None:
+    one = _one_bed_bytes(tmp_path)
+    capped = BedCache(tmp_path / "capped", max_bytes=int(one * 1.5))
+    free = BedCache(tmp_path / "free")
+    for name in ("fire", "night", "fire"):
+        assert np.array_equal(_use(capped, name), _use(free, name))
+        assert np.array_equal(_use(capped, name), _use(BedCache(None), name))
+
+
+def test_the_users_bed_cache_is_capped_and_cache_info_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMR_AUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(cli, ["cache", "info"])
+    assert result.exit_code == 0, result.output
+    assert (f"samples 0.0 KiB, loudness cells 0.0 KiB; at most {DEFAULT_MAX_BYTES // 2**20}.0 "
+            "MiB, least recently used beds removed first") in result.output
+    assert os.environ["IMR_AUDIO_CACHE_DIR"] == str(tmp_path / "cache")
