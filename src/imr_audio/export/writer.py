@@ -190,7 +190,7 @@ def export_blocks(
     finally:
         for leftover in (tmp, chapters_file):
             if leftover is not None:
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):  # never raised over the first error
                     leftover.unlink()
     return ExportedTrack(path, frames / sample_rate_hz, measured)
 
