@@ -167,7 +167,7 @@ def build_home_pack(
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         if zip_part is not None:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 zip_part.unlink()
     return HomePack(
         folder=folder,
