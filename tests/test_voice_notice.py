@@ -56,3 +56,30 @@ def test_the_command_line_says_it_once(
                                       str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert result.stderr.count("Note: voice profile 'calm': piper is not available here") == 1
+
+
+def test_a_batch_says_each_notice_once_however_many_tracks_it_concerns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from imr_audio.batch import runner
+    from imr_audio.batch.runner import BatchOptions, run_batch
+
+    examples = Path(__file__).parents[1] / "examples"
+    planned = run_batch(Workspace.from_environment(), examples / "library.yaml",
+                        BatchOptions(output_dir=tmp_path / "out", dry_run=True))
+    fallback = "voice profile 'calm': piper is not available here, so it speaks with pyttsx3"
+    changed = "tracks in this folder were spoken by another voice"
+    outcomes = tuple(dataclasses.replace(o, status="rendered",
+                                         notices=(fallback, changed) if i % 2 else (fallback,))
+                     for i, o in enumerate(planned.outcomes))
+    report = dataclasses.replace(planned, outcomes=outcomes, dry_run=False)
+    assert report.notices == (fallback, changed)
+    assert report.as_dict()["notices"] == [fallback, changed]
+    monkeypatch.setattr(runner, "run_batch", lambda *args, **kwargs: report)
+    result = CliRunner().invoke(cli, ["batch", str(examples / "library.yaml"), "-o",
+                                      str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("Note: ")]
+    assert notes == [f"Note: {fallback}", f"Note: {changed}"]

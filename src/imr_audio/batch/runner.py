@@ -104,6 +104,11 @@ class BatchReport:
         """The home packs that could not be built."""
         return tuple(p for p in self.packs if p.reason)
 
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """Every distinct notice of the batch's renders, once each, in the order first seen."""
+        return tuple(dict.fromkeys(n for o in self.outcomes for n in o.notices))
+
     def count(self, status: str) -> int:
         """How many tracks have ``status``."""
         return sum(o.status == status for o in self.outcomes)
@@ -115,6 +120,7 @@ class BatchReport:
             "output_dir": str(self.plan.output_dir),
             "dry_run": self.dry_run,
             "elapsed_s": round(self.elapsed_s, 3),
+            "notices": list(self.notices),
             "counts": {
                 status: self.count(status)
                 for status in ("rendered", "skipped", "failed", "planned")

@@ -54,6 +54,8 @@ class JobOutcome:
     """Its measured true peak, dBTP."""
     elapsed_s: float = 0.0
     """Time spent on it, in seconds."""
+    notices: tuple[str, ...] = ()
+    """What the render said once (a voice that fell back or changed; see ``RenderResult``)."""
 
 
 def stage_fraction(progress: Progress) -> float:
@@ -118,7 +120,7 @@ def run_job(
     settings = replace(job.settings, skip_if_current=not force)
     try:
         workspace = Workspace(config.replace(templates_dir=job.templates_dir))
-        profile = workspace.load_profile(job.client_file)
+        profile = workspace.load_profile(job.client_file, job.template_id)
         result = render(workspace, job.template_id, profile, job.output_dir, settings, progress)
     except ImrAudioError as exc:
         return failed(_one_line(str(exc)))
@@ -134,4 +136,5 @@ def run_job(
         integrated_lufs=result.loudness.integrated_lufs,
         true_peak_dbtp=result.loudness.true_peak_dbtp,
         elapsed_s=time.monotonic() - started,
+        notices=result.notices,
     )

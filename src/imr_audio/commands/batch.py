@@ -189,6 +189,8 @@ def batch(
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
         _table(report)
+    for notice in report.notices:  # once per run, however many tracks it concerns
+        click.echo(f"Note: {notice}", err=True)
     if not dry_run and report.count("rendered"):
         click.echo(REVIEW_REMINDER, err=True)
     if report.failed or report.failed_packs:
