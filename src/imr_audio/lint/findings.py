@@ -75,7 +75,8 @@ def where(origin: Origin) -> str:
     return f"the value of {origin.field}" if origin.field else origin.describe()
 
 
-def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+def lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    """The value at the dotted path ``dotted`` of ``data`` (None when it is missing)."""
     node: Any = data
     for part in dotted.split("."):
         if not isinstance(node, Mapping) or part not in node:
@@ -103,7 +104,7 @@ class Document:
     ) -> Document:
         """Split and trace the filled ``script``."""
         declared = [v.name for v in spec.variables]
-        values = {name: _lookup(profile.details, name) for name in declared}
+        values = {name: lookup(profile.details, name) for name in declared}
         values["preferred_name"] = profile.preferred_name
         lines = list(enumerate(script.text.splitlines(), start=1))
         return cls(

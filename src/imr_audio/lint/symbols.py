@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from imr_audio.lint.findings import Document, LintFinding, finding
+from imr_audio.lint.findings import Document, LintFinding, finding, lookup
 
 __all__ = ["READ_ALOUD", "check_symbols"]
 
@@ -33,7 +33,7 @@ def check_symbols(doc: Document) -> Iterator[LintFinding]:
     """One error per field (the preferred name, each value the template reads) with a symbol."""
     values: list[tuple[str, Any]] = [("preferred_name", doc.profile.preferred_name)]
     for var in doc.spec.variables:
-        values.append((var.name, _lookup(doc.profile.details, var.name)))
+        values.append((var.name, lookup(doc.profile.details, var.name)))
     for field, value in values:
         for name, text in _texts(field, value):
             found = sorted({READ_ALOUD[c] for c in _DIGIT_SLASH.sub("", text) if c in READ_ALOUD})
@@ -55,11 +55,3 @@ def _texts(field: str, value: Any) -> Iterator[tuple[str, str]]:
     elif isinstance(value, str):
         yield field, value
 
-
-def _lookup(details: Any, dotted: str) -> Any:
-    node = details
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
