@@ -48,7 +48,8 @@ def made() -> list[RecordingExecutor]:
 
 
 @pytest.fixture
-def queue(workspace: Workspace, tmp_path: Path, made: list[RecordingExecutor]) -> Iterator[JobQueue]:
+def queue(workspace: Workspace, tmp_path: Path,
+          made: list[RecordingExecutor]) -> Iterator[JobQueue]:
     def executor(max_workers: int) -> RecordingExecutor:
         made.append(RecordingExecutor(max_workers))
         return made[-1]

@@ -72,6 +72,11 @@ async def static(request: Request) -> Response:
     return FileResponse(_PACKAGE / "static" / name, media_type=_STATIC[name])
 
 
+async def favicon(request: Request) -> Response:
+    """No icon (the browser asks for one)."""
+    return Response(status_code=204)
+
+
 async def folder_file(request: Request) -> Response:
     """A file of the folder's tracks or home packs (never outside them)."""
     studio = studio_of(request)
@@ -110,6 +115,7 @@ def create_app(config: StudioConfig, workspace_config: WorkspaceConfig | None = 
 
     routes = [
         Route("/static/{name}", static),
+        Route("/favicon.ico", favicon),
         Route("/files/{area}/{path:path}", folder_file),
         *pages_clients.routes,
         *pages_tracks.routes,
