@@ -18,6 +18,7 @@ from imr_audio.executors import Executor
 from imr_audio.studio.config import StudioConfig, StudioFolder, StudioPathError
 from imr_audio.studio.jobs import JobQueue
 from imr_audio.studio.security import Guard
+from imr_audio.studio.templates_cache import FreshTemplateLibrary
 from imr_audio.workspace import Workspace, WorkspaceConfig
 
 __all__ = ["Studio", "create_app", "studio_of"]
@@ -43,8 +44,11 @@ class Studio:
         self.folder = StudioFolder(config.folder)
         base = workspace_config or WorkspaceConfig.from_environment()
         self.workspace = Workspace(base.replace(templates_dir=self.folder.templates))
+        self.workspace.templates = FreshTemplateLibrary(self.workspace.templates.search_path)
         self.jobs = JobQueue(self.workspace.config, self.folder.private, config.max_jobs,
                              executor)
+        self.profiles: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        """Client profiles as last read, with their files' (mtime_ns, size)."""
         self.pages = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_PACKAGE / "templates"),
             autoescape=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -39,10 +40,16 @@ def _saved(studio: Studio, client_id: str) -> tuple[Path, dict[str, Any]]:
         path = studio.folder.client_file(client_id)
     except StudioPathError:
         raise HTTPException(404) from None
-    if not path.is_file():
-        raise HTTPException(404)
-    data = read_yaml(path)
-    return path, data if isinstance(data, dict) else {}
+    try:
+        info = path.stat()
+    except OSError:
+        raise HTTPException(404) from None
+    key = (info.st_mtime_ns, info.st_size)
+    cached = studio.profiles.get(client_id)
+    if cached is None or cached[0] != key:  # read again only when the file changed
+        data = read_yaml(path)
+        cached = studio.profiles[client_id] = (key, data if isinstance(data, dict) else {})
+    return path, copy.deepcopy(cached[1])
 
 
 def _choice(form: Any, name: str) -> str | None:
