@@ -352,3 +352,36 @@ def test_the_command_line_starts_without_the_web_stack() -> None:
                             check=True).stdout.split()
     assert "imr_audio.commands.studio" in loaded
     assert not {"starlette", "uvicorn", "imr_audio.studio.app"} & set(loaded)
+
+
+# --- auditions -------------------------------------------------------------------------------
+
+def test_a_soundscape_audition_plays_ten_seconds_from_the_private_folder(
+    client: TestClient, folder: Path
+) -> None:
+    import soundfile
+
+    response = client.post("/audition/soundscape", data={"soundscape": "rain",
+                                                        "intensity": "light"}, headers=ORIGIN)
+    assert response.status_code == 200, response.text
+    src = response.text.split('id="audition-player" src="')[1].split('"')[0]
+    audio = client.get(src)
+    assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
+    (played,) = (folder / ".studio" / "auditions").iterdir()
+    assert stat.S_IMODE(played.stat().st_mode) == 0o600
+    assert soundfile.info(str(played)).duration == pytest.approx(10.0, abs=0.1)
+    assert client.get("/audition/files/..%2f..%2fclients%2ft-017.yaml").status_code == 404
+    assert client.post("/audition/soundscape", data={"soundscape": "nope"},
+                       headers=ORIGIN).status_code == 422
+
+
+def test_a_voice_audition_speaks_the_sentence_under_a_hashed_name(
+    client: TestClient, folder: Path
+) -> None:
+    response = client.post("/audition/voice", data={"voice": "calm",
+                                                   "sentence": "Rest here, Morwenna."},
+                           headers=ORIGIN)
+    assert response.status_code == 200, response.text
+    src = response.text.split('id="audition-player" src="')[1].split('"')[0]
+    assert "Morwenna" not in src
+    assert client.get(src).content[:4] == b"RIFF"

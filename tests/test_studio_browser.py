@@ -90,6 +90,8 @@ def test_a_therapists_path_through_the_studio(server: Server, tmp_path: Path) ->
 
         # A new client, through the form (a list row added by the button).
         page.get_by_role("link", name="New client").click()
+        page.wait_for_url(re.compile(r".*/clients/new$"))
+        page.wait_for_load_state()  # studio.js in place (the list buttons)
         page.get_by_label("Pseudonymous id").fill("c-201")
         page.get_by_label("Preferred name").fill("Morwenna")
         page.get_by_label("Avoid-list 1").fill("lifts")
@@ -105,6 +107,8 @@ def test_a_therapists_path_through_the_studio(server: Server, tmp_path: Path) ->
 
         # Prepare: template and client; a value that the lint flags shows in the preview.
         page.get_by_role("link", name="Prepare a track").first.click()
+        page.wait_for_url(re.compile(r".*/prepare$"))
+        page.wait_for_load_state()  # studio.js in place (choosing both shows the fields)
         page.get_by_label("Template").select_option("mini")
         page.get_by_label("Client").select_option("c-201")
         page.wait_for_selector("[data-preview] .script")

@@ -106,7 +106,7 @@ async def _error(request: Request, exc: Exception) -> Response:
 def create_app(config: StudioConfig, workspace_config: WorkspaceConfig | None = None,
                executor: Callable[[int], Executor] | None = None) -> Guard:
     """The studio's app for ``config``, guarded (see :mod:`imr_audio.studio.security`)."""
-    from imr_audio.studio import pages_clients, pages_extra, pages_tracks
+    from imr_audio.studio import pages_audition, pages_clients, pages_extra, pages_tracks
 
     studio = Studio(config, workspace_config, executor)
 
@@ -124,6 +124,7 @@ def create_app(config: StudioConfig, workspace_config: WorkspaceConfig | None = 
         *pages_clients.routes,
         *pages_tracks.routes,
         *pages_extra.routes,
+        *pages_audition.routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: _error, Exception: _error})
