@@ -158,3 +158,46 @@ def test_render_from_the_page_streams_progress_then_listen_and_pack(
         names = zipfile.ZipFile(folder / "home-packs" / "t-017.zip").namelist()
         assert any(name.endswith("index.html") for name in names)
         assert not list((folder / ".studio").glob("*.txt"))  # the note's file is gone
+
+
+def test_a_library_renders_from_the_page_with_each_tracks_state(
+    workspace: Workspace, write_client, tmp_path: Path
+) -> None:
+    folder = tmp_path / "studio"
+    (folder / "clients").mkdir(parents=True)
+    write_client(folder / "clients", "t-017.yaml")
+    write_client(folder / "clients", "t-018.yaml", id="t-018",
+                 safe_place={"description": "You rest in a quiet garden. It is warm."})
+    shutil.copytree(TEMPLATES, folder / "templates")
+    (folder / "library.yaml").write_text(json.dumps({
+        "defaults": {"templates_dir": "templates", "format": "wav", "soundscape": "rain"},
+        "jobs": [{"client": "clients/t-017.yaml", "templates": ["mini"]},
+                 {"client": "clients/t-018.yaml", "templates": ["mini"]}]}))
+    (folder / "broken.yaml").write_text("jobs: [{client: clients/nobody.yaml}]\n")
+    app = create_app(StudioConfig(folder=folder, token="tok", port=8765), workspace.config)
+    origin = {"Origin": "http://127.0.0.1:8765"}
+    with TestClient(app, base_url="http://127.0.0.1:8765", follow_redirects=False) as client:
+        client.cookies.set("imr-studio-8765", "tok")
+        page = client.get("/library").text
+        assert '<option value="library.yaml">' in page and ">Render the library<" in page
+        refused = client.post("/library", data={"manifest": "broken.yaml"}, headers=origin)
+        assert refused.status_code == 422 and "broken.yaml" in refused.text
+        assert client.post("/library", data={"manifest": "../x.yaml"},
+                           headers=origin).status_code == 404
+        response = client.post("/library", data={"manifest": "library.yaml"}, headers=origin)
+        assert response.status_code == 303
+        run_url = response.headers["location"]
+        page = client.get(run_url).text
+        assert "t-017_mini" in page and "t-018_mini" in page
+        updates = []
+        with client.stream("GET", f"{run_url}/events") as events:
+            for line in events.iter_lines():
+                if line.startswith("data: "):
+                    updates.append(json.loads(line[6:]))
+        final = updates[-1]
+        assert final["state"] == "done", final
+        assert [t["state"] for t in final["tracks"]] == ["rendered", "failed"]
+        reason = final["tracks"][1]["reason"]
+        assert "safe_place.cue_word" in reason and "\n" not in reason
+        assert any(t["state"] == "running" for u in updates for t in u["tracks"])
+        assert (folder / "tracks" / "t-017_mini.wav").is_file()

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from imr_audio.executors import Executor
 from imr_audio.studio.config import StudioConfig, StudioFolder, StudioPathError
 from imr_audio.studio.jobs import JobQueue
+from imr_audio.studio.library import LibraryRuns
 from imr_audio.studio.security import Guard
 from imr_audio.studio.templates_cache import FreshTemplateLibrary
 from imr_audio.workspace import Workspace, WorkspaceConfig
@@ -49,6 +50,8 @@ class Studio:
                              executor)
         self.profiles: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
         """Client profiles as last read, with their files' (mtime_ns, size)."""
+        self.library = LibraryRuns(self.workspace, self.folder.tracks, config.max_jobs)
+        """Manifests rendered from the page."""
         self.pages = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_PACKAGE / "templates"),
             autoescape=True,
@@ -106,7 +109,13 @@ async def _error(request: Request, exc: Exception) -> Response:
 def create_app(config: StudioConfig, workspace_config: WorkspaceConfig | None = None,
                executor: Callable[[int], Executor] | None = None) -> Guard:
     """The studio's app for ``config``, guarded (see :mod:`imr_audio.studio.security`)."""
-    from imr_audio.studio import pages_audition, pages_clients, pages_extra, pages_tracks
+    from imr_audio.studio import (
+        pages_audition,
+        pages_clients,
+        pages_extra,
+        pages_library,
+        pages_tracks,
+    )
 
     studio = Studio(config, workspace_config, executor)
 
@@ -125,6 +134,7 @@ def create_app(config: StudioConfig, workspace_config: WorkspaceConfig | None = 
         *pages_tracks.routes,
         *pages_extra.routes,
         *pages_audition.routes,
+        *pages_library.routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: _error, Exception: _error})

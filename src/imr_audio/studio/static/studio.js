@@ -100,4 +100,25 @@
       }
     };
   }
+
+  // A library run: each track's state pushed by the server.
+  var run = document.querySelector("[data-library-run]");
+  if (run && run.getAttribute("data-final") === "no" && window.EventSource) {
+    var runSource = new EventSource("/library/runs/" +
+      encodeURIComponent(run.getAttribute("data-library-run")) + "/events");
+    runSource.onmessage = function (event) {
+      var status = JSON.parse(event.data);
+      run.querySelector("[data-run-state]").textContent = status.state;
+      run.querySelector("[data-run-message]").textContent = status.message;
+      status.tracks.forEach(function (track, index) {
+        var row = run.querySelector('[data-track="' + index + '"]');
+        if (!row) { return; }
+        row.querySelector("[data-track-state]").textContent = track.state;
+        row.querySelector("[data-track-stage]").textContent = track.state === "running" ? track.stage : "";
+        row.querySelector("[data-track-reason]").textContent = track.reason;
+        row.querySelector("[data-track-progress]").value = track.fraction;
+      });
+      if (status.final) { runSource.close(); }
+    };
+  }
 })();
