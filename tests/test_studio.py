@@ -385,3 +385,68 @@ def test_a_voice_audition_speaks_the_sentence_under_a_hashed_name(
     src = response.text.split('id="audition-player" src="')[1].split('"')[0]
     assert "Morwenna" not in src
     assert client.get(src).content[:4] == b"RIFF"
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+def _wav_bytes(seconds: float = 1.0) -> bytes:
+    import io
+
+    import numpy as np
+    import soundfile
+
+    buffer = io.BytesIO()
+    t = np.arange(int(44100 * seconds)) / 44100
+    soundfile.write(buffer, 0.1 * np.sin(2 * np.pi * 220 * t), 44100, format="WAV")
+    return buffer.getvalue()
+
+
+def test_an_uploaded_recording_is_kept_privately_and_offered_as_a_soundscape(
+    client: TestClient, folder: Path
+) -> None:
+    response = client.post("/upload", headers=ORIGIN,
+                           files={"recording": ("My Garden (1).WAV", _wav_bytes(), "audio/wav")})
+    assert response.status_code == 200, response.text
+    kept = folder / "recordings" / "My-Garden-1.wav"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    page = client.get("/prepare?template=mini&client=t-017").text
+    assert 'value="recordings/My-Garden-1.wav"' in page
+    fields = {"template": "mini", "client": "t-017", "safe_place.cue_word": "garden",
+              "safe_place.description": "You sit in a quiet garden. The air is mild."}
+    preview = client.post("/preview", headers=ORIGIN, data={
+        **fields, "soundscape": "recordings/My-Garden-1.wav"})
+    assert preview.status_code == 200 and "words per minute" in preview.text
+    for bad in ("recordings/../clients/t-017.yaml", "/etc/passwd.wav", "recordings/nope.wav",
+                "../../x.wav"):
+        refused = client.post("/preview", headers=ORIGIN, data={**fields, "soundscape": bad})
+        assert refused.status_code == 400, bad
+    assert client.post("/preview", headers=ORIGIN,
+                       data={**fields, "voice": "../voices/calm"}).status_code == 400
+
+
+def test_an_upload_that_is_not_audio_leaves_nothing(client: TestClient, folder: Path) -> None:
+    for name, body in (("noise.wav", b"not audio at all" * 100), ("notes.txt", b"hello")):
+        response = client.post("/upload", headers=ORIGIN,
+                               files={"recording": (name, body, "audio/wav")})
+        assert response.status_code == 422
+    assert not list((folder / "recordings").iterdir())
+
+
+def test_an_upload_over_the_limit_is_refused_by_length_and_while_streaming(
+    client: TestClient, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("imr_audio.studio.app.UPLOAD_LIMIT_BYTES", 50_000)
+    response = client.post("/upload", headers=ORIGIN,
+                           files={"recording": ("big.wav", _wav_bytes(2.0), "audio/wav")})
+    assert response.status_code == 413
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(100):
+            yield b"x" * 1000
+
+    streamed = client.post("/upload", headers={**ORIGIN, "Content-Type":
+                                               "multipart/form-data; boundary=b"},
+                           content=chunks())
+    assert "content-length" not in {k.lower() for k in streamed.request.headers}
+    assert streamed.status_code == 413
+    assert not [p for p in (folder / "recordings").iterdir()]

@@ -115,6 +115,7 @@ def create_app(config: StudioConfig, workspace_config: WorkspaceConfig | None = 
         pages_extra,
         pages_library,
         pages_tracks,
+        pages_upload,
     )
 
     studio = Studio(config, workspace_config, executor)
@@ -135,6 +136,7 @@ def create_app(config: StudioConfig, workspace_config: WorkspaceConfig | None = 
         *pages_extra.routes,
         *pages_audition.routes,
         *pages_library.routes,
+        *pages_upload.routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: _error, Exception: _error})

@@ -11,7 +11,7 @@ from imr_audio.files import private_dir
 
 __all__ = ["AREAS", "StudioConfig", "StudioFolder", "StudioPathError"]
 
-AREAS = ("clients", "tracks", "home-packs")
+AREAS = ("clients", "tracks", "home-packs", "recordings")
 """The folder's areas the page may read files from."""
 
 _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
@@ -86,6 +86,30 @@ class StudioFolder:
     def home_packs(self) -> Path:
         """Home packs, ``<client id>/`` and ``<client id>.zip``."""
         return self.root / "home-packs"
+
+    @property
+    def recordings(self) -> Path:
+        """The therapist's own recordings, uploaded to loop as soundscapes."""
+        return self.root / "recordings"
+
+    def recording_names(self) -> list[str]:
+        """The recordings' file names, sorted."""
+        from imr_audio.soundscapes.audio_file import AUDIO_SUFFIXES
+
+        return sorted(p.name for p in self.recordings.iterdir()
+                      if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
+                      and not p.is_symlink() and not p.name.startswith("."))
+
+    def soundscape(self, choice: str | None, names: list[str]) -> str | None:
+        """The soundscape a page's choice names: a catalog name, or ``recordings/<file>``."""
+        if not choice:
+            return None
+        if choice in names:
+            return choice
+        area, _, name = choice.partition("/")
+        if area == "recordings" and name in self.recording_names():
+            return str(self.inside("recordings", name))
+        raise StudioPathError("no such soundscape")
 
     @property
     def templates(self) -> Path | None:

@@ -57,6 +57,25 @@ def _choice(form: Any, name: str) -> str | None:
     return value or None
 
 
+def _voice(studio: Studio, form: Any) -> str | None:
+    """The voice profile chosen, one of the workspace's (else refused)."""
+    voice = _choice(form, "voice") if form is not None else None
+    if voice is not None and voice not in studio.workspace.voices.names():
+        raise HTTPException(400)
+    return voice
+
+
+def _soundscape(studio: Studio, form: Any) -> str | None:
+    """The soundscape chosen: a catalog name or a recording in the folder (else refused)."""
+    if form is None:
+        return None
+    try:
+        return studio.folder.soundscape(_choice(form, "soundscape"),
+                                        studio.workspace.soundscapes.names())
+    except StudioPathError:
+        raise HTTPException(400) from None
+
+
 def _options(studio: Studio) -> dict[str, Any]:
     from imr_audio.export.settings import FORMATS
 
@@ -65,6 +84,7 @@ def _options(studio: Studio) -> dict[str, Any]:
         "clients": studio.folder.client_ids(),
         "voices": studio.workspace.voices.names(),
         "soundscapes": studio.workspace.soundscapes.names(),
+        "recordings": studio.folder.recording_names(),
         "formats": FORMATS,
     }
 
@@ -83,8 +103,8 @@ def _preview_context(studio: Studio, template_id: str, client_id: str,
         profile = studio.workspace.profile(data, source=source, template=template_id)
         length = _choice(form, "length") if form is not None else None
         choices = ScriptChoices(
-            soundscape=_choice(form, "soundscape") if form is not None else None,
-            voice_profile=_choice(form, "voice") if form is not None else None,
+            soundscape=_soundscape(studio, form),
+            voice_profile=_voice(studio, form),
             length_s=parse_length(length) if length else None,
         )
         result = preview_track(studio.workspace, template_id, profile, choices)
@@ -115,6 +135,8 @@ async def prepare_page(request: Request) -> Response:
     context: dict[str, Any] = {"template_id": template_id, "client_id": client_id,
                                "fields": [], "values": {}, "preview_html": "",
                                **_options(studio)}
+    if template_id and template_id not in context["templates"]:
+        raise HTTPException(404)
     if template_id and client_id:
         try:
             fields = _template_fields(studio, template_id)
@@ -157,10 +179,12 @@ async def submit_job(request: Request) -> Response:
     data = variables_data(saved, form, _template_fields(studio, template_id))
     length = _choice(form, "length")
     fmt = _choice(form, "format") or "mp3"
+    if fmt not in _options(studio)["formats"]:
+        raise HTTPException(400)
     try:
         studio.workspace.profile(data, source=f"clients/{client_id}.yaml", template=template_id)
         settings = RenderSettings(
-            soundscape=_choice(form, "soundscape"), voice_profile=_choice(form, "voice"),
+            soundscape=_soundscape(studio, form), voice_profile=_voice(studio, form),
             length_s=parse_length(length) if length else None,
             export=ExportSettings(format=fmt),
         )

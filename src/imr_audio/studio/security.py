@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from starlette.exceptions import HTTPException
+
 from imr_audio.studio.config import StudioConfig
 
 __all__ = ["SECURITY_HEADERS", "Guard", "guard_logger"]
@@ -53,8 +55,11 @@ guard_logger = logging.getLogger("imr_audio.studio")
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
-class _TooLarge(Exception):
-    """The request body went over the limit while streaming."""
+class _TooLarge(HTTPException):
+    """The request body went over the limit while streaming (the app answers 413)."""
+
+    def __init__(self) -> None:
+        super().__init__(413)
 
 
 class Guard:
@@ -131,7 +136,7 @@ class Guard:
             if message["type"] == "http.request":
                 received[0] += len(message.get("body", b""))
                 if received[0] > limit:
-                    raise _TooLarge
+                    raise _TooLarge()
             return message
 
         async def send_tracked(message: Message) -> None:
