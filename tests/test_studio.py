@@ -450,3 +450,67 @@ def test_an_upload_over_the_limit_is_refused_by_length_and_while_streaming(
     assert "content-length" not in {k.lower() for k in streamed.request.headers}
     assert streamed.status_code == 413
     assert not [p for p in (folder / "recordings").iterdir()]
+
+
+# --- the command -----------------------------------------------------------------------------
+
+def _start(folder: Path, *args: str):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "imr_audio", "studio", "--folder",
+                             str(folder), "--no-browser", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_the_command_prints_its_address_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    import re
+    import signal
+
+    import httpx
+
+    process = _start(tmp_path / "new-folder", "--port", "0")
+    try:
+        url = process.stdout.readline().strip()  # type: ignore[union-attr]
+        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{40,})", url)
+        assert match, url
+        first = httpx.get(url, follow_redirects=False)
+        assert first.status_code == 303 and first.headers["location"] == "/"
+        assert f"imr-studio-{match[1]}=" in first.headers["set-cookie"]
+        page = httpx.get(url.split("?")[0], cookies={f"imr-studio-{match[1]}": match[2]})
+        assert page.status_code == 200 and "Clients" in page.text
+        assert httpx.get(url.split("?")[0]).status_code == 403
+        for area in ("clients", "tracks", "home-packs"):
+            assert (tmp_path / "new-folder" / area).is_dir()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert err.strip().splitlines() == ["imr-audio: studio stopped"]
+
+
+def test_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        process = _start(tmp_path, "--port", str(busy.getsockname()[1]))
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("Error: "), err
+    assert "in use" in err and "Traceback" not in err
+
+
+def test_another_host_warns(tmp_path: Path) -> None:
+    import signal
+
+    process = _start(tmp_path, "--port", "0", "--host", "0.0.0.0")
+    try:
+        url = process.stdout.readline().strip()  # type: ignore[union-attr]
+        assert url.startswith("http://127.0.0.1:")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert err.splitlines()[0].startswith("Warning: the studio listens on 0.0.0.0")

@@ -59,7 +59,10 @@ class StudioConfig:
     @property
     def url(self) -> str:
         """The page's address with the token: the first line the command prints."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = self.host
+        if host in ("0.0.0.0", "::"):  # every address: this computer's own is one of them
+            host = "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}/?token={self.token}"
 
 
