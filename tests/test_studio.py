@@ -471,7 +471,7 @@ def test_the_command_prints_its_address_serves_and_stops_on_ctrl_c(tmp_path: Pat
 
     process = _start(tmp_path / "new-folder", "--port", "0")
     try:
-        url = process.stdout.readline().strip()  # type: ignore[union-attr]
+        url = process.stdout.readline().strip()
         match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{40,})", url)
         assert match, url
         first = httpx.get(url, follow_redirects=False)
@@ -508,7 +508,7 @@ def test_another_host_warns(tmp_path: Path) -> None:
 
     process = _start(tmp_path, "--port", "0", "--host", "0.0.0.0")
     try:
-        url = process.stdout.readline().strip()  # type: ignore[union-attr]
+        url = process.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
     finally:
         process.send_signal(signal.SIGINT)
