@@ -514,3 +514,26 @@ def test_another_host_warns(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
     assert err.splitlines()[0].startswith("Warning: the studio listens on 0.0.0.0")
+
+
+def test_the_token_redirect_stays_on_this_site(anonymous: TestClient) -> None:
+    response = anonymous.get(f"//evil.example/x?token={TOKEN}")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/") and not response.headers[
+        "location"].startswith("//")
+
+
+def test_an_unexpected_error_is_logged_by_its_type_only(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("Morwenna's secret")
+
+    monkeypatch.setattr("imr_audio.script.preview_track", broken)
+    response = client.post("/preview", headers=ORIGIN, data={
+        "template": "mini", "client": "t-017", "safe_place.cue_word": "garden",
+        "safe_place.description": "You sit in a quiet garden. The air is mild."})
+    assert response.status_code == 500
+    _assert_secured(response.headers)
+    assert "Morwenna" not in response.text and "Morwenna" not in caplog.text
+    assert "unexpected error (ValueError)" in caplog.text

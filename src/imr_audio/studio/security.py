@@ -22,7 +22,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.exceptions import HTTPException
 
@@ -111,7 +111,9 @@ class Guard:
                 await _plain(send, 403, "Wrong token: open the address the studio printed.")
                 return
             rest = urlencode([(k, v) for k, v in query if k != "token"])
-            location = scope.get("path", "/") + (f"?{rest}" if rest else "")
+            # One leading slash: "//host/..." would send the browser to another site.
+            path = "/" + quote(scope.get("path", "/").lstrip("/\\"), safe="/-._~")
+            location = path + (f"?{rest}" if rest else "")
             cookie = (f"{self.config.cookie_name}={self.config.token}; Path=/; HttpOnly; "
                       "SameSite=Strict")
             await _plain(send, 303, "See Other", [("location", location),
@@ -149,6 +151,11 @@ class Guard:
         except _TooLarge:
             if not started[0]:
                 await _plain(send, 413, "Too large.")
+        except Exception as exc:  # a bug: logged by its type only (its text may hold values)
+            guard_logger.error("%s %s: unexpected error (%s)", scope["method"],
+                               scope.get("path", ""), type(exc).__name__)
+            if not started[0]:
+                await _plain(send, 500, "Error.")
 
     def _matches(self, token: str | None) -> bool:
         return token is not None and hmac.compare_digest(token.encode("utf-8"), self._token)
