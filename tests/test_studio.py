@@ -189,6 +189,7 @@ def test_pages_load_nothing_from_elsewhere_and_have_no_inline_code(client: TestC
     "/files/tracks/..%2fclients%2ft-017.yaml",
     "/files/tracks/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
     "/files/clients/t-017.yaml",
+    "/files/recordings/x.wav",
     "/files/templates/mini.j2",
     "/files/tracks/.studio",
     "/files/..%2f..%2fetc/passwd",

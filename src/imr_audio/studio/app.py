@@ -91,7 +91,8 @@ async def folder_file(request: Request) -> Response:
         path = studio.folder.inside(request.path_params["area"], request.path_params["path"])
     except StudioPathError:
         raise HTTPException(404) from None
-    if request.path_params["area"] == "clients" or not path.is_file():
+    # Profiles are never served; nor are recordings (their names may be a client's).
+    if request.path_params["area"] not in ("tracks", "home-packs") or not path.is_file():
         raise HTTPException(404)
     download = request.query_params.get("download") == "1"
     return FileResponse(path, filename=path.name if download else None,
