@@ -152,6 +152,17 @@ def test_a_therapists_path_through_the_studio(server: Server, tmp_path: Path) ->
         assert page.locator("track[kind=captions]").count() == 1
         assert page.locator("[data-seek]").count() >= 1
 
+        # The tracks page finds it too, with its chapters read from the MP3's tags; a chapter
+        # button seeks the player there.
+        page.goto(f"{server.origin}/tracks")
+        page.get_by_role("link", name="c-201_mini.mp3").click()
+        chapter = page.locator("[data-seek]").last
+        start_s = float(chapter.get_attribute("data-seek") or "0")
+        assert start_s > 0
+        chapter.click()
+        assert abs(page.evaluate("document.getElementById('player').currentTime")
+                   - start_s) < 2.0
+
         # The job is listed on the jobs page after leaving it.
         page.goto(f"{server.origin}/jobs")
         assert page.get_by_text("done").count() >= 1
