@@ -48,6 +48,8 @@ class Studio:
         self.workspace.templates = FreshTemplateLibrary(self.workspace.templates.search_path)
         self.jobs = JobQueue(self.workspace.config, self.folder.private, config.max_jobs,
                              executor)
+        self.stopping: Callable[[], bool] = lambda: False
+        """Whether the server is shutting down (event streams end then)."""
         self.profiles: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
         """Client profiles as last read, with their files' (mtime_ns, size)."""
         self.library = LibraryRuns(self.workspace, self.folder.tracks, config.max_jobs)
@@ -108,8 +110,12 @@ async def _error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(config: StudioConfig, workspace_config: WorkspaceConfig | None = None,
-               executor: Callable[[int], Executor] | None = None) -> Guard:
-    """The studio's app for ``config``, guarded (see :mod:`imr_audio.studio.security`)."""
+               executor: Callable[[int], Executor] | None = None,
+               stopping: Callable[[], bool] | None = None) -> Guard:
+    """The studio's app for ``config``, guarded (see :mod:`imr_audio.studio.security`).
+
+    ``stopping()`` says when the server is shutting down: the pages' event streams end then.
+    """
     from imr_audio.studio import (
         pages_audition,
         pages_clients,
@@ -120,6 +126,8 @@ def create_app(config: StudioConfig, workspace_config: WorkspaceConfig | None = 
     )
 
     studio = Studio(config, workspace_config, executor)
+    if stopping is not None:
+        studio.stopping = stopping
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -42,7 +43,7 @@ async def start_run(request: Request) -> Response:
     if name not in _manifests(studio):
         raise HTTPException(404)
     try:
-        run = studio.library.start(studio.folder.root / name)
+        run = await run_in_threadpool(studio.library.start, studio.folder.root / name)
     except ImrAudioError as exc:
         return studio.page("error.html", 422, title="Library not rendered",
                            message=str(exc).splitlines()[0], details=split_problems(str(exc)))
@@ -79,7 +80,7 @@ async def run_events(request: Request) -> Response:
             if data != last:
                 last = data
                 yield f"data: {data}\n\n"
-            if run.final:
+            if run.final or studio.stopping():
                 return
             await asyncio.sleep(0.5)
 

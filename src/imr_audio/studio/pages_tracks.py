@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -147,8 +149,8 @@ async def prepare_page(request: Request) -> Response:
 
         context["fields"] = fields
         context["values"] = form_values(saved, fields)
-        context["preview_html"] = studio.pages.get_template("preview.html").render(
-            **_preview_context(studio, template_id, client_id, None))
+        preview = await run_in_threadpool(_preview_context, studio, template_id, client_id, None)
+        context["preview_html"] = studio.pages.get_template("preview.html").render(**preview)
     return studio.page("prepare.html", title="Prepare a track", **context)
 
 
@@ -159,7 +161,8 @@ async def preview_fragment(request: Request) -> Response:
     template_id, client_id = str(form.get("template", "")), str(form.get("client", ""))
     if template_id not in studio.workspace.templates.ids():
         raise HTTPException(404)
-    context = _preview_context(studio, template_id, client_id, form)
+    # In a thread: filling and linting takes tens of ms, and the event streams go on meanwhile.
+    context = await run_in_threadpool(_preview_context, studio, template_id, client_id, form)
     return studio.page("preview.html", **context)
 
 
@@ -194,8 +197,9 @@ async def submit_job(request: Request) -> Response:
         return studio.page("error.html", 422, title="Not rendered",
                            message=str(exc).splitlines()[0],
                            details=split_problems(str(exc)))
-    job = studio.jobs.submit(JobRequest(template_id, client_id, path, studio.folder.tracks,
-                                        settings))
+    job = await run_in_threadpool(  # the first job starts the executor's processes
+        studio.jobs.submit,
+        JobRequest(template_id, client_id, path, studio.folder.tracks, settings))
     log.info("job %s queued", job.id)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
@@ -249,7 +253,7 @@ async def job_events(request: Request) -> Response:
             if data != last:
                 last = data
                 yield f"data: {data}\n\n"
-            if job.final:
+            if job.final or studio.stopping():
                 return
             await asyncio.sleep(_SSE_POLL_S)
 
@@ -280,9 +284,10 @@ async def build_pack(request: Request) -> Response:
         if note:
             note_file = write_private(private_temp(studio.folder.private, ".txt"), note)
         track = studio.folder.inside("tracks", job.track)
-        build_home_pack(studio.workspace, profile, [track],
-                        studio.folder.home_packs / job.client_id, make_zip=True,
-                        note_file=note_file)
+        await run_in_threadpool(
+            functools.partial(build_home_pack, studio.workspace, profile, [track],
+                              studio.folder.home_packs / job.client_id, make_zip=True,
+                              note_file=note_file))
     except ImrAudioError as exc:
         return studio.page("error.html", 422, title="No home pack",
                            message=str(exc).splitlines()[0], details=split_problems(str(exc)))

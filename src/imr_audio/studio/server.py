@@ -6,6 +6,7 @@ import contextlib
 import logging
 import secrets
 import socket
+import threading
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _warm_up() -> None:
+    """Import the render and preview code now, so the first preview or render is not slow."""
+    with contextlib.suppress(Exception):
+        import imr_audio.pack
+        import imr_audio.script
+        import imr_audio.track  # noqa: F401
+
+
 def serve(folder: Path, port: int, host: str = LOOPBACK, open_browser: bool = True,
           echo: Callable[[str], None] = print) -> None:
     """Serve the studio of ``folder`` until interrupted; ``echo`` prints its address first."""
@@ -50,7 +59,8 @@ def serve(folder: Path, port: int, host: str = LOOPBACK, open_browser: bool = Tr
     sock = bind(host, port)
     config = StudioConfig(folder=folder, token=secrets.token_urlsafe(32),
                           port=sock.getsockname()[1], host=host)
-    app = create_app(config)
+    servers: list[uvicorn.Server] = []
+    app = create_app(config, stopping=lambda: bool(servers and servers[0].should_exit))
     echo(config.url)
     if open_browser:
         with contextlib.suppress(Exception):
@@ -58,8 +68,10 @@ def serve(folder: Path, port: int, host: str = LOOPBACK, open_browser: bool = Tr
     level = logging.getLogger().getEffectiveLevel()
     server = uvicorn.Server(uvicorn.Config(
         app, log_config=None, access_log=False, log_level=max(level, logging.INFO),
-        timeout_graceful_shutdown=2, lifespan="on", server_header=False,
+        timeout_graceful_shutdown=5, lifespan="on", server_header=False,
     ))
+    servers.append(server)
+    threading.Thread(target=_warm_up, daemon=True, name="studio-warm-up").start()
     log.info("serving %s", config.folder)
     try:
         server.run(sockets=[sock])
