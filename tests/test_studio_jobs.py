@@ -201,3 +201,54 @@ def test_a_library_renders_from_the_page_with_each_tracks_state(
         assert "safe_place.cue_word" in reason and "\n" not in reason
         assert any(t["state"] == "running" for u in updates for t in u["tracks"])
         assert (folder / "tracks" / "t-017_mini.wav").is_file()
+
+
+def test_ctrl_c_while_a_page_follows_a_render_stops_with_one_line(
+    write_client, tmp_path: Path
+) -> None:
+    # Regression: an open event stream held the shutdown until uvicorn cancelled it, with a
+    # traceback on stderr.
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    import httpx
+
+    folder = tmp_path / "studio"
+    (folder / "clients").mkdir(parents=True)
+    write_client(folder / "clients", "t-017.yaml")
+    shutil.copytree(TEMPLATES, folder / "templates")
+    process = subprocess.Popen([sys.executable, "-m", "imr_audio", "studio", "--folder",
+                                str(folder), "--port", "0", "--no-browser"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().strip()  # type: ignore[union-attr]
+        match = re.fullmatch(r"(http://127\.0\.0\.1:(\d+))/\?token=(.+)", url)
+        assert match, url
+        base, port, token = match[1], match[2], match[3]
+        client = httpx.Client(base_url=base, cookies={f"imr-studio-{port}": token},
+                              headers={"Origin": base}, timeout=120)
+        response = client.post("/jobs", data={
+            "template": "mini", "client": "t-017", "format": "wav",
+            "safe_place.description": "You rest in a quiet garden. It is warm.",
+            "safe_place.cue_word": "garden"})
+        assert response.status_code == 303
+        first = threading.Event()
+
+        def follow() -> None:
+            try:
+                with client.stream("GET", response.headers["location"] + "/events") as events:
+                    for line in events.iter_lines():
+                        if line.startswith("data: "):
+                            first.set()
+            except httpx.HTTPError:  # the server went away
+                pass
+
+        threading.Thread(target=follow, daemon=True).start()
+        assert first.wait(60)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert err.strip().splitlines() == ["imr-audio: studio stopped"], err
