@@ -72,8 +72,9 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 def test_a_therapists_path_through_the_studio(server: Server, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     chromium = _chromium()
+    from playwright import sync_api  # the test extra installs it (never its own browsers)
+
     console: list[str] = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium,
