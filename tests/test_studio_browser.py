@@ -109,9 +109,9 @@ def test_a_therapists_path_through_the_studio(server: Server, tmp_path: Path) ->
         # Prepare: template and client; a value that the lint flags shows in the preview.
         page.get_by_role("link", name="Prepare a track").first.click()
         page.wait_for_url(re.compile(r".*/prepare$"))
-        page.wait_for_load_state()  # studio.js in place (choosing both shows the fields)
         page.get_by_label("Template").select_option("mini")
         page.get_by_label("Client").select_option("c-201")
+        page.get_by_role("button", name="Show the fields").click()
         page.wait_for_selector("[data-preview] .script")
         assert page.locator("[data-preview] .flagged").count() == 0
         description = page.locator("#f-safe_place-description")

@@ -45,14 +45,6 @@
     }
   });
 
-  // Template and client: show their fields as soon as both are chosen.
-  var choose = document.querySelector("[data-choose]");
-  if (choose) {
-    choose.addEventListener("change", function () {
-      if (choose.elements.template.value && choose.elements.client.value) { choose.submit(); }
-    });
-  }
-
   // Live preview: refreshed 400 ms after the last change.
   var form = document.querySelector("[data-preview-form]");
   var box = document.querySelector("[data-preview]");
