@@ -252,3 +252,21 @@ def test_ctrl_c_while_a_page_follows_a_render_stops_with_one_line(
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
     assert err.strip().splitlines() == ["imr-audio: studio stopped"], err
+
+
+def test_a_job_after_a_dead_worker_gets_a_fresh_pool(
+    queue: JobQueue, write_client, tmp_path: Path, made: list[RecordingExecutor]
+) -> None:
+    client = write_client(tmp_path)
+    first = queue.submit(JobRequest("mini", "t-017", client, tmp_path / "out", WAV))
+    end = time.monotonic() + 120
+    while queue.get(first.id).state == "queued" and time.monotonic() < end:  # type: ignore[union-attr]
+        time.sleep(0.05)
+    made[0].stop()  # the worker dies mid-render
+    failed = queue.wait(first.id, 60)
+    assert failed is not None and failed.state == "failed"
+    assert "worker stopped" in failed.message
+    again = queue.submit(JobRequest("mini", "t-017", client, tmp_path / "out", WAV))
+    done = queue.wait(again.id, 300)
+    assert done is not None and done.state == "done", done
+    assert len(made) == 2

@@ -197,9 +197,17 @@ class JobQueue:
                 self._pump = threading.Thread(target=self._run_pump, daemon=True,
                                               name="studio-jobs")
                 self._pump.start()
+            args = (job_id, self._config, request, self._mark(job_id))
+            try:
+                future = self._executor.submit(render_task, *args)
+            except Exception:  # the pool broke (a worker died): the next job gets a new one
+                broken, self._executor = self._executor, self._make_executor(self._max_jobs)
+                with contextlib.suppress(Exception):
+                    broken.stop()
+                    broken.shutdown()
+                future = self._executor.submit(render_task, *args)
             self._jobs[job_id] = status
-            self._futures[job_id] = self._executor.submit(
-                render_task, job_id, self._config, request, self._mark(job_id))
+            self._futures[job_id] = future
         return status
 
     def get(self, job_id: str) -> JobStatus | None:
