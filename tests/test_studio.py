@@ -538,3 +538,19 @@ def test_an_unexpected_error_is_logged_by_its_type_only(
     _assert_secured(response.headers)
     assert "Morwenna" not in response.text and "Morwenna" not in caplog.text
     assert "unexpected error (ValueError)" in caplog.text
+
+
+def test_editing_keeps_the_file_and_its_id(client: TestClient, folder: Path) -> None:
+    import shutil as sh
+
+    sh.copy(folder / "clients" / "t-017.yaml", folder / "clients" / "robin-file.yaml")
+    page = client.get("/clients/robin-file").text
+    assert 'value="t-017"' in page and "readonly" in page
+    response = client.post("/clients", headers=ORIGIN, data={
+        **_form(), "editing": "robin-file", "id": "other-id", "preferred_name": "Robin"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/clients/robin-file?saved=1"
+    saved = yaml.safe_load((folder / "clients" / "robin-file.yaml").read_text())
+    assert saved["id"] == "t-017" and not (folder / "clients" / "other-id.yaml").exists()
+    assert client.post("/clients", headers=ORIGIN,
+                       data={**_form(), "editing": "nobody"}).status_code == 404

@@ -99,13 +99,17 @@ async def save_client(request: Request) -> Response:
     groups = client_groups(studio.workspace)
     data = profile_data(form, groups)
     editing = str(form.get("editing") or "") or None
-    if editing is not None:
-        data["id"] = editing  # the id names the file: it is not changed here
+    if editing is not None:  # the file keeps its name and its profile keeps its id
+        try:
+            existing = read_yaml(studio.folder.client_file(editing))
+        except (StudioPathError, ImrAudioError):
+            raise HTTPException(404) from None
+        data["id"] = existing.get("id", editing) if isinstance(existing, dict) else editing
     source = _source(data.get("id"))
     try:
         profile = ClientProfile.from_mapping(data, source, studio.workspace.templates
                                              .known_fields(), value_check(studio.workspace))
-        path = studio.folder.client_file(profile.id)
+        path = studio.folder.client_file(editing or profile.id)
         if editing is None and path.exists():
             raise ClientProfileError(f"{source}: id: a client with this id exists already")
         save_profile(path, data)
@@ -114,7 +118,7 @@ async def save_client(request: Request) -> Response:
     except StudioPathError:
         raise HTTPException(400) from None
     log.info("client profile saved")
-    return RedirectResponse(f"/clients/{profile.id}?saved=1", status_code=303)
+    return RedirectResponse(f"/clients/{path.stem}?saved=1", status_code=303)
 
 
 routes = [
