@@ -27,6 +27,9 @@ def test_wheel_ships_data_and_works_from_any_folder(tmp_path: Path) -> None:
         "imr_audio/_data/scripts_templates/safe-place.yaml",
         "imr_audio/_data/voices/calm.yaml",
         "imr_audio/_data/examples/clients/example-client.yaml",
+        "imr_audio/studio/templates/base.html",  # the studio's pages, script and style
+        "imr_audio/studio/static/studio.js",
+        "imr_audio/studio/static/studio.css",
     ):
         assert required in names, required
     site = tmp_path / "site"

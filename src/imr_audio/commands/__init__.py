@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "imr_audio.commands.batch",
     "imr_audio.commands.pack",
     "imr_audio.commands.purge",
+    "imr_audio.commands.studio",
 )
 
 

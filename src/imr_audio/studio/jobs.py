@@ -1,0 +1,307 @@
+"""The studio's job queue: renders run through an :class:`~imr_audio.executors.Executor`.
+
+A job is queued with :meth:`JobQueue.submit`; the executor (a :class:`LocalExecutor` of
+``max_jobs`` processes unless another is given) runs :func:`render_task` in a worker, which
+reports ``("started", id)`` and ``("progress", id, stage, fraction)`` through its channel. A
+thread of the queue collects those messages and the tasks' outcomes into :class:`JobStatus`
+values that the page reads (they outlive the page: a reload finds them again).
+
+Cancelling a queued job drops it; a running one is asked to stop through a mark file that its
+progress callback looks for (so cancelling one job never ends another's worker).
+
+This module imports no web framework: a worker process imports it to run the task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from imr_audio.errors import ImrAudioError
+from imr_audio.executors import Channel, Executor, LocalExecutor
+from imr_audio.workspace import WorkspaceConfig
+
+__all__ = [
+    "FINAL_STATES",
+    "JobQueue",
+    "JobRequest",
+    "JobStatus",
+    "TaskOutcome",
+    "render_task",
+]
+
+FINAL_STATES = frozenset({"done", "failed", "cancelled"})
+"""States a job does not leave."""
+
+_POLL_S = 0.2
+
+
+class _Cancelled(Exception):
+    """The job's cancel mark appeared: stop the render."""
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A render to run: everything travels to the worker as values."""
+
+    template_id: str
+    """The template."""
+    client_id: str
+    """The client's pseudonymous id."""
+    client_file: Path
+    """The client's profile file (read in the worker)."""
+    output_dir: Path
+    """Where the track goes."""
+    settings: Any
+    """The :class:`~imr_audio.track.RenderSettings`."""
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """What a render task returns."""
+
+    state: str
+    """``done``, ``failed`` or ``cancelled``."""
+    message: str = ""
+    """A failure's one-line reason."""
+    track: str = ""
+    """The track's file name (in the output folder)."""
+    duration_s: float = 0.0
+    """The track's length, in seconds."""
+    chapters: tuple[tuple[str, float], ...] = ()
+    """``(title, start_s)`` of each chapter."""
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What the page shows of a job."""
+
+    id: str
+    """The job's id (in its URL)."""
+    template_id: str
+    """The template."""
+    client_id: str
+    """The client's pseudonymous id."""
+    state: str = "queued"
+    """``queued``, ``running``, ``cancelling``, ``done``, ``failed`` or ``cancelled``."""
+    stage: str = ""
+    """The render's stage (``synthesis``, ``mix``, ``master``, ``export``)."""
+    fraction: float = 0.0
+    """How much is done, 0.0-1.0."""
+    message: str = ""
+    """A failure's one-line reason."""
+    track: str = ""
+    """The finished track's file name."""
+    duration_s: float = 0.0
+    """Its length, in seconds."""
+    chapters: tuple[tuple[str, float], ...] = ()
+    """Its chapters: ``(title, start_s)``."""
+    created_s: float = 0.0
+    """When it was queued (``time.time()``)."""
+
+    @property
+    def final(self) -> bool:
+        """Whether the job has ended."""
+        return self.state in FINAL_STATES
+
+    def as_dict(self) -> dict[str, Any]:
+        """The status as JSON-ready values (what the page's event stream sends)."""
+        return {"id": self.id, "state": self.state, "stage": self.stage,
+                "fraction": round(self.fraction, 3), "message": self.message,
+                "track": self.track, "final": self.final}
+
+
+def _one_line(message: str) -> str:
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
+def render_task(channel: Channel, job_id: str, config: WorkspaceConfig, request: JobRequest,
+                cancel_mark: Path) -> TaskOutcome:
+    """Render ``request`` in a worker, reporting progress; never raises for a bad job."""
+    from imr_audio.batch.worker import stage_fraction
+    from imr_audio.export.chapters import section_chapters
+    from imr_audio.progress import Progress
+    from imr_audio.track import render
+    from imr_audio.workspace import Workspace
+
+    channel.put(("started", job_id))
+    last = [-1.0]
+
+    def progress(step: Progress) -> None:
+        if cancel_mark.exists():
+            raise _Cancelled
+        fraction = stage_fraction(step)
+        if abs(fraction - last[0]) >= 0.01:
+            last[0] = fraction
+            channel.put(("progress", job_id, step.stage, fraction))
+
+    try:
+        workspace = Workspace(config)
+        profile = workspace.load_profile(request.client_file, request.template_id)
+        result = render(workspace, request.template_id, profile, request.output_dir,
+                        request.settings, progress)
+    except _Cancelled:
+        return TaskOutcome("cancelled")
+    except ImrAudioError as exc:
+        return TaskOutcome("failed", _one_line(str(exc)))
+    except Exception as exc:  # a bug: its message might quote a value, so only its type
+        if cancel_mark.exists():
+            return TaskOutcome("cancelled")
+        return TaskOutcome("failed", f"unexpected error ({type(exc).__name__}); render it "
+                           f"with 'imr-audio -vv render {request.template_id}' to see more")
+    chapters = tuple(
+        (chapter.title, chapter.start_s)
+        for chapter in section_chapters(result.timeline, result.placements, result.duration_s)
+    ) if result.placements else ()
+    return TaskOutcome("done", track=result.path.name, duration_s=result.duration_s,
+                       chapters=chapters)
+
+
+class JobQueue:
+    """Jobs by id, run through an executor; thread-safe."""
+
+    def __init__(self, config: WorkspaceConfig, scratch: Path, max_jobs: int = 1,
+                 executor: Callable[[int], Executor] | None = None) -> None:
+        """A queue rendering with ``config``'s workspace; ``scratch`` holds cancel marks.
+
+        ``executor(max_jobs)`` makes the executor on the first job (default
+        :class:`LocalExecutor`).
+        """
+        self._config = config
+        self._scratch = scratch
+        self._max_jobs = max_jobs
+        self._make_executor = executor or LocalExecutor
+        self._executor: Executor | None = None
+        self._jobs: dict[str, JobStatus] = {}
+        self._futures: dict[str, Future[TaskOutcome]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._pump: threading.Thread | None = None
+        self._serial = itertools.count(1)
+
+    def submit(self, request: JobRequest) -> JobStatus:
+        """Queue ``request``; its status at once."""
+        job_id = f"{next(self._serial)}-{secrets.token_hex(3)}"
+        status = JobStatus(job_id, request.template_id, request.client_id, created_s=time.time())
+        with self._lock:
+            if self._executor is None:
+                self._executor = self._make_executor(self._max_jobs)
+                self._pump = threading.Thread(target=self._run_pump, daemon=True,
+                                              name="studio-jobs")
+                self._pump.start()
+            args = (job_id, self._config, request, self._mark(job_id))
+            try:
+                future = self._executor.submit(render_task, *args)
+            except Exception:  # the pool broke (a worker died): the next job gets a new one
+                broken, self._executor = self._executor, self._make_executor(self._max_jobs)
+                with contextlib.suppress(Exception):
+                    broken.stop()
+                    broken.shutdown()
+                future = self._executor.submit(render_task, *args)
+            self._jobs[job_id] = status
+            self._futures[job_id] = future
+        return status
+
+    def get(self, job_id: str) -> JobStatus | None:
+        """The job's status, or None for an unknown id."""
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def jobs(self) -> list[JobStatus]:
+        """Every job, newest first."""
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda job: -job.created_s)
+
+    def cancel(self, job_id: str) -> JobStatus | None:
+        """Cancel a job: dropped if queued, asked to stop if running."""
+        with self._lock:
+            status = self._jobs.get(job_id)
+            future = self._futures.get(job_id)
+            if status is None or status.final or future is None:
+                return status
+            if future.cancel():
+                status = replace(status, state="cancelled")
+            else:
+                self._mark(job_id).touch()
+                status = replace(status, state="cancelling")
+            self._jobs[job_id] = status
+            return status
+
+    def wait(self, job_id: str, timeout_s: float) -> JobStatus | None:
+        """The job's status once it has ended, or as it is after ``timeout_s``."""
+        end = time.monotonic() + timeout_s
+        while True:
+            status = self.get(job_id)
+            if status is None or status.final or time.monotonic() >= end:
+                return status
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        """Stop the running renders and the workers."""
+        self._stopping.set()
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.stop()
+            with contextlib.suppress(Exception):
+                executor.shutdown()
+        if self._pump is not None:
+            self._pump.join(2.0)
+
+    def _mark(self, job_id: str) -> Path:
+        return self._scratch / f"cancel-{job_id}"
+
+    def _run_pump(self) -> None:
+        while not self._stopping.is_set():
+            executor = self._executor
+            if executor is None:
+                return
+            try:
+                messages = executor.messages(_POLL_S)
+            except Exception:  # the executor is being stopped
+                messages = []
+                time.sleep(_POLL_S)
+            with self._lock:
+                for message in messages:
+                    self._apply(message)
+                for job_id, future in list(self._futures.items()):
+                    if future.done():
+                        self._finish(job_id, future)
+
+    def _apply(self, message: tuple[Any, ...]) -> None:
+        kind, job_id = message[0], message[1]
+        status = self._jobs.get(job_id)
+        if status is None or status.final:
+            return
+        running = "cancelling" if status.state == "cancelling" else "running"
+        if kind == "started":
+            self._jobs[job_id] = replace(status, state=running)
+        elif kind == "progress":
+            self._jobs[job_id] = replace(status, state=running, stage=str(message[2]),
+                                         fraction=float(message[3]))
+
+    def _finish(self, job_id: str, future: Future[TaskOutcome]) -> None:
+        del self._futures[job_id]
+        status = self._jobs[job_id]
+        with contextlib.suppress(OSError):
+            self._mark(job_id).unlink(missing_ok=True)
+        try:
+            outcome = future.result()
+        except CancelledError:
+            outcome = TaskOutcome("cancelled")
+        except Exception as exc:  # the worker died (stopped, out of memory)
+            outcome = TaskOutcome("failed", f"the render's worker stopped ({type(exc).__name__})")
+        if status.state == "cancelling" and outcome.state != "done":
+            outcome = replace(outcome, state="cancelled", message="")
+        self._jobs[job_id] = replace(
+            status, state=outcome.state, message=outcome.message, track=outcome.track,
+            duration_s=outcome.duration_s, chapters=outcome.chapters,
+            fraction=1.0 if outcome.state == "done" else status.fraction)
