@@ -119,7 +119,11 @@ class SmoothCurve:
 
     def __call__(self, start: int, frames: int) -> Array:
         """Return the curve at absolute frames ``start`` to ``start + frames - 1``."""
-        t = (start + np.arange(frames)) / self._frames_per_step
+        return self.at(start + np.arange(frames))
+
+    def at(self, positions: NDArray[np.int64]) -> Array:
+        """Return the curve at ascending absolute frames (no earlier than a previous call's)."""
+        t = positions / self._frames_per_step
         k = np.floor(t).astype(np.int64)
         while self._first + self._values.size <= k[-1] + 1:
             more = self._rng.uniform(self._low, self._high, 32)

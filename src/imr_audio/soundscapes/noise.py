@@ -17,7 +17,8 @@ from scipy import signal
 
 from imr_audio.soundscapes.base import SoundscapeInfo
 from imr_audio.soundscapes.beds import BedDesign, DesignedBed
-from imr_audio.soundscapes.dsp import Filter, butter, pink, stereo_noise, substreams
+from imr_audio.soundscapes.dsp import butter, pink, substreams
+from imr_audio.soundscapes.spectral import SpectralNoise, layer
 
 __all__ = ["BEDS", "NoiseDesign"]
 
@@ -57,11 +58,12 @@ class _NoiseEngine:
         sos = np.vstack(
             (colour, butter(2, 20.0, "highpass", sr), butter(1, 16000.0, "lowpass", sr))
         )
-        self._filter = Filter(sos)
+        self._spectral = SpectralNoise(
+            self._noise, [layer(sos, sr, _CORRELATION, normalise=False)]
+        )
 
     def render(self, frames: int) -> NDArray[np.float64]:
-        (white,) = stereo_noise(self._noise, frames, _CORRELATION)
-        return self._filter(white)
+        return self._spectral(frames)[0]
 
 
 BEDS: tuple[DesignedBed[NoiseDesign], ...] = tuple(

@@ -12,7 +12,7 @@ stronger surf (bigger swells, a brighter wash reaching 5 kHz at the crest).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,16 +20,14 @@ from numpy.typing import NDArray
 from imr_audio.soundscapes.base import Intensity
 from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
-    Filter,
     Swells,
     SwellStyle,
     butter,
     leaky_integrator,
     pink,
-    stereo_noise,
     substreams,
-    unit_noise_gain,
 )
+from imr_audio.soundscapes.spectral import SpectralNoise, layer, power_response
 
 __all__ = ["BEDS", "OceanDesign"]
 
@@ -105,8 +103,15 @@ _DESIGNS: dict[Intensity, OceanDesign] = {
 
 
 class _OceanEngine:
+    """Body and wash in one spectrum; the wave envelope is a gain per frame and side.
+
+    The envelope changes over seconds, far slower than a frame (0.19 s), so the frames'
+    crossfade follows it closely; the DC-blocking high-pass after the mix is applied to both
+    layers' spectra.
+    """
+
     def __init__(self, sr: int, rng: np.random.Generator, design: OceanDesign) -> None:
-        self._noise, wave_rng = substreams(rng, 2)
+        noise_rng, wave_rng = substreams(rng, 2)
         body = np.vstack(
             (
                 leaky_integrator(80.0, sr),
@@ -121,20 +126,28 @@ class _OceanEngine:
                 butter(2, design.wash_top_hz, "lowpass", sr),
             )
         )
-        self._design = design
-        self._body, self._body_gain = Filter(body), unit_noise_gain(body, sr)
-        self._wash, self._wash_gain = Filter(wash), design.wash * unit_noise_gain(wash, sr)
-        self._dc = Filter(butter(1, 15.0, "highpass", sr))
-        self._waves = Swells(wave_rng, sr, design.waves)
-        self._pos = 0
+        dc = power_response(butter(1, 15.0, "highpass", sr), sr)
+        waves = Swells(wave_rng, sr, design.waves)
+        power = design.wash_power
+
+        def body_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+            self._env = waves.at(centres).T  # (frames, 2); the wash's gains follow
+            return self._env
+
+        def wash_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+            return np.asarray(self._env**power)
+
+        self._env = np.empty((0, 2))
+        body_layer = layer(body, sr, 0.6, gains=body_gains)
+        wash_layer = layer(wash, sr, 0.4, design.wash, gains=wash_gains)
+        self._noise = SpectralNoise(
+            noise_rng,
+            [replace(body_layer, power=body_layer.power * dc),
+             replace(wash_layer, power=wash_layer.power * dc)],
+        )
 
     def render(self, frames: int) -> NDArray[np.float64]:
-        body_noise, wash_noise = stereo_noise(self._noise, frames, 0.6, 0.4)
-        env = self._waves(self._pos, frames)
-        body = self._body(body_noise) * self._body_gain
-        wash = self._wash(wash_noise) * self._wash_gain
-        self._pos += frames
-        return self._dc(env * body + env**self._design.wash_power * wash)
+        return self._noise(frames)[0]
 
 
 BEDS: tuple[DesignedBed[OceanDesign], ...] = intensity_beds(
