@@ -15,7 +15,7 @@ its tail carried, so the output does not depend on how the stream is cut into ca
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "GRID",
     "Occurrences",
     "Scatter",
+    "Source",
     "drop_bank",
     "drops",
     "on_grid",
@@ -39,6 +40,8 @@ GRID = 32
 """Occurrences start on multiples of this many samples."""
 
 Array = NDArray[np.float64]
+Source = tuple[NDArray[np.floating], Callable[[], "Occurrences"]]
+"""A bank of events ``(events, length)`` and the function that draws its next occurrences."""
 
 
 @dataclass(frozen=True)
@@ -48,37 +51,47 @@ class Occurrences:
     times: NDArray[np.int64]
     index: NDArray[np.int64]
     gains: Array
+    horizon: int | None = None
+    """No later batch has an occurrence before this frame (default: the last time here)."""
 
 
 class Scatter:
-    """Overlap-adds occurrences of a bank's events, tails carried across calls."""
+    """Overlap-adds occurrences of banks of events, tails carried across calls."""
 
-    def __init__(self, bank: NDArray[np.floating], draw: Callable[[], Occurrences]) -> None:
-        """Play the ``(events, length)`` ``bank`` at the occurrences ``draw()`` gives in turn.
+    def __init__(
+        self, sources: Sequence[tuple[NDArray[np.floating], Callable[[], Occurrences]]]
+    ) -> None:
+        """Play each ``(events, length)`` bank at the occurrences its ``draw()`` gives in turn.
 
         ``draw`` returns the next batch (at least one occurrence, later than every earlier one).
         """
-        count, length = bank.shape
-        self._rows = math.ceil(length / GRID)
-        padded = np.zeros((count, self._rows * GRID), dtype=np.float32)
-        padded[:, :length] = bank
-        self._bank = padded.reshape(count * self._rows, GRID)
-        self._draw = draw
-        self._pending: list[Occurrences] = []
-        self._horizon = -1  # every occurrence before this frame has been drawn
+        banks, self._sources = [], []
+        row = 0
+        for bank, draw in sources:
+            count, length = bank.shape
+            rows = math.ceil(length / GRID)
+            padded = np.zeros((count, rows * GRID), dtype=np.float32)
+            padded[:, :length] = bank
+            banks.append(padded.reshape(count * rows, GRID))
+            self._sources.append(_Source(draw, row, rows))
+            row += count * rows
+        self._bank = np.concatenate(banks)
+        self._longest = max(source.rows for source in self._sources)
         self._buffer = np.zeros((2, 0))  # sound from frame self._first on
         self._first = 0
 
     def __call__(self, start: int, frames: int) -> Array:
         """Return the ``(2, frames)`` events sounding from absolute frame ``start``."""
         end = start + frames
-        while self._horizon < end:
-            batch = self._draw()
-            self._pending.append(batch)
-            self._horizon = int(batch.times[-1]) if batch.times.size else self._horizon
-        due = self._take(end)
-        if due is not None:
-            self._add(due)
+        due = [source.take(end) for source in self._sources]
+        times = np.concatenate([d[0] for d in due])
+        if times.size:
+            self._add(
+                times,
+                np.concatenate([d[1] for d in due]),
+                np.concatenate([d[2] for d in due]),
+                np.concatenate([d[3] for d in due]),
+            )
         lo = start - self._first
         out = np.zeros((2, frames))
         have = min(frames, self._buffer.shape[1] - lo)
@@ -88,47 +101,81 @@ class Scatter:
         self._buffer, self._first = self._buffer[:, keep:], end
         return out
 
-    def _take(self, end: int) -> Occurrences | None:
-        """Remove and return the pending occurrences that start before ``end``."""
-        if not self._pending:
-            return None
-        joined = Occurrences(
-            np.concatenate([p.times for p in self._pending]),
-            np.concatenate([p.index for p in self._pending]),
-            np.concatenate([p.gains for p in self._pending]),
-        )
-        m = int(np.searchsorted(joined.times, end))
-        rest = Occurrences(joined.times[m:], joined.index[m:], joined.gains[m:])
-        self._pending = [rest] if rest.times.size else []
-        if m == 0:
-            return None
-        return Occurrences(joined.times[:m], joined.index[:m], joined.gains[:m])
+    def _add(
+        self,
+        times: NDArray[np.int64],
+        first_row: NDArray[np.int64],
+        rows: NDArray[np.int64],
+        gains: Array,
+    ) -> None:
+        """Add occurrences (each at or after ``self._first``) to the buffer.
 
-    def _add(self, due: Occurrences) -> None:
-        """Add ``due`` (each starting at or after ``self._first``) to the buffer."""
-        rows = self._rows
-        # occurrences are on the absolute grid; the buffer may start off it
-        base = -(self._first % GRID)
-        start_row = (due.times - self._first - base) // GRID
-        total_rows = int(start_row[-1]) + rows + 1
-        r = np.arange(rows)
-        out_rows = (start_row[:, None] + r[None, :]).ravel()
-        cols = (due.index[:, None] * rows + r[None, :]).ravel()
-        data = np.repeat(due.gains.T.astype(np.float32), rows, axis=1).ravel()  # left, then right
+        Each starts at ``times`` and plays ``rows`` rows of the bank from ``first_row``.
+        """
+        base = self._first - self._first % GRID  # occurrences are on the absolute grid
+        start_row = (times - base) // GRID
+        total_rows = int(start_row.max()) + self._longest
+        which = np.repeat(np.arange(len(times)), rows)
+        within = np.arange(len(which)) - np.repeat(np.cumsum(rows) - rows, rows)
+        out_rows = start_row[which] + within
+        order = np.argsort(out_rows)  # any order within a row
+        cols = (first_row[which] + within)[order]
+        nnz = len(cols)
+        indptr = np.zeros(total_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(out_rows, minlength=total_rows), out=indptr[1:])
+        g = gains[which[order]].astype(np.float32)
         matrix = sparse.csr_matrix(
             (
-                data,
-                (np.concatenate((out_rows, out_rows + total_rows)), np.tile(cols, 2)),
+                np.concatenate((g[:, 0], g[:, 1])),
+                np.concatenate((cols, cols)),
+                np.concatenate((indptr, indptr[1:] + nnz)),
             ),
             shape=(2 * total_rows, self._bank.shape[0]),
         )
-        sound = (matrix @ self._bank).reshape(2, total_rows * GRID)[:, -base:]
+        sound = (matrix @ self._bank).reshape(2, total_rows * GRID)[:, self._first - base :]
         width = sound.shape[1]
         if self._buffer.shape[1] < width:
             grown = np.zeros((2, width))
             grown[:, : self._buffer.shape[1]] = self._buffer
             self._buffer = grown
         self._buffer[:, :width] += sound
+
+
+class _Source:
+    """One bank's occurrences, drawn ahead as the stream is read."""
+
+    def __init__(self, draw: Callable[[], Occurrences], first_row: int, rows: int) -> None:
+        self._draw, self._first_row, self.rows = draw, first_row, rows
+        self._pending: list[Occurrences] = []
+        self._horizon = -1  # every occurrence before this frame has been drawn
+
+    def take(
+        self, end: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], Array]:
+        """Times, first bank rows, row counts and gains of the occurrences before ``end``."""
+        while self._horizon < end:
+            batch = self._draw()
+            self._pending.append(batch)
+            if batch.horizon is not None:
+                self._horizon = batch.horizon
+            elif batch.times.size:
+                self._horizon = int(batch.times[-1])
+        if len(self._pending) == 1:
+            joined = self._pending[0]
+        else:
+            times = np.concatenate([p.times for p in self._pending])
+            order = np.argsort(times, kind="stable")  # batches may interleave a little
+            joined = Occurrences(
+                times[order],
+                np.concatenate([p.index for p in self._pending])[order],
+                np.concatenate([p.gains for p in self._pending])[order],
+            )
+        m = int(np.searchsorted(joined.times, end))
+        rest = Occurrences(joined.times[m:], joined.index[m:], joined.gains[m:])
+        self._pending = [rest] if rest.times.size else []
+        rows = np.full(m, self.rows, dtype=np.int64)
+        return joined.times[:m], self._first_row + joined.index[:m] * self.rows, rows, \
+            joined.gains[:m]
 
 
 def on_grid(times_s: Array, sr: int) -> NDArray[np.int64]:
@@ -170,7 +217,8 @@ def drop_bank(rng: np.random.Generator, sr: int, style: DropStyle, count: int) -
     decay = rng.uniform(*style.decay_ms, count)[:, None] * sr / 1000
     band = rng.integers(0, len(style.bands_hz), count)
     envelope = np.exp(-np.maximum(n[None, :] - attack, 0.0) / decay)
-    envelope *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n[None, :] / attack, 1.0))
+    rise = min(length, math.ceil(float(attack.max())) + 1)  # the ramp is 1 after this
+    envelope[:, :rise] *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n[None, :rise] / attack, 1.0))
     burst = rng.standard_normal((count, length)) * envelope
     for b, band_hz in enumerate(style.bands_hz):
         sos = butter(1, band_hz, "bandpass", sr)
@@ -179,9 +227,8 @@ def drop_bank(rng: np.random.Generator, sr: int, style: DropStyle, count: int) -
     return np.asarray(burst)
 
 
-def drops(rng: np.random.Generator, sr: int, style: DropStyle, count: int) -> Scatter:
+def drops(rng: np.random.Generator, sr: int, style: DropStyle, count: int) -> Source:
     """A stream of drops of ``style`` from a bank of ``count`` (Poisson times, levels, pans)."""
     bank = drop_bank(rng, sr, style, count)
     batch = max(16, math.ceil(style.rate_hz))
-    return Scatter(bank, poisson_draw(rng, sr, style.rate_hz, count, batch, style.level_db,
-                                      style.pan))
+    return bank, poisson_draw(rng, sr, style.rate_hz, count, batch, style.level_db, style.pan)

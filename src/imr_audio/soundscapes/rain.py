@@ -26,7 +26,7 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.events import drops
+from imr_audio.soundscapes.events import Scatter, drops
 from imr_audio.soundscapes.spectral import SpectralNoise, db_gains, layer
 
 __all__ = ["BEDS", "RainDesign"]
@@ -122,13 +122,14 @@ class _RainEngine:
             )
             layers.append(layer(roar, sr, 0.5, design.roar, gains=level))
         self._noise = SpectralNoise(noise_rng, layers)
-        self._near = drops(near_rng, sr, design.near, 512)
-        self._patter = drops(patter_rng, sr, design.patter, 1024)
+        self._drops = Scatter(
+            [drops(near_rng, sr, design.near, 512), drops(patter_rng, sr, design.patter, 1024)]
+        )
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:
         out = self._noise(frames)[0]
-        out += self._near(self._pos, frames) + self._patter(self._pos, frames)
+        out += self._drops(self._pos, frames)
         self._pos += frames
         return out
 

@@ -30,7 +30,7 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.events import Scatter, drops, poisson_draw
+from imr_audio.soundscapes.events import Scatter, Source, drops, poisson_draw
 from imr_audio.soundscapes.spectral import SpectralNoise, db_gains, layer
 
 __all__ = ["BEDS", "StreamDesign"]
@@ -108,7 +108,7 @@ _DESIGNS: dict[Intensity, StreamDesign] = {
 
 def _bubbles(
     rng: np.random.Generator, sr: int, kind: _BubbleKind, rate_hz: float, count: int
-) -> Scatter:
+) -> Source:
     """Poisson bubbles of one kind from a bank of ``count``, each with its level and pan."""
     length = round(kind.length_s * sr)
     n = np.arange(length)
@@ -126,19 +126,25 @@ def _bubbles(
     f0_, rise_, decay_ = (x.astype(np.float32)[:, None] for x in (f0, rise, decay))
     phase = 2.0 * np.pi * f0_ * (t + 0.5 * rise_ * t * t)
     wave = np.sin(phase + start_phase.astype(np.float32)[:, None]) * np.exp(-decay_ * t)
-    ramp = np.minimum(n[None, :] / attack[:, None], 1.0)
-    wave *= (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32) * fade
+    rise = math.ceil(float(attack.max())) + 1  # the ramp is 1 after this
+    ramp = np.minimum(n[None, :rise] / attack[:, None], 1.0)
+    wave[:, :rise] *= (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32)
+    wave *= fade
     wave *= level.astype(np.float32)[:, None]
     batch = max(16, math.ceil(rate_hz))
-    return Scatter(wave, poisson_draw(rng, sr, rate_hz, count, batch, kind.level_db, 0.9))
+    return wave, poisson_draw(rng, sr, rate_hz, count, batch, kind.level_db, 0.9)
 
 
 class _StreamEngine:
     def __init__(self, sr: int, rng: np.random.Generator, design: StreamDesign) -> None:
         noise_rng, small_rng, large_rng, spray_rng, drift_rng = substreams(rng, 5)
-        self._small = _bubbles(small_rng, sr, _SMALL, design.small_hz, 1024)
-        self._large = _bubbles(large_rng, sr, _LARGE, design.large_hz, 512)
-        self._spray = drops(spray_rng, sr, _SPRAY, 512)
+        self._events = Scatter(
+            [
+                _bubbles(small_rng, sr, _SMALL, design.small_hz, 1024),
+                _bubbles(large_rng, sr, _LARGE, design.large_hz, 512),
+                drops(spray_rng, sr, _SPRAY, 512),
+            ]
+        )
         rush = np.vstack(
             (pink(sr), butter(2, 200.0, "highpass", sr), butter(2, 5000.0, "lowpass", sr))
         )
@@ -156,8 +162,7 @@ class _StreamEngine:
     def render(self, frames: int) -> NDArray[np.float64]:
         start = self._pos
         out = self._noise(frames)[0]
-        out += self._small(start, frames) + self._large(start, frames)
-        out += self._spray(start, frames)
+        out += self._events(start, frames)
         self._pos += frames
         return out
 
