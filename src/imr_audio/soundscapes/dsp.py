@@ -242,7 +242,8 @@ class EventStream:
         self._draw, self._length, self._channels = draw, length, channels
         self._times = np.empty(0, dtype=np.int64)
         self._events = np.empty((0, channels, length), dtype=np.float32)  # waiting: compact
-        self._tail = np.zeros((channels, length))
+        self._buffer = np.zeros((channels, 0))  # the events' sound from frame self._first on
+        self._first = 0
 
     def __call__(self, start: int, frames: int) -> Array:
         """Return the events sounding at absolute frames ``start`` to ``start + frames - 1``."""
@@ -256,13 +257,22 @@ class EventStream:
         if len(times) > 1:
             self._times, self._events = np.concatenate(times), np.concatenate(events)
         m = int(np.searchsorted(self._times, end))
-        out = np.zeros((channels, frames + length))
-        out[:, :length] = self._tail
-        for at, event in zip(self._times[:m] - start, self._events[:m], strict=True):
-            out[:, at : at + length] += event
-        self._tail = out[:, frames:].copy()
+        if m:
+            width = int(self._times[m - 1]) + length - self._first
+            if self._buffer.shape[1] < width:  # grown (rarely): the events are sparse
+                grown = np.zeros((channels, width + frames))
+                grown[:, : self._buffer.shape[1]] = self._buffer
+                self._buffer = grown
+            for at, event in zip(self._times[:m] - self._first, self._events[:m], strict=True):
+                self._buffer[:, at : at + length] += event
+        out = np.zeros((channels, frames))
+        lo = start - self._first
+        have = min(frames, self._buffer.shape[1] - lo)
+        if have > 0:
+            out[:, :have] = self._buffer[:, lo : lo + have]
+        self._buffer, self._first = self._buffer[:, end - self._first :], end
         self._times, self._events = self._times[m:], self._events[m:]
-        return out[:, :frames]
+        return out
 
 
 @dataclass(frozen=True)

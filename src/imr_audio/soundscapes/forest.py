@@ -18,24 +18,23 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.fft
 from numpy.typing import NDArray
 from scipy import signal
 
 from imr_audio.soundscapes.base import Intensity
 from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
-    Drops,
     DropStyle,
     EventStream,
-    Filter,
     SwellStyle,
     butter,
     pink,
-    stereo_noise,
     substreams,
-    unit_noise_gain,
 )
-from imr_audio.soundscapes.wind import Wind, WindDesign
+from imr_audio.soundscapes.events import Occurrences, Scatter, drop_bank, poisson_draw
+from imr_audio.soundscapes.spectral import SpectralNoise, layer
+from imr_audio.soundscapes.wind import WindDesign, wind_layers
 
 __all__ = ["BEDS", "ForestDesign"]
 
@@ -133,7 +132,11 @@ class _Birds:
         self._rng, self._sr, self._rate_hz, self._level = rng, sr, rate_hz, level
         self._length = round((_PHRASE_S + _REVERB_S) * sr)
         self._clock_s = 0.0
-        self._reverb = self._impulse_response()
+        reverb = self._impulse_response()
+        # the reverberation's spectrum, once: a phrase is convolved by one FFT and its inverse
+        self._fft_size = scipy.fft.next_fast_len(round(_PHRASE_S * sr) + reverb.shape[1], True)
+        self._reverb = scipy.fft.rfft(reverb, self._fft_size, axis=-1)
+        self._reverb_length = reverb.shape[1]
         self.events = EventStream(self._draw, self._length)
 
     def _impulse_response(self) -> NDArray[np.float64]:
@@ -162,7 +165,8 @@ class _Birds:
         dry = signal.sosfilt(butter(1, 9000.0 - 5000.0 * distance, "lowpass", sr), song)
         angle = (rng.uniform(-0.8, 0.8) + 1.0) * np.pi / 4.0
         pans = np.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
-        wet = np.stack([signal.fftconvolve(dry, ir) for ir in self._reverb])
+        wet = scipy.fft.irfft(scipy.fft.rfft(dry, self._fft_size) * self._reverb, self._fft_size)
+        wet = wet[:, : len(dry) + self._reverb_length - 1]
         out = np.zeros((2, self._length))  # every song is shorter than _PHRASE_S
         out[:, : len(dry)] = pans[:, None] * dry * (1.0 - 0.5 * distance)
         mix = _REVERB_WET * (0.6 + 0.8 * distance)
@@ -234,27 +238,41 @@ _SONGS = (_whistle, _trill, _warble, _call)
 
 
 class _ForestEngine:
+    """Wind and leaf hiss in one spectrum, moved by the gusts; ticks stirred by them too."""
+
     def __init__(self, sr: int, rng: np.random.Generator, design: ForestDesign) -> None:
-        wind_rng, tick_rng, hiss_rng, bird_rng = substreams(rng, 4)
-        self._design = design
-        self._wind = Wind(sr, wind_rng, design.wind)
-        self._wind_gain = design.wind_level / design.wind.gusts.amp[1]
-        self._ticks = Drops(tick_rng, sr, replace(_TICKS, rate_hz=design.ticks_hz))
+        wind_rng, tick_rng, _, bird_rng = substreams(rng, 4)
+        wind_gain = design.wind_level / design.wind.gusts.amp[1]
+        layers, gusts = wind_layers(sr, wind_rng, design.wind, wind_gain)
+        peak = design.wind.gusts.floor + design.wind.gusts.amp[1]
+
+        def stir(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+            return gusts.frames(centres)[0] / peak  # leaves move with the gusts
+
         hiss = np.vstack(
             (pink(sr), butter(2, 1500.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
         )
-        self._hiss_noise = hiss_rng
-        self._hiss, self._hiss_gain = Filter(hiss), _HISS * unit_noise_gain(hiss, sr)
+        layers.append(layer(hiss, sr, 0.2, _HISS, gains=stir))
+        self._noise = SpectralNoise(substreams(wind_rng, 1)[0], layers)
+        ticks = replace(_TICKS, rate_hz=design.ticks_hz)
+        bank = drop_bank(tick_rng, sr, ticks, 1024)
+        draw = poisson_draw(
+            tick_rng, sr, ticks.rate_hz, 1024, max(16, math.ceil(ticks.rate_hz)),
+            ticks.level_db, ticks.pan,
+        )
+
+        def stirred() -> Occurrences:
+            batch = draw()
+            gains = batch.gains * gusts.envelope_at(batch.times) / peak
+            return Occurrences(batch.times, batch.index, gains)
+
+        self._ticks = Scatter([(bank, stirred)])
         self._birds = _Birds(bird_rng, sr, design.birds_hz, design.bird_level)
-        self._peak = design.wind.gusts.floor + design.wind.gusts.amp[1]
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:
-        wind, env = self._wind(frames)
-        stir = env / self._peak  # leaves move with the gusts, settle between
-        (white,) = stereo_noise(self._hiss_noise, frames, 0.2)
-        leaves = (self._ticks(self._pos, frames) + self._hiss(white) * self._hiss_gain) * stir
-        out = wind * self._wind_gain + leaves + self._birds.events(self._pos, frames)
+        out = self._noise(frames)[0] + self._ticks(self._pos, frames)
+        out += self._birds.events(self._pos, frames)
         self._pos += frames
         return out
 

@@ -31,10 +31,12 @@ from imr_audio.soundscapes.dsp import SmoothCurve, unit_noise_gain
 
 __all__ = [
     "FRAME",
+    "FrameGains",
     "HOP",
     "OVERLAP",
     "NoiseLayer",
     "SpectralNoise",
+    "bin_hz",
     "db_gains",
     "layer",
     "power_response",
@@ -47,6 +49,12 @@ OVERLAP = 2048
 HOP = FRAME - OVERLAP
 """Frames start this many samples apart."""
 _BINS = FRAME // 2 + 1
+
+
+def bin_hz(sr: int) -> float:
+    """Spacing of the frame's bins, in Hz."""
+    return sr / FRAME
+
 _BATCH = 8  # frames made at a time (fixed: the draws do not depend on the calls)
 _TABLE_BITS = 16
 
