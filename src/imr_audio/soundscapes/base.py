@@ -27,6 +27,7 @@ __all__ = [
     "Soundscape",
     "SoundscapeInfo",
     "frame_count",
+    "render_blocks",
     "level_gain",
     "variant_name",
 ]
@@ -141,10 +142,10 @@ class ProceduralSoundscape(ABC):
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
         engine = self.engine(sample_rate_hz, np.random.Generator(np.random.PCG64(seed)))
-        return _blocks(engine, total, block_frames)
+        return render_blocks(engine, total, block_frames)
 
 
-def _blocks(engine: Engine, total: int, block_frames: int) -> Iterator[NDArray[np.float32]]:
+def render_blocks(engine: Engine, total: int, block_frames: int) -> Iterator[NDArray[np.float32]]:
     """Cut the engine's fixed-size chunks into the caller's blocks, without any fades."""
     pending: list[NDArray[np.float64]] = []
     have = done = 0

@@ -13,7 +13,7 @@ unscaled; :class:`DesignedBed` scales it by the design's fixed level constant to
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -28,8 +28,18 @@ from imr_audio.soundscapes.base import (
     level_gain,
     variant_name,
 )
+from imr_audio.soundscapes.events import Scatter, Source
+from imr_audio.soundscapes.spectral import NoiseLayer, SpectralNoise
 
-__all__ = ["BedDesign", "DesignedBed", "EngineFactory", "intensity_beds"]
+__all__ = [
+    "Assembly",
+    "BedDesign",
+    "BedParts",
+    "DesignedBed",
+    "EngineFactory",
+    "Finish",
+    "intensity_beds",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,8 +55,69 @@ class BedDesign:
 
 DesignT = TypeVar("DesignT", bound=BedDesign)
 
-EngineFactory = Callable[[int, np.random.Generator, DesignT], Engine]
-"""Makes an engine from a sample rate in Hz, a generator and a design, positioned at frame 0."""
+Finish = Callable[[int, int, NDArray[np.float64]], NDArray[np.float64]]
+"""Given the start frame, the frame count and the bed's own noise groups ``(k, 2, frames)``,
+return the rest of the bed's sound ``(2, frames)``, unscaled (a fire's flickering flame, birds)."""
+
+
+@dataclass
+class BedParts:
+    """A bed's sound, taken apart so that beds mixed together share their costliest work.
+
+    The steady noise layers of group 0 are added as they are; each further group is handed to
+    ``finish`` (which may, say, make it flicker). Several beds' parts are played by one
+    :class:`Assembly`: all their noise in one spectrum, all their events in one sparse product.
+    """
+
+    noise_rng: np.random.Generator
+    """The generator the noise draws from (the first bed's, when beds are mixed)."""
+    layers: list[NoiseLayer]
+    """Steady noise layers (group 0: added as they are; 1, 2...: handed to ``finish``)."""
+    sources: list[Source] = field(default_factory=list)
+    """Banks of events and their occurrences."""
+    finish: Finish | None = None
+    """The rest of the sound, from the bed's own noise groups."""
+
+
+EngineFactory = Callable[[int, np.random.Generator, DesignT], BedParts]
+"""Makes a bed's parts from a sample rate in Hz, a generator and a design, at frame 0."""
+
+
+class Assembly:
+    """Beds' parts played together, each at its gain: the engine of a bed or a mix of beds."""
+
+    def __init__(self, parts: list[tuple[BedParts, float]]) -> None:
+        """Mix ``parts``, each ``(parts, linear gain)``."""
+        layers: list[NoiseLayer] = []
+        sources: list[Source] = []
+        self._finishes: list[tuple[Finish, list[int], float]] = []
+        groups = 1
+        for bed, gain in parts:
+            own = sorted({layer.group for layer in bed.layers} - {0})
+            where = {group: groups + i for i, group in enumerate(own)}
+            groups += len(own)
+            for layer in bed.layers:
+                if layer.group == 0:
+                    layers.append(replace(layer, power=layer.power * gain**2))
+                else:  # scaled with the rest of the finish
+                    layers.append(replace(layer, group=where[layer.group]))
+            sources += [(bank * gain, draw) for bank, draw in bed.sources]
+            if bed.finish is not None:
+                self._finishes.append((bed.finish, [where[g] for g in own], gain))
+        self._noise = SpectralNoise(parts[0][0].noise_rng, layers)
+        self._events = Scatter(sources) if sources else None
+        self._pos = 0
+
+    def render(self, frames: int) -> NDArray[np.float64]:
+        """Return the next ``(2, frames)`` of the mix."""
+        noise = self._noise(frames)
+        out = noise[0]
+        if self._events is not None:
+            out += self._events(self._pos, frames)
+        for finish, groups, gain in self._finishes:
+            out += gain * finish(self._pos, frames, noise[groups])
+        self._pos += frames
+        return out
 
 
 class DesignedBed(ProceduralSoundscape, Generic[DesignT]):
@@ -56,29 +127,24 @@ class DesignedBed(ProceduralSoundscape, Generic[DesignT]):
         self,
         info: SoundscapeInfo,
         design: DesignT,
-        make_engine: EngineFactory[DesignT],
+        make_parts: EngineFactory[DesignT],
         intensity: Intensity | None = None,
     ) -> None:
-        """Describe the bed ``info`` that ``make_engine`` plays from ``design``."""
+        """Describe the bed ``info`` that ``make_parts`` plays from ``design``."""
         self.info = info
         self.design = design
         self.intensity = intensity
-        self._make_engine = make_engine
+        self._make_parts = make_parts
+
+    def parts(self, sample_rate_hz: int, rng: np.random.Generator) -> tuple[BedParts, float]:
+        """Return the bed's parts at frame 0 and the design's level constant (linear)."""
+        return self._make_parts(sample_rate_hz, rng, self.design), level_gain(
+            self.design.design_lufs
+        )
 
     def engine(self, sample_rate_hz: int, rng: np.random.Generator) -> Engine:
         """Return a fresh engine positioned at frame 0, scaled by the design's level constant."""
-        engine = self._make_engine(sample_rate_hz, rng, self.design)
-        return _Scaled(engine, level_gain(self.design.design_lufs))
-
-
-class _Scaled:
-    """An engine's output times a fixed gain."""
-
-    def __init__(self, engine: Engine, gain: float) -> None:
-        self._engine, self._gain = engine, gain
-
-    def render(self, frames: int) -> NDArray[np.float64]:
-        return self._engine.render(frames) * self._gain
+        return Assembly([self.parts(sample_rate_hz, rng)])
 
 
 def intensity_beds(

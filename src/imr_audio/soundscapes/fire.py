@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from scipy import signal
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     EventStream,
     SmoothCurve,
@@ -28,8 +28,8 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.events import Occurrences, Scatter, Source, on_grid, stereo_gains
-from imr_audio.soundscapes.spectral import SpectralNoise, layer
+from imr_audio.soundscapes.events import Occurrences, Source, on_grid, stereo_gains
+from imr_audio.soundscapes.spectral import layer
 
 __all__ = ["BEDS", "FireDesign"]
 
@@ -161,49 +161,40 @@ class _Snaps:
         return np.round(times * sr).astype(np.int64), snaps
 
 
-class _FireEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: FireDesign) -> None:
-        noise_rng, flicker_rng, breath_rng, crackle_rng, snap_rng = substreams(rng, 5)
-        rumble = np.vstack(
-            (leaky_integrator(80.0, sr), butter(2, 50.0, "highpass", sr),
-             butter(2, 400.0, "lowpass", sr))
-        )
-        breath = np.vstack(
-            (pink(sr), butter(2, 300.0, "highpass", sr), butter(2, 1500.0, "lowpass", sr))
-        )
-        hiss = np.vstack(
-            (pink(sr), butter(2, 2000.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
-        )
-        breath_level = SmoothCurve(breath_rng, sr, 0.6, 0.6, 1.3)  # slow: a gain per frame
+def _fire(sr: int, rng: np.random.Generator, design: FireDesign) -> BedParts:
+    noise_rng, flicker_rng, breath_rng, crackle_rng, snap_rng = substreams(rng, 5)
+    rumble = np.vstack(
+        (leaky_integrator(80.0, sr), butter(2, 50.0, "highpass", sr),
+         butter(2, 400.0, "lowpass", sr))
+    )
+    breath = np.vstack(
+        (pink(sr), butter(2, 300.0, "highpass", sr), butter(2, 1500.0, "lowpass", sr))
+    )
+    hiss = np.vstack(
+        (pink(sr), butter(2, 2000.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
+    )
+    breath_level = SmoothCurve(breath_rng, sr, 0.6, 0.6, 1.3)  # slow: a gain per frame
 
-        def breath_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
-            g = breath_level.at(centres)
-            return np.stack((g, g), axis=1)
+    def breath_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+        g = breath_level.at(centres)
+        return np.stack((g, g), axis=1)
 
-        # the flame (flickering fast, in the time domain) and the steady hiss
-        self._noise = SpectralNoise(
-            noise_rng,
-            [
-                layer(rumble, sr, 0.6),
-                layer(breath, sr, 0.4, 0.6, gains=breath_gains),
-                layer(hiss, sr, 0.3, 0.07, group=1),
-            ],
-        )
-        self._flicker = SmoothCurve(flicker_rng, sr, 0.15, 0.55, 1.35)
-        self._crackles = Scatter([_crackles(crackle_rng, sr, design, 1024)])
-        self._snaps = _Snaps(snap_rng, sr, design)
-        self._pos = 0
+    # the flame (group 1) flickers fast, so in the time domain; the hiss is steady
+    layers = [
+        layer(rumble, sr, 0.6, group=1),
+        layer(breath, sr, 0.4, 0.6, group=1, gains=breath_gains),
+        layer(hiss, sr, 0.3, 0.07),
+    ]
+    flicker = SmoothCurve(flicker_rng, sr, 0.15, 0.55, 1.35)
+    snaps = _Snaps(snap_rng, sr, design)
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        start = self._pos
-        flame, hiss = self._noise(frames)
-        out = flame * self._flicker(start, frames) + hiss
-        out += self._crackles(start, frames) + self._snaps.events(start, frames)
-        self._pos += frames
-        return out
+    def finish(start: int, frames: int, own: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(own[0] * flicker(start, frames) + snaps.events(start, frames))
+
+    return BedParts(noise_rng, layers, [_crackles(crackle_rng, sr, design, 1024)], finish)
 
 
 BEDS: tuple[DesignedBed[FireDesign], ...] = intensity_beds(
-    "fire", ("fire", "fireplace"), _FireEngine, _DESIGNS
+    "fire", ("fire", "fireplace"), _fire, _DESIGNS
 )
 """A gentle fire, embers to a blaze: low flickering flame, soft hiss, clusters of crackles."""

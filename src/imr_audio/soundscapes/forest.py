@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scipy import signal
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     DropStyle,
     EventStream,
@@ -32,8 +32,8 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.events import Occurrences, Scatter, drop_bank, poisson_draw
-from imr_audio.soundscapes.spectral import SpectralNoise, layer
+from imr_audio.soundscapes.events import Occurrences, drop_bank, poisson_draw
+from imr_audio.soundscapes.spectral import layer
 from imr_audio.soundscapes.wind import WindDesign, wind_layers
 
 __all__ = ["BEDS", "ForestDesign"]
@@ -237,47 +237,41 @@ def _call(rng: np.random.Generator, sr: int) -> NDArray[np.float64]:
 _SONGS = (_whistle, _trill, _warble, _call)
 
 
-class _ForestEngine:
+def _forest(sr: int, rng: np.random.Generator, design: ForestDesign) -> BedParts:
     """Wind and leaf hiss in one spectrum, moved by the gusts; ticks stirred by them too."""
+    wind_rng, tick_rng, _, bird_rng = substreams(rng, 4)
+    wind_gain = design.wind_level / design.wind.gusts.amp[1]
+    layers, gusts = wind_layers(sr, wind_rng, design.wind, wind_gain)
+    peak = design.wind.gusts.floor + design.wind.gusts.amp[1]
 
-    def __init__(self, sr: int, rng: np.random.Generator, design: ForestDesign) -> None:
-        wind_rng, tick_rng, _, bird_rng = substreams(rng, 4)
-        wind_gain = design.wind_level / design.wind.gusts.amp[1]
-        layers, gusts = wind_layers(sr, wind_rng, design.wind, wind_gain)
-        peak = design.wind.gusts.floor + design.wind.gusts.amp[1]
+    def stir(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+        return gusts.frames(centres)[0] / peak  # leaves move with the gusts
 
-        def stir(centres: NDArray[np.int64]) -> NDArray[np.float64]:
-            return gusts.frames(centres)[0] / peak  # leaves move with the gusts
+    hiss = np.vstack(
+        (pink(sr), butter(2, 1500.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
+    )
+    layers.append(layer(hiss, sr, 0.2, _HISS, gains=stir))
+    ticks = replace(_TICKS, rate_hz=design.ticks_hz)
+    bank = drop_bank(tick_rng, sr, ticks, 1024)
+    draw = poisson_draw(
+        tick_rng, sr, ticks.rate_hz, 1024, max(16, math.ceil(ticks.rate_hz)),
+        ticks.level_db, ticks.pan,
+    )
 
-        hiss = np.vstack(
-            (pink(sr), butter(2, 1500.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
-        )
-        layers.append(layer(hiss, sr, 0.2, _HISS, gains=stir))
-        self._noise = SpectralNoise(substreams(wind_rng, 1)[0], layers)
-        ticks = replace(_TICKS, rate_hz=design.ticks_hz)
-        bank = drop_bank(tick_rng, sr, ticks, 1024)
-        draw = poisson_draw(
-            tick_rng, sr, ticks.rate_hz, 1024, max(16, math.ceil(ticks.rate_hz)),
-            ticks.level_db, ticks.pan,
-        )
+    def stirred() -> Occurrences:
+        batch = draw()
+        gains = batch.gains * gusts.envelope_at(batch.times) / peak
+        return Occurrences(batch.times, batch.index, gains)
 
-        def stirred() -> Occurrences:
-            batch = draw()
-            gains = batch.gains * gusts.envelope_at(batch.times) / peak
-            return Occurrences(batch.times, batch.index, gains)
+    birds = _Birds(bird_rng, sr, design.birds_hz, design.bird_level)
 
-        self._ticks = Scatter([(bank, stirred)])
-        self._birds = _Birds(bird_rng, sr, design.birds_hz, design.bird_level)
-        self._pos = 0
+    def finish(start: int, frames: int, own: NDArray[np.float64]) -> NDArray[np.float64]:
+        return birds.events(start, frames)
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        out = self._noise(frames)[0] + self._ticks(self._pos, frames)
-        out += self._birds.events(self._pos, frames)
-        self._pos += frames
-        return out
+    return BedParts(substreams(wind_rng, 1)[0], layers, [(bank, stirred)], finish)
 
 
 BEDS: tuple[DesignedBed[ForestDesign], ...] = intensity_beds(
-    "forest", ("forest", "trees", "wind", "birds", "bird"), _ForestEngine, _DESIGNS
+    "forest", ("forest", "trees", "wind", "birds", "bird"), _forest, _DESIGNS
 )
 """A wood, still to breezy: wind in the leaves, with sparse, soft birdsong."""

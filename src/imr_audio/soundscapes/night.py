@@ -17,15 +17,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     SmoothCurve,
     butter,
     leaky_integrator,
     substreams,
 )
-from imr_audio.soundscapes.events import Occurrences, Scatter, Source, on_grid
-from imr_audio.soundscapes.spectral import SpectralNoise, db_gains, layer
+from imr_audio.soundscapes.events import Occurrences, Source, on_grid
+from imr_audio.soundscapes.spectral import db_gains, layer
 
 __all__ = ["BEDS", "NightDesign"]
 
@@ -130,43 +130,32 @@ class _Cricket:
         )
 
 
-class _NightEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: NightDesign) -> None:
-        streams = substreams(rng, 3 + design.crickets)
-        noise_rng, chorus_rng, drift_rng = streams[:3]
-        crickets = [_Cricket(r, sr) for r in streams[3:]]
-        # nearer crickets louder (up to 15 dB); the total scaled to a fixed power of 1, each
-        # cricket's power taken from how much of the time it sounds
-        levels = np.array([10.0 ** (-15.0 * c.distance / 20.0) for c in crickets])
-        powers = np.array([c.mean_square() for c in crickets])
-        levels = levels / np.sqrt(np.sum(levels**2 * powers))
-        self._crickets = Scatter(
-            [cricket.source(float(level)) for cricket, level in zip(crickets, levels, strict=True)]
-        )
-        chorus = butter(2, _CHORUS_BAND_HZ, "bandpass", sr)
-        air = np.vstack(
-            (leaky_integrator(100.0, sr), butter(2, 40.0, "highpass", sr),
-             butter(2, 600.0, "lowpass", sr))
-        )
-        # both drifts are slow (1.5 and 3 s steps): gains per frame
-        chorus_drift = db_gains(SmoothCurve(chorus_rng, sr, 1.5, -2.0, 2.0))
-        air_drift = db_gains(SmoothCurve(drift_rng, sr, 3.0, -1.5, 1.5))
-        self._noise = SpectralNoise(
-            noise_rng,
-            [
-                layer(chorus, sr, 0.2, design.chorus, gains=chorus_drift),
-                layer(air, sr, 0.5, design.air, gains=air_drift),
-            ],
-        )
-        self._pos = 0
-
-    def render(self, frames: int) -> NDArray[np.float64]:
-        out = self._noise(frames)[0] + self._crickets(self._pos, frames)
-        self._pos += frames
-        return out
+def _night(sr: int, rng: np.random.Generator, design: NightDesign) -> BedParts:
+    streams = substreams(rng, 3 + design.crickets)
+    noise_rng, chorus_rng, drift_rng = streams[:3]
+    crickets = [_Cricket(r, sr) for r in streams[3:]]
+    # nearer crickets louder (up to 15 dB); the total scaled to a fixed power of 1, each
+    # cricket's power taken from how much of the time it sounds
+    levels = np.array([10.0 ** (-15.0 * c.distance / 20.0) for c in crickets])
+    powers = np.array([c.mean_square() for c in crickets])
+    levels = levels / np.sqrt(np.sum(levels**2 * powers))
+    sources = [cricket.source(float(level)) for cricket, level in zip(crickets, levels, strict=True)]
+    chorus = butter(2, _CHORUS_BAND_HZ, "bandpass", sr)
+    air = np.vstack(
+        (leaky_integrator(100.0, sr), butter(2, 40.0, "highpass", sr),
+         butter(2, 600.0, "lowpass", sr))
+    )
+    # both drifts are slow (1.5 and 3 s steps): gains per frame
+    chorus_drift = db_gains(SmoothCurve(chorus_rng, sr, 1.5, -2.0, 2.0))
+    air_drift = db_gains(SmoothCurve(drift_rng, sr, 3.0, -1.5, 1.5))
+    layers = [
+        layer(chorus, sr, 0.2, design.chorus, gains=chorus_drift),
+        layer(air, sr, 0.5, design.air, gains=air_drift),
+    ]
+    return BedParts(noise_rng, layers, sources)
 
 
 BEDS: tuple[DesignedBed[NightDesign], ...] = intensity_beds(
-    "night", ("night", "dark", "crickets", "insects"), _NightEngine, _DESIGNS
+    "night", ("night", "dark", "crickets", "insects"), _night, _DESIGNS
 )
 """Crickets on a still night, near and far, over soft low air."""

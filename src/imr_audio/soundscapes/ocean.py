@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     Swells,
     SwellStyle,
@@ -27,7 +27,7 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.spectral import SpectralNoise, layer, power_response
+from imr_audio.soundscapes.spectral import layer, power_response
 
 __all__ = ["BEDS", "OceanDesign"]
 
@@ -102,55 +102,51 @@ _DESIGNS: dict[Intensity, OceanDesign] = {
 }
 
 
-class _OceanEngine:
+def _ocean(sr: int, rng: np.random.Generator, design: OceanDesign) -> BedParts:
     """Body and wash in one spectrum; the wave envelope is a gain per frame and side.
 
     The envelope changes over seconds, far slower than a frame (0.19 s), so the frames'
     crossfade follows it closely; the DC-blocking high-pass after the mix is applied to both
     layers' spectra.
     """
-
-    def __init__(self, sr: int, rng: np.random.Generator, design: OceanDesign) -> None:
-        noise_rng, wave_rng = substreams(rng, 2)
-        body = np.vstack(
-            (
-                leaky_integrator(80.0, sr),
-                butter(2, 50.0, "highpass", sr),
-                butter(2, 700.0, "lowpass", sr),
-            )
+    noise_rng, wave_rng = substreams(rng, 2)
+    body = np.vstack(
+        (
+            leaky_integrator(80.0, sr),
+            butter(2, 50.0, "highpass", sr),
+            butter(2, 700.0, "lowpass", sr),
         )
-        wash = np.vstack(
-            (
-                pink(sr),
-                butter(2, 250.0, "highpass", sr),
-                butter(2, design.wash_top_hz, "lowpass", sr),
-            )
+    )
+    wash = np.vstack(
+        (
+            pink(sr),
+            butter(2, 250.0, "highpass", sr),
+            butter(2, design.wash_top_hz, "lowpass", sr),
         )
-        dc = power_response(butter(1, 15.0, "highpass", sr), sr)
-        waves = Swells(wave_rng, sr, design.waves)
-        power = design.wash_power
+    )
+    dc = power_response(butter(1, 15.0, "highpass", sr), sr)
+    waves = Swells(wave_rng, sr, design.waves)
+    power = design.wash_power
 
-        def body_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
-            self._env = waves.at(centres).T  # (frames, 2); the wash's gains follow
-            return self._env
+    env = [np.empty((0, 2))]
 
-        def wash_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
-            return np.asarray(self._env**power)
+    def body_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+        env[0] = waves.at(centres).T  # (frames, 2); the wash's gains follow
+        return env[0]
 
-        self._env = np.empty((0, 2))
-        body_layer = layer(body, sr, 0.6, gains=body_gains)
-        wash_layer = layer(wash, sr, 0.4, design.wash, gains=wash_gains)
-        self._noise = SpectralNoise(
-            noise_rng,
-            [replace(body_layer, power=body_layer.power * dc),
-             replace(wash_layer, power=wash_layer.power * dc)],
-        )
+    def wash_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+        return np.asarray(env[0] ** power)
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        return self._noise(frames)[0]
+    body_layer = layer(body, sr, 0.6, gains=body_gains)
+    wash_layer = layer(wash, sr, 0.4, design.wash, gains=wash_gains)
+    return BedParts(
+        noise_rng,
+        [replace(body_layer, power=body_layer.power * dc),
+         replace(wash_layer, power=wash_layer.power * dc)],
+    )
 
 
 BEDS: tuple[DesignedBed[OceanDesign], ...] = intensity_beds(
-    "ocean", ("water", "sea", "ocean", "waves"), _OceanEngine, _DESIGNS
+    "ocean", ("water", "sea", "ocean", "waves"), _ocean, _DESIGNS
 )
 """Slow irregular waves, calm, steady and strong: low noise swelling louder and brighter."""

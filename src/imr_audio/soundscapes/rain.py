@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     DropStyle,
     SmoothCurve,
@@ -26,8 +26,8 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.events import Scatter, drops
-from imr_audio.soundscapes.spectral import SpectralNoise, db_gains, layer
+from imr_audio.soundscapes.events import drops
+from imr_audio.soundscapes.spectral import db_gains, layer
 
 __all__ = ["BEDS", "RainDesign"]
 
@@ -100,41 +100,31 @@ _DESIGNS: dict[Intensity, RainDesign] = {
 }
 
 
-class _RainEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: RainDesign) -> None:
-        noise_rng, level_rng, near_rng, patter_rng, _ = substreams(rng, 5)
-        sos = np.vstack(
+def _rain(sr: int, rng: np.random.Generator, design: RainDesign) -> BedParts:
+    noise_rng, level_rng, near_rng, patter_rng, _ = substreams(rng, 5)
+    sos = np.vstack(
+        (
+            pink(sr),
+            butter(2, design.hiss_low_hz, "highpass", sr),
+            butter(2, 11000.0, "lowpass", sr),
+        )
+    )
+    level = db_gains(SmoothCurve(level_rng, sr, 2.5, -0.6, 0.6))  # a slow drift
+    layers = [layer(sos, sr, _HISS_CORRELATION, design.hiss, gains=level)]
+    if design.roar:
+        roar = np.vstack(
             (
-                pink(sr),
-                butter(2, design.hiss_low_hz, "highpass", sr),
-                butter(2, 11000.0, "lowpass", sr),
+                leaky_integrator(60.0, sr),
+                butter(2, 40.0, "highpass", sr),
+                butter(2, 500.0, "lowpass", sr),
             )
         )
-        level = db_gains(SmoothCurve(level_rng, sr, 2.5, -0.6, 0.6))  # a slow drift
-        layers = [layer(sos, sr, _HISS_CORRELATION, design.hiss, gains=level)]
-        if design.roar:
-            roar = np.vstack(
-                (
-                    leaky_integrator(60.0, sr),
-                    butter(2, 40.0, "highpass", sr),
-                    butter(2, 500.0, "lowpass", sr),
-                )
-            )
-            layers.append(layer(roar, sr, 0.5, design.roar, gains=level))
-        self._noise = SpectralNoise(noise_rng, layers)
-        self._drops = Scatter(
-            [drops(near_rng, sr, design.near, 512), drops(patter_rng, sr, design.patter, 1024)]
-        )
-        self._pos = 0
-
-    def render(self, frames: int) -> NDArray[np.float64]:
-        out = self._noise(frames)[0]
-        out += self._drops(self._pos, frames)
-        self._pos += frames
-        return out
+        layers.append(layer(roar, sr, 0.5, design.roar, gains=level))
+    sources = [drops(near_rng, sr, design.near, 512), drops(patter_rng, sr, design.patter, 1024)]
+    return BedParts(noise_rng, layers, sources)
 
 
 BEDS: tuple[DesignedBed[RainDesign], ...] = intensity_beds(
-    "rain", ("water", "rain"), _RainEngine, _DESIGNS
+    "rain", ("water", "rain"), _rain, _DESIGNS
 )
 """Rain on leaves, light, steady and heavy: bright hiss plus soft, sparse stereo drops."""

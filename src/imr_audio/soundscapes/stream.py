@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     DropStyle,
     SmoothCurve,
@@ -30,8 +30,8 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.events import Scatter, Source, drops, poisson_draw
-from imr_audio.soundscapes.spectral import SpectralNoise, db_gains, layer
+from imr_audio.soundscapes.events import Source, drops, poisson_draw
+from imr_audio.soundscapes.spectral import db_gains, layer
 
 __all__ = ["BEDS", "StreamDesign"]
 
@@ -135,39 +135,26 @@ def _bubbles(
     return wave, poisson_draw(rng, sr, rate_hz, count, batch, kind.level_db, 0.9)
 
 
-class _StreamEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: StreamDesign) -> None:
-        noise_rng, small_rng, large_rng, spray_rng, drift_rng = substreams(rng, 5)
-        self._events = Scatter(
-            [
-                _bubbles(small_rng, sr, _SMALL, design.small_hz, 1024),
-                _bubbles(large_rng, sr, _LARGE, design.large_hz, 512),
-                drops(spray_rng, sr, _SPRAY, 512),
-            ]
-        )
-        rush = np.vstack(
-            (pink(sr), butter(2, 200.0, "highpass", sr), butter(2, 5000.0, "lowpass", sr))
-        )
-        gurgle = np.vstack(
-            (leaky_integrator(80.0, sr), butter(2, 60.0, "highpass", sr),
-             butter(2, 350.0, "lowpass", sr))
-        )
-        drift = db_gains(SmoothCurve(drift_rng, sr, 2.0, -1.0, 1.0))
-        self._noise = SpectralNoise(
-            noise_rng,
-            [layer(rush, sr, 0.4, design.rush, gains=drift), layer(gurgle, sr, 0.6, design.gurgle)],
-        )
-        self._pos = 0
-
-    def render(self, frames: int) -> NDArray[np.float64]:
-        start = self._pos
-        out = self._noise(frames)[0]
-        out += self._events(start, frames)
-        self._pos += frames
-        return out
+def _stream(sr: int, rng: np.random.Generator, design: StreamDesign) -> BedParts:
+    noise_rng, small_rng, large_rng, spray_rng, drift_rng = substreams(rng, 5)
+    sources = [
+        _bubbles(small_rng, sr, _SMALL, design.small_hz, 1024),
+        _bubbles(large_rng, sr, _LARGE, design.large_hz, 512),
+        drops(spray_rng, sr, _SPRAY, 512),
+    ]
+    rush = np.vstack(
+        (pink(sr), butter(2, 200.0, "highpass", sr), butter(2, 5000.0, "lowpass", sr))
+    )
+    gurgle = np.vstack(
+        (leaky_integrator(80.0, sr), butter(2, 60.0, "highpass", sr),
+         butter(2, 350.0, "lowpass", sr))
+    )
+    drift = db_gains(SmoothCurve(drift_rng, sr, 2.0, -1.0, 1.0))  # slow: a gain per frame
+    layers = [layer(rush, sr, 0.4, design.rush, gains=drift), layer(gurgle, sr, 0.6, design.gurgle)]
+    return BedParts(noise_rng, layers, sources)
 
 
 BEDS: tuple[DesignedBed[StreamDesign], ...] = intensity_beds(
-    "stream", ("water", "river", "stream"), _StreamEngine, _DESIGNS
+    "stream", ("water", "river", "stream"), _stream, _DESIGNS
 )
 """A small stream, a trickle to a brook: babbling bubbles over a steady rush of water."""

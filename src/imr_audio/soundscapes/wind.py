@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     SmoothCurve,
     Swells,
@@ -33,12 +33,11 @@ from imr_audio.soundscapes.spectral import (
     OVERLAP,
     FrameGains,
     NoiseLayer,
-    SpectralNoise,
     bin_hz,
     layer,
 )
 
-__all__ = ["BEDS", "Gusts", "Wind", "WindDesign", "wind_layers"]
+__all__ = ["BEDS", "Gusts", "WindDesign", "wind_layers"]
 
 _HOWL_BANDWIDTH_HZ = 100.0
 _HOWL_WANDER_OCTAVES = 0.25  # the howl's centre also wanders by up to this, slowly
@@ -213,18 +212,10 @@ def wind_layers(
     return layers, gusts
 
 
-class Wind:
-    """The engine of the ``wind`` beds."""
-
-    def __init__(self, sr: int, rng: np.random.Generator, design: WindDesign) -> None:
-        """Start a wind of ``design`` drawing from ``rng``, at frame 0."""
-        layers, _ = wind_layers(sr, rng, design)
-        self._noise = SpectralNoise(substreams(rng, 1)[0], layers)
-
-    def render(self, frames: int) -> NDArray[np.float64]:
-        """Return the next ``(2, frames)`` of wind."""
-        return self._noise(frames)[0]
+def _wind(sr: int, rng: np.random.Generator, design: WindDesign) -> BedParts:
+    layers, _ = wind_layers(sr, rng, design)
+    return BedParts(substreams(rng, 1)[0], layers)
 
 
-BEDS: tuple[DesignedBed[WindDesign], ...] = intensity_beds("wind", ("wind",), Wind, _DESIGNS)
+BEDS: tuple[DesignedBed[WindDesign], ...] = intensity_beds("wind", ("wind",), _wind, _DESIGNS)
 """Wind in the open, a breeze to a gusty wind: broad rush and a soft moving howl."""
