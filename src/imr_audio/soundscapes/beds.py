@@ -98,7 +98,7 @@ class Assembly:
             groups += len(own)
             for layer in bed.layers:
                 if layer.group == 0:
-                    layers.append(replace(layer, power=layer.power * gain**2))
+                    layers.append(_scaled(layer, gain))
                 else:  # scaled with the rest of the finish
                     layers.append(replace(layer, group=where[layer.group]))
             sources += [(bank * gain, draw) for bank, draw in bed.sources]
@@ -118,6 +118,14 @@ class Assembly:
             out += gain * finish(self._pos, frames, noise[groups])
         self._pos += frames
         return out
+
+
+def _scaled(layer: NoiseLayer, gain: float) -> NoiseLayer:
+    """The layer at ``gain`` times its level."""
+    shape = layer.shape
+    if shape is None:
+        return replace(layer, power=layer.power * gain**2)
+    return replace(layer, shape=lambda centres: shape(centres) * gain**2)
 
 
 class DesignedBed(ProceduralSoundscape, Generic[DesignT]):

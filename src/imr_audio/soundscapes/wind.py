@@ -204,7 +204,8 @@ def wind_layers(
             centre_hz = low * np.exp(np.log(2.0) * octaves)  # (n, 2)
             offset = (freqs[None, None, :] - centre_hz[:, :, None]) / corner
             band = 1.0 / (1.0 + offset**4)  # the low-pass's power, shifted to the centre
-            band /= 2.0 * band.sum(axis=2, keepdims=True) / FRAME  # unit RMS
+            # a mean square of 2, as the I/Q model had: sqrt(2) (I cos - Q sin) of unit I and Q
+            band /= band.sum(axis=2, keepdims=True) / FRAME
             level = rms * design.howl * env**1.5 * flutter
             return np.asarray(band * (level**2)[:, :, None])
 
