@@ -90,6 +90,7 @@ class Assembly:
         """Mix ``parts``, each ``(parts, linear gain)``."""
         layers: list[NoiseLayer] = []
         sources: list[Source] = []
+        source_gains: list[float] = []
         self._finishes: list[tuple[Finish, list[int], float]] = []
         groups = 1
         for bed, gain in parts:
@@ -101,11 +102,13 @@ class Assembly:
                     layers.append(_scaled(layer, gain))
                 else:  # scaled with the rest of the finish
                     layers.append(replace(layer, group=where[layer.group]))
-            sources += [(bank * gain, draw) for bank, draw in bed.sources]
+            sources += bed.sources
+            source_gains += [gain] * len(bed.sources)
+            bed.sources = []  # the Scatter copies the banks: hold each only once
             if bed.finish is not None:
                 self._finishes.append((bed.finish, [where[g] for g in own], gain))
         self._noise = SpectralNoise(parts[0][0].noise_rng, layers)
-        self._events = Scatter(sources) if sources else None
+        self._events = Scatter(sources, source_gains) if sources else None
         self._pos = 0
 
     def render(self, frames: int) -> NDArray[np.float64]:

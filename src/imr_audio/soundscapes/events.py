@@ -31,6 +31,7 @@ __all__ = [
     "Source",
     "drop_bank",
     "drops",
+    "in_pieces",
     "on_grid",
     "poisson_draw",
     "stereo_gains",
@@ -58,24 +59,25 @@ class Occurrences:
 class Scatter:
     """Overlap-adds occurrences of banks of events, tails carried across calls."""
 
-    def __init__(
-        self, sources: Sequence[tuple[NDArray[np.floating], Callable[[], Occurrences]]]
-    ) -> None:
+    def __init__(self, sources: list[Source], gains: Sequence[float] | None = None) -> None:
         """Play each ``(events, length)`` bank at the occurrences its ``draw()`` gives in turn.
 
         ``draw`` returns the next batch (at least one occurrence, later than every earlier one).
+        Each bank is scaled by its gain, if given, and copied into one table; ``sources`` is
+        emptied as it is read, so that only one bank is held twice at a time.
         """
-        banks, self._sources = [], []
+        gains = list(gains) if gains is not None else [1.0] * len(sources)
+        shapes = [(bank.shape[0], math.ceil(bank.shape[1] / GRID)) for bank, _ in sources]
+        self._bank = np.zeros((sum(c * r for c, r in shapes), GRID), dtype=np.float32)
+        self._sources: list[_Source] = []
         row = 0
-        for bank, draw in sources:
-            count, length = bank.shape
-            rows = math.ceil(length / GRID)
-            padded = np.zeros((count, rows * GRID), dtype=np.float32)
-            padded[:, :length] = bank
-            banks.append(padded.reshape(count * rows, GRID))
+        for (count, rows), gain in zip(shapes, gains, strict=True):
+            bank, draw = sources.pop(0)
+            table = self._bank[row : row + count * rows].reshape(count, rows * GRID)
+            np.multiply(bank, gain, out=table[:, : bank.shape[1]], casting="unsafe")
+            del bank
             self._sources.append(_Source(draw, row, rows))
             row += count * rows
-        self._bank = np.concatenate(banks)
         self._longest = max(source.rows for source in self._sources)
         self._buffer = np.zeros((2, 0))  # sound from frame self._first on
         self._first = 0
@@ -207,24 +209,37 @@ def poisson_draw(
     return draw
 
 
-def drop_bank(rng: np.random.Generator, sr: int, style: DropStyle, count: int) -> Array:
+def in_pieces(count: int, make: Callable[[int], Array], piece: int = 128) -> NDArray[np.float32]:
+    """A bank of ``count`` events made ``piece`` at a time by ``make(k)`` (bounded memory)."""
+    return np.concatenate(
+        [make(min(piece, count - i)).astype(np.float32) for i in range(0, count, piece)]
+    )
+
+
+def drop_bank(
+    rng: np.random.Generator, sr: int, style: DropStyle, count: int
+) -> NDArray[np.float32]:
     """``count`` drops of ``style`` at a peak of 1, each made as :class:`~.dsp.Drops` makes one."""
     length = max(8, round(style.length_ms * sr / 1000))
     n = np.arange(length)
     fade = np.clip((length - n) / (0.3 * length), 0.0, 1.0)
     fade = 0.5 - 0.5 * np.cos(np.pi * fade)  # every burst ends at exactly zero
-    attack = rng.uniform(*style.attack_ms, count)[:, None] * sr / 1000
-    decay = rng.uniform(*style.decay_ms, count)[:, None] * sr / 1000
-    band = rng.integers(0, len(style.bands_hz), count)
-    envelope = np.exp(-np.maximum(n[None, :] - attack, 0.0) / decay)
-    rise = min(length, math.ceil(float(attack.max())) + 1)  # the ramp is 1 after this
-    envelope[:, :rise] *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n[None, :rise] / attack, 1.0))
-    burst = rng.standard_normal((count, length)) * envelope
-    for b, band_hz in enumerate(style.bands_hz):
-        sos = butter(1, band_hz, "bandpass", sr)
-        burst[band == b] = signal.sosfilt(sos, burst[band == b], axis=-1)
-    burst *= fade / np.max(np.abs(burst), axis=1, keepdims=True)
-    return np.asarray(burst)
+    bands = [butter(1, band_hz, "bandpass", sr) for band_hz in style.bands_hz]
+
+    def make(k: int) -> Array:
+        attack = rng.uniform(*style.attack_ms, k)[:, None] * sr / 1000
+        decay = rng.uniform(*style.decay_ms, k)[:, None] * sr / 1000
+        band = rng.integers(0, len(bands), k)
+        envelope = np.exp(-np.maximum(n[None, :] - attack, 0.0) / decay)
+        rise = min(length, math.ceil(float(attack.max())) + 1)  # the ramp is 1 after this
+        envelope[:, :rise] *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n[None, :rise] / attack, 1.0))
+        burst = rng.standard_normal((k, length)) * envelope
+        for b, sos in enumerate(bands):
+            burst[band == b] = signal.sosfilt(sos, burst[band == b], axis=-1)
+        burst *= fade / np.max(np.abs(burst), axis=1, keepdims=True)
+        return np.asarray(burst)
+
+    return in_pieces(count, make)
 
 
 def drops(rng: np.random.Generator, sr: int, style: DropStyle, count: int) -> Source:

@@ -28,7 +28,7 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.events import Occurrences, Source, on_grid, stereo_gains
+from imr_audio.soundscapes.events import Occurrences, Source, in_pieces, on_grid, stereo_gains
 from imr_audio.soundscapes.spectral import layer
 
 __all__ = ["BEDS", "FireDesign"]
@@ -85,16 +85,23 @@ def _crackles(rng: np.random.Generator, sr: int, design: FireDesign, count: int)
     """Clusters of tiny noise ticks from a bank of ``count``, each with its level and pan."""
     tick = round(_TICK_S * sr)
     n = np.arange(tick)
-    attack = rng.uniform(0.3, 0.8, count)[:, None] * sr / 1000
-    decay = rng.uniform(0.4, 2.5, count)[:, None] * sr / 1000
-    envelope = np.exp(-np.maximum(n - attack, 0.0) / decay)
-    envelope *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n / attack, 1.0))
-    envelope *= 0.5 + 0.5 * np.cos(np.pi * np.clip((n - 0.7 * tick) / (0.3 * tick), 0.0, 1.0))
-    band = rng.integers(0, len(_TICK_BANDS_HZ), count)
-    bank = rng.standard_normal((count, tick)) * envelope
-    for b, band_hz in enumerate(_TICK_BANDS_HZ):
-        bank[band == b] = signal.sosfilt(butter(1, band_hz, "bandpass", sr), bank[band == b])
-    bank /= np.maximum(np.max(np.abs(bank), axis=1, keepdims=True), 1e-12)
+    bands = [butter(1, band_hz, "bandpass", sr) for band_hz in _TICK_BANDS_HZ]
+
+    def make(k: int) -> NDArray[np.float64]:
+        attack = rng.uniform(0.3, 0.8, k)[:, None] * sr / 1000
+        decay = rng.uniform(0.4, 2.5, k)[:, None] * sr / 1000
+        envelope = np.exp(-np.maximum(n - attack, 0.0) / decay)
+        envelope *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n / attack, 1.0))
+        envelope *= 0.5 + 0.5 * np.cos(
+            np.pi * np.clip((n - 0.7 * tick) / (0.3 * tick), 0.0, 1.0)
+        )
+        band = rng.integers(0, len(bands), k)
+        ticks = rng.standard_normal((k, tick)) * envelope
+        for b, sos in enumerate(bands):
+            ticks[band == b] = signal.sosfilt(sos, ticks[band == b])
+        return np.asarray(ticks / np.maximum(np.max(np.abs(ticks), axis=1, keepdims=True), 1e-12))
+
+    bank = in_pieces(count, make)
     clock = [0.0]
     clusters = 16
 

@@ -120,7 +120,7 @@ def _rain(sr: int, rng: np.random.Generator, design: RainDesign) -> BedParts:
             )
         )
         layers.append(layer(roar, sr, 0.5, design.roar, gains=level))
-    sources = [drops(near_rng, sr, design.near, 512), drops(patter_rng, sr, design.patter, 1024)]
+    sources = [drops(near_rng, sr, design.near, 384), drops(patter_rng, sr, design.patter, 768)]
     return BedParts(noise_rng, layers, sources)
 
 

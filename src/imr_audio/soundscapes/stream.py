@@ -30,7 +30,7 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.events import Source, drops, poisson_draw
+from imr_audio.soundscapes.events import Source, drops, in_pieces, poisson_draw
 from imr_audio.soundscapes.spectral import db_gains, layer
 
 __all__ = ["BEDS", "StreamDesign"]
@@ -114,23 +114,27 @@ def _bubbles(
     n = np.arange(length)
     fade = np.clip((length - n) / (0.3 * length), 0.0, 1.0)
     fade = (0.5 - 0.5 * np.cos(np.pi * fade)).astype(np.float32)
-    f0 = np.exp(rng.uniform(math.log(kind.low_hz), math.log(kind.high_hz), count))
-    decay = 0.043 * f0 + 0.0014 * f0**1.5  # 1/s
-    rise = rng.uniform(0.1, 0.4, count) * decay  # f(t) = f0 (1 + rise t)
-    # equal energy whatever the decay (slow low bubbles would boom); the random level is drawn
-    # per occurrence
-    level = np.sqrt(decay / 200.0)
-    attack = rng.uniform(0.4, 1.0, count) * sr / 1000  # frames
-    start_phase = rng.uniform(0.0, 2.0 * np.pi, count)
-    t = (n.astype(np.float32) / sr)[None, :]
-    f0_, rise_, decay_ = (x.astype(np.float32)[:, None] for x in (f0, rise, decay))
-    phase = 2.0 * np.pi * f0_ * (t + 0.5 * rise_ * t * t)
-    wave = np.sin(phase + start_phase.astype(np.float32)[:, None]) * np.exp(-decay_ * t)
-    rise = math.ceil(float(attack.max())) + 1  # the ramp is 1 after this
-    ramp = np.minimum(n[None, :rise] / attack[:, None], 1.0)
-    wave[:, :rise] *= (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32)
-    wave *= fade
-    wave *= level.astype(np.float32)[:, None]
+
+    def make(k: int) -> NDArray[np.float64]:
+        f0 = np.exp(rng.uniform(math.log(kind.low_hz), math.log(kind.high_hz), k))
+        decay = 0.043 * f0 + 0.0014 * f0**1.5  # 1/s
+        rise = rng.uniform(0.1, 0.4, k) * decay  # f(t) = f0 (1 + rise t)
+        # equal energy whatever the decay (slow low bubbles would boom); the random level is
+        # drawn per occurrence
+        level = np.sqrt(decay / 200.0)
+        attack = rng.uniform(0.4, 1.0, k) * sr / 1000  # frames
+        start_phase = rng.uniform(0.0, 2.0 * np.pi, k)
+        t = (n.astype(np.float32) / sr)[None, :]
+        f0_, rise_, decay_ = (x.astype(np.float32)[:, None] for x in (f0, rise, decay))
+        phase = 2.0 * np.pi * f0_ * (t + 0.5 * rise_ * t * t)
+        wave = np.sin(phase + start_phase.astype(np.float32)[:, None]) * np.exp(-decay_ * t)
+        ramp_end = math.ceil(float(attack.max())) + 1  # the ramp is 1 after this
+        ramp = np.minimum(n[None, :ramp_end] / attack[:, None], 1.0)
+        wave[:, :ramp_end] *= (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32)
+        wave *= fade * level.astype(np.float32)[:, None]
+        return np.asarray(wave, dtype=np.float64)
+
+    wave = in_pieces(count, make)
     batch = max(16, math.ceil(rate_hz))
     return wave, poisson_draw(rng, sr, rate_hz, count, batch, kind.level_db, 0.9)
 
