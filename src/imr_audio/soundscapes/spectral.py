@@ -182,7 +182,9 @@ class SpectralNoise:
         window[:OVERLAP], window[-OVERLAP:] = taper, taper[::-1]
         self._window32 = window.astype(np.float32)
         self._frame = 0  # next frame to make; frame k starts at k HOP - OVERLAP
-        self._carry = np.zeros((len(self._groups), 2, OVERLAP))  # the last frame's tail
+        # groups without layers (a bed whose noise all goes to its finish) stay silent
+        self._active = [i for i, g in enumerate(self._groups) if g.gains or g.shapes]
+        self._carry = np.zeros((len(self._active), 2, OVERLAP))  # the last frame's tail
         self._ready = self._batch()[:, :, OVERLAP:]  # the first samples precede frame 0
 
     def __call__(self, frames: int) -> Array:
@@ -196,13 +198,14 @@ class SpectralNoise:
         return joined[:, :, :frames]
 
     def _spectra(self, centres: NDArray[np.int64]) -> NDArray[np.complex64]:
-        """Bins ``(batch, groups, 2, bins)`` for frames centred at ``centres``."""
-        batch, groups = len(centres), len(self._groups)
+        """Bins ``(batch, groups, 2, bins)`` of the groups that have layers, for frames centred
+        at ``centres``."""
+        batch, groups = len(centres), len(self._active)
         count = batch * groups * 2 * _BINS
         index = np.frombuffer(self._rng.bytes(2 * count), dtype=np.uint16)
         noise = _GAUSS[index].reshape(batch, groups, 2, _BINS)
         spectra = np.empty((batch, groups, 2, _BINS), dtype=np.complex64)
-        for i, group in enumerate(self._groups):
+        for i, group in enumerate(self._groups[g] for g in self._active):
             g1, g2 = noise[:, i, 0], noise[:, i, 1]
             if group.steady is not None:
                 left, right1, right2 = group.steady
@@ -240,11 +243,14 @@ class SpectralNoise:
         self._frame += _BATCH
         frames = scipy.fft.irfft(self._spectra(k * HOP - OVERLAP + FRAME // 2), FRAME, axis=-1)
         frames *= self._window32  # (batch, groups, 2, FRAME)
-        out = np.empty((len(self._groups), 2, _BATCH * HOP))
+        out = np.zeros((len(self._groups), 2, _BATCH * HOP))
+        made = out[self._active] if len(self._active) < len(self._groups) else out
         carry = self._carry
         for i in range(_BATCH):
-            out[:, :, i * HOP : (i + 1) * HOP] = frames[i, :, :, :HOP]
-            out[:, :, i * HOP : i * HOP + OVERLAP] += carry
+            made[:, :, i * HOP : (i + 1) * HOP] = frames[i, :, :, :HOP]
+            made[:, :, i * HOP : i * HOP + OVERLAP] += carry
             carry = frames[i, :, :, HOP:]
         self._carry = carry
+        if made is not out:
+            out[self._active] = made
         return out
