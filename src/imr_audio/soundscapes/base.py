@@ -95,8 +95,8 @@ class Soundscape(Protocol):
 class Engine(Protocol):
     """One render in progress: a stateful synthesiser positioned at its next frame."""
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        """Return the next ``frames`` frames as a float64 ``(2, frames)`` array."""
+    def render(self, frames: int) -> NDArray[np.floating]:
+        """Return the next ``frames`` frames as a float32 or float64 ``(2, frames)`` array."""
         ...
 
 
@@ -147,7 +147,7 @@ class ProceduralSoundscape(ABC):
 
 def render_blocks(engine: Engine, total: int, block_frames: int) -> Iterator[NDArray[np.float32]]:
     """Cut the engine's fixed-size chunks into the caller's blocks, without any fades."""
-    pending: list[NDArray[np.float64]] = []
+    pending: list[NDArray[np.floating]] = []
     have = done = 0
     while done < total:
         want = min(block_frames, total - done)

@@ -55,7 +55,7 @@ class BedDesign:
 
 DesignT = TypeVar("DesignT", bound=BedDesign)
 
-Finish = Callable[[int, int, NDArray[np.float64]], NDArray[np.float64]]
+Finish = Callable[[int, int, NDArray[np.float32]], NDArray[np.floating]]
 """Given the start frame, the frame count and the bed's own noise groups ``(k, 2, frames)``,
 return the rest of the bed's sound ``(2, frames)``, unscaled (a fire's flickering flame, birds)."""
 
@@ -111,14 +111,14 @@ class Assembly:
         self._events = Scatter(sources, source_gains) if sources else None
         self._pos = 0
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        """Return the next ``(2, frames)`` of the mix."""
+    def render(self, frames: int) -> NDArray[np.float32]:
+        """Return the next ``(2, frames)`` of the mix (float32: the blocks' own type)."""
         noise = self._noise(frames)
-        out = noise[0]
+        out = noise[0]  # fresh, or a consumed part of the noise's buffer
         if self._events is not None:
             out += self._events(self._pos, frames)
         for finish, groups, gain in self._finishes:
-            out += gain * finish(self._pos, frames, noise[groups])
+            out += np.float32(gain) * finish(self._pos, frames, noise[groups])
         self._pos += frames
         return out
 

@@ -118,8 +118,15 @@ class SmoothCurve:
         self._first = 0  # index of self._values[0] among all control points
 
     def __call__(self, start: int, frames: int) -> Array:
-        """Return the curve at absolute frames ``start`` to ``start + frames - 1``."""
-        return self.at(start + np.arange(frames))
+        """Return the curve at absolute frames ``start`` to ``start + frames - 1``.
+
+        The curve is worked out every 32 frames (on the absolute grid) and interpolated
+        linearly between: its steps are thousands of frames long, so the difference is below
+        1e-4 of its range, at a fraction of the cost.
+        """
+        first = start - start % 32
+        grid = np.arange(first, start + frames + 32, 32)
+        return np.interp(np.arange(start, start + frames), grid, self.at(grid))
 
     def at(self, positions: NDArray[np.int64]) -> Array:
         """Return the curve at ascending absolute frames (no earlier than a previous call's)."""

@@ -79,10 +79,10 @@ class Scatter:
             self._sources.append(_Source(draw, row, rows))
             row += count * rows
         self._longest = max(source.rows for source in self._sources)
-        self._buffer = np.zeros((2, 0))  # sound from frame self._first on
+        self._buffer = np.zeros((2, 0), dtype=np.float32)  # sound from frame self._first on
         self._first = 0
 
-    def __call__(self, start: int, frames: int) -> Array:
+    def __call__(self, start: int, frames: int) -> NDArray[np.float32]:
         """Return the ``(2, frames)`` events sounding from absolute frame ``start``."""
         end = start + frames
         due = [source.take(end) for source in self._sources]
@@ -95,7 +95,7 @@ class Scatter:
                 np.concatenate([d[3] for d in due]),
             )
         lo = start - self._first
-        out = np.zeros((2, frames))
+        out = np.zeros((2, frames), dtype=np.float32)
         have = min(frames, self._buffer.shape[1] - lo)
         if have > 0:
             out[:, :have] = self._buffer[:, lo : lo + have]
@@ -137,7 +137,7 @@ class Scatter:
         sound = (matrix @ self._bank).reshape(2, total_rows * GRID)[:, self._first - base :]
         width = sound.shape[1]
         if self._buffer.shape[1] < width:
-            grown = np.zeros((2, width))
+            grown = np.zeros((2, width), dtype=np.float32)
             grown[:, : self._buffer.shape[1]] = self._buffer
             self._buffer = grown
         self._buffer[:, :width] += sound

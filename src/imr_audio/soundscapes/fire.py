@@ -195,7 +195,7 @@ def _fire(sr: int, rng: np.random.Generator, design: FireDesign) -> BedParts:
     flicker = SmoothCurve(flicker_rng, sr, 0.15, 0.55, 1.35)
     snaps = _Snaps(snap_rng, sr, design)
 
-    def finish(start: int, frames: int, own: NDArray[np.float64]) -> NDArray[np.float64]:
+    def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
         return np.asarray(own[0] * flicker(start, frames) + snaps.events(start, frames))
 
     return BedParts(noise_rng, layers, [_crackles(crackle_rng, sr, design, 1024)], finish)

@@ -265,7 +265,7 @@ def _forest(sr: int, rng: np.random.Generator, design: ForestDesign) -> BedParts
 
     birds = _Birds(bird_rng, sr, design.birds_hz, design.bird_level)
 
-    def finish(start: int, frames: int, own: NDArray[np.float64]) -> NDArray[np.float64]:
+    def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
         return birds.events(start, frames)
 
     return BedParts(substreams(wind_rng, 1)[0], layers, [(bank, stirred)], finish)

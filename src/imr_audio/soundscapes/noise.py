@@ -59,7 +59,7 @@ def _noise(sr: int, rng: np.random.Generator, design: NoiseDesign) -> BedParts:
     # (-0.02 dB at 31.5 Hz) keeps brown noise's mean at zero
     dc = Filter(butter(1, 2.0, "highpass", sr))
 
-    def finish(start: int, frames: int, own: NDArray[np.float64]) -> NDArray[np.float64]:
+    def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
         return dc(own[0])
 
     return BedParts(noise_rng, [layer(sos, sr, _CORRELATION, normalise=False, group=1)],

@@ -184,18 +184,26 @@ class SpectralNoise:
         self._frame = 0  # next frame to make; frame k starts at k HOP - OVERLAP
         # groups without layers (a bed whose noise all goes to its finish) stay silent
         self._active = [i for i, g in enumerate(self._groups) if g.gains or g.shapes]
-        self._carry = np.zeros((len(self._active), 2, OVERLAP))  # the last frame's tail
+        self._carry = np.zeros((len(self._active), 2, OVERLAP), dtype=np.float32)  # last tail
         self._ready = self._batch()[:, :, OVERLAP:]  # the first samples precede frame 0
 
-    def __call__(self, frames: int) -> Array:
-        """Return the next ``(groups, 2, frames)`` samples."""
-        parts, have = [self._ready], self._ready.shape[2]
-        while have < frames:
-            parts.append(self._batch())
-            have += parts[-1].shape[2]
-        joined = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
-        self._ready = joined[:, :, frames:]
-        return joined[:, :, :frames]
+    def __call__(self, frames: int) -> NDArray[np.float32]:
+        """Return the next ``(groups, 2, frames)`` samples (float32)."""
+        if self._ready.shape[2] >= frames:
+            out = self._ready[:, :, :frames]
+            self._ready = self._ready[:, :, frames:]
+            return out
+        out = np.empty((len(self._groups), 2, frames), dtype=np.float32)
+        have = self._ready.shape[2]
+        out[:, :, :have] = self._ready
+        while True:
+            batch = self._batch()
+            take = min(frames - have, batch.shape[2])
+            out[:, :, have : have + take] = batch[:, :, :take]
+            have += take
+            if have == frames:
+                self._ready = batch[:, :, take:]
+                return out
 
     def _spectra(self, centres: NDArray[np.int64]) -> NDArray[np.complex64]:
         """Bins ``(batch, groups, 2, bins)`` of the groups that have layers, for frames centred
@@ -237,13 +245,13 @@ class SpectralNoise:
             right += power[:, 1]
         return _coefficients(left, right, weights[2] @ group.shared)
 
-    def _batch(self) -> Array:
+    def _batch(self) -> NDArray[np.float32]:
         """Make the next ``_BATCH`` frames; return the ``_BATCH * HOP`` samples they complete."""
         k = self._frame + np.arange(_BATCH)
         self._frame += _BATCH
         frames = scipy.fft.irfft(self._spectra(k * HOP - OVERLAP + FRAME // 2), FRAME, axis=-1)
         frames *= self._window32  # (batch, groups, 2, FRAME)
-        out = np.zeros((len(self._groups), 2, _BATCH * HOP))
+        out = np.zeros((len(self._groups), 2, _BATCH * HOP), dtype=np.float32)
         made = out[self._active] if len(self._active) < len(self._groups) else out
         carry = self._carry
         for i in range(_BATCH):
