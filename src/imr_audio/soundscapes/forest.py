@@ -132,11 +132,9 @@ class _Birds:
         self._rng, self._sr, self._rate_hz, self._level = rng, sr, rate_hz, level
         self._length = round((_PHRASE_S + _REVERB_S) * sr)
         self._clock_s = 0.0
-        reverb = self._impulse_response()
-        # the reverberation's spectrum, once: a phrase is convolved by one FFT and its inverse
-        self._fft_size = scipy.fft.next_fast_len(round(_PHRASE_S * sr) + reverb.shape[1], True)
-        self._reverb = scipy.fft.rfft(reverb, self._fft_size, axis=-1)
-        self._reverb_length = reverb.shape[1]
+        self._reverb = self._impulse_response().astype(np.float32)
+        # the reverberation's spectrum at each FFT size a phrase may need, made when first used
+        self._reverb_spectra: dict[int, NDArray[np.complex64]] = {}
         self.events = EventStream(self._draw, self._length)
 
     def _impulse_response(self) -> NDArray[np.float64]:
@@ -148,6 +146,17 @@ class _Birds:
         noise *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(t / 0.01, 1.0))  # no direct sound
         noise[:, -round(0.05 * sr) :] *= np.linspace(1.0, 0.0, round(0.05 * sr))
         return np.asarray(noise / np.sqrt(np.sum(noise**2, axis=1, keepdims=True)))
+
+    def _reverberate(self, dry: NDArray[np.float32]) -> NDArray[np.float32]:
+        """The wood's reverberation of ``dry`` per side (an FFT convolution, in float32)."""
+        length = len(dry) + self._reverb.shape[1] - 1
+        size = 1 << 15
+        while size < length:  # a few sizes (powers of two, and 3 times them): few spectra kept
+            size = 3 * size // 2 if size & (size - 1) == 0 else 4 * size // 3
+        if size not in self._reverb_spectra:
+            self._reverb_spectra[size] = scipy.fft.rfft(self._reverb, size, axis=-1)
+        wet = scipy.fft.irfft(scipy.fft.rfft(dry, size) * self._reverb_spectra[size], size)
+        return np.asarray(wet[:, :length])
 
     def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         rng, k = self._rng, self._BATCH
@@ -162,11 +171,12 @@ class _Birds:
         rng, sr = self._rng, self._sr
         song = _SONGS[int(rng.integers(len(_SONGS)))](rng, sr)
         distance = rng.uniform(0.0, 1.0)  # 0: near, 1: far (quieter, duller, wetter)
-        dry = signal.sosfilt(butter(1, 9000.0 - 5000.0 * distance, "lowpass", sr), song)
+        # a first-order Butterworth low-pass (bilinear), made here without the design routine
+        k = math.tan(math.pi * (9000.0 - 5000.0 * distance) / sr)
+        dry = signal.lfilter([k / (1.0 + k)] * 2, [1.0, (k - 1.0) / (k + 1.0)], song)
         angle = (rng.uniform(-0.8, 0.8) + 1.0) * np.pi / 4.0
         pans = np.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
-        wet = scipy.fft.irfft(scipy.fft.rfft(dry, self._fft_size) * self._reverb, self._fft_size)
-        wet = wet[:, : len(dry) + self._reverb_length - 1]
+        wet = self._reverberate(dry.astype(np.float32))
         out = np.zeros((2, self._length))  # every song is shorter than _PHRASE_S
         out[:, : len(dry)] = pans[:, None] * dry * (1.0 - 0.5 * distance)
         mix = _REVERB_WET * (0.6 + 0.8 * distance)
@@ -177,7 +187,8 @@ class _Birds:
 
 def _note(freq_hz: NDArray[np.float64], sr: int, harmonic: float = 0.12) -> NDArray[np.float64]:
     """A note following ``freq_hz`` per frame, in a sine-squared envelope, with a faint 2nd."""
-    phase = 2.0 * np.pi * np.cumsum(freq_hz) / sr
+    cycles = np.cumsum(freq_hz) / sr
+    phase = (2.0 * np.pi * (cycles - np.floor(cycles))).astype(np.float32)  # float32 sines
     envelope = np.sin(np.pi * (np.arange(len(freq_hz)) + 0.5) / len(freq_hz)) ** 2
     return np.asarray(envelope * (np.sin(phase) + harmonic * np.sin(2.0 * phase)))
 
