@@ -256,15 +256,16 @@ class SpectralNoise:
         k = self._frame + np.arange(_BATCH)
         self._frame += _BATCH
         frames = scipy.fft.irfft(self._spectra(k * HOP - OVERLAP + FRAME // 2), FRAME, axis=-1)
-        frames *= self._window32  # (batch, groups, 2, FRAME)
+        # the window is flat but for its tapers: only they need multiplying
+        frames[..., :OVERLAP] *= self._window32[:OVERLAP]
+        frames[..., HOP:] *= self._window32[HOP:]  # (batch, groups, 2, FRAME)
         out = np.zeros((len(self._groups), 2, _BATCH * HOP), dtype=np.float32)
         made = out[self._active] if len(self._active) < len(self._groups) else out
-        carry = self._carry
-        for i in range(_BATCH):
-            made[:, :, i * HOP : (i + 1) * HOP] = frames[i, :, :, :HOP]
-            made[:, :, i * HOP : i * HOP + OVERLAP] += carry
-            carry = frames[i, :, :, HOP:]
-        self._carry = carry
+        hops = made.reshape(len(self._active), 2, _BATCH, HOP)
+        hops[...] = np.moveaxis(frames[..., :HOP], 0, 2)
+        hops[:, :, 0, :OVERLAP] += self._carry
+        hops[:, :, 1:, :OVERLAP] += np.moveaxis(frames[:-1, :, :, HOP:], 0, 2)
+        self._carry = frames[-1, :, :, HOP:].copy()
         if made is not out:
             out[self._active] = made
         return out
