@@ -139,6 +139,7 @@ class _Snaps:
     def __init__(self, rng: np.random.Generator, sr: int, design: FireDesign) -> None:
         self._rng, self._sr, self._design = rng, sr, design
         self._clock_s = 0.0
+        self._lowpass = butter(2, 6000.0, "lowpass", sr)
         self.events = EventStream(self._draw, round(_SNAP_S * sr))
 
     def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -160,7 +161,7 @@ class _Snaps:
             wave = body + 1.5 * noise
             wave *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n / attack, 1.0))
             wave *= 0.5 + 0.5 * np.cos(np.pi * np.clip((t / _SNAP_S - 0.6) / 0.4, 0.0, 1.0))
-            wave = signal.sosfilt(butter(2, 6000.0, "lowpass", sr), wave)
+            wave = signal.sosfilt(self._lowpass, wave)
             angle = (rng.uniform(-0.5, 0.5) + 1.0) * np.pi / 4
             pans = math.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
             level = d.crackle * 10.0 ** (rng.uniform(-6.0, 0.0) / 20.0)
@@ -198,7 +199,7 @@ def _fire(sr: int, rng: np.random.Generator, design: FireDesign) -> BedParts:
     def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
         return np.asarray(own[0] * flicker(start, frames) + snaps.events(start, frames))
 
-    return BedParts(noise_rng, layers, [_crackles(crackle_rng, sr, design, 1024)], finish)
+    return BedParts(noise_rng, layers, [_crackles(crackle_rng, sr, design, 512)], finish)
 
 
 BEDS: tuple[DesignedBed[FireDesign], ...] = intensity_beds(
