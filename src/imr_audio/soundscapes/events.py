@@ -120,17 +120,13 @@ class Scatter:
         which = np.repeat(np.arange(len(times)), rows)
         within = np.arange(len(which)) - np.repeat(np.cumsum(rows) - rows, rows)
         out_rows = start_row[which] + within
-        order = np.argsort(out_rows)  # any order within a row
-        cols = (first_row[which] + within)[order]
-        nnz = len(cols)
-        indptr = np.zeros(total_rows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(out_rows, minlength=total_rows), out=indptr[1:])
-        g = gains[which[order]].astype(np.float32)
-        matrix = sparse.csr_matrix(
+        cols = first_row[which] + within
+        g = gains[which].astype(np.float32)
+        # coordinates as they come: the product of a COO matrix needs no sorting
+        matrix = sparse.coo_matrix(
             (
                 np.concatenate((g[:, 0], g[:, 1])),
-                np.concatenate((cols, cols)),
-                np.concatenate((indptr, indptr[1:] + nnz)),
+                (np.concatenate((out_rows, out_rows + total_rows)), np.concatenate((cols, cols))),
             ),
             shape=(2 * total_rows, self._bank.shape[0]),
         )
