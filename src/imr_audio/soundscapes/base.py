@@ -27,8 +27,8 @@ __all__ = [
     "Soundscape",
     "SoundscapeInfo",
     "frame_count",
-    "render_blocks",
     "level_gain",
+    "render_blocks",
     "variant_name",
 ]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
 from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
@@ -139,7 +138,9 @@ def _night(sr: int, rng: np.random.Generator, design: NightDesign) -> BedParts:
     levels = np.array([10.0 ** (-15.0 * c.distance / 20.0) for c in crickets])
     powers = np.array([c.mean_square() for c in crickets])
     levels = levels / np.sqrt(np.sum(levels**2 * powers))
-    sources = [cricket.source(float(level)) for cricket, level in zip(crickets, levels, strict=True)]
+    sources = [
+        cricket.source(float(level)) for cricket, level in zip(crickets, levels, strict=True)
+    ]
     chorus = butter(2, _CHORUS_BAND_HZ, "bandpass", sr)
     air = np.vstack(
         (leaky_integrator(100.0, sr), butter(2, 40.0, "highpass", sr),

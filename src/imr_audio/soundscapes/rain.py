@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
 from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds

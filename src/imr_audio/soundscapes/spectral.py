@@ -31,9 +31,9 @@ from imr_audio.soundscapes.dsp import SmoothCurve, unit_noise_gain
 
 __all__ = [
     "FRAME",
-    "FrameGains",
     "HOP",
     "OVERLAP",
+    "FrameGains",
     "NoiseLayer",
     "SpectralNoise",
     "bin_hz",
@@ -212,8 +212,10 @@ class SpectralNoise:
                 return out
 
     def _spectra(self, centres: NDArray[np.int64]) -> NDArray[np.complex64]:
-        """Bins ``(batch, groups, 2, bins)`` of the groups that have layers, for frames centred
-        at ``centres``."""
+        """Bins ``(batch, groups, 2, bins)`` for frames centred at ``centres``.
+
+        Only the groups that have layers are made.
+        """
         batch, groups = len(centres), len(self._active)
         count = batch * groups * _BINS
         index = np.frombuffer(self._rng.bytes(2 * count), dtype=np.uint16)

@@ -31,7 +31,6 @@ from imr_audio.soundscapes.spectral import (
     FRAME,
     HOP,
     OVERLAP,
-    FrameGains,
     NoiseLayer,
     bin_hz,
     layer,
