@@ -215,7 +215,12 @@ def in_pieces(count: int, make: Callable[[int], Array], piece: int = 128) -> NDA
 def drop_bank(
     rng: np.random.Generator, sr: int, style: DropStyle, count: int
 ) -> NDArray[np.float32]:
-    """``count`` drops of ``style`` at a peak of 1, each made as :class:`~.dsp.Drops` makes one."""
+    """``count`` drops of ``style`` at a peak of 1, each made as the beds' drops always were.
+
+    A drop is a burst of noise with a raised-cosine attack and an exponential decay, coloured
+    by one of the style's band-passes at random, normalised to a peak of 1 and faded to zero
+    within its length; its level and pan are drawn per occurrence.
+    """
     length = max(8, round(style.length_ms * sr / 1000))
     n = np.arange(length)
     fade = np.clip((length - n) / (0.3 * length), 0.0, 1.0)
