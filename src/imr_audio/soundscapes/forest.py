@@ -133,8 +133,9 @@ class _Birds:
         self._length = round((_PHRASE_S + _REVERB_S) * sr)
         self._clock_s = 0.0
         self._reverb = self._impulse_response().astype(np.float32)
-        # the reverberation's spectrum at each FFT size a phrase may need, made when first used
-        self._reverb_spectra: dict[int, NDArray[np.complex64]] = {}
+        # at each FFT size a phrase may need, made when first used: a one-frame delay's and the
+        # reverberation's spectra
+        self._reverb_spectra: dict[int, tuple[NDArray[np.complex64], NDArray[np.complex64]]] = {}
         self.events = EventStream(self._draw, self._length)
 
     def _impulse_response(self) -> NDArray[np.float64]:
@@ -146,17 +147,6 @@ class _Birds:
         noise *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(t / 0.01, 1.0))  # no direct sound
         noise[:, -round(0.05 * sr) :] *= np.linspace(1.0, 0.0, round(0.05 * sr))
         return np.asarray(noise / np.sqrt(np.sum(noise**2, axis=1, keepdims=True)))
-
-    def _reverberate(self, dry: NDArray[np.float32]) -> NDArray[np.float32]:
-        """The wood's reverberation of ``dry`` per side (an FFT convolution, in float32)."""
-        length = len(dry) + self._reverb.shape[1] - 1
-        size = 1 << 15
-        while size < length:  # a few sizes (powers of two, and 3 times them): few spectra kept
-            size = 3 * size // 2 if size & (size - 1) == 0 else 4 * size // 3
-        if size not in self._reverb_spectra:
-            self._reverb_spectra[size] = scipy.fft.rfft(self._reverb, size, axis=-1)
-        wet = scipy.fft.irfft(scipy.fft.rfft(dry, size) * self._reverb_spectra[size], size)
-        return np.asarray(wet[:, :length])
 
     def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         rng, k = self._rng, self._BATCH
@@ -171,16 +161,27 @@ class _Birds:
         rng, sr = self._rng, self._sr
         song = _SONGS[int(rng.integers(len(_SONGS)))](rng, sr)
         distance = rng.uniform(0.0, 1.0)  # 0: near, 1: far (quieter, duller, wetter)
-        # a first-order Butterworth low-pass (bilinear), made here without the design routine
-        k = math.tan(math.pi * (9000.0 - 5000.0 * distance) / sr)
-        dry = signal.lfilter([k / (1.0 + k)] * 2, [1.0, (k - 1.0) / (k + 1.0)], song)
         angle = (rng.uniform(-0.8, 0.8) + 1.0) * np.pi / 4.0
         pans = np.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
-        wet = self._reverberate(dry.astype(np.float32))
-        out = np.zeros((2, self._length))  # every song is shorter than _PHRASE_S
-        out[:, : len(dry)] = pans[:, None] * dry * (1.0 - 0.5 * distance)
         mix = _REVERB_WET * (0.6 + 0.8 * distance)
-        out[:, : wet.shape[1]] += mix * wet
+        # each side is the song through a first-order Butterworth low-pass (dry, panned) plus
+        # that through the wood's reverberation: one FFT of the song, one inverse per side
+        length = len(song) + self._reverb.shape[1] - 1
+        size = 1 << 15
+        while size < length:  # a few sizes (powers of two, and 3 times them): few spectra kept
+            size = 3 * size // 2 if size & (size - 1) == 0 else 4 * size // 3
+        if size not in self._reverb_spectra:
+            delay = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size).astype(np.complex64)
+            reverb = scipy.fft.rfft(self._reverb, size, axis=-1)
+            self._reverb_spectra[size] = (delay, reverb)
+        delay, reverb = self._reverb_spectra[size]
+        k = math.tan(math.pi * (9000.0 - 5000.0 * distance) / sr)  # the bilinear low-pass
+        lowpass = (k / (1.0 + k)) * (1.0 + delay) / (1.0 + ((k - 1.0) / (k + 1.0)) * delay)
+        dry = scipy.fft.rfft(song.astype(np.float32), size) * lowpass
+        direct = (pans * (1.0 - 0.5 * distance)).astype(np.float32)[:, None]
+        sides = scipy.fft.irfft(dry * (direct + np.float32(mix) * reverb), size)
+        out = np.zeros((2, self._length), dtype=np.float32)  # every song is shorter than _PHRASE_S
+        out[:, :length] = sides[:, :length]
         level = self._level * 10.0 ** (-12.0 * distance / 20.0)
         return out * (level / max(float(np.max(np.abs(out))), 1e-12))
 
@@ -189,7 +190,8 @@ def _note(freq_hz: NDArray[np.float64], sr: int, harmonic: float = 0.12) -> NDAr
     """A note following ``freq_hz`` per frame, in a sine-squared envelope, with a faint 2nd."""
     cycles = np.cumsum(freq_hz) / sr
     phase = (2.0 * np.pi * (cycles - np.floor(cycles))).astype(np.float32)  # float32 sines
-    envelope = np.sin(np.pi * (np.arange(len(freq_hz)) + 0.5) / len(freq_hz)) ** 2
+    envelope = np.sin((np.pi * (np.arange(len(freq_hz)) + 0.5) / len(freq_hz)).astype(np.float32))
+    envelope *= envelope
     return np.asarray(envelope * (np.sin(phase) + harmonic * np.sin(2.0 * phase)))
 
 
