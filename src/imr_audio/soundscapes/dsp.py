@@ -165,17 +165,17 @@ class EventStream:
         self._draw, self._length, self._channels = draw, length, channels
         self._times = np.empty(0, dtype=np.int64)
         self._events = np.empty((0, channels, length), dtype=np.float32)  # waiting: compact
-        self._buffer = np.zeros((channels, 0))  # the events' sound from frame self._first on
+        self._buffer = np.zeros((channels, 0), dtype=np.float32)  # sound from self._first on
         self._first = 0
 
-    def __call__(self, start: int, frames: int) -> Array:
+    def __call__(self, start: int, frames: int) -> NDArray[np.float32]:
         """Return the events sounding at absolute frames ``start`` to ``start + frames - 1``."""
         end, length, channels = start + frames, self._length, self._channels
         times, events, last = [self._times], [self._events], self._times[-1:]
         while last.size == 0 or last[-1] < end:  # gathered, then joined once
             new_times, new_events = self._draw()
             times.append(new_times)
-            events.append(new_events.astype(np.float32))
+            events.append(new_events.astype(np.float32, copy=False))
             last = new_times if new_times.size else last
         if len(times) > 1:
             self._times, self._events = np.concatenate(times), np.concatenate(events)
@@ -183,12 +183,12 @@ class EventStream:
         if m:
             width = int(self._times[m - 1]) + length - self._first
             if self._buffer.shape[1] < width:  # grown (rarely): the events are sparse
-                grown = np.zeros((channels, width + frames))
+                grown = np.zeros((channels, width + frames), dtype=np.float32)
                 grown[:, : self._buffer.shape[1]] = self._buffer
                 self._buffer = grown
             for at, event in zip(self._times[:m] - self._first, self._events[:m], strict=True):
                 self._buffer[:, at : at + length] += event
-        out = np.zeros((channels, frames))
+        out = np.zeros((channels, frames), dtype=np.float32)
         lo = start - self._first
         have = min(frames, self._buffer.shape[1] - lo)
         if have > 0:
