@@ -87,27 +87,31 @@ class Assembly:
     """Beds' parts played together, each at its gain: the engine of a bed or a mix of beds."""
 
     def __init__(self, parts: list[tuple[BedParts, float]]) -> None:
-        """Mix ``parts``, each ``(parts, linear gain)``."""
-        layers: list[NoiseLayer] = []
+        """Mix ``parts``, each ``(parts, linear gain)``.
+
+        Every bed draws as it would alone, so the mix is (to rounding) the sum of the beds each
+        played alone at its gain; what is shared is the work: one inverse FFT per frame for all
+        their steady noise (their group 0 together), one sparse product for all their events.
+        """
+        noise: list[tuple[np.random.Generator, list[NoiseLayer]]] = []
         sources: list[Source] = []
         source_gains: list[float] = []
         self._finishes: list[tuple[Finish, list[int], float]] = []
         groups = 1
         for bed, gain in parts:
             own = sorted({layer.group for layer in bed.layers} - {0})
-            where = {group: groups + i for i, group in enumerate(own)}
+            where = {0: 0, **{group: groups + i for i, group in enumerate(own)}}
             groups += len(own)
-            for layer in bed.layers:
-                if layer.group == 0:
-                    layers.append(_scaled(layer, gain))
-                else:  # scaled with the rest of the finish
-                    layers.append(replace(layer, group=where[layer.group]))
+            layers = [  # own groups are scaled with the rest of the finish
+                _scaled(layer, gain) if layer.group == 0 else layer for layer in bed.layers
+            ]
+            noise.append((bed.noise_rng, [replace(la, group=where[la.group]) for la in layers]))
             sources += bed.sources
             source_gains += [gain] * len(bed.sources)
             bed.sources = []  # the Scatter copies the banks: hold each only once
             if bed.finish is not None:
                 self._finishes.append((bed.finish, [where[g] for g in own], gain))
-        self._noise = SpectralNoise(parts[0][0].noise_rng, layers)
+        self._noise = SpectralNoise(noise, groups)
         self._events = Scatter(sources, source_gains) if sources else None
         self._pos = 0
 

@@ -1,4 +1,4 @@
-"""Streaming building blocks shared by the beds: filters, noise, smooth curves and drops.
+"""Streaming building blocks shared by the beds: filters, smooth curves, swells and events.
 
 Everything here works on ``(channels, frames)`` float64 arrays, keeps its state between calls and
 draws random numbers in an order that depends only on the absolute frame position, never on how

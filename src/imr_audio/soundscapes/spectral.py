@@ -157,14 +157,18 @@ class _Group:
     steady: tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]] | None = None
 
 
-class SpectralNoise:
-    """The sum of a bed's steady noise layers, per group: call for the next frames."""
+class _Source:
+    """One bed's noise layers and generator: the spectra of its groups, frame by frame.
+
+    A bed draws the same numbers whether it plays alone or mixed with others, so a mix of beds
+    is, to rounding, the sum of the beds played alone.
+    """
 
     def __init__(self, rng: np.random.Generator, layers: Sequence[NoiseLayer]) -> None:
-        """Start the noise of ``layers`` drawing from ``rng``, at frame 0."""
         self._rng = rng
-        self._groups: list[_Group] = []
-        for g in range(max(layer.group for layer in layers) + 1):
+        self.groups: list[int] = sorted({layer.group for layer in layers})  # the outputs fed
+        self._made: list[_Group] = []
+        for g in self.groups:
             mine = [layer for layer in layers if layer.group == g]
             keys: list[FrameGains | None] = []
             for layer in mine:
@@ -181,15 +185,72 @@ class SpectralNoise:
             group = _Group(keys, total, shared, shapes)
             if len(keys) == 1 and not shapes:  # one set of gains scales the whole spectrum
                 group.steady = _coefficients(total, total, shared)
-            self._groups.append(group)
+            self._made.append(group)
+
+    def spectra(self, centres: NDArray[np.int64]) -> NDArray[np.complex64]:
+        """Bins ``(batch, groups, 2, bins)`` of this source's groups, for frames centred there."""
+        batch, groups = len(centres), len(self._made)
+        count = batch * groups * _BINS
+        index = np.frombuffer(self._rng.bytes(2 * count), dtype=np.uint16)
+        noise = _GAUSS_PAIRS[index].view(np.complex64).reshape(batch, groups, _BINS, 2)
+        spectra = np.empty((batch, groups, 2, _BINS), dtype=np.complex64)
+        for i, group in enumerate(self._made):
+            g1, g2 = noise[:, i, :, 0], noise[:, i, :, 1]
+            if group.steady is not None:
+                left, right1, right2 = group.steady
+            else:
+                left, right1, right2 = _moving(group, centres)
+            np.multiply(left, g1, out=spectra[:, i, 0])
+            np.multiply(right1, g1, out=spectra[:, i, 1])
+            spectra[:, i, 1] += right2 * g2
+            gains = group.gains[0] if group.steady is not None else None
+            if gains is not None:  # one set of gains for the whole group
+                g = gains(centres).astype(np.float32)
+                spectra[:, i] *= g[:, :, None]
+        return spectra
+
+
+def _moving(
+    group: _Group, centres: NDArray[np.int64]
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """The coefficients of a group whose layers move apart, for each frame."""
+    weights = np.ones((3, len(centres), len(group.gains)))  # left^2, right^2, left right
+    for c, gains in enumerate(group.gains):
+        if gains is not None:
+            g = gains(centres)
+            weights[:, :, c] = (g[:, 0] ** 2, g[:, 1] ** 2, g[:, 0] * g[:, 1])
+    left, right = weights[0] @ group.total, weights[1] @ group.total
+    for shape in group.shapes:
+        power = shape(centres)
+        left += power[:, 0]
+        right += power[:, 1]
+    return _coefficients(left, right, weights[2] @ group.shared)
+
+
+class SpectralNoise:
+    """The sum of beds' steady noise layers, per group: call for the next frames.
+
+    Each source is a bed's generator and layers; a layer's ``group`` is the output it goes to.
+    The sources' spectra are summed before the inverse FFT (one per output group and frame).
+    """
+
+    def __init__(
+        self, sources: Sequence[tuple[np.random.Generator, Sequence[NoiseLayer]]], groups: int
+    ) -> None:
+        """Start the noise of ``sources`` into ``groups`` outputs, at frame 0."""
+        self._sources = [_Source(rng, layers) for rng, layers in sources if layers]
+        self._groups = groups
+        # outputs no layer feeds (a bed whose noise all goes to its finish) stay silent
+        self._active = sorted({g for source in self._sources for g in source.groups})
+        self._where = [
+            [self._active.index(g) for g in source.groups] for source in self._sources
+        ]
         # flat, with sine and cosine tapers over the overlaps: an equal-power crossfade
         taper = np.sin(0.5 * np.pi * (np.arange(OVERLAP) + 0.5) / OVERLAP)
         window = np.ones(FRAME)
         window[:OVERLAP], window[-OVERLAP:] = taper, taper[::-1]
         self._window32 = window.astype(np.float32)
         self._frame = 0  # next frame to make; frame k starts at k HOP - OVERLAP
-        # groups without layers (a bed whose noise all goes to its finish) stay silent
-        self._active = [i for i, g in enumerate(self._groups) if g.gains or g.shapes]
         self._carry = np.zeros((len(self._active), 2, OVERLAP), dtype=np.float32)  # last tail
         self._ready = self._batch()[:, :, OVERLAP:]  # the first samples precede frame 0
 
@@ -199,7 +260,7 @@ class SpectralNoise:
             out = self._ready[:, :, :frames]
             self._ready = self._ready[:, :, frames:]
             return out
-        out = np.empty((len(self._groups), 2, frames), dtype=np.float32)
+        out = np.empty((self._groups, 2, frames), dtype=np.float32)
         have = self._ready.shape[2]
         out[:, :, :have] = self._ready
         while True:
@@ -212,46 +273,13 @@ class SpectralNoise:
                 return out
 
     def _spectra(self, centres: NDArray[np.int64]) -> NDArray[np.complex64]:
-        """Bins ``(batch, groups, 2, bins)`` for frames centred at ``centres``.
-
-        Only the groups that have layers are made.
-        """
-        batch, groups = len(centres), len(self._active)
-        count = batch * groups * _BINS
-        index = np.frombuffer(self._rng.bytes(2 * count), dtype=np.uint16)
-        noise = _GAUSS_PAIRS[index].view(np.complex64).reshape(batch, groups, _BINS, 2)
-        spectra = np.empty((batch, groups, 2, _BINS), dtype=np.complex64)
-        for i, group in enumerate(self._groups[g] for g in self._active):
-            g1, g2 = noise[:, i, :, 0], noise[:, i, :, 1]
-            if group.steady is not None:
-                left, right1, right2 = group.steady
-            else:
-                left, right1, right2 = self._moving(group, centres)
-            np.multiply(left, g1, out=spectra[:, i, 0])
-            np.multiply(right1, g1, out=spectra[:, i, 1])
-            spectra[:, i, 1] += right2 * g2
-            gains = group.gains[0] if group.steady is not None else None
-            if gains is not None:  # one set of gains for the whole group
-                g = gains(centres).astype(np.float32)
-                spectra[:, i] *= g[:, :, None]
-        return spectra
-
-    @staticmethod
-    def _moving(
-        group: _Group, centres: NDArray[np.int64]
-    ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-        """The coefficients of a group whose layers move apart, for each frame."""
-        weights = np.ones((3, len(centres), len(group.gains)))  # left^2, right^2, left right
-        for c, gains in enumerate(group.gains):
-            if gains is not None:
-                g = gains(centres)
-                weights[:, :, c] = (g[:, 0] ** 2, g[:, 1] ** 2, g[:, 0] * g[:, 1])
-        left, right = weights[0] @ group.total, weights[1] @ group.total
-        for shape in group.shapes:
-            power = shape(centres)
-            left += power[:, 0]
-            right += power[:, 1]
-        return _coefficients(left, right, weights[2] @ group.shared)
+        """Bins ``(batch, active groups, 2, bins)``: every source's, summed."""
+        if len(self._sources) == 1 and len(self._where[0]) == len(self._active):
+            return self._sources[0].spectra(centres)
+        out = np.zeros((len(centres), len(self._active), 2, _BINS), dtype=np.complex64)
+        for source, where in zip(self._sources, self._where, strict=True):
+            out[:, where] += source.spectra(centres)
+        return out
 
     def _batch(self) -> NDArray[np.float32]:
         """Make the next ``_BATCH`` frames; return the ``_BATCH * HOP`` samples they complete."""
@@ -261,8 +289,8 @@ class SpectralNoise:
         # the window is flat but for its tapers: only they need multiplying
         frames[..., :OVERLAP] *= self._window32[:OVERLAP]
         frames[..., HOP:] *= self._window32[HOP:]  # (batch, groups, 2, FRAME)
-        out = np.zeros((len(self._groups), 2, _BATCH * HOP), dtype=np.float32)
-        made = out[self._active] if len(self._active) < len(self._groups) else out
+        out = np.zeros((self._groups, 2, _BATCH * HOP), dtype=np.float32)
+        made = out[self._active] if len(self._active) < self._groups else out
         hops = made.reshape(len(self._active), 2, _BATCH, HOP)
         hops[...] = np.moveaxis(frames[..., :HOP], 0, 2)
         hops[:, :, 0, :OVERLAP] += self._carry
