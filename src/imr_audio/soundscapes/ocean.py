@@ -12,7 +12,7 @@ stronger surf (bigger swells, a brighter wash reaching 5 kHz at the crest).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from imr_audio.soundscapes.base import Intensity
 from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
+    Filter,
     Swells,
     SwellStyle,
     butter,
@@ -27,7 +28,7 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.spectral import layer, power_response
+from imr_audio.soundscapes.spectral import layer
 
 __all__ = ["BEDS", "OceanDesign"]
 
@@ -106,8 +107,7 @@ def _ocean(sr: int, rng: np.random.Generator, design: OceanDesign) -> BedParts:
     """Body and wash in one spectrum; the wave envelope is a gain per frame and side.
 
     The envelope changes over seconds, far slower than a frame (0.19 s), so the frames'
-    crossfade follows it closely; the DC-blocking high-pass after the mix is applied to both
-    layers' spectra.
+    crossfade follows it closely.
     """
     noise_rng, wave_rng = substreams(rng, 2)
     body = np.vstack(
@@ -124,7 +124,6 @@ def _ocean(sr: int, rng: np.random.Generator, design: OceanDesign) -> BedParts:
             butter(2, design.wash_top_hz, "lowpass", sr),
         )
     )
-    dc = power_response(butter(1, 15.0, "highpass", sr), sr)
     waves = Swells(wave_rng, sr, design.waves)
     power = design.wash_power
 
@@ -137,13 +136,18 @@ def _ocean(sr: int, rng: np.random.Generator, design: OceanDesign) -> BedParts:
     def wash_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
         return np.asarray(env[0] ** power)
 
-    body_layer = layer(body, sr, 0.6, gains=body_gains)
-    wash_layer = layer(wash, sr, 0.4, design.wash, gains=wash_gains)
-    return BedParts(
-        noise_rng,
-        [replace(body_layer, power=body_layer.power * dc),
-         replace(wash_layer, power=wash_layer.power * dc)],
-    )
+    # the DC-blocking high-pass after the mix, as always: in the time domain, after the
+    # frames' swells (their crossfades would otherwise leave a little energy near DC)
+    dc = Filter(butter(1, 15.0, "highpass", sr))
+
+    def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
+        return dc(own[0])
+
+    layers = [
+        layer(body, sr, 0.6, group=1, gains=body_gains),
+        layer(wash, sr, 0.4, design.wash, group=1, gains=wash_gains),
+    ]
+    return BedParts(noise_rng, layers, finish=finish)
 
 
 BEDS: tuple[DesignedBed[OceanDesign], ...] = intensity_beds(
