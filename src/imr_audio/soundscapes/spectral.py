@@ -278,7 +278,9 @@ class SpectralNoise:
             return self._sources[0].spectra(centres)
         out = np.zeros((len(centres), len(self._active), 2, _BINS), dtype=np.complex64)
         for source, where in zip(self._sources, self._where, strict=True):
-            out[:, where] += source.spectra(centres)
+            spectra = source.spectra(centres)
+            for i, g in enumerate(where):  # in place: no copies
+                out[:, g] += spectra[:, i]
         return out
 
     def _batch(self) -> NDArray[np.float32]:
