@@ -154,11 +154,20 @@ def render_blocks(engine: Engine, total: int, block_frames: int) -> Iterator[NDA
         while have < want:
             pending.append(engine.render(CHUNK_FRAMES))
             have += pending[-1].shape[1]
-        joined = pending[0] if len(pending) == 1 else np.concatenate(pending, axis=1)
-        rest = joined[:, want:]
-        pending, have = ([rest], rest.shape[1]) if rest.shape[1] else ([], 0)
+        block = np.empty((want, 2), dtype=np.float32)  # each chunk copied in once, transposed
+        at = 0
+        while at < want:
+            piece = pending[0]
+            take = min(piece.shape[1], want - at)
+            block[at : at + take] = piece[:, :take].T
+            at += take
+            if take < piece.shape[1]:
+                pending[0] = piece[:, take:]
+            else:
+                pending.pop(0)
+        have -= want
         done += want
-        yield np.ascontiguousarray(joined[:, :want].T, dtype=np.float32)
+        yield block
 
 
 def frame_count(duration_s: float, sample_rate_hz: int) -> int:

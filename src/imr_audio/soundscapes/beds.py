@@ -122,7 +122,8 @@ class Assembly:
         if self._events is not None:
             out += self._events(self._pos, frames)
         for finish, groups, gain in self._finishes:
-            out += np.float32(gain) * finish(self._pos, frames, noise[groups])
+            own = noise[groups[0] : groups[-1] + 1] if groups else noise[:0]  # consecutive
+            out += np.float32(gain) * finish(self._pos, frames, own)
         self._pos += frames
         return out
 

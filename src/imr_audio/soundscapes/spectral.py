@@ -291,8 +291,11 @@ class SpectralNoise:
         # the window is flat but for its tapers: only they need multiplying
         frames[..., :OVERLAP] *= self._window32[:OVERLAP]
         frames[..., HOP:] *= self._window32[HOP:]  # (batch, groups, 2, FRAME)
-        out = np.zeros((self._groups, 2, _BATCH * HOP), dtype=np.float32)
-        made = out[self._active] if len(self._active) < self._groups else out
+        if len(self._active) < self._groups:
+            out = np.zeros((self._groups, 2, _BATCH * HOP), dtype=np.float32)
+            made = out[self._active]
+        else:  # every sample is written below
+            out = made = np.empty((self._groups, 2, _BATCH * HOP), dtype=np.float32)
         hops = made.reshape(len(self._active), 2, _BATCH, HOP)
         hops[...] = np.moveaxis(frames[..., :HOP], 0, 2)
         hops[:, :, 0, :OVERLAP] += self._carry
