@@ -154,7 +154,7 @@ class _Group:
     total: Array  # (classes, bins): power of each class's layers
     shared: Array  # (classes, bins): the part the channels share
     shapes: list[FrameShapes]
-    steady: tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]] | None = None
+    steady: tuple[NDArray[np.complexfloating], ...] | None = None
 
 
 class _Source:
@@ -184,7 +184,13 @@ class _Source:
             shapes = [layer.shape for layer in mine if layer.shape is not None]
             group = _Group(keys, total, shared, shapes)
             if len(keys) == 1 and not shapes:  # one set of gains scales the whole spectrum
-                group.steady = _coefficients(total, total, shared)
+                # complex already: the products below need no conversion each frame
+                left, right1, right2 = _coefficients(total, total, shared)
+                group.steady = (
+                    left.astype(np.complex64),
+                    right1.astype(np.complex64),
+                    right2.astype(np.complex64),
+                )
             self._made.append(group)
 
     def spectra(self, centres: NDArray[np.int64]) -> NDArray[np.complex64]:
@@ -196,10 +202,10 @@ class _Source:
         spectra = np.empty((batch, groups, 2, _BINS), dtype=np.complex64)
         for i, group in enumerate(self._made):
             g1, g2 = noise[:, i, :, 0], noise[:, i, :, 1]
-            if group.steady is not None:
-                left, right1, right2 = group.steady
-            else:
-                left, right1, right2 = _moving(group, centres)
+            coefficients: tuple[NDArray[np.floating] | NDArray[np.complexfloating], ...] = (
+                group.steady if group.steady is not None else _moving(group, centres)
+            )
+            left, right1, right2 = coefficients
             np.multiply(left, g1, out=spectra[:, i, 0])
             np.multiply(right1, g1, out=spectra[:, i, 1])
             spectra[:, i, 1] += right2 * g2
