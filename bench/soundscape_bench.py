@@ -9,45 +9,47 @@ that reach 300x real time. Figures only; nothing here is asserted.
 
 Before and after the speed-ups (x real time, 120 s at 44.1 kHz, process CPU time on one
 thread, best of 3; measured on the two-core development machine while other work ran on it,
-so a figure moves by about 10 % from run to run):
+so a figure moves by up to about 10 % from run to run: two runs of the final code are shown):
 
-    bed or preset     before   after
-    brown-noise         440x    543x
-    fire                100x    301x
-    fire-heavy           98x    289x
-    fire-light          107x    306x
-    forest               68x    300x
-    forest-heavy         52x    238x
-    forest-light         84x    369x
-    forest-stream        35x    194x
-    night               114x    452x
-    night-heavy          95x    375x
-    night-light         134x    481x
-    ocean               151x    451x
-    ocean-heavy         159x    449x
-    ocean-light         152x    413x
-    pink-noise          438x    529x
-    rain                120x    442x
-    rain-heavy           56x    383x
-    rain-light          197x    481x
-    rain-on-fire         66x    215x
-    stream               71x    337x
-    stream-heavy         44x    303x
-    stream-light        104x    380x
-    wind                 90x    477x
-    wind-heavy           88x    469x
-    wind-light           87x    479x
-    recording (48 kHz)  2014x   1924x
-    at 300x or more    2 of 25  20 of 25
+    bed or preset     before   after 1  after 2
+    brown-noise         440x     571x     574x
+    fire                100x     335x     311x
+    fire-heavy           98x     308x     317x
+    fire-light          107x     331x     342x
+    forest               68x     295x     303x
+    forest-heavy         52x     227x     239x
+    forest-light         84x     337x     344x
+    forest-stream        35x     181x     184x
+    night               114x     396x     418x
+    night-heavy          95x     337x     364x
+    night-light         134x     456x     461x
+    ocean               151x     434x     423x
+    ocean-heavy         159x     415x     452x
+    ocean-light         152x     409x     488x
+    pink-noise          438x     546x     569x
+    rain                120x     426x     428x
+    rain-heavy           56x     369x     391x
+    rain-light          197x     441x     488x
+    rain-on-fire         66x     220x     213x
+    stream               71x     331x     323x
+    stream-heavy         44x     293x     297x
+    stream-light        104x     373x     370x
+    wind                 90x     449x     438x
+    wind-heavy           88x     423x     435x
+    wind-light           87x     453x     447x
+    recording (48 kHz)  2014x    1902x    1812x
+    at 300x or more  2 of 25  20 of 25 21 of 25
 
 What made the difference (see docs/soundscapes.md, "Speed"): steady filtered noise made in the
 frequency domain, one inverse FFT per frame for all of a bed's layers (``spectral.py``); drops,
 ticks, bubbles, crackles and chirps played from banks made once per render and overlap-added
 by one sparse product per chunk (``events.py``); a preset's layers played as one
 (``beds.Assembly``). Below 300x: ``forest-heavy`` (its birds: a phrase every 2 s, each a song
-and its stereo reverberation by FFT, about 2.5 ms a phrase), ``fire-heavy`` near it (two noise
-groups: the flame flickers in the time domain, the hiss does not), and the two presets, whose
-cost is that of their two beds less the shared FFT and sparse product.
+and its stereo reverberation by FFT, about 2.5 ms a phrase) and the two presets, whose cost is
+that of their two beds less the shared FFT and sparse product (each layer still draws its own
+noise, so that a preset stays the sum of its layers). At the line, by run: ``stream-heavy``
+(three banks of events: many bubbles), ``forest`` (birds) and ``fire-heavy`` (two noise groups:
+the flame flickers in the time domain, the hiss does not).
 """
 
 from __future__ import annotations
