@@ -1,9 +1,11 @@
 """Beds made from a design: a frozen design value, the engine that plays it, and its name.
 
-Each built-in bed module holds its designs (frozen dataclasses, one per intensity) and an engine
-factory, and exposes its beds as an immutable module constant ``BEDS``, made here; the soundscape
-catalog (:mod:`imr_audio.soundscapes.catalog`) collects them. The engine renders the design
-unscaled; :class:`DesignedBed` scales it by the design's fixed level constant to about -30 LUFS.
+Each built-in bed module holds its designs (frozen dataclasses, one per intensity) and a factory
+of the bed's parts (:class:`BedParts`: steady noise layers, banks of events and a finish), and
+exposes its beds as an immutable module constant ``BEDS``, made here; the soundscape catalog
+(:mod:`imr_audio.soundscapes.catalog`) collects them. The parts are the design unscaled; an
+:class:`Assembly` plays them at the design's fixed level constant (about -30 LUFS), alone or
+mixed with other beds' parts (a preset).
 
 >>> from imr_audio.soundscapes import rain
 >>> [bed.info.name for bed in rain.BEDS]
