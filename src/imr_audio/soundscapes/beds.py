@@ -62,7 +62,7 @@ Finish = Callable[[int, int, NDArray[np.float32]], NDArray[np.floating]]
 return the rest of the bed's sound ``(2, frames)``, unscaled (a fire's flickering flame, birds)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class BedParts:
     """A bed's sound, taken apart so that beds mixed together share their costliest work.
 
@@ -110,7 +110,7 @@ class Assembly:
             noise.append((bed.noise_rng, [replace(la, group=where[la.group]) for la in layers]))
             sources += bed.sources
             source_gains += [gain] * len(bed.sources)
-            bed.sources = []  # the Scatter copies the banks: hold each only once
+            bed.sources.clear()  # the Scatter copies the banks: hold each only once
             if bed.finish is not None:
                 self._finishes.append((bed.finish, [where[g] for g in own], gain))
         self._noise = SpectralNoise(noise, groups)

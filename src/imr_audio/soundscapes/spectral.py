@@ -146,7 +146,7 @@ def _coefficients(
     return a, r1, r2
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Group:
     """One output: its layers gathered by the gains they share (None: steady)."""
 
@@ -182,15 +182,16 @@ class _Source:
                     shared[c] += layer.power * layer.correlation
             total[:, 0] = shared[:, 0] = 0.0  # no DC
             shapes = [layer.shape for layer in mine if layer.shape is not None]
-            group = _Group(keys, total, shared, shapes)
+            steady = None
             if len(keys) == 1 and not shapes:  # one set of gains scales the whole spectrum
                 # complex already: the products below need no conversion each frame
                 left, right1, right2 = _coefficients(total, total, shared)
-                group.steady = (
+                steady = (
                     left.astype(np.complex64),
                     right1.astype(np.complex64),
                     right2.astype(np.complex64),
                 )
+            group = _Group(keys, total, shared, shapes, steady)
             self._made.append(group)
 
     def spectra(self, centres: NDArray[np.int64]) -> NDArray[np.complex64]:
