@@ -239,7 +239,12 @@ def test_a_beds_cell_energies_are_its_k_weighted_energies_and_are_stored(
     assert cells.shape == (12000, 3)  # two whole minutes of 10 ms cells
     bed = np.concatenate(list(cache.blocks("k", scape, 120.0, SR, 2)))
     expected = _k_weighted_cells(bed)
-    np.testing.assert_allclose(cells, expected, rtol=0, atol=1e-4 * np.abs(expected).max())
+    # The cells come from the rendered float32 bed through the float32 meter, the expected
+    # figures from the float16 segments read back through float64 filters: the largest of 36000
+    # cells differs by 0.75-1.12 times 1e-4 of the largest cell (measured on ocean, seeds 0-2,
+    # with the beds before and after the speed-ups; the old ocean passed at seed 2 with 0.93 and
+    # failed at seed 0 with 1.12), so the bound is 2e-4.
+    np.testing.assert_allclose(cells, expected, rtol=0, atol=2e-4 * np.abs(expected).max())
     assert (cells[:, 0] > 0).all() and (cells[:, 1] > 0).all()
     stored = sorted((tmp_path / "beds").rglob("*.kw1.npy"))
     assert len(stored) == 2 and all(p.stat().st_mode & 0o777 == 0o600 for p in stored)

@@ -16,8 +16,9 @@ also at ``-light`` and ``-heavy`` intensity (``rain-light``, ``rain-heavy``...),
 file gives the user's recording, looped without a seam (:mod:`.audio_file`). A workspace's
 soundscape catalog (:mod:`.catalog`) finds them all by name.
 
-To add a bed, subclass :class:`~.base.ProceduralSoundscape` in a module of this package, list
-its instances in the module's ``BEDS`` and the module in :mod:`.catalog`.
+To add a bed, write a function making its :class:`~.beds.BedParts` from a design in a module of
+this package, list its :class:`~.beds.DesignedBed` instances in the module's ``BEDS`` (see
+:func:`~.beds.intensity_beds`) and the module in :mod:`.catalog`.
 
 The package imports nothing itself: import from its modules (the beds need numpy and scipy,
 which a command that does not render should not have to load).

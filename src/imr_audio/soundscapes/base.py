@@ -28,6 +28,7 @@ __all__ = [
     "SoundscapeInfo",
     "frame_count",
     "level_gain",
+    "render_blocks",
     "variant_name",
 ]
 
@@ -94,8 +95,8 @@ class Soundscape(Protocol):
 class Engine(Protocol):
     """One render in progress: a stateful synthesiser positioned at its next frame."""
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        """Return the next ``frames`` frames as a float64 ``(2, frames)`` array."""
+    def render(self, frames: int) -> NDArray[np.floating]:
+        """Return the next ``frames`` frames as a float32 or float64 ``(2, frames)`` array."""
         ...
 
 
@@ -141,23 +142,32 @@ class ProceduralSoundscape(ABC):
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
         engine = self.engine(sample_rate_hz, np.random.Generator(np.random.PCG64(seed)))
-        return _blocks(engine, total, block_frames)
+        return render_blocks(engine, total, block_frames)
 
 
-def _blocks(engine: Engine, total: int, block_frames: int) -> Iterator[NDArray[np.float32]]:
+def render_blocks(engine: Engine, total: int, block_frames: int) -> Iterator[NDArray[np.float32]]:
     """Cut the engine's fixed-size chunks into the caller's blocks, without any fades."""
-    pending: list[NDArray[np.float64]] = []
+    pending: list[NDArray[np.floating]] = []
     have = done = 0
     while done < total:
         want = min(block_frames, total - done)
         while have < want:
             pending.append(engine.render(CHUNK_FRAMES))
             have += pending[-1].shape[1]
-        joined = pending[0] if len(pending) == 1 else np.concatenate(pending, axis=1)
-        rest = joined[:, want:]
-        pending, have = ([rest], rest.shape[1]) if rest.shape[1] else ([], 0)
+        block = np.empty((want, 2), dtype=np.float32)  # each chunk copied in once, transposed
+        at = 0
+        while at < want:
+            piece = pending[0]
+            take = min(piece.shape[1], want - at)
+            block[at : at + take] = piece[:, :take].T
+            at += take
+            if take < piece.shape[1]:
+                pending[0] = piece[:, take:]
+            else:
+                pending.pop(0)
+        have -= want
         done += want
-        yield np.ascontiguousarray(joined[:, :want].T, dtype=np.float32)
+        yield block
 
 
 def frame_count(duration_s: float, sample_rate_hz: int) -> int:

@@ -19,18 +19,17 @@ from numpy.typing import NDArray
 from scipy import signal
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     EventStream,
-    Filter,
     SmoothCurve,
     butter,
     leaky_integrator,
     pink,
-    stereo_noise,
     substreams,
-    unit_noise_gain,
 )
+from imr_audio.soundscapes.events import Occurrences, Source, in_pieces, on_grid, stereo_gains
+from imr_audio.soundscapes.spectral import layer
 
 __all__ = ["BEDS", "FireDesign"]
 
@@ -82,47 +81,54 @@ _DESIGNS: dict[Intensity, FireDesign] = {
 }
 
 
-class _Crackles:
-    """Clusters of tiny noise ticks, drawn in batches of clusters."""
+def _crackles(rng: np.random.Generator, sr: int, design: FireDesign, count: int) -> Source:
+    """Clusters of tiny noise ticks from a bank of ``count``, each with its level and pan."""
+    tick = round(_TICK_S * sr)
+    n = np.arange(tick)
+    bands = [butter(1, band_hz, "bandpass", sr) for band_hz in _TICK_BANDS_HZ]
 
-    _BATCH = 8
-
-    def __init__(self, rng: np.random.Generator, sr: int, design: FireDesign) -> None:
-        self._rng, self._sr, self._design = rng, sr, design
-        self._tick = round(_TICK_S * sr)
-        self._bands = [butter(1, band, "bandpass", sr) for band in _TICK_BANDS_HZ]
-        self._clock_s = 0.0
-        self.events = EventStream(self._draw, round(_CLUSTER_S * sr) + self._tick)
-
-    def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        rng, sr, k, d = self._rng, self._sr, self._BATCH, self._design
-        times = self._clock_s + np.cumsum(rng.exponential(1.0 / d.clusters_hz, k))
-        self._clock_s = float(times[-1])
-        clusters = np.zeros((k, 2, round(_CLUSTER_S * sr) + self._tick))
-        for c in range(k):
-            gaps = rng.exponential(0.05, int(rng.poisson(d.per_cluster)))
-            offsets = np.concatenate(([0.0], np.cumsum(gaps)))
-            offsets = offsets[offsets < _CLUSTER_S]
-            centre = rng.uniform(-0.6, 0.6)  # the cluster's place; ticks spread around it
-            for at in np.round(offsets * sr).astype(np.int64):
-                tick = self._crackle(rng)
-                angle = (np.clip(centre + rng.uniform(-0.2, 0.2), -1.0, 1.0) + 1.0) * np.pi / 4
-                pans = math.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
-                clusters[c, :, at : at + self._tick] += pans[:, None] * tick
-        return np.round(times * sr).astype(np.int64), clusters * d.crackle
-
-    def _crackle(self, rng: np.random.Generator) -> NDArray[np.float64]:
-        sr, n = self._sr, np.arange(self._tick)
-        attack = rng.uniform(0.3, 0.8) * sr / 1000
-        decay = rng.uniform(0.4, 2.5) * sr / 1000
+    def make(k: int) -> NDArray[np.float64]:
+        attack = rng.uniform(0.3, 0.8, k)[:, None] * sr / 1000
+        decay = rng.uniform(0.4, 2.5, k)[:, None] * sr / 1000
         envelope = np.exp(-np.maximum(n - attack, 0.0) / decay)
         envelope *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n / attack, 1.0))
-        envelope *= 0.5 + 0.5 * np.cos(np.pi * np.clip((n - 0.7 * self._tick) / (0.3 * self._tick),
-                                                         0.0, 1.0))
-        band = self._bands[int(rng.integers(len(self._bands)))]
-        tick = signal.sosfilt(band, rng.standard_normal(self._tick) * envelope)
-        level = 10.0 ** (rng.uniform(-18.0, 0.0) / 20.0)
-        return np.asarray(tick * (level / max(float(np.max(np.abs(tick))), 1e-12)))
+        envelope *= 0.5 + 0.5 * np.cos(
+            np.pi * np.clip((n - 0.7 * tick) / (0.3 * tick), 0.0, 1.0)
+        )
+        band = rng.integers(0, len(bands), k)
+        ticks = rng.standard_normal((k, tick)) * envelope
+        for b, sos in enumerate(bands):
+            ticks[band == b] = signal.sosfilt(sos, ticks[band == b])
+        return np.asarray(ticks / np.maximum(np.max(np.abs(ticks), axis=1, keepdims=True), 1e-12))
+
+    bank = in_pieces(count, make)
+    clock = [0.0]
+    clusters = 16
+
+    def draw() -> Occurrences:
+        starts = clock[0] + np.cumsum(rng.exponential(1.0 / design.clusters_hz, clusters))
+        clock[0] = float(starts[-1])
+        extra = rng.poisson(design.per_cluster, clusters)
+        which = np.repeat(np.arange(clusters), extra + 1)
+        gaps = rng.exponential(0.05, len(which))
+        first = np.cumsum(extra + 1) - (extra + 1)  # each cluster's first tick: no gap
+        gaps[first] = 0.0
+        offsets = np.cumsum(gaps)
+        offsets -= np.repeat(offsets[first], extra + 1)
+        keep = offsets < _CLUSTER_S
+        which, offsets = which[keep], offsets[keep]
+        centre = rng.uniform(-0.6, 0.6, clusters)[which]  # the cluster's place; ticks around it
+        pan = np.clip(centre + rng.uniform(-0.2, 0.2, len(which)), -1.0, 1.0)
+        level = design.crackle * 10.0 ** (rng.uniform(-18.0, 0.0, len(which)) / 20.0)
+        times = on_grid(starts[which] + offsets, sr)
+        order = np.argsort(times, kind="stable")
+        index = rng.integers(0, count, len(which))
+        return Occurrences(
+            times[order], index[order], stereo_gains(level, pan)[order],
+            horizon=int(on_grid(starts[-1:], sr)[0]),
+        )
+
+    return bank, draw
 
 
 class _Snaps:
@@ -133,6 +139,7 @@ class _Snaps:
     def __init__(self, rng: np.random.Generator, sr: int, design: FireDesign) -> None:
         self._rng, self._sr, self._design = rng, sr, design
         self._clock_s = 0.0
+        self._lowpass = butter(2, 6000.0, "lowpass", sr)
         self.events = EventStream(self._draw, round(_SNAP_S * sr))
 
     def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -154,7 +161,7 @@ class _Snaps:
             wave = body + 1.5 * noise
             wave *= 0.5 - 0.5 * np.cos(np.pi * np.minimum(n / attack, 1.0))
             wave *= 0.5 + 0.5 * np.cos(np.pi * np.clip((t / _SNAP_S - 0.6) / 0.4, 0.0, 1.0))
-            wave = signal.sosfilt(butter(2, 6000.0, "lowpass", sr), wave)
+            wave = signal.sosfilt(self._lowpass, wave)
             angle = (rng.uniform(-0.5, 0.5) + 1.0) * np.pi / 4
             pans = math.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
             level = d.crackle * 10.0 ** (rng.uniform(-6.0, 0.0) / 20.0)
@@ -162,42 +169,40 @@ class _Snaps:
         return np.round(times * sr).astype(np.int64), snaps
 
 
-class _FireEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: FireDesign) -> None:
-        self._noise, flicker_rng, breath_rng, crackle_rng, snap_rng = substreams(rng, 5)
-        rumble = np.vstack(
-            (leaky_integrator(80.0, sr), butter(2, 50.0, "highpass", sr),
-             butter(2, 400.0, "lowpass", sr))
-        )
-        breath = np.vstack(
-            (pink(sr), butter(2, 300.0, "highpass", sr), butter(2, 1500.0, "lowpass", sr))
-        )
-        hiss = np.vstack(
-            (pink(sr), butter(2, 2000.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
-        )
-        self._rumble, self._rumble_gain = Filter(rumble), unit_noise_gain(rumble, sr)
-        self._breath, self._breath_gain = Filter(breath), 0.6 * unit_noise_gain(breath, sr)
-        self._hiss, self._hiss_gain = Filter(hiss), 0.07 * unit_noise_gain(hiss, sr)
-        self._flicker = SmoothCurve(flicker_rng, sr, 0.15, 0.55, 1.35)
-        self._breath_level = SmoothCurve(breath_rng, sr, 0.6, 0.6, 1.3)
-        self._crackles = _Crackles(crackle_rng, sr, design)
-        self._snaps = _Snaps(snap_rng, sr, design)
-        self._pos = 0
+def _fire(sr: int, rng: np.random.Generator, design: FireDesign) -> BedParts:
+    noise_rng, flicker_rng, breath_rng, crackle_rng, snap_rng = substreams(rng, 5)
+    rumble = np.vstack(
+        (leaky_integrator(80.0, sr), butter(2, 50.0, "highpass", sr),
+         butter(2, 400.0, "lowpass", sr))
+    )
+    breath = np.vstack(
+        (pink(sr), butter(2, 300.0, "highpass", sr), butter(2, 1500.0, "lowpass", sr))
+    )
+    hiss = np.vstack(
+        (pink(sr), butter(2, 2000.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
+    )
+    breath_level = SmoothCurve(breath_rng, sr, 0.6, 0.6, 1.3)  # slow: a gain per frame
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        start = self._pos
-        rumble_white, breath_white, hiss_white = stereo_noise(self._noise, frames, 0.6, 0.4, 0.3)
-        flicker = self._flicker(start, frames)
-        out = self._rumble(rumble_white) * (self._rumble_gain * flicker)
-        out += self._breath(breath_white) * (self._breath_gain * self._breath_level(start, frames)
-                                             * flicker)
-        out += self._hiss(hiss_white) * self._hiss_gain
-        out += self._crackles.events(start, frames) + self._snaps.events(start, frames)
-        self._pos += frames
-        return out
+    def breath_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+        g = breath_level.at(centres)
+        return np.stack((g, g), axis=1)
+
+    # the flame (group 1) flickers fast, so in the time domain; the hiss is steady
+    layers = [
+        layer(rumble, sr, 0.6, group=1),
+        layer(breath, sr, 0.4, 0.6, group=1, gains=breath_gains),
+        layer(hiss, sr, 0.3, 0.07),
+    ]
+    flicker = SmoothCurve(flicker_rng, sr, 0.15, 0.55, 1.35)
+    snaps = _Snaps(snap_rng, sr, design)
+
+    def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
+        return np.asarray(own[0] * flicker(start, frames) + snaps.events(start, frames))
+
+    return BedParts(noise_rng, layers, [_crackles(crackle_rng, sr, design, 512)], finish)
 
 
 BEDS: tuple[DesignedBed[FireDesign], ...] = intensity_beds(
-    "fire", ("fire", "fireplace"), _FireEngine, _DESIGNS
+    "fire", ("fire", "fireplace"), _fire, _DESIGNS
 )
 """A gentle fire, embers to a blaze: low flickering flame, soft hiss, clusters of crackles."""

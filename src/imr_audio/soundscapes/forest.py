@@ -18,24 +18,23 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.fft
 from numpy.typing import NDArray
 from scipy import signal
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
-    Drops,
     DropStyle,
     EventStream,
-    Filter,
     SwellStyle,
     butter,
     pink,
-    stereo_noise,
     substreams,
-    unit_noise_gain,
 )
-from imr_audio.soundscapes.wind import Wind, WindDesign
+from imr_audio.soundscapes.events import Occurrences, drop_bank, poisson_draw
+from imr_audio.soundscapes.spectral import layer
+from imr_audio.soundscapes.wind import WindDesign, wind_layers
 
 __all__ = ["BEDS", "ForestDesign"]
 
@@ -133,7 +132,10 @@ class _Birds:
         self._rng, self._sr, self._rate_hz, self._level = rng, sr, rate_hz, level
         self._length = round((_PHRASE_S + _REVERB_S) * sr)
         self._clock_s = 0.0
-        self._reverb = self._impulse_response()
+        self._reverb = self._impulse_response().astype(np.float32)
+        # at each FFT size a phrase may need, made when first used: a one-frame delay's and the
+        # reverberation's spectra
+        self._reverb_spectra: dict[int, tuple[NDArray[np.complex64], NDArray[np.complex64]]] = {}
         self.events = EventStream(self._draw, self._length)
 
     def _impulse_response(self) -> NDArray[np.float64]:
@@ -159,22 +161,37 @@ class _Birds:
         rng, sr = self._rng, self._sr
         song = _SONGS[int(rng.integers(len(_SONGS)))](rng, sr)
         distance = rng.uniform(0.0, 1.0)  # 0: near, 1: far (quieter, duller, wetter)
-        dry = signal.sosfilt(butter(1, 9000.0 - 5000.0 * distance, "lowpass", sr), song)
         angle = (rng.uniform(-0.8, 0.8) + 1.0) * np.pi / 4.0
         pans = np.sqrt(2.0) * np.array([math.cos(angle), math.sin(angle)])
-        wet = np.stack([signal.fftconvolve(dry, ir) for ir in self._reverb])
-        out = np.zeros((2, self._length))  # every song is shorter than _PHRASE_S
-        out[:, : len(dry)] = pans[:, None] * dry * (1.0 - 0.5 * distance)
         mix = _REVERB_WET * (0.6 + 0.8 * distance)
-        out[:, : wet.shape[1]] += mix * wet
+        # each side is the song through a first-order Butterworth low-pass (dry, panned) plus
+        # that through the wood's reverberation: one FFT of the song, one inverse per side
+        length = len(song) + self._reverb.shape[1] - 1
+        size = 1 << 15
+        while size < length:  # a few sizes (powers of two, and 3 times them): few spectra kept
+            size = 3 * size // 2 if size & (size - 1) == 0 else 4 * size // 3
+        if size not in self._reverb_spectra:
+            delay = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size).astype(np.complex64)
+            reverb = scipy.fft.rfft(self._reverb, size, axis=-1)
+            self._reverb_spectra[size] = (delay, reverb)
+        delay, reverb = self._reverb_spectra[size]
+        k = math.tan(math.pi * (9000.0 - 5000.0 * distance) / sr)  # the bilinear low-pass
+        lowpass = (k / (1.0 + k)) * (1.0 + delay) / (1.0 + ((k - 1.0) / (k + 1.0)) * delay)
+        dry = scipy.fft.rfft(song.astype(np.float32), size) * lowpass
+        direct = (pans * (1.0 - 0.5 * distance)).astype(np.float32)[:, None]
+        sides = scipy.fft.irfft(dry * (direct + np.float32(mix) * reverb), size)
+        out = np.zeros((2, self._length), dtype=np.float32)  # every song is shorter than _PHRASE_S
+        out[:, :length] = sides[:, :length]
         level = self._level * 10.0 ** (-12.0 * distance / 20.0)
         return out * (level / max(float(np.max(np.abs(out))), 1e-12))
 
 
 def _note(freq_hz: NDArray[np.float64], sr: int, harmonic: float = 0.12) -> NDArray[np.float64]:
     """A note following ``freq_hz`` per frame, in a sine-squared envelope, with a faint 2nd."""
-    phase = 2.0 * np.pi * np.cumsum(freq_hz) / sr
-    envelope = np.sin(np.pi * (np.arange(len(freq_hz)) + 0.5) / len(freq_hz)) ** 2
+    cycles = np.cumsum(freq_hz) / sr
+    phase = (2.0 * np.pi * (cycles - np.floor(cycles))).astype(np.float32)  # float32 sines
+    envelope = np.sin((np.pi * (np.arange(len(freq_hz)) + 0.5) / len(freq_hz)).astype(np.float32))
+    envelope *= envelope
     return np.asarray(envelope * (np.sin(phase) + harmonic * np.sin(2.0 * phase)))
 
 
@@ -233,33 +250,41 @@ def _call(rng: np.random.Generator, sr: int) -> NDArray[np.float64]:
 _SONGS = (_whistle, _trill, _warble, _call)
 
 
-class _ForestEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: ForestDesign) -> None:
-        wind_rng, tick_rng, hiss_rng, bird_rng = substreams(rng, 4)
-        self._design = design
-        self._wind = Wind(sr, wind_rng, design.wind)
-        self._wind_gain = design.wind_level / design.wind.gusts.amp[1]
-        self._ticks = Drops(tick_rng, sr, replace(_TICKS, rate_hz=design.ticks_hz))
-        hiss = np.vstack(
-            (pink(sr), butter(2, 1500.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
-        )
-        self._hiss_noise = hiss_rng
-        self._hiss, self._hiss_gain = Filter(hiss), _HISS * unit_noise_gain(hiss, sr)
-        self._birds = _Birds(bird_rng, sr, design.birds_hz, design.bird_level)
-        self._peak = design.wind.gusts.floor + design.wind.gusts.amp[1]
-        self._pos = 0
+def _forest(sr: int, rng: np.random.Generator, design: ForestDesign) -> BedParts:
+    """Wind and leaf hiss in one spectrum, moved by the gusts; ticks stirred by them too."""
+    wind_rng, tick_rng, _, bird_rng = substreams(rng, 4)
+    wind_gain = design.wind_level / design.wind.gusts.amp[1]
+    layers, gusts = wind_layers(sr, wind_rng, design.wind, wind_gain)
+    peak = design.wind.gusts.floor + design.wind.gusts.amp[1]
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        wind, env = self._wind(frames)
-        stir = env / self._peak  # leaves move with the gusts, settle between
-        (white,) = stereo_noise(self._hiss_noise, frames, 0.2)
-        leaves = (self._ticks(self._pos, frames) + self._hiss(white) * self._hiss_gain) * stir
-        out = wind * self._wind_gain + leaves + self._birds.events(self._pos, frames)
-        self._pos += frames
-        return out
+    def stir(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+        return gusts.frames(centres)[0] / peak  # leaves move with the gusts
+
+    hiss = np.vstack(
+        (pink(sr), butter(2, 1500.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
+    )
+    layers.append(layer(hiss, sr, 0.2, _HISS, gains=stir))
+    ticks = replace(_TICKS, rate_hz=design.ticks_hz)
+    bank = drop_bank(tick_rng, sr, ticks, 1024)
+    draw = poisson_draw(
+        tick_rng, sr, ticks.rate_hz, 1024, max(16, math.ceil(ticks.rate_hz)),
+        ticks.level_db, ticks.pan,
+    )
+
+    def stirred() -> Occurrences:
+        batch = draw()
+        gains = batch.gains * gusts.envelope_at(batch.times) / peak
+        return Occurrences(batch.times, batch.index, gains)
+
+    birds = _Birds(bird_rng, sr, design.birds_hz, design.bird_level)
+
+    def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
+        return birds.events(start, frames)
+
+    return BedParts(substreams(wind_rng, 1)[0], layers, [(bank, stirred)], finish)
 
 
 BEDS: tuple[DesignedBed[ForestDesign], ...] = intensity_beds(
-    "forest", ("forest", "trees", "wind", "birds", "bird"), _ForestEngine, _DESIGNS
+    "forest", ("forest", "trees", "wind", "birds", "bird"), _forest, _DESIGNS
 )
 """A wood, still to breezy: wind in the leaves, with sparse, soft birdsong."""

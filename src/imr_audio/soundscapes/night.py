@@ -14,20 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
-    EventStream,
-    Filter,
     SmoothCurve,
     butter,
     leaky_integrator,
-    stereo_noise,
     substreams,
-    unit_noise_gain,
 )
+from imr_audio.soundscapes.events import Occurrences, Source, on_grid
+from imr_audio.soundscapes.spectral import db_gains, layer
 
 __all__ = ["BEDS", "NightDesign"]
 
@@ -81,6 +78,7 @@ class _Cricket:
     """One cricket: a pure tone gated by chirps of pulses, at a fixed place."""
 
     _BATCH = 32
+    _VARIANTS = 32  # chirps in the bank: each a little faster or slower, at its own phase
 
     def __init__(self, rng: np.random.Generator, sr: int) -> None:
         self._rng, self._sr = rng, sr
@@ -92,9 +90,7 @@ class _Cricket:
         self.pans = np.sqrt(2.0) * np.array([np.cos(angle), np.sin(angle)])
         self.distance = rng.uniform(0.0, 1.0)
         self._clock_s = -rng.uniform(0.0, self._period_s)
-        length = round((_PULSES[1] * 1.03 * self._pulse_s) * sr) + 8
-        self.chirps = EventStream(self._draw, length, channels=1)
-        self._length = length
+        self._length = round((_PULSES[1] * 1.03 * self._pulse_s) * sr) + 8
 
     def mean_square(self) -> float:
         """Expected mean square of this cricket's sound at level 1, over pauses and all."""
@@ -103,69 +99,64 @@ class _Cricket:
         period = self._period_s + _PAUSE_CHANCE * 2.75  # pauses of 2.75 s on average
         return on / period * 0.5 * (1.0 + 0.08**2) * 0.8133  # the sine; levels 0.8-1
 
-    def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    def source(self, level: float) -> Source:
+        """The cricket's chirps, at ``level``: a bank of chirps and their times."""
+        rng, sr, k = self._rng, self._sr, self._VARIANTS
+        pulse = self._pulse_s * rng.uniform(0.98, 1.02, k)  # per chirp: a little faster or slower
+        t = np.arange(self._length) / sr
+        index = t[None, :] / pulse[:, None]  # pulse number and position in it
+        which, where = np.floor(index), index - np.floor(index)
+        on = (which < self._pulses) & (where < _DUTY)
+        shape = np.sin(np.pi * np.minimum(where / _DUTY, 1.0)) ** 2
+        first = np.where(which == 0, 0.6, 1.0)  # the first pulse is softer
+        envelope = np.where(on, shape * first, 0.0)
+        angle = 2.0 * np.pi * (self.hz * t[None, :] + rng.uniform(0.0, 1.0, (k, 1)))
+        bank = envelope * (np.sin(angle) + 0.08 * np.sin(2.0 * angle))
+        return bank, lambda: self._draw(level)
+
+    def _draw(self, level: float) -> Occurrences:
         rng, k, sr = self._rng, self._BATCH, self._sr
         gaps = self._period_s * rng.uniform(0.96, 1.04, k)
         gaps += np.where(rng.uniform(0.0, 1.0, k) < _PAUSE_CHANCE, rng.uniform(1.5, 4.0, k), 0.0)
         times = self._clock_s + np.cumsum(gaps)
         self._clock_s = float(times[-1])
-        pulse = self._pulse_s * rng.uniform(0.98, 1.02, k)  # per chirp: a little faster or slower
-        level = rng.uniform(0.8, 1.0, k)
-        n = np.arange(self._length)[None, :] / sr
-        index = n / pulse[:, None]  # pulse number and position in it
-        which, where = np.floor(index), index - np.floor(index)
-        on = (which < self._pulses) & (where < _DUTY)
-        shape = np.sin(np.pi * np.minimum(where / _DUTY, 1.0)) ** 2
-        first = np.where(which == 0, 0.6, 1.0)  # the first pulse is softer
-        envelope = np.where(on, shape * first, 0.0) * level[:, None]
+        variant = rng.integers(0, self._VARIANTS, k)
+        gains = rng.uniform(0.8, 1.0, k)[:, None] * (level * self.pans)[None, :]
         keep = times >= 0.0  # chirps before frame 0 are dropped (at most the first)
-        starts = np.round(times[keep] * sr).astype(np.int64)
-        return starts, envelope[keep, None, :]
-
-
-class _NightEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: NightDesign) -> None:
-        streams = substreams(rng, 3 + design.crickets)
-        self._noise, chorus_rng, drift_rng = streams[:3]
-        self._sr = sr
-        self._crickets = [_Cricket(r, sr) for r in streams[3:]]
-        # nearer crickets louder (up to 15 dB); the total scaled to a fixed power of 1, each
-        # cricket's power taken from how much of the time it sounds
-        levels = np.array([10.0 ** (-15.0 * c.distance / 20.0) for c in self._crickets])
-        powers = np.array([c.mean_square() for c in self._crickets])
-        self._levels = levels / np.sqrt(np.sum(levels**2 * powers))
-        chorus = butter(2, _CHORUS_BAND_HZ, "bandpass", sr)
-        self._chorus = Filter(chorus)
-        self._chorus_gain = design.chorus * unit_noise_gain(chorus, sr)
-        self._chorus_drift = SmoothCurve(chorus_rng, sr, 1.5, -2.0, 2.0)
-        air = np.vstack(
-            (leaky_integrator(100.0, sr), butter(2, 40.0, "highpass", sr),
-             butter(2, 600.0, "lowpass", sr))
+        return Occurrences(
+            on_grid(times[keep], sr), variant[keep], gains[keep],
+            horizon=int(on_grid(times[-1:], sr)[0]),
         )
-        self._air, self._air_gain = Filter(air), design.air * unit_noise_gain(air, sr)
-        self._air_drift = SmoothCurve(drift_rng, sr, 3.0, -1.5, 1.5)
-        self._pos = 0
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        start = self._pos
-        out = np.zeros((2, frames))
-        for cricket, level in zip(self._crickets, self._levels, strict=True):
-            envelope = cricket.chirps(start, frames)[0]
-            on = np.flatnonzero(envelope)
-            cycles = ((start + on) * (cricket.hz / self._sr)) % 1.0  # exact at any position
-            angle = 2.0 * np.pi * cycles
-            tone = envelope[on] * (np.sin(angle) + 0.08 * np.sin(2.0 * angle)) * level
-            out[:, on] += cricket.pans[:, None] * tone
-        chorus_white, air_white = stereo_noise(self._noise, frames, 0.2, 0.5)
-        chorus = self._chorus(chorus_white) * self._chorus_gain
-        out += chorus * 10.0 ** (self._chorus_drift(start, frames) / 20.0)
-        air = self._air(air_white) * self._air_gain
-        out += air * 10.0 ** (self._air_drift(start, frames) / 20.0)
-        self._pos += frames
-        return out
+
+def _night(sr: int, rng: np.random.Generator, design: NightDesign) -> BedParts:
+    streams = substreams(rng, 3 + design.crickets)
+    noise_rng, chorus_rng, drift_rng = streams[:3]
+    crickets = [_Cricket(r, sr) for r in streams[3:]]
+    # nearer crickets louder (up to 15 dB); the total scaled to a fixed power of 1, each
+    # cricket's power taken from how much of the time it sounds
+    levels = np.array([10.0 ** (-15.0 * c.distance / 20.0) for c in crickets])
+    powers = np.array([c.mean_square() for c in crickets])
+    levels = levels / np.sqrt(np.sum(levels**2 * powers))
+    sources = [
+        cricket.source(float(level)) for cricket, level in zip(crickets, levels, strict=True)
+    ]
+    chorus = butter(2, _CHORUS_BAND_HZ, "bandpass", sr)
+    air = np.vstack(
+        (leaky_integrator(100.0, sr), butter(2, 40.0, "highpass", sr),
+         butter(2, 600.0, "lowpass", sr))
+    )
+    # both drifts are slow (1.5 and 3 s steps): gains per frame
+    chorus_drift = db_gains(SmoothCurve(chorus_rng, sr, 1.5, -2.0, 2.0))
+    air_drift = db_gains(SmoothCurve(drift_rng, sr, 3.0, -1.5, 1.5))
+    layers = [
+        layer(chorus, sr, 0.2, design.chorus, gains=chorus_drift),
+        layer(air, sr, 0.5, design.air, gains=air_drift),
+    ]
+    return BedParts(noise_rng, layers, sources)
 
 
 BEDS: tuple[DesignedBed[NightDesign], ...] = intensity_beds(
-    "night", ("night", "dark", "crickets", "insects"), _NightEngine, _DESIGNS
+    "night", ("night", "dark", "crickets", "insects"), _night, _DESIGNS
 )
 """Crickets on a still night, near and far, over soft low air."""

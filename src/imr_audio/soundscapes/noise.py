@@ -16,8 +16,9 @@ from numpy.typing import NDArray
 from scipy import signal
 
 from imr_audio.soundscapes.base import SoundscapeInfo
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed
-from imr_audio.soundscapes.dsp import Filter, butter, pink, stereo_noise, substreams
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed
+from imr_audio.soundscapes.dsp import Filter, butter, pink, substreams
+from imr_audio.soundscapes.spectral import layer
 
 __all__ = ["BEDS", "NoiseDesign"]
 
@@ -50,23 +51,24 @@ def _brown(sr: int, low_hz: float = 20.0) -> NDArray[np.float64]:
     return np.asarray(signal.zpk2sos(z, p, k))
 
 
-class _NoiseEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: NoiseDesign) -> None:
-        (self._noise,) = substreams(rng, 1)
-        colour = pink(sr, 20.0, 20000.0) if design.slope_db_per_octave == -3.0 else _brown(sr)
-        sos = np.vstack(
-            (colour, butter(2, 20.0, "highpass", sr), butter(1, 16000.0, "lowpass", sr))
-        )
-        self._filter = Filter(sos)
+def _noise(sr: int, rng: np.random.Generator, design: NoiseDesign) -> BedParts:
+    (noise_rng,) = substreams(rng, 1)
+    colour = pink(sr, 20.0, 20000.0) if design.slope_db_per_octave == -3.0 else _brown(sr)
+    sos = np.vstack((colour, butter(2, 20.0, "highpass", sr), butter(1, 16000.0, "lowpass", sr)))
+    # the frames' crossfades leak a little of the deep end to DC: a gentle 2 Hz DC block
+    # (-0.02 dB at 31.5 Hz) keeps brown noise's mean at zero
+    dc = Filter(butter(1, 2.0, "highpass", sr))
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        (white,) = stereo_noise(self._noise, frames, _CORRELATION)
-        return self._filter(white)
+    def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
+        return dc(own[0])
+
+    return BedParts(noise_rng, [layer(sos, sr, _CORRELATION, normalise=False, group=1)],
+                    finish=finish)
 
 
 BEDS: tuple[DesignedBed[NoiseDesign], ...] = tuple(
     DesignedBed(SoundscapeInfo(name=name, description=design.description, themes=()), design,
-                _NoiseEngine)
+                _noise)
     for name, design in (("brown-noise", _BROWN), ("pink-noise", _PINK))
 )
 """Steady coloured noise with no imagery: ``brown-noise`` (-6 dB/octave) and ``pink-noise``."""

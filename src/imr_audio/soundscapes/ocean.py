@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     Filter,
     Swells,
@@ -26,10 +26,9 @@ from imr_audio.soundscapes.dsp import (
     butter,
     leaky_integrator,
     pink,
-    stereo_noise,
     substreams,
-    unit_noise_gain,
 )
+from imr_audio.soundscapes.spectral import layer
 
 __all__ = ["BEDS", "OceanDesign"]
 
@@ -104,40 +103,54 @@ _DESIGNS: dict[Intensity, OceanDesign] = {
 }
 
 
-class _OceanEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: OceanDesign) -> None:
-        self._noise, wave_rng = substreams(rng, 2)
-        body = np.vstack(
-            (
-                leaky_integrator(80.0, sr),
-                butter(2, 50.0, "highpass", sr),
-                butter(2, 700.0, "lowpass", sr),
-            )
-        )
-        wash = np.vstack(
-            (
-                pink(sr),
-                butter(2, 250.0, "highpass", sr),
-                butter(2, design.wash_top_hz, "lowpass", sr),
-            )
-        )
-        self._design = design
-        self._body, self._body_gain = Filter(body), unit_noise_gain(body, sr)
-        self._wash, self._wash_gain = Filter(wash), design.wash * unit_noise_gain(wash, sr)
-        self._dc = Filter(butter(1, 15.0, "highpass", sr))
-        self._waves = Swells(wave_rng, sr, design.waves)
-        self._pos = 0
+def _ocean(sr: int, rng: np.random.Generator, design: OceanDesign) -> BedParts:
+    """Body and wash in one spectrum; the wave envelope is a gain per frame and side.
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        body_noise, wash_noise = stereo_noise(self._noise, frames, 0.6, 0.4)
-        env = self._waves(self._pos, frames)
-        body = self._body(body_noise) * self._body_gain
-        wash = self._wash(wash_noise) * self._wash_gain
-        self._pos += frames
-        return self._dc(env * body + env**self._design.wash_power * wash)
+    The envelope changes over seconds, far slower than a frame (0.19 s), so the frames'
+    crossfade follows it closely.
+    """
+    noise_rng, wave_rng = substreams(rng, 2)
+    body = np.vstack(
+        (
+            leaky_integrator(80.0, sr),
+            butter(2, 50.0, "highpass", sr),
+            butter(2, 700.0, "lowpass", sr),
+        )
+    )
+    wash = np.vstack(
+        (
+            pink(sr),
+            butter(2, 250.0, "highpass", sr),
+            butter(2, design.wash_top_hz, "lowpass", sr),
+        )
+    )
+    waves = Swells(wave_rng, sr, design.waves)
+    power = design.wash_power
+
+    env = [np.empty((0, 2))]
+
+    def body_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+        env[0] = waves.at(centres).T  # (frames, 2); the wash's gains follow
+        return env[0]
+
+    def wash_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+        return np.asarray(env[0] ** power)
+
+    # the DC-blocking high-pass after the mix, as always: in the time domain, after the
+    # frames' swells (their crossfades would otherwise leave a little energy near DC)
+    dc = Filter(butter(1, 15.0, "highpass", sr))
+
+    def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
+        return dc(own[0])
+
+    layers = [
+        layer(body, sr, 0.6, group=1, gains=body_gains),
+        layer(wash, sr, 0.4, design.wash, group=1, gains=wash_gains),
+    ]
+    return BedParts(noise_rng, layers, finish=finish)
 
 
 BEDS: tuple[DesignedBed[OceanDesign], ...] = intensity_beds(
-    "ocean", ("water", "sea", "ocean", "waves"), _OceanEngine, _DESIGNS
+    "ocean", ("water", "sea", "ocean", "waves"), _ocean, _DESIGNS
 )
 """Slow irregular waves, calm, steady and strong: low noise swelling louder and brighter."""

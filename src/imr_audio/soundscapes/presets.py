@@ -38,7 +38,8 @@ from numpy.typing import NDArray
 
 from imr_audio.errors import ImrAudioError, SoundscapePresetError
 from imr_audio.soundscapes.audio_file import AudioFileSoundscape, is_audio_path
-from imr_audio.soundscapes.base import Soundscape, SoundscapeInfo
+from imr_audio.soundscapes.base import Soundscape, SoundscapeInfo, frame_count, render_blocks
+from imr_audio.soundscapes.beds import Assembly, DesignedBed
 from imr_audio.yamlfile import read_yaml
 
 __all__ = ["GAIN_RANGE_DB", "PresetLayer", "PresetSoundscape", "builtin_presets", "load_presets"]
@@ -115,11 +116,31 @@ class PresetSoundscape:
         """
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
+        if all(isinstance(source, DesignedBed) for source in self._sources):
+            return self._assembled(duration_s, sample_rate_hz, seed, block_frames)
         streams = [
             source.blocks(duration_s, sample_rate_hz, s, block_frames)
             for source, s in zip(self._sources, self.layer_seeds(seed), strict=True)
         ]
         return _mix(streams, self.gains())
+
+
+    def _assembled(
+        self, duration_s: float, sample_rate_hz: int, seed: int, block_frames: int
+    ) -> Iterator[NDArray[np.float32]]:
+        """Procedural layers played as one: their noise in one spectrum, events in one product."""
+        total = frame_count(duration_s, sample_rate_hz)
+        if block_frames < 1:
+            raise ValueError(f"block_frames must be positive, got {block_frames}")
+        parts = []
+        for source, layer_seed, gain in zip(
+            self._sources, self.layer_seeds(seed), self.gains(), strict=True
+        ):
+            assert isinstance(source, DesignedBed)
+            rng = np.random.Generator(np.random.PCG64(layer_seed))
+            bed, level = source.parts(sample_rate_hz, rng)
+            parts.append((bed, gain * level))
+        return render_blocks(Assembly(parts), total, block_frames)
 
 
 def _mix(

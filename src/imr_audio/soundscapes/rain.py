@@ -14,22 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
-    Drops,
     DropStyle,
-    Filter,
     SmoothCurve,
     butter,
     leaky_integrator,
     pink,
-    stereo_noise,
     substreams,
-    unit_noise_gain,
 )
+from imr_audio.soundscapes.events import drops
+from imr_audio.soundscapes.spectral import db_gains, layer
 
 __all__ = ["BEDS", "RainDesign"]
 
@@ -102,46 +99,31 @@ _DESIGNS: dict[Intensity, RainDesign] = {
 }
 
 
-class _RainEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: RainDesign) -> None:
-        self._noise, level_rng, near_rng, patter_rng, roar_rng = substreams(rng, 5)
-        sos = np.vstack(
+def _rain(sr: int, rng: np.random.Generator, design: RainDesign) -> BedParts:
+    noise_rng, level_rng, near_rng, patter_rng, _ = substreams(rng, 5)
+    sos = np.vstack(
+        (
+            pink(sr),
+            butter(2, design.hiss_low_hz, "highpass", sr),
+            butter(2, 11000.0, "lowpass", sr),
+        )
+    )
+    level = db_gains(SmoothCurve(level_rng, sr, 2.5, -0.6, 0.6))  # a slow drift
+    layers = [layer(sos, sr, _HISS_CORRELATION, design.hiss, gains=level)]
+    if design.roar:
+        roar = np.vstack(
             (
-                pink(sr),
-                butter(2, design.hiss_low_hz, "highpass", sr),
-                butter(2, 11000.0, "lowpass", sr),
+                leaky_integrator(60.0, sr),
+                butter(2, 40.0, "highpass", sr),
+                butter(2, 500.0, "lowpass", sr),
             )
         )
-        self._hiss, self._hiss_gain = Filter(sos), design.hiss * unit_noise_gain(sos, sr)
-        self._level_db = SmoothCurve(level_rng, sr, 2.5, -0.6, 0.6)
-        self._near = Drops(near_rng, sr, design.near)
-        self._patter = Drops(patter_rng, sr, design.patter)
-        self._roar: tuple[np.random.Generator, Filter, float] | None = None
-        if design.roar:
-            roar = np.vstack(
-                (
-                    leaky_integrator(60.0, sr),
-                    butter(2, 40.0, "highpass", sr),
-                    butter(2, 500.0, "lowpass", sr),
-                )
-            )
-            self._roar = (roar_rng, Filter(roar), design.roar * unit_noise_gain(roar, sr))
-        self._pos = 0
-
-    def render(self, frames: int) -> NDArray[np.float64]:
-        (white,) = stereo_noise(self._noise, frames, _HISS_CORRELATION)
-        level = 10.0 ** (self._level_db(self._pos, frames) / 20.0)
-        out = self._hiss(white) * (self._hiss_gain * level)
-        out += self._near(self._pos, frames) + self._patter(self._pos, frames)
-        if self._roar is not None:
-            roar_rng, roar, roar_gain = self._roar
-            (low,) = stereo_noise(roar_rng, frames, 0.5)
-            out += roar(low) * (roar_gain * level)
-        self._pos += frames
-        return out
+        layers.append(layer(roar, sr, 0.5, design.roar, gains=level))
+    sources = [drops(near_rng, sr, design.near, 384), drops(patter_rng, sr, design.patter, 768)]
+    return BedParts(noise_rng, layers, sources)
 
 
 BEDS: tuple[DesignedBed[RainDesign], ...] = intensity_beds(
-    "rain", ("water", "rain"), _RainEngine, _DESIGNS
+    "rain", ("water", "rain"), _rain, _DESIGNS
 )
 """Rain on leaves, light, steady and heavy: bright hiss plus soft, sparse stereo drops."""

@@ -21,20 +21,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
-    Drops,
     DropStyle,
-    EventStream,
-    Filter,
     SmoothCurve,
     butter,
     leaky_integrator,
     pink,
-    stereo_noise,
     substreams,
-    unit_noise_gain,
 )
+from imr_audio.soundscapes.events import Source, drops, in_pieces, poisson_draw
+from imr_audio.soundscapes.spectral import db_gains, layer
 
 __all__ = ["BEDS", "StreamDesign"]
 
@@ -109,76 +106,59 @@ _DESIGNS: dict[Intensity, StreamDesign] = {
 }
 
 
-class _Bubbles:
-    """Poisson bubbles of one kind, synthesised in batches."""
+def _bubbles(
+    rng: np.random.Generator, sr: int, kind: _BubbleKind, rate_hz: float, count: int
+) -> Source:
+    """Poisson bubbles of one kind from a bank of ``count``, each with its level and pan."""
+    length = round(kind.length_s * sr)
+    n = np.arange(length)
+    fade = np.clip((length - n) / (0.3 * length), 0.0, 1.0)
+    fade = (0.5 - 0.5 * np.cos(np.pi * fade)).astype(np.float32)
 
-    _BATCH = 64
-
-    def __init__(self, rng: np.random.Generator, sr: int, kind: _BubbleKind, rate_hz: float):
-        self._rng, self._sr, self._kind, self._rate_hz = rng, sr, kind, rate_hz
-        self._length = round(kind.length_s * sr)
-        n = np.arange(self._length)
-        fade = np.clip((self._length - n) / (0.3 * self._length), 0.0, 1.0)
-        self._fade = (0.5 - 0.5 * np.cos(np.pi * fade)).astype(np.float32)
-        self._clock_s = 0.0
-        self.events = EventStream(self._draw, self._length)
-
-    def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        rng, sr, k, kind = self._rng, self._sr, self._BATCH, self._kind
-        times = self._clock_s + np.cumsum(rng.exponential(1.0 / self._rate_hz, k))
-        self._clock_s = float(times[-1])
+    def make(k: int) -> NDArray[np.float64]:
         f0 = np.exp(rng.uniform(math.log(kind.low_hz), math.log(kind.high_hz), k))
         decay = 0.043 * f0 + 0.0014 * f0**1.5  # 1/s
         rise = rng.uniform(0.1, 0.4, k) * decay  # f(t) = f0 (1 + rise t)
-        # equal energy whatever the decay (slow low bubbles would boom), then a random level
-        level = np.sqrt(decay / 200.0) * 10.0 ** (rng.uniform(*kind.level_db, k) / 20.0)
+        # equal energy whatever the decay (slow low bubbles would boom); the random level is
+        # drawn per occurrence
+        level = np.sqrt(decay / 200.0)
         attack = rng.uniform(0.4, 1.0, k) * sr / 1000  # frames
-        angle = (rng.uniform(-0.9, 0.9, k) + 1.0) * np.pi / 4.0
         start_phase = rng.uniform(0.0, 2.0 * np.pi, k)
-        t = (np.arange(self._length, dtype=np.float32) / sr)[None, :]
+        t = (n.astype(np.float32) / sr)[None, :]
         f0_, rise_, decay_ = (x.astype(np.float32)[:, None] for x in (f0, rise, decay))
         phase = 2.0 * np.pi * f0_ * (t + 0.5 * rise_ * t * t)
         wave = np.sin(phase + start_phase.astype(np.float32)[:, None]) * np.exp(-decay_ * t)
-        ramp = np.minimum(np.arange(self._length)[None, :] / attack[:, None], 1.0)
-        wave *= (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32) * self._fade
-        wave *= level.astype(np.float32)[:, None]
-        pans = np.sqrt(2.0) * np.stack((np.cos(angle), np.sin(angle)), axis=1)
-        bubbles = wave[:, None, :].astype(np.float64) * pans[:, :, None]
-        return np.round(times * sr).astype(np.int64), bubbles
+        ramp_end = math.ceil(float(attack.max())) + 1  # the ramp is 1 after this
+        ramp = np.minimum(n[None, :ramp_end] / attack[:, None], 1.0)
+        wave[:, :ramp_end] *= (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32)
+        wave *= fade * level.astype(np.float32)[:, None]
+        return np.asarray(wave, dtype=np.float64)
+
+    wave = in_pieces(count, make)
+    batch = max(16, math.ceil(rate_hz))
+    return wave, poisson_draw(rng, sr, rate_hz, count, batch, kind.level_db, 0.9)
 
 
-class _StreamEngine:
-    def __init__(self, sr: int, rng: np.random.Generator, design: StreamDesign) -> None:
-        self._noise, small_rng, large_rng, spray_rng, drift_rng = substreams(rng, 5)
-        self._small = _Bubbles(small_rng, sr, _SMALL, design.small_hz)
-        self._large = _Bubbles(large_rng, sr, _LARGE, design.large_hz)
-        self._spray = Drops(spray_rng, sr, _SPRAY)
-        rush = np.vstack(
-            (pink(sr), butter(2, 200.0, "highpass", sr), butter(2, 5000.0, "lowpass", sr))
-        )
-        gurgle = np.vstack(
-            (leaky_integrator(80.0, sr), butter(2, 60.0, "highpass", sr),
-             butter(2, 350.0, "lowpass", sr))
-        )
-        self._rush, self._rush_gain = Filter(rush), design.rush * unit_noise_gain(rush, sr)
-        self._gurgle = Filter(gurgle)
-        self._gurgle_gain = design.gurgle * unit_noise_gain(gurgle, sr)
-        self._drift = SmoothCurve(drift_rng, sr, 2.0, -1.0, 1.0)
-        self._pos = 0
-
-    def render(self, frames: int) -> NDArray[np.float64]:
-        start = self._pos
-        rush_white, gurgle_white = stereo_noise(self._noise, frames, 0.4, 0.6)
-        drift = 10.0 ** (self._drift(start, frames) / 20.0)
-        out = self._rush(rush_white) * (self._rush_gain * drift)
-        out += self._gurgle(gurgle_white) * self._gurgle_gain
-        out += self._small.events(start, frames) + self._large.events(start, frames)
-        out += self._spray(start, frames)
-        self._pos += frames
-        return out
+def _stream(sr: int, rng: np.random.Generator, design: StreamDesign) -> BedParts:
+    noise_rng, small_rng, large_rng, spray_rng, drift_rng = substreams(rng, 5)
+    sources = [
+        _bubbles(small_rng, sr, _SMALL, design.small_hz, 1024),
+        _bubbles(large_rng, sr, _LARGE, design.large_hz, 512),
+        drops(spray_rng, sr, _SPRAY, 512),
+    ]
+    rush = np.vstack(
+        (pink(sr), butter(2, 200.0, "highpass", sr), butter(2, 5000.0, "lowpass", sr))
+    )
+    gurgle = np.vstack(
+        (leaky_integrator(80.0, sr), butter(2, 60.0, "highpass", sr),
+         butter(2, 350.0, "lowpass", sr))
+    )
+    drift = db_gains(SmoothCurve(drift_rng, sr, 2.0, -1.0, 1.0))  # slow: a gain per frame
+    layers = [layer(rush, sr, 0.4, design.rush, gains=drift), layer(gurgle, sr, 0.6, design.gurgle)]
+    return BedParts(noise_rng, layers, sources)
 
 
 BEDS: tuple[DesignedBed[StreamDesign], ...] = intensity_beds(
-    "stream", ("water", "river", "stream"), _StreamEngine, _DESIGNS
+    "stream", ("water", "river", "stream"), _stream, _DESIGNS
 )
 """A small stream, a trickle to a brook: babbling bubbles over a steady rush of water."""

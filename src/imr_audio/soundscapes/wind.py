@@ -18,20 +18,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imr_audio.soundscapes.base import Intensity
-from imr_audio.soundscapes.beds import BedDesign, DesignedBed, intensity_beds
+from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
-    Filter,
     SmoothCurve,
     Swells,
     SwellStyle,
     butter,
     pink,
-    stereo_noise,
     substreams,
-    unit_noise_gain,
+)
+from imr_audio.soundscapes.spectral import (
+    FRAME,
+    HOP,
+    OVERLAP,
+    NoiseLayer,
+    bin_hz,
+    layer,
 )
 
-__all__ = ["BEDS", "Wind", "WindDesign"]
+__all__ = ["BEDS", "Gusts", "WindDesign", "wind_layers"]
 
 _HOWL_BANDWIDTH_HZ = 100.0
 _HOWL_WANDER_OCTAVES = 0.25  # the howl's centre also wanders by up to this, slowly
@@ -106,24 +111,23 @@ _DESIGNS: dict[Intensity, WindDesign] = {
 }
 
 
-class Wind:
-    """Unscaled wind: call with the next frames to get the sound and its gust envelope."""
+_FIRST_CENTRE = FRAME // 2 - OVERLAP  # the spectral noise's frame k is centred at this + k HOP
+_GUST_BATCH = 8
 
-    def __init__(self, sr: int, rng: np.random.Generator, design: WindDesign) -> None:
-        """Start a wind of ``design`` drawing from ``rng``, at frame 0."""
-        self._noise, howl_rng, gust_rng, left_rng, right_rng, wander_rng = substreams(rng, 6)
-        self._howl_noise = howl_rng
-        self._sr, self._design = sr, design
-        rush = np.vstack(
-            (pink(sr), butter(2, 80.0, "highpass", sr), butter(2, 900.0, "lowpass", sr))
-        )
-        self._rush, self._rush_gain = Filter(rush), unit_noise_gain(rush, sr)
-        # I/Q noise, low-passed to half the howl's bandwidth, for a band that glides smoothly
-        narrow = butter(2, _HOWL_BANDWIDTH_HZ / 2, "lowpass", sr)
-        self._iq = Filter(narrow, channels=4)
-        self._iq_gain = unit_noise_gain(narrow, sr)
-        self._phase = np.zeros(2)  # carrier phase per side, in cycles
-        self._gusts = Swells(gust_rng, sr, design.gusts)
+
+class Gusts:
+    """The gust envelope, flutter and howl wander, on the spectral noise's frame centres.
+
+    Made in fixed batches of frames as the stream is read (so the draws do not depend on the
+    calls); the recent frames are kept for :meth:`envelope_at`.
+    """
+
+    def __init__(
+        self, sr: int, rngs: list[np.random.Generator], design: WindDesign
+    ) -> None:
+        """Start the gusts of ``design`` from four generators (gusts, left, right, wander)."""
+        gust_rng, left_rng, right_rng, wander_rng = rngs
+        self._swells = Swells(gust_rng, sr, design.gusts)
         self._flutter = [
             SmoothCurve(side_rng, sr, 0.4, -design.flutter_db, design.flutter_db)
             for side_rng in (left_rng, right_rng)
@@ -131,37 +135,87 @@ class Wind:
         self._wander = SmoothCurve(
             wander_rng, sr, 1.7, -_HOWL_WANDER_OCTAVES, _HOWL_WANDER_OCTAVES
         )
-        self._peak = design.gusts.amp[1]
-        self._pos = 0
+        self._first = 0  # frame index of the first kept row
+        self._env = np.empty((0, 2))  # per frame and side
+        self._flutter_gain = np.empty((0, 2))
+        self._wander_octaves = np.empty(0)
 
-    def __call__(self, frames: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Return the next ``(2, frames)`` of wind and of its gust envelope (about 0.3-1)."""
-        (white,) = stereo_noise(self._noise, frames, 0.3)
-        env = self._gusts(self._pos, frames)
-        flutter = np.stack([10.0 ** (c(self._pos, frames) / 20.0) for c in self._flutter])
-        out = self._rush(white) * (self._rush_gain * env)
-        if self._design.howl:
-            out += self._howl(env, frames) * (self._design.howl * env**1.5)
-        self._pos += frames
-        return out * flutter, env
+    def _extend(self, last: int) -> None:
+        while self._first + len(self._env) <= last:
+            k = self._first + len(self._env) + np.arange(_GUST_BATCH)
+            centres = _FIRST_CENTRE + k * HOP
+            env = self._swells.at(centres).T
+            flutter = np.stack([10.0 ** (c.at(centres) / 20.0) for c in self._flutter], axis=1)
+            wander = self._wander.at(centres)
+            drop = max(0, len(self._env) - 64)  # keep about 9 s
+            self._first += drop
+            self._env = np.concatenate((self._env[drop:], env))
+            self._flutter_gain = np.concatenate((self._flutter_gain[drop:], flutter))
+            self._wander_octaves = np.concatenate((self._wander_octaves[drop:], wander))
 
-    def render(self, frames: int) -> NDArray[np.float64]:
-        """Return the next ``(2, frames)`` of wind (the engine of the ``wind`` beds)."""
-        return self(frames)[0]
+    def frames(
+        self, centres: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Envelope and flutter ``(n, 2)`` and wander ``(n,)`` at the frames centred there."""
+        k = (centres - _FIRST_CENTRE) // HOP
+        self._extend(int(k[-1]))
+        rows = k - self._first
+        return self._env[rows], self._flutter_gain[rows], self._wander_octaves[rows]
 
-    def _howl(self, env: NDArray[np.float64], frames: int) -> NDArray[np.float64]:
-        """Narrow noise bands (one per side) centred on a frequency that rises with the gust."""
-        iq = self._iq(self._howl_noise.standard_normal((frames, 4)).T) * self._iq_gain
-        low, high = self._design.centre_hz
-        strength = np.clip((env - self._design.gusts.floor) / self._peak, 0.0, 1.0)
-        octaves = strength * np.log2(high / low) + self._wander(self._pos, frames)
-        centre_hz = low * np.exp(np.log(2.0) * octaves)
-        cycles = np.cumsum(centre_hz / self._sr, axis=1) + self._phase[:, None]
-        self._phase = cycles[:, -1] % 1.0
-        angle = 2.0 * np.pi * (cycles - centre_hz / self._sr)  # phase at each frame's start
-        # sqrt(2) * (I cos - Q sin): unit-RMS noise in a band around the carrier
-        return np.sqrt(2.0) * (iq[:2] * np.cos(angle) - iq[2:] * np.sin(angle))
+    def envelope_at(self, positions: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The envelope ``(n, 2)`` at frames ``positions`` (within the last few seconds)."""
+        if positions.size == 0:
+            return np.empty((0, 2))
+        self._extend(int((positions.max() - _FIRST_CENTRE) // HOP) + 2)
+        centres = _FIRST_CENTRE + (self._first + np.arange(len(self._env))) * HOP
+        return np.stack(
+            [np.interp(positions, centres, self._env[:, side]) for side in (0, 1)], axis=1
+        )
 
 
-BEDS: tuple[DesignedBed[WindDesign], ...] = intensity_beds("wind", ("wind",), Wind, _DESIGNS)
+def wind_layers(
+    sr: int, rng: np.random.Generator, design: WindDesign, rms: float = 1.0
+) -> tuple[list[NoiseLayer], Gusts]:
+    """The wind's noise layers at ``rms`` (at a full gust), and the gusts that move them.
+
+    The rush follows the gust envelope and flutter per side, a gain per frame (the gusts take
+    seconds, the flutter 0.4 s steps); the howl is a narrow band (a second-order low-pass of
+    half its bandwidth, shifted up) whose centre each frame takes from the gust.
+    """
+    gusts = Gusts(sr, substreams(rng, 6)[2:], design)
+    rush = np.vstack((pink(sr), butter(2, 80.0, "highpass", sr), butter(2, 900.0, "lowpass", sr)))
+
+    def rush_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+        env, flutter, _ = gusts.frames(centres)
+        return np.asarray(env * flutter)
+
+    layers = [layer(rush, sr, 0.3, rms, gains=rush_gains)]
+    if design.howl:
+        freqs = np.arange(FRAME // 2 + 1) * bin_hz(sr)
+        low, high = design.centre_hz
+        floor, peak = design.gusts.floor, design.gusts.amp[1]
+        corner = _HOWL_BANDWIDTH_HZ / 2
+
+        def howl_shape(centres: NDArray[np.int64]) -> NDArray[np.float64]:
+            env, flutter, wander = gusts.frames(centres)
+            strength = np.clip((env - floor) / peak, 0.0, 1.0)
+            octaves = strength * np.log2(high / low) + wander[:, None]
+            centre_hz = low * np.exp(np.log(2.0) * octaves)  # (n, 2)
+            offset = (freqs[None, None, :] - centre_hz[:, :, None]) / corner
+            band = 1.0 / (1.0 + offset**4)  # the low-pass's power, shifted to the centre
+            # a mean square of 2, as the I/Q model had: sqrt(2) (I cos - Q sin) of unit I and Q
+            band /= band.sum(axis=2, keepdims=True) / FRAME
+            level = rms * design.howl * env**1.5 * flutter
+            return np.asarray(band * (level**2)[:, :, None])
+
+        layers.append(NoiseLayer(np.zeros(FRAME // 2 + 1), 0.0, shape=howl_shape))
+    return layers, gusts
+
+
+def _wind(sr: int, rng: np.random.Generator, design: WindDesign) -> BedParts:
+    layers, _ = wind_layers(sr, rng, design)
+    return BedParts(substreams(rng, 1)[0], layers)
+
+
+BEDS: tuple[DesignedBed[WindDesign], ...] = intensity_beds("wind", ("wind",), _wind, _DESIGNS)
 """Wind in the open, a breeze to a gusty wind: broad rush and a soft moving howl."""
