@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 
-def _modules_after(statement: str) -> set[str]:
-    code = f"{statement}\nimport sys\nprint('\\n'.join(sys.modules))"
+def _modules_after(statement: str, prelude: str = "") -> set[str]:
+    code = f"{prelude}\n{statement}\nimport sys\nprint('\\n'.join(sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 
@@ -58,3 +59,22 @@ def test_the_package_names_resolve_and_unknown_ones_fail() -> None:
         assert getattr(imr_audio.voice, name) is not None
     with pytest.raises(AttributeError, match="no_such_name"):
         imr_audio.no_such_name  # noqa: B018
+
+
+def test_lint_and_templates_import_no_scipy(example_client: Path) -> None:
+    # scipy.signal alone took about 1 s to import; listing or linting a script needs none of it
+    # (the soundscape catalog names its beds without their filters).
+    loaded = _modules_after(
+        "from imr_audio.cli import main\n"
+        f"lint = ['lint', 'safe-place', '--client', r'{example_client}']\n"
+        "for args in (['templates', 'list'], lint):\n"
+        "    sys.argv = ['imr-audio', *args]\n"
+        "    try:\n"
+        "        main()\n"
+        "    except SystemExit as stop:\n"
+        "        assert stop.code in (0, None), stop.code",
+        prelude="import sys",
+    )
+    assert "imr_audio.lint" in loaded and "imr_audio.soundscapes.catalog" in loaded
+    assert not {m for m in loaded if m == "scipy" or m.startswith("scipy.")}
+    assert "pyloudnorm" not in loaded

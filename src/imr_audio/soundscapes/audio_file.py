@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyloudnorm
 import soundfile as sf
 import soxr
 from numpy.typing import NDArray
@@ -339,6 +338,8 @@ def _gain_db(loop: NDArray[np.float32], sr: int) -> float:
         sample = np.concatenate([loop[:, s : s + excerpt] for s in starts], axis=1)
     else:
         sample = np.tile(loop, max(1, math.ceil(3.0 * sr / n)))
+    import pyloudnorm  # at first use: it imports scipy.signal (~1 s)
+
     loudness = pyloudnorm.Meter(sr).integrated_loudness(sample.T.astype(np.float64))
     peak_db = 20 * math.log10(float(np.max(np.abs(loop))) + 1e-20)
     gain = TARGET_LUFS - loudness if math.isfinite(loudness) else _HEADROOM_DBFS - peak_db

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal
 
 __all__ = [
     "DropStyle",
@@ -46,6 +45,7 @@ def substreams(rng: np.random.Generator, count: int) -> list[np.random.Generator
 
 def butter(order: int, cutoff_hz: float | tuple[float, float], btype: str, sr: int) -> Array:
     """Return a Butterworth SOS design, with cutoffs kept safely below Nyquist."""
+    from scipy import signal  # at first use: scipy.signal takes ~1 s to import
     top = 0.45 * sr * (np.array([0.6, 1.0]) if isinstance(cutoff_hz, tuple) else 1.0)
     cut = np.minimum(np.asarray(cutoff_hz, dtype=float), top)
     return np.asarray(signal.butter(order, cut, btype=btype, fs=sr, output="sos"))
@@ -58,6 +58,7 @@ def pink(sr: int, low_hz: float = 25.0, high_hz: float = 16000.0) -> Array:
     analogue domain and mapped with the bilinear transform, so the slope does not depend on the
     sample rate.
     """
+    from scipy import signal  # at first use: scipy.signal takes ~1 s to import
     poles = low_hz * 4.0 ** np.arange(math.ceil(math.log(high_hz / low_hz, 4)))
     z, p, k = signal.bilinear_zpk(-2 * np.pi * 2.0 * poles, -2 * np.pi * poles, 1.0, fs=sr)
     return np.asarray(signal.zpk2sos(z, p, k))
@@ -71,6 +72,7 @@ def leaky_integrator(corner_hz: float, sr: int) -> Array:
 
 def unit_noise_gain(sos: Array, sr: int) -> float:
     """Return the factor that brings the filter's response to unit white noise back to unit RMS."""
+    from scipy import signal  # at first use: scipy.signal takes ~1 s to import
     impulse = np.zeros(2 * sr)
     impulse[0] = 1.0
     return 1.0 / math.sqrt(float(np.sum(signal.sosfilt(sos, impulse) ** 2)))
@@ -86,6 +88,7 @@ class Filter:
 
     def __call__(self, x: Array) -> Array:
         """Filter the next frames of the stream."""
+        from scipy import signal  # at first use: scipy.signal takes ~1 s to import
         y, self._zi = signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
         return np.asarray(y)
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal, sparse
 
 from imr_audio.soundscapes.dsp import DropStyle, butter
 
@@ -114,6 +113,7 @@ class Scatter:
 
         Each starts at ``times`` and plays ``rows`` rows of the bank from ``first_row``.
         """
+        from scipy import sparse  # at first use, like scipy.signal (~1 s to import)
         base = self._first - self._first % GRID  # occurrences are on the absolute grid
         start_row = (times - base) // GRID
         total_rows = int(start_row.max()) + self._longest
@@ -228,6 +228,7 @@ def drop_bank(
     bands = [butter(1, band_hz, "bandpass", sr) for band_hz in style.bands_hz]
 
     def make(k: int) -> Array:
+        from scipy import signal  # at first use: scipy.signal takes ~1 s to import
         attack = rng.uniform(*style.attack_ms, k)[:, None] * sr / 1000
         decay = rng.uniform(*style.decay_ms, k)[:, None] * sr / 1000
         band = rng.integers(0, len(bands), k)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal
 
 from imr_audio.soundscapes.base import Intensity
 from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
@@ -88,6 +87,7 @@ def _crackles(rng: np.random.Generator, sr: int, design: FireDesign, count: int)
     bands = [butter(1, band_hz, "bandpass", sr) for band_hz in _TICK_BANDS_HZ]
 
     def make(k: int) -> NDArray[np.float64]:
+        from scipy import signal  # at first use: scipy.signal takes ~1 s to import
         attack = rng.uniform(0.3, 0.8, k)[:, None] * sr / 1000
         decay = rng.uniform(0.4, 2.5, k)[:, None] * sr / 1000
         envelope = np.exp(-np.maximum(n - attack, 0.0) / decay)
@@ -143,6 +143,7 @@ class _Snaps:
         self.events = EventStream(self._draw, round(_SNAP_S * sr))
 
     def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        from scipy import signal  # at first use: scipy.signal takes ~1 s to import
         rng, sr, k, d = self._rng, self._sr, self._BATCH, self._design
         times = self._clock_s + np.cumsum(rng.exponential(1.0 / d.snaps_hz, k))
         self._clock_s = float(times[-1])

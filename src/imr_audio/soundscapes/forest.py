@@ -18,9 +18,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
-from scipy import signal
 
 from imr_audio.soundscapes.base import Intensity
 from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
@@ -140,6 +138,7 @@ class _Birds:
 
     def _impulse_response(self) -> NDArray[np.float64]:
         """A short stereo wood reverberation: decaying, darkening noise, different per side."""
+        from scipy import signal  # at first use: scipy.signal takes ~1 s to import
         sr, n = self._sr, round(_REVERB_S * self._sr)
         t = np.arange(n) / sr
         noise = self._rng.standard_normal((2, n)) * np.exp(-6.9 * t / _REVERB_T60_S)
@@ -158,6 +157,8 @@ class _Birds:
 
     def _phrase(self) -> NDArray[np.float64]:
         """One phrase: a dry song, panned, at a distance, with the wood's reverberation."""
+        import scipy.fft  # at first use: ~0.2 s to import, not needed to list beds
+
         rng, sr = self._rng, self._sr
         song = _SONGS[int(rng.integers(len(_SONGS)))](rng, sr)
         distance = rng.uniform(0.0, 1.0)  # 0: near, 1: far (quieter, duller, wetter)

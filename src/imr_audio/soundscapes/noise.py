@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal
 
 from imr_audio.soundscapes.base import SoundscapeInfo
 from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed
@@ -47,6 +46,7 @@ _BROWN = NoiseDesign(
 
 def _brown(sr: int, low_hz: float = 20.0) -> NDArray[np.float64]:
     """Return an SOS integrator: -6 dB/octave above ``low_hz`` (bilinear, so rate-independent)."""
+    from scipy import signal  # at first use: scipy.signal takes ~1 s to import
     z, p, k = signal.bilinear_zpk([], [-2 * np.pi * low_hz], 2 * np.pi * low_hz, fs=sr)
     return np.asarray(signal.zpk2sos(z, p, k))
 

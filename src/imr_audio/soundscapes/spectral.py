@@ -23,9 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
-from scipy import signal
 
 from imr_audio.soundscapes.dsp import SmoothCurve, unit_noise_gain
 
@@ -85,6 +83,7 @@ _GAUSS_PAIRS = _table()
 
 def power_response(sos: Array, sr: int) -> Array:
     """Return ``|H|^2`` of the SOS filter at the frame's rfft bins (DC to Nyquist)."""
+    from scipy import signal  # at first use: scipy.signal takes ~1 s to import
     freqs = np.arange(_BINS) * (sr / FRAME)
     _, h = signal.sosfreqz(sos, worN=freqs, fs=sr)
     return np.asarray(np.abs(h) ** 2)
@@ -292,6 +291,8 @@ class SpectralNoise:
 
     def _batch(self) -> NDArray[np.float32]:
         """Make the next ``_BATCH`` frames; return the ``_BATCH * HOP`` samples they complete."""
+        import scipy.fft  # at first use: ~0.2 s to import, not needed to list beds
+
         k = self._frame + np.arange(_BATCH)
         self._frame += _BATCH
         frames = scipy.fft.irfft(self._spectra(k * HOP - OVERLAP + FRAME // 2), FRAME, axis=-1)
