@@ -105,17 +105,18 @@ class DaskExecutor:
     remote = True
     """Its workers do not share this machine's files."""
 
-    def __init__(self, address: str, *, timeout_s: float = _CONNECT_TIMEOUT_S) -> None:
+    def __init__(self, address: str, *, timeout_s: float | None = None) -> None:
         """Connect to the scheduler at ``address`` (``tcp://host:8786``, ``tls://...``).
 
         TLS settings come from Dask's own configuration (``distributed.comm.tls.*``, e.g.
         ``DASK_DISTRIBUTED__COMM__TLS__CA_FILE``). Raises :class:`ClusterError` when the extra
-        is missing or the scheduler cannot be reached.
+        is missing or the scheduler cannot be reached within ``timeout_s`` (default 30 s).
         """
         distributed = _distributed()
         self.address = address
         try:
-            self._client = distributed.Client(address, timeout=timeout_s, set_as_default=False)
+            self._client = distributed.Client(
+                address, timeout=timeout_s or _CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise ClusterError(
                 f"{address}: cannot reach the Dask scheduler ({type(exc).__name__})"
@@ -159,10 +160,12 @@ class DaskExecutor:
     def messages(self, wait_s: float = 0.0) -> list[tuple[Any, ...]]:
         """Every message waiting, after up to ``wait_s`` for the first."""
         found: list[Any] = []
-        with contextlib.suppress(Exception):  # a timeout, or a client that is closing
-            if wait_s > 0:
-                found.append(self._queue.get(timeout=wait_s))
-            found += self._queue.get(batch=True)
+        with contextlib.suppress(Exception):  # a client that is closing
+            # Polled: a get with a timeout that expires logs a traceback on the scheduler.
+            found = self._queue.get(batch=True)
+            if not found and wait_s > 0:
+                time.sleep(wait_s)
+                found = self._queue.get(batch=True)
         return [tuple(message) for message in found]
 
     def stop(self) -> None:
