@@ -52,11 +52,13 @@ def main() -> None:
     parser.add_argument("--engine-workers", type=int, default=None,
                         help="pyttsx3 processes per batch worker [default: cores / workers]")
     args = parser.parse_args()
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{args.tracks} tracks of grounding-54321 at {args.length}, voice {args.voice}, "
           f"{os.cpu_count()} cores, pyttsx3 processes per worker: "
           f"{args.engine_workers or 'cores / workers'}")
     print(f"{'workers':>7} {'cache':>5} {'wall s':>8} {'tracks/min':>10} {'audio min/min':>13}"
           f"  outcome")
+    walls: dict[tuple[int, str], float] = {}
     for workers in (int(w) for w in args.workers.split(",")):
         with tempfile.TemporaryDirectory() as name:
             folder = Path(name)
@@ -68,12 +70,19 @@ def main() -> None:
                                        engine_workers=args.engine_workers)
                 report = run_batch(Workspace.from_environment(), manifest, options)
                 wall = time.perf_counter() - start
+                walls[workers, cache] = wall
                 audio_min = sum(o.duration_s or 0.0 for o in report.outcomes) / 60
                 counts = ", ".join(f"{report.count(s)} {s}" for s in ("rendered", "failed"))
                 print(f"{workers:>7} {cache:>5} {wall:8.1f} {args.tracks / wall * 60:10.2f} "
                       f"{audio_min / wall * 60:13.1f}  {counts}", flush=True)
                 if report.failed:
                     print(f"    e.g. {report.failed[0].job.label}: {report.failed[0].reason}")
+    counts = sorted({w for w, _ in walls})
+    for cache in ("cold", "warm"):
+        if len(counts) > 1 and (counts[0], cache) in walls and (counts[-1], cache) in walls:
+            speedup = walls[counts[0], cache] / walls[counts[-1], cache]
+            print(f"{cache}: {counts[-1]} workers {speedup:.2f}x as fast as {counts[0]}")
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
