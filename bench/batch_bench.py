@@ -13,9 +13,11 @@ mixing, mastering and export). Prints wall time and tracks per minute. Figures o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -43,6 +45,39 @@ def write_library(folder: Path, tracks: int, length: str, voice: str) -> Path:
     return manifest
 
 
+def _run(workers: int, manifest: Path, tracks: int, engine_workers: int | None,
+         scheduler: str | None) -> dict[tuple[int, str], float]:
+    """Render the library twice (cold cache, then warm), printing a row each; the wall times."""
+    walls = {}
+    for cache in ("cold", "warm"):
+        start = time.perf_counter()
+        options = BatchOptions(workers=workers, force=True, engine_workers=engine_workers,
+                               scheduler=scheduler)
+        report = run_batch(Workspace.from_environment(), manifest, options)
+        wall = time.perf_counter() - start
+        walls[workers, cache] = wall
+        audio_min = sum(o.duration_s or 0.0 for o in report.outcomes) / 60
+        counts = ", ".join(f"{report.count(s)} {s}" for s in ("rendered", "failed"))
+        print(f"{workers:>7} {cache:>5} {wall:8.1f} {tracks / wall * 60:10.2f} "
+              f"{audio_min / wall * 60:13.1f}  {counts}", flush=True)
+        if report.failed:
+            print(f"    e.g. {report.failed[0].job.label}: {report.failed[0].reason}")
+    return walls
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int, wanted: bool) -> Iterator[str | None]:
+    """A Dask LocalCluster of ``workers`` one-thread processes (``--cluster``), else None."""
+    if not wanted:
+        yield None
+        return
+    import distributed
+
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tracks", type=int, default=20)
@@ -51,32 +86,26 @@ def main() -> None:
     parser.add_argument("--voice", default="calm", help="voice profile (calm: Piper if installed)")
     parser.add_argument("--engine-workers", type=int, default=None,
                         help="pyttsx3 processes per batch worker [default: cores / workers]")
+    parser.add_argument("--cluster", action="store_true",
+                        help="render through a Dask LocalCluster of that many workers "
+                             "(--scheduler) instead of local worker processes")
     args = parser.parse_args()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{args.tracks} tracks of grounding-54321 at {args.length}, voice {args.voice}, "
           f"{os.cpu_count()} cores, pyttsx3 processes per worker: "
-          f"{args.engine_workers or 'cores / workers'}")
+          f"{args.engine_workers or 'cores / workers'}"
+          f"{', on a Dask LocalCluster' if args.cluster else ''}")
     print(f"{'workers':>7} {'cache':>5} {'wall s':>8} {'tracks/min':>10} {'audio min/min':>13}"
           f"  outcome")
     walls: dict[tuple[int, str], float] = {}
     for workers in (int(w) for w in args.workers.split(",")):
         with tempfile.TemporaryDirectory() as name:
             folder = Path(name)
-            os.environ[CACHE_DIR_ENV] = str(folder / "cache")
+            os.environ[CACHE_DIR_ENV] = str(folder / "cache")  # the cluster's workers' too
             manifest = write_library(folder, args.tracks, args.length, args.voice)
-            for cache in ("cold", "warm"):
-                start = time.perf_counter()
-                options = BatchOptions(workers=workers, force=True,
-                                       engine_workers=args.engine_workers)
-                report = run_batch(Workspace.from_environment(), manifest, options)
-                wall = time.perf_counter() - start
-                walls[workers, cache] = wall
-                audio_min = sum(o.duration_s or 0.0 for o in report.outcomes) / 60
-                counts = ", ".join(f"{report.count(s)} {s}" for s in ("rendered", "failed"))
-                print(f"{workers:>7} {cache:>5} {wall:8.1f} {args.tracks / wall * 60:10.2f} "
-                      f"{audio_min / wall * 60:13.1f}  {counts}", flush=True)
-                if report.failed:
-                    print(f"    e.g. {report.failed[0].job.label}: {report.failed[0].reason}")
+            with local_cluster(workers, args.cluster) as scheduler:
+                timed = _run(workers, manifest, args.tracks, args.engine_workers, scheduler)
+            walls.update(timed)
     counts = sorted({w for w, _ in walls})
     for cache in ("cold", "warm"):
         if len(counts) > 1 and (counts[0], cache) in walls and (counts[-1], cache) in walls:

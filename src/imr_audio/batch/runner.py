@@ -443,8 +443,10 @@ def run_batch(
     True``), else on the Dask cluster of ``options.scheduler``, else by local worker processes.
 
     Raises :class:`~imr_audio.errors.BatchManifestError` (every problem of the manifest, before
-    anything is written) or :class:`~imr_audio.errors.BatchError` (another batch holds the
-    output root). A failing track never raises: it is in the report with its reason.
+    anything is written), :class:`~imr_audio.errors.BatchError` (another batch holds the
+    output root) or :class:`~imr_audio.errors.ClusterError` (no ``cluster`` extra, or its
+    scheduler does not answer). A failing track never raises: it is in the report with its
+    reason.
     """
     options = options or BatchOptions()
     started = time.monotonic()
