@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import tempfile
 import time
 from collections.abc import Iterator
@@ -45,21 +46,30 @@ def write_library(folder: Path, tracks: int, length: str, voice: str) -> Path:
     return manifest
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its ended children (workers, engines, encoders)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _run(workers: int, manifest: Path, tracks: int, engine_workers: int | None,
          scheduler: str | None) -> dict[tuple[int, str], float]:
     """Render the library twice (cold cache, then warm), printing a row each; the wall times."""
     walls = {}
     for cache in ("cold", "warm"):
         start = time.perf_counter()
+        cpu_before = _cpu_s()
         options = BatchOptions(workers=workers, force=True, engine_workers=engine_workers,
                                scheduler=scheduler)
         report = run_batch(Workspace.from_environment(), manifest, options)
         wall = time.perf_counter() - start
+        cores_used = (_cpu_s() - cpu_before) / wall
         walls[workers, cache] = wall
         audio_min = sum(o.duration_s or 0.0 for o in report.outcomes) / 60
         counts = ", ".join(f"{report.count(s)} {s}" for s in ("rendered", "failed"))
         print(f"{workers:>7} {cache:>5} {wall:8.1f} {tracks / wall * 60:10.2f} "
-              f"{audio_min / wall * 60:13.1f}  {counts}", flush=True)
+              f"{audio_min / wall * 60:13.1f} {cores_used:10.2f}  {counts}", flush=True)
         if report.failed:
             print(f"    e.g. {report.failed[0].job.label}: {report.failed[0].reason}")
     return walls
@@ -96,7 +106,7 @@ def main() -> None:
           f"{args.engine_workers or 'cores / workers'}"
           f"{', on a Dask LocalCluster' if args.cluster else ''}")
     print(f"{'workers':>7} {'cache':>5} {'wall s':>8} {'tracks/min':>10} {'audio min/min':>13}"
-          f"  outcome")
+          f" {'cores used':>10}  outcome")
     walls: dict[tuple[int, str], float] = {}
     for workers in (int(w) for w in args.workers.split(",")):
         with tempfile.TemporaryDirectory() as name:

@@ -175,3 +175,14 @@ def test_an_unreachable_scheduler_is_a_one_line_error(
     assert result.output.strip().splitlines()[-1] == (
         "Error: tcp://127.0.0.1:9: cannot reach the Dask scheduler (OSError)")
     assert not (tmp_path / "tracks").exists()
+
+
+def test_a_local_batch_imports_no_dask() -> None:
+    import subprocess
+
+    code = ("import sys, imr_audio.batch.runner, imr_audio.commands.batch\n"
+            "print('\\n'.join(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert "imr_audio.batch.runner" in out
+    assert not {"dask", "distributed", "imr_audio.executors_dask"} & set(out)
