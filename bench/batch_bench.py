@@ -31,12 +31,13 @@ cluster run: the machine never had 2 cores free for this)::
                             2  cold    67.3        3.56         n/a  0.84x (load 11)
                             2  warm    53.8        4.46         n/a  0.75x (load 11)
 
-The goal of 1.8x with 2 workers was not reached here: it was missed by 0.04x (Piper, cold) to
-0.84x (eSpeak, cold). The cores column says why: with the other work on the machine, one worker
-got 0.6-0.9 of a core and two got 1.0-1.5, never 2, and the speedups follow that share (Piper:
-1.76x speed for 1.82x the CPU; warm eSpeak 1.26x for 1.35x). The work per track hardly grows
-with a second worker, except for eSpeak cold (60 CPU s against 47): both workers start on a
-track at once, with the bed cache empty, and each renders the same bed (the bed cache has no
+The goal of 1.8x with 2 workers was not reached here: locally it was missed by 0.04x (Piper,
+cold) to 0.84x (eSpeak, cold); on the LocalCluster, measured while the load average was 11, two
+workers were slower than one. The cores column says why: with the other work on the machine, one
+worker got 0.6-0.9 of a core and two got 1.0-1.5, never 2, and the speedups follow that share
+(Piper: 1.76x speed for 1.82x the CPU; warm eSpeak 1.26x for 1.35x). The work per track hardly
+grows with a second worker, except for eSpeak cold (60 CPU s against 47): both workers start on
+a track at once, with the bed cache empty, and each renders the same bed (the bed cache has no
 lock, unlike the speech cache), and each starts its own eSpeak processes. Measure again on an
 idle machine before drawing conclusions about the code.
 """
