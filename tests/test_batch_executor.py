@@ -59,6 +59,7 @@ def test_a_track_whose_worker_died_is_tried_again_in_a_new_pool(
     tmp_path: Path, write_client: Callable[..., Path], workspace: Workspace,
 ) -> None:
     plan = _plan(tmp_path, write_client, workspace)
+    (tmp_path / "1.died").touch()  # only the first track's worker dies, once
     tracker = _Tracker(plan, None)
     _run_pool(plan, BatchOptions(workers=1), tracker, None, Dying(plan, tmp_path))
     assert [tracker.outcomes[i].status for i in range(2)] == ["rendered", "rendered"]
