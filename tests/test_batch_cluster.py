@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - the cluster extra is part of the test 
     pytest.skip("the cluster extra (dask[distributed]) is not installed",
                 allow_module_level=True)
 
-from imr_audio.executors_dask import MISSING_EXTRA, DaskExecutor
+from imr_audio.executors_dask import MISSING_EXTRA, DaskExecutor, cores_per_worker
 
 TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
 
@@ -133,6 +133,11 @@ def test_a_cluster_batch_writes_the_files_of_a_local_run(
     assert [o.status for o in forced.outcomes] == ["rendered", "rendered", "failed"]
     assert forced.outcomes[2].reason == local.outcomes[2].reason
     assert every_file(cluster_root) == every_file(local_root)
+
+    # Each of the two workers renders with its share of the machine's cores.
+    with distributed.Client(scheduler) as client:
+        shares = client.submit(cores_per_worker, pure=False).result()
+    assert shares == max(1, (os.cpu_count() or 1) // 2)
 
 
 def test_a_job_with_its_own_bed_file_is_not_sent(

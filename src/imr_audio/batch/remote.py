@@ -150,11 +150,11 @@ def _placeholders(reason: str, folder: Path) -> str:
 
 def render_remote(channel: Any, job: RemoteJob) -> RemoteResult:
     """Render one track in a cluster worker and return its files; never raises for a bad job."""
-    channel.put(("started", job.index))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="imr-cluster-") as name:  # 0700
         folder = Path(name)
         try:
+            channel.put(("started", job.index))
             workspace = _worker_workspace(folder, job.workspace)
             profile = workspace.profile(job.profile, _PROFILE, job.template_id)
             settings = replace(job.settings, skip_if_current=False)
