@@ -13,33 +13,39 @@ mixing, mastering and export). Prints wall time, tracks per minute, the cores th
 renders through a Dask LocalCluster of that many one-thread workers (``--scheduler``).
 Figures only.
 
-Measured 2026-12-06 (branch ``cluster``), 4 tracks at 7m, 2 cores shared with two other
-engineers' benchmarks and tests (load average 2-6 during the local runs, up to 11 during the
-cluster run: the machine never had 2 cores free for this)::
+Measured 2026-12-06 (branch ``cluster``), 4 tracks at 7m, on 2 cores shared with two other
+engineers' benchmarks and tests: the machine never had 2 cores free for this. Two sessions,
+with the load average (1 min) at their start and end::
 
-    voice    where    workers cache  wall s  tracks/min  cores used  speedup 1->2
-    neutral  local          1  cold    56.9        4.22        0.83
-    (eSpeak)                1  warm    48.7        4.93        0.84
-                            2  cold    59.5        4.04        1.01  0.96x
-                            2  warm    38.8        6.19        1.13  1.26x
-    calm     local          1  cold   125.4        1.91        0.61
-    (Piper)                 1  warm    39.8        6.04        0.94
-                            2  cold    71.4        3.36        1.11  1.76x
-                            2  warm    26.4        9.07        1.49  1.50x
-    neutral  cluster        1  cold    56.4        4.25         n/a
-    (eSpeak)                1  warm    40.1        5.99         n/a
-                            2  cold    67.3        3.56         n/a  0.84x (load 11)
-                            2  warm    53.8        4.46         n/a  0.75x (load 11)
+    session 1 (load 3-6; cluster run 5-11)       session 2 (load 1-4.6)
+    voice    where    workers cache  wall s  cores  speedup | wall s  cores  speedup
+    neutral  local          1  cold    56.9   0.83          |   44.6   1.03
+    (eSpeak)                1  warm    48.7   0.84          |   32.1   1.20
+                            2  cold    59.5   1.01    0.96x |   32.5   1.73    1.37x
+                            2  warm    38.8   1.13    1.26x |   34.7   1.30    0.92x
+    calm     local          1  cold   125.4   0.61          |   78.6   1.01
+    (Piper)                 1  warm    39.8   0.94          |   42.7   1.00
+                            2  cold    71.4   1.11    1.76x |   80.6   1.14    0.97x
+                            2  warm    26.4   1.49    1.50x |   35.0   1.27    1.22x
+    neutral  cluster        1  cold    56.4    n/a          |   61.3    n/a
+    (eSpeak, LocalCluster)  1  warm    40.1    n/a          |   46.5    n/a
+                            2  cold    67.3    n/a    0.84x |   59.6    n/a    1.03x
+                            2  warm    53.8    n/a    0.75x |   29.2    n/a    1.59x
 
-The goal of 1.8x with 2 workers was not reached here: locally it was missed by 0.04x (Piper,
-cold) to 0.84x (eSpeak, cold); on the LocalCluster, measured while the load average was 11, two
-workers were slower than one. The cores column says why: with the other work on the machine, one
-worker got 0.6-0.9 of a core and two got 1.0-1.5, never 2, and the speedups follow that share
-(Piper: 1.76x speed for 1.82x the CPU; warm eSpeak 1.26x for 1.35x). The work per track hardly
-grows with a second worker, except for eSpeak cold (60 CPU s against 47): both workers start on
-a track at once, with the bed cache empty, and each renders the same bed (the bed cache has no
-lock, unlike the speech cache), and each starts its own eSpeak processes. Measure again on an
-idle machine before drawing conclusions about the code.
+("cores": CPU seconds of the batch and its worker processes over the wall time.)
+
+The goal of 1.8x with 2 workers was not reached: the best was 1.76x (Piper cold, session 1),
+the worst 0.75x (cluster warm at load 11), so it was missed by 0.04x to over 1x, and the figures
+swing by more than that between sessions of the same code. Why: (1) the other work on the
+machine: two workers got 1.0-1.7 cores, never 2, and the speedups follow that share (session 1,
+Piper: 1.76x speed for 1.82x the CPU; warm eSpeak 1.26x for 1.35x). (2) One worker alone already
+uses more than one core when it gets them (1.0-1.2: the encoder runs beside the mixer, the bed
+is made in a thread while speech is synthesised, and eSpeak gets 2 processes), so on 2 cores
+the most two workers can gain is about 2 / 1.2 = 1.7x. (3) Cold starts do the same work twice:
+both workers start at once with empty caches, and each renders the same bed (the bed cache has
+no lock, unlike the speech cache; session 1 eSpeak cold: 60 CPU s against 47) and, with Piper,
+each loads the voice. Measure again on an idle machine (and with more tracks, ``--tracks 20``)
+before drawing conclusions about the code.
 """
 
 from __future__ import annotations
