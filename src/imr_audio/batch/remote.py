@@ -28,9 +28,12 @@ worker name this machine's files, as a local run's do (the worker's folders are 
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -197,6 +200,25 @@ def _folder_files(folder: Path) -> tuple[tuple[str, bytes], ...]:
     return tuple(files)
 
 
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl-C back from this (main) thread while the block runs; it arrives afterwards.
+
+    The up-to-date checks start speech engine processes here, which inherit the blocked signal:
+    a Ctrl-C then reaches only this process, which stops them (as a local batch's workers,
+    which ignore it), and no traceback comes from them.
+    """
+    if (not hasattr(signal, "pthread_sigmask")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _optional_bytes(path: Path | None) -> bytes | None:
     return path.read_bytes() if path is not None and path.is_file() else None
 
@@ -261,8 +283,9 @@ class RemoteJobs:
             if not self.force:
                 workspace = self.plan.workspace(job)
                 profile = workspace.profile(data, str(job.client_file), job.template_id)
-                current = current_track(workspace, job.template_id, profile, job.output_dir,
-                                        settings, self._engine_set())
+                with _ctrl_c_held():
+                    current = current_track(workspace, job.template_id, profile,
+                                            job.output_dir, settings, self._engine_set())
                 if current is not None:
                     return JobOutcome(
                         job, "skipped", duration_s=current.duration_s,
