@@ -372,3 +372,19 @@ def test_pack_fields_are_checked_with_their_place(
     message = str(caught.value)
     assert "job 1: field 'pack': must be true or false" in message
     assert "job 2: field 'pack_note':" in message and "missing.txt: file not found" in message
+
+
+def test_the_longest_tracks_are_submitted_first(
+    tmp_path: Path, write_client: Callable[..., Path], workspace: Workspace
+) -> None:
+    from imr_audio.batch.runner import longest_first
+
+    write_client(tmp_path)
+    manifest = write_manifest(tmp_path, [
+        {"client": "client.yaml", "templates": ["mini"]},  # its template: 60-240 s, so 150
+        {"client": "client.yaml", "templates": ["mini"], "lengths": ["2m", "4m"]},
+        {"client": "client.yaml", "templates": ["breathe"]},  # 60-300 s, so 180
+    ])
+    plan = load_manifest(workspace, manifest)
+    labels = [plan.jobs[i].label for i in longest_first(plan, list(range(len(plan.jobs))))]
+    assert labels == ["4m/t-017_mini", "t-017_breathe", "t-017_mini", "2m/t-017_mini"]

@@ -51,6 +51,19 @@ def test_one_sentence_in_two_fresh_engines_gives_the_same_samples(tmp_path: Path
     np.testing.assert_array_equal(clips[0].samples, clips[1].samples)
 
 
+def test_a_batch_workers_thread_count_gives_the_same_samples(tmp_path: Path) -> None:
+    # A batch sizes onnxruntime's threads to each worker's cores, within 1-3 (4 differed).
+    assert [piper_worker.session_threads(n) for n in (None, 1, 2, 3, 4, 16)] == [2, 1, 2, 3, 3, 3]
+    clips = []
+    for threads in (1, 3):
+        with PiperEngine(split_folder=tmp_path / "piper", threads=threads) as engine:
+            clips.append(engine.synthesize([SpeechRequest(SENTENCE, 1)], JOE)[0])
+    with PiperEngine(split_folder=tmp_path / "piper") as engine:
+        clips.append(engine.synthesize([SpeechRequest(SENTENCE, 1)], JOE)[0])
+    np.testing.assert_array_equal(clips[0].samples, clips[2].samples)
+    np.testing.assert_array_equal(clips[1].samples, clips[2].samples)
+
+
 def test_a_sentence_sounds_the_same_whatever_was_spoken_before(tmp_path: Path) -> None:
     with PiperEngine(split_folder=tmp_path / "piper") as engine:
         first = engine.synthesize([SpeechRequest(SENTENCE, 1)], JOE)[0]

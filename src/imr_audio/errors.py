@@ -12,6 +12,7 @@ __all__ = [
     "BatchError",
     "BatchManifestError",
     "ClientProfileError",
+    "ClusterError",
     "ExportError",
     "HomePackError",
     "ImrAudioError",
@@ -71,6 +72,10 @@ class BatchManifestError(ImrAudioError):
 
 class BatchError(ImrAudioError):
     """A batch cannot run at all (e.g. another batch is writing to the same output root)."""
+
+
+class ClusterError(ImrAudioError):
+    """A Dask cluster cannot be used (the ``cluster`` extra is missing, no scheduler answers)."""
 
 
 class ClientProfileError(ImrAudioError):

@@ -55,8 +55,10 @@ __all__ = [
     "RenderResult",
     "RenderSettings",
     "current_result",
+    "current_track",
     "output_path",
     "render",
+    "voice_change_notice",
     "write_track",
 ]
 
@@ -214,10 +216,36 @@ def render(
         path = output_path(output_dir, prepared.profile.id, prepared.spec.id,
                            settings.export.format)
         notices = tuple(n for n in (cache_notice, speaker.fallback,
-                                    _voice_change(path, speaker.voice)) if n)
+                                    voice_change_notice(path, speaker.voice)) if n)
         result = write_track(workspace, spoken, plan, settings.master, settings.export,
                              output_dir, progress=progress, use_cache=settings.use_cache)
     return replace(result, notices=notices)
+
+
+def current_track(
+    workspace: Workspace,
+    template_id: str,
+    profile: ClientProfile,
+    output_dir: Path,
+    settings: RenderSettings,
+    engines: EngineSet,
+) -> RenderResult | None:
+    """The published track in ``output_dir`` if :func:`render` would skip it as up to date.
+
+    What :func:`render` checks before any synthesis, without rendering: a cluster batch asks
+    this on the submitting machine, with its engines (open in ``engines``), so that up-to-date
+    tracks are never sent. Raises as :func:`render` does for a client or script that cannot be
+    rendered.
+    """
+    prepared = prepare(workspace, template_id, profile, settings.choices, settings.mix)
+    require_renderable(prepared)
+    check_export_settings(settings.export)
+    check_target_length(prepared)
+    bed = bed_choice(workspace, prepared.soundscape.name, settings.seed)
+    speaker = open_speaker(workspace, prepared, settings.speech, engines)
+    inputs = TrackInputs(prepared, speaker.voice, speaker.version, bed, settings.mix,
+                         settings.master, settings.export)
+    return current_result(workspace, inputs, output_dir)
 
 
 _SPEECH_SPREAD = 1.4
@@ -277,7 +305,7 @@ class _BedNotNeeded(Exception):
     """Ends a bed made ahead for speech that failed."""
 
 
-def _voice_change(path: Path, voice: VoiceSettings) -> str:
+def voice_change_notice(path: Path, voice: VoiceSettings) -> str:
     """A sentence when the track at ``path`` (its sidecar says) was spoken by another voice."""
     for sidecar in (companion_paths(path)[2], legacy_companion_paths(path)[2]):
         try:

@@ -99,7 +99,8 @@ class WorkspaceConfig:
     engines: tuple[tuple[str, str], ...] = BUILTIN_ENGINES
     """``(name, "module:function")``: each speech engine's factory, called with this config."""
     engine_workers: int | None = None
-    """pyttsx3 processes per render; None: one per core."""
+    """pyttsx3 processes per render, and Piper's onnxruntime threads (brought within 1-3,
+    which give the same samples); None: one process per core, Piper's fixed 2 threads."""
 
     @classmethod
     def from_environment(

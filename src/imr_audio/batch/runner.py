@@ -1,11 +1,17 @@
-"""Run a batch: a pool of spawned workers renders the planned tracks, reporting as it goes.
+"""Run a batch: an executor's workers render the planned tracks, reporting as it goes.
+
+The tracks go to an :class:`~imr_audio.executors.Executor`: by default a
+:class:`~imr_audio.executors.LocalExecutor` (spawned processes on this machine sharing its
+files), or a Dask cluster (``scheduler``, see :mod:`imr_audio.batch.remote`: the workers get
+each job's content and send the finished files back). Longer tracks are submitted first, so
+that the last track to start is a short one.
 
 * Resume: a track whose track, transcript, captions and sidecar exist with the sidecar's
   inputs hash equal to this render's is skipped (``force`` renders it again). Every file is
   published atomically, so after a kill a rerun renders only what is missing.
 * Failure isolation: a job that fails (bad profile, failed synthesis, unreadable bed ...) is
-  reported with its one-line reason; the others go on. A worker process that dies takes only
-  the tracks it was rendering (each is tried once more in a fresh pool, then failed).
+  reported with its one-line reason; the others go on. A local worker process that dies takes
+  only the tracks it was rendering (each is tried once more in a fresh pool, then failed).
 * One batch at a time per output folder (a lock file, ``.imr-batch.lock``); a batch removes the
   temporary files (``.imr-*.part``) and staging folders (``.imr-staging-*``) a killed run left
   in its folders before it starts.
@@ -15,18 +21,16 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
-import queue
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from imr_audio.batch.events import (
     BatchCounts,
@@ -40,11 +44,12 @@ from imr_audio.batch.events import (
 )
 from imr_audio.batch.manifest import BatchPlan, load_manifest
 from imr_audio.batch.packs import PackOutcome, build_packs
-from imr_audio.batch.worker import JobOutcome, init_worker, run_job
-from imr_audio.errors import BatchError
+from imr_audio.batch.worker import JobOutcome, run_job
+from imr_audio.errors import BatchError, ImrAudioError
+from imr_audio.executors import Executor, LocalExecutor
 from imr_audio.files import BATCH_LOCK_NAME, private_dir
 from imr_audio.trackset import STAGING_PREFIX
-from imr_audio.workspace import Workspace
+from imr_audio.workspace import Workspace, WorkspaceConfig
 
 try:
     import fcntl
@@ -77,6 +82,9 @@ class BatchOptions:
     engine_workers: int | None = None
     """Speech engine (pyttsx3) processes per worker; None: the cores shared out among the
     workers, at least one each (the workspace's ``engine_workers`` wins when it sets one)."""
+    scheduler: str | None = None
+    """A Dask scheduler's address (``--scheduler tcp://host:8786``): the tracks are rendered on
+    its cluster's workers (:mod:`imr_audio.batch.remote`); None renders on this machine."""
 
 
 @dataclass(frozen=True)
@@ -218,43 +226,120 @@ class _Tracker:
                        integrated_lufs=outcome.integrated_lufs or 0.0)
 
 
-def _drain(events: Any, tracker: _Tracker, wait_s: float) -> None:
-    """Hand every waiting worker message to the tracker, waiting up to ``wait_s`` for one."""
-    try:
-        tracker.message(events.get(timeout=wait_s) if wait_s > 0 else events.get_nowait())
-        while True:
-            tracker.message(events.get_nowait())
-    except queue.Empty:
-        pass
+class JobDispatch(Protocol):
+    """How a batch's tracks become an executor's tasks and their results outcomes."""
+
+    def task(
+        self, index: int, config: WorkspaceConfig
+    ) -> tuple[Callable[..., Any], tuple[Any, ...]] | JobOutcome:
+        """The task rendering track ``index`` and its arguments, or its outcome already.
+
+        An outcome already: up to date, or failed before it could be sent.
+        """
+
+    def outcome(self, index: int, result: Any) -> JobOutcome:
+        """The outcome of track ``index`` from its task's result."""
 
 
-def _run_pool(plan: BatchPlan, options: BatchOptions, tracker: _Tracker) -> None:
-    """Render every track not yet in ``tracker.outcomes`` in pools of spawned workers."""
-    context = multiprocessing.get_context("spawn")
-    events = context.Queue()
+@dataclass(frozen=True)
+class _LocalJobs:
+    """Tasks for workers that share this machine's files: each renders into the output root."""
+
+    plan: BatchPlan
+    force: bool
+
+    def task(
+        self, index: int, config: WorkspaceConfig
+    ) -> tuple[Callable[..., Any], tuple[Any, ...]] | JobOutcome:
+        return run_job, (index, self.plan.jobs[index], config, self.plan.output_dir, self.force)
+
+    def outcome(self, index: int, result: Any) -> JobOutcome:
+        assert isinstance(result, JobOutcome)
+        return result
+
+
+def _job_length_s(plan: BatchPlan, index: int, lengths: dict[tuple[Path | None, str], float]
+                  ) -> float:
+    """How long track ``index`` is expected to be, in seconds.
+
+    Its target length, else the middle of its template's intended range (0 when the template
+    cannot be read).
+    """
+    job = plan.jobs[index]
+    if job.settings.length_s is not None:
+        return job.settings.length_s
+    key = (job.templates_dir, job.template_id)
+    if key not in lengths:
+        try:
+            spec = plan.workspace(job).templates.load(job.template_id)
+            lengths[key] = (spec.duration_min_s + spec.duration_max_s) / 2
+        except ImrAudioError:
+            lengths[key] = 0.0
+    return lengths[key]
+
+
+def longest_first(plan: BatchPlan, indices: list[int]) -> list[int]:
+    """``indices`` ordered by expected track length, longest first (manifest order on ties).
+
+    With the longest tracks started first, the batch does not end waiting for one long track
+    that started last while the other workers sit idle.
+    """
+    lengths: dict[tuple[Path | None, str], float] = {}
+    return sorted(indices, key=lambda i: (-_job_length_s(plan, i, lengths), i))
+
+
+def _lost_reason(exc: BaseException) -> str:
+    """Why a task's future failed outside the render (the worker could not run it at all)."""
+    name = type(exc).__name__
+    if name == "KilledWorker":
+        return "the worker process rendering it stopped unexpectedly"
+    if isinstance(exc, ModuleNotFoundError):
+        return ("a worker could not import what the render needs (install imr-audio there: "
+                "pip install 'imr-audio[cluster]')")
+    return f"the worker could not run it ({name})"
+
+
+def _hand_messages(executor: Executor, tracker: _Tracker, wait_s: float) -> None:
+    """Hand every waiting task message to the tracker, waiting up to ``wait_s`` for one."""
+    for message in executor.messages(wait_s):
+        tracker.message(tuple(message))
+
+
+def _run_pool(
+    plan: BatchPlan,
+    options: BatchOptions,
+    tracker: _Tracker,
+    executor: Executor | None = None,
+    dispatch: JobDispatch | None = None,
+) -> None:
+    """Render every track not yet in ``tracker.outcomes`` through ``executor``.
+
+    Without one, in local executors of spawned workers: a fresh one for the tracks whose
+    worker died. ``dispatch`` makes the tasks (default: workers sharing this machine's files).
+    """
     cores = os.cpu_count() or 1
-    todo = [i for i in range(len(plan.jobs)) if i not in tracker.outcomes]
+    dispatch = dispatch or _LocalJobs(plan, options.force)
+    todo = longest_first(plan, [i for i in range(len(plan.jobs)) if i not in tracker.outcomes])
     tries: dict[int, int] = {}
     while todo:
         workers = max(1, min(options.workers or cores, len(todo)))
         engine_workers = (plan.config.engine_workers or options.engine_workers
                           or max(1, cores // workers))
         config = plan.config.replace(engine_workers=engine_workers)
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=init_worker,
-            initargs=(events, os.getpid()),
-        )
+        current = executor or LocalExecutor(workers)
         broken: list[int] = []
         try:
-            futures: dict[Future[JobOutcome], int] = {
-                pool.submit(run_job, i, plan.jobs[i], config, plan.output_dir, options.force): i
-                for i in todo
-            }
+            futures: dict[Future[Any], int] = {}
+            for index in todo:
+                made = dispatch.task(index, config)
+                if isinstance(made, JobOutcome):
+                    tracker.finish(made, index)
+                else:
+                    futures[current.submit(made[0], *made[1])] = index
+                _hand_messages(current, tracker, 0)
             pending = set(futures)
             while pending:
-                _drain(events, tracker, _POLL_S)
+                _hand_messages(current, tracker, _POLL_S)
                 for future in [f for f in pending if f.done()]:
                     pending.discard(future)
                     index = futures[future]
@@ -263,18 +348,24 @@ def _run_pool(plan: BatchPlan, options: BatchOptions, tracker: _Tracker) -> None
                     except BrokenProcessPool:
                         broken.append(index)
                         continue
-                    tracker.finish(result, index)
+                    except Exception as exc:
+                        tracker.finish(JobOutcome(plan.jobs[index], "failed", _lost_reason(exc)),
+                                       index)
+                        continue
+                    tracker.finish(dispatch.outcome(index, result), index)
         except KeyboardInterrupt:
-            _stop_workers(pool)
+            current.stop()  # what the workers were writing stays in staging
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        _drain(events, tracker, 0)
+            with contextlib.suppress(Exception):  # who had started, before the queue goes
+                _hand_messages(current, tracker, 0)
+            if executor is None:
+                current.shutdown()
         todo = []
         started = [i for i in broken if i in tracker.ever_started]
         for index in broken:
             tries[index] = tries.get(index, 0) + (index in tracker.ever_started)
-            if not started or tries[index] >= _TRIES:
+            if not started or tries[index] >= _TRIES or executor is not None:
                 reason = (
                     "the worker process rendering it stopped unexpectedly"
                     if started
@@ -284,20 +375,6 @@ def _run_pool(plan: BatchPlan, options: BatchOptions, tracker: _Tracker) -> None
             else:
                 tracker.fraction.pop(index, None)
                 todo.append(index)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End the workers now (Ctrl-C): what they were writing stays in staging, never half-published.
-
-    A stopped batch resumes: the next run skips what is done and clears what was left.
-    """
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        with contextlib.suppress(OSError, AttributeError):
-            process.terminate()
-    for process in processes:
-        with contextlib.suppress(OSError, AttributeError):
-            process.join(5.0)
 
 
 @contextlib.contextmanager
@@ -357,14 +434,19 @@ def run_batch(
     manifest: Path,
     options: BatchOptions | None = None,
     progress: BatchProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> BatchReport:
     """Validate ``manifest``, then render every track it plans in ``workspace``.
 
-    Returns the summary.
+    Returns the summary. The tracks are rendered by ``executor`` when given (the caller shuts
+    it down; one whose workers do not share this machine's files says so with ``remote =
+    True``), else on the Dask cluster of ``options.scheduler``, else by local worker processes.
 
     Raises :class:`~imr_audio.errors.BatchManifestError` (every problem of the manifest, before
-    anything is written) or :class:`~imr_audio.errors.BatchError` (another batch holds the
-    output root). A failing track never raises: it is in the report with its reason.
+    anything is written), :class:`~imr_audio.errors.BatchError` (another batch holds the
+    output root) or :class:`~imr_audio.errors.ClusterError` (no ``cluster`` extra, or its
+    scheduler does not answer). A failing track never raises: it is in the report with its
+    reason.
     """
     options = options or BatchOptions()
     started = time.monotonic()
@@ -379,9 +461,19 @@ def run_batch(
             for i, job in enumerate(plan.jobs)
         )
         return BatchReport(plan, outcomes, time.monotonic() - started, dry_run=True)
-    with _root_lock(plan.output_dir):
+    with contextlib.ExitStack() as stack:
+        if executor is None and options.scheduler:
+            from imr_audio.executors_dask import DaskExecutor
+
+            executor = stack.enter_context(DaskExecutor(options.scheduler))
+        stack.enter_context(_root_lock(plan.output_dir))
         _remove_stale_parts(plan)
-        _run_pool(plan, options, tracker)
+        dispatch: JobDispatch | None = None
+        if executor is not None and getattr(executor, "remote", False):
+            from imr_audio.batch.remote import RemoteJobs
+
+            dispatch = stack.enter_context(RemoteJobs(plan, options.force))
+        _run_pool(plan, options, tracker, executor, dispatch)
         outcomes = tuple(tracker.outcomes[i] for i in range(len(plan.jobs)))
         packs = build_packs(plan, [o.job for o in outcomes if o.status in ("rendered", "skipped")])
     return BatchReport(plan, outcomes, time.monotonic() - started, packs=packs)

@@ -1,17 +1,16 @@
-"""What runs in a batch's worker processes: one render per call, progress sent to the parent.
+"""What runs in a batch's workers: one render per call, progress sent through the channel.
 
-Workers are spawned (never forked: the speech engines start processes of their own). Each
-worker renders one track at a time with :func:`~imr_audio.track.render_track` and returns a
-:class:`JobResult`; an :class:`~imr_audio.errors.ImrAudioError` fails that track only. A worker
-whose parent has died stops by itself, so that a killed batch leaves nothing writing.
+A batch hands its tracks to an :class:`~imr_audio.executors.Executor` (by default a
+:class:`~imr_audio.executors.LocalExecutor`: spawned processes that stop when the batch process
+is gone). Each task renders one track with :func:`~imr_audio.track.render` and returns a
+:class:`JobOutcome`; an :class:`~imr_audio.errors.ImrAudioError` fails that track only. Tasks
+report ``("started", index)`` and ``("progress", index, stage, fraction)`` on their channel.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from imr_audio.progress import Progress
 from imr_audio.track import render
 from imr_audio.workspace import Workspace, WorkspaceConfig
 
-__all__ = ["STAGE_SPANS", "JobOutcome", "init_worker", "run_job", "stage_fraction"]
+__all__ = ["STAGE_SPANS", "JobOutcome", "job_progress", "one_line", "run_job", "stage_fraction"]
 
 STAGE_SPANS: dict[str, tuple[float, float]] = {
     "synthesis": (0.0, 0.55),
@@ -31,9 +30,6 @@ STAGE_SPANS: dict[str, tuple[float, float]] = {
     "export": (0.85, 1.0),
 }
 """Share of a track's work each stage spans (start, end): a rough measure of their cost."""
-
-_PARENT_CHECK_S = 0.5
-_events: Any = None  # the queue to the parent, in a worker process
 
 
 @dataclass(frozen=True)
@@ -64,52 +60,38 @@ def stage_fraction(progress: Progress) -> float:
     return start + (end - start) * min(progress.done / progress.total, 1.0)
 
 
-def _watch_parent(parent_pid: int) -> None:
-    """Stop this worker as soon as the batch process that started it is gone."""
-    while True:
-        time.sleep(_PARENT_CHECK_S)
-        if os.getppid() != parent_pid:
-            os._exit(1)
+def job_progress(channel: Any, index: int) -> Callable[[Progress], None]:
+    """A render's progress callback that sends ``("progress", index, stage, fraction)``.
 
-
-def init_worker(events: Any, parent_pid: int) -> None:
-    """Set up a worker: the queue its events go to; it stops when ``parent_pid`` is gone.
-
-    Ctrl-C is for the batch process, which ends the workers itself: a worker (and the speech
-    engines it starts, which inherit this) ignores it, so no traceback comes from them.
+    Only steps of at least 2 % of a stage (and each stage's end) are sent.
     """
-    global _events
-    _events = events
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-
-
-def _send(message: tuple[Any, ...]) -> None:
-    if _events is not None:
-        _events.put(message)
-
-
-def _one_line(message: str) -> str:
-    """An error message on one line (a lint error lists its findings on several)."""
-    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
-
-
-def run_job(
-    index: int, job: BatchJob, config: WorkspaceConfig, root: Path, force: bool
-) -> JobOutcome:
-    """Render one track (or find it up to date) in a worker; never raises for a bad job.
-
-    The worker rebuilds the job's workspace from ``config`` (with the job's templates folder).
-    """
-    _send(("started", index))
-    started = time.monotonic()
     last: dict[str, float] = {}
 
     def progress(step: Progress) -> None:
         fraction = stage_fraction(step)
         if fraction - last.get(step.stage, -1.0) >= 0.02 or fraction >= 1.0:
             last[step.stage] = fraction
-            _send(("progress", index, step.stage, fraction))
+            channel.put(("progress", index, step.stage, fraction))
+
+    return progress
+
+
+def one_line(message: str) -> str:
+    """An error message on one line (a lint error lists its findings on several)."""
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
+def run_job(
+    channel: Any, index: int, job: BatchJob, config: WorkspaceConfig, root: Path, force: bool
+) -> JobOutcome:
+    """Render one track (or find it up to date) in a worker; never raises for a bad job.
+
+    The worker rebuilds the job's workspace from ``config`` (with the job's templates folder)
+    and writes into ``root``, which it shares with the batch process (a local executor).
+    """
+    channel.put(("started", index))
+    started = time.monotonic()
+    progress = job_progress(channel, index)
 
     def failed(reason: str) -> JobOutcome:
         return JobOutcome(job, "failed", reason, elapsed_s=time.monotonic() - started)
@@ -123,7 +105,7 @@ def run_job(
         profile = workspace.load_profile(job.client_file, job.template_id)
         result = render(workspace, job.template_id, profile, job.output_dir, settings, progress)
     except ImrAudioError as exc:
-        return failed(_one_line(str(exc)))
+        return failed(one_line(str(exc)))
     except Exception as exc:  # a bug: its message might quote a value, so only its type is kept
         return failed(
             f"unexpected error ({type(exc).__name__}); render it alone with "

@@ -145,6 +145,9 @@ def _table(report: BatchReport) -> None:
                    required=False, default_here=False)
 @click.option("--jobs", "workers", type=click.IntRange(1, 64), default=None,
               help="Tracks rendered at once, each in its own process [default: one per core].")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Render on the Dask cluster of this scheduler (tcp://HOST:8786 or tls://...; "
+                   "needs the 'cluster' extra). Client details travel to its workers.")
 @click.option("--force", is_flag=True, help="Render every track again, even those up to date.")
 @click.option("--dry-run", is_flag=True, help="List the tracks the manifest plans; write nothing.")
 @click.option("--json", "as_json", is_flag=True,
@@ -157,6 +160,7 @@ def batch(
     manifest: Path,
     output_dir: Path | None,
     workers: int | None,
+    scheduler: str | None,
     force: bool,
     dry_run: bool,
     as_json: bool,
@@ -176,7 +180,8 @@ def batch(
         report = run_batch(
             workspace,
             manifest,
-            BatchOptions(output_dir=output_dir, workers=workers, force=force, dry_run=dry_run),
+            BatchOptions(output_dir=output_dir, workers=workers, force=force, dry_run=dry_run,
+                         scheduler=scheduler),
             progress=display,
         )
     except KeyboardInterrupt:

@@ -244,7 +244,8 @@ class PiperEngine:
 
     name = "piper"
 
-    def __init__(self, voice_paths: Sequence[Path] = (), split_folder: Path | None = None) -> None:
+    def __init__(self, voice_paths: Sequence[Path] = (), split_folder: Path | None = None,
+                 threads: int | None = None) -> None:
         """Create an engine offering the bundled voice and the ``.onnx`` voices in ``voice_paths``.
 
         The worker is started, and a voice loaded in it, on first synthesis. A voice id that is
@@ -252,6 +253,9 @@ class PiperEngine:
         :meth:`voices` offer it. ``split_folder`` keeps the voices split for decoding in
         windows (see :mod:`imr_audio.voice.piper_worker`; a workspace gives ``piper`` in its
         cache folder); None splits them into a temporary folder removed when the engine closes.
+        ``threads`` is how many cores synthesis may use (a batch worker's share): onnxruntime's
+        threads are brought within those that give the same samples
+        (:func:`~imr_audio.voice.piper_worker.session_threads`); None: the fixed default.
         """
         self._extra = tuple(str(p) for p in voice_paths)
         self._own_split_folder = split_folder is None
@@ -259,6 +263,7 @@ class PiperEngine:
         self._worker: WorkerProcess | None = None
         self._stop_worker: weakref.finalize[Any, Any] | None = None
         self._loaded: dict[str, _LoadedVoice] = {}
+        self._threads = threads
         self.version = engine_version()
         """The packages' versions and the noise's seeding (:func:`engine_version`)."""
 
@@ -331,7 +336,8 @@ class PiperEngine:
                 "of a .onnx file with its .onnx.json beside it)"
             )
         worker = self._started_worker(voice_id)
-        message = ("load", voice_id, str(paths[0]), str(paths[1]), str(self._split_folder))
+        message = ("load", voice_id, str(paths[0]), str(paths[1]), str(self._split_folder),
+                   self._threads)
         try:
             sample_rate, scale, decoding = worker.call(message, _LOAD_TIMEOUT_S)
         except WorkerError as exc:  # onnxruntime, json and file errors alike; never a traceback

@@ -35,8 +35,9 @@ machine without ``onnx``, is an error: never random speech.
 
 Protocol, over a :class:`multiprocessing.connection.Connection`, one request at a time:
 
-* ``("load", voice_id, model_path, config_path, split_root)``: load the voice under the key
-  ``voice_id``, its stages kept in ``split_root`` (a folder, or None: a temporary one);
+* ``("load", voice_id, model_path, config_path, split_root[, threads])``: load the voice under
+  the key ``voice_id``, its stages kept in ``split_root`` (a folder, or None: a temporary one),
+  its sessions with ``threads`` onnxruntime threads (see :func:`session_threads`);
   answers ``("ok", (sample_rate_hz, length_scale, decoding))``: the voice's own rate and
   length scale, and ``"windowed"`` or ``"whole"``.
 * ``("say", voice_id, text, length_scale, volume, attempt)``: synthesise ``text`` with a loaded
@@ -87,7 +88,9 @@ NOISE_FORMAT = 1
 """How the noise is seeded and drawn (:func:`noise_seed`): part of the seed and of the engine's
 version, so that clips cached before a change are not reused."""
 
-_THREADS = 2  # onnxruntime's threads per session: fixed, for the same samples everywhere
+_THREADS = 2  # onnxruntime's threads per session by default: fixed, for the same samples
+SAME_SAMPLES_THREADS = (1, 2, 3)
+"""Thread counts that give the same samples as :data:`_THREADS` (see :func:`_options`)."""
 _NOT_SEEDABLE_MARK = "not-seedable"  # in a voice's folder: it is not split again
 
 
@@ -132,14 +135,25 @@ def _noise(seed: int, spec: Mapping[str, Any], shape: tuple[int, ...]) -> Any:
     return values.astype(dtype, copy=False)
 
 
-def _options() -> Any:
+def session_threads(wanted: int | None) -> int:
+    """The onnxruntime threads of a session: ``wanted`` within :data:`SAME_SAMPLES_THREADS`.
+
+    ``wanted`` is e.g. the cores a batch worker has; None gives :data:`_THREADS`.
+    """
+    if wanted is None:
+        return _THREADS
+    return min(max(wanted, SAME_SAMPLES_THREADS[0]), SAME_SAMPLES_THREADS[-1])
+
+
+def _options(threads: int = _THREADS) -> Any:
     """Session options: a fixed number of threads that sleep, no memory planned ahead.
 
     onnxruntime splits some work by the number of threads it has: with 4, 6 or 8 threads
     the same sentence and noise came out otherwise in the last bits (3.8e-5 at most, from the
     text encoder's stage) than with 1, 2 or 3 (``en_US-joe-medium``, onnxruntime 1.32). By
-    default that number is the machine's cores, so it is fixed at :data:`_THREADS` instead:
-    the same samples on any machine (of the same processor family).
+    default that number is the machine's cores, so it is fixed instead: ``threads``, one of
+    :data:`SAME_SAMPLES_THREADS` (:data:`_THREADS` unless a batch worker has fewer or more
+    cores): the same samples on any machine (of the same processor family).
 
     Spinning worker threads wait busily for work; on a machine that is busy anyway (a render
     mixing, other programs) that halved the synthesis speed in measurements (real-time factor
@@ -153,17 +167,17 @@ def _options() -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = _THREADS
+    options.intra_op_num_threads = threads
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.enable_mem_pattern = False
     options.log_severity_level = 3
     return options
 
 
-def _session(path: Path | str) -> Any:
+def _session(path: Path | str, threads: int = _THREADS) -> Any:
     import onnxruntime
 
-    return onnxruntime.InferenceSession(str(path), sess_options=_options(),
+    return onnxruntime.InferenceSession(str(path), sess_options=_options(threads),
                                         providers=["CPUExecutionProvider"])
 
 
@@ -174,15 +188,17 @@ class _SeededSession:
     Piper's own handling of the audio stay Piper's. ``attempt`` is part of the next seeds.
     """
 
-    def __init__(self, folder: Path, model_sha256: str, windowed: bool) -> None:
+    def __init__(self, folder: Path, model_sha256: str, windowed: bool,
+                 threads: int = _THREADS) -> None:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         self._sha256 = model_sha256
         self._first_noises: list[dict[str, Any]] = manifest["noises_first"]
-        self._stages = [(_session(folder / stage["file"]), stage["outputs"], stage["noises"])
+        self._stages = [(_session(folder / stage["file"], threads), stage["outputs"],
+                         stage["noises"])
                         for stage in manifest["stages"]]
         self._results: list[str] = manifest["results"]
         decoder = manifest["decoder"]
-        self._decoder = None if decoder is None else _session(folder / decoder)
+        self._decoder = None if decoder is None else _session(folder / decoder, threads)
         self.windowed = windowed and self._decoder is not None
         self.attempt = 0
 
@@ -269,11 +285,12 @@ _FAILURES = {
 
 
 def load_voice(model_path: str, config_path: str, split_root: str | None = None,
-               windowed: bool = True) -> Any:
+               windowed: bool = True, threads: int = _THREADS) -> Any:
     """A ``PiperVoice`` with seeded noise, decoded in windows when its decoder was found.
 
     Its stages are kept in ``split_root`` (split once per model), or made in a temporary
     folder when ``split_root`` is None or cannot take them. ``windowed=False`` decodes whole.
+    ``threads``: onnxruntime's threads per session (see :func:`session_threads`).
     Returns the voice and ``"windowed"`` or ``"whole"``. Raises :class:`VoiceLoadError` when
     its noise cannot be seeded, never giving a voice whose noise is random.
     """
@@ -294,13 +311,13 @@ def load_voice(model_path: str, config_path: str, split_root: str | None = None,
         if status in _FAILURES:
             raise VoiceLoadError(_FAILURES[status])
         if (folder / MANIFEST).is_file():
-            session = _SeededSession(folder, sha256, windowed)
+            session = _SeededSession(folder, sha256, windowed, threads)
     if session is None:  # the stages are read into memory before the folder goes
         with tempfile.TemporaryDirectory(prefix="imr-piper-") as temp:
             status = _split_in_own_process(model_path, Path(temp) / "voice")
             if status != 0:
                 raise VoiceLoadError(_FAILURES.get(status, "its model could not be split"))
-            session = _SeededSession(Path(temp) / "voice", sha256, windowed)
+            session = _SeededSession(Path(temp) / "voice", sha256, windowed, threads)
     voice = PiperVoice(session=session, config=config)
     return voice, "windowed" if session.windowed else "whole"
 
@@ -329,8 +346,9 @@ def _answer(voices: dict[str, Any], message: tuple[Any, ...]) -> tuple[Any, Any]
     """The answer to ``message`` and the samples to send after it (None: nothing)."""
     kind = message[0]
     if kind == "load":
-        _, voice_id, model_path, config_path, split_root = message
-        voice, decoding = load_voice(model_path, config_path, split_root)
+        _, voice_id, model_path, config_path, split_root, *more = message
+        threads = session_threads(more[0] if more else None)
+        voice, decoding = load_voice(model_path, config_path, split_root, threads=threads)
         voices[voice_id] = voice
         answer = (int(voice.config.sample_rate), float(voice.config.length_scale), decoding)
         return ("ok", answer), None

@@ -52,7 +52,7 @@ class EngineConfig(Protocol):
 
     @property
     def engine_workers(self) -> int | None:
-        """pyttsx3 processes per render; None: one per core."""
+        """pyttsx3 processes per render, and Piper's threads (1-3); None: one per core."""
         ...
 
     @property
@@ -69,12 +69,18 @@ def pyttsx3_factory(config: EngineConfig) -> SpeechEngine | None:
 
 
 def piper_factory(config: EngineConfig) -> SpeechEngine | None:
-    """Piper (the ``neural`` extra), its split voices kept in ``<cache folder>/piper``."""
+    """Piper (the ``neural`` extra), its split voices kept in ``<cache folder>/piper``.
+
+    ``config.engine_workers`` (None: the default) sizes onnxruntime's threads.
+    """
     from imr_audio.voice.piper_engine import PiperEngine, piper_available, split_voices_folder
 
     if not piper_available():
         return None
-    return PiperEngine(split_folder=split_voices_folder(config.cache_dir))
+    # engine_workers is the cores a render's speech may use (a batch worker's share of them):
+    # onnxruntime's threads, within those that give the same samples.
+    return PiperEngine(split_folder=split_voices_folder(config.cache_dir),
+                       threads=config.engine_workers)
 
 
 BUILTIN_ENGINES: tuple[tuple[str, str], ...] = (
