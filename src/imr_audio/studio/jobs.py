@@ -181,14 +181,19 @@ class JobQueue:
         self._make_executor = executor or LocalExecutor
         self._executor: Executor | None = None
         self._jobs: dict[str, JobStatus] = {}
-        self._futures: dict[str, Future[TaskOutcome]] = {}
+        self._futures: dict[str, Future[TaskOutcome]] = {}  # handed to the executor
+        self._waiting: list[tuple[str, JobRequest]] = []  # not yet handed, in order
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._pump: threading.Thread | None = None
         self._serial = itertools.count(1)
 
     def submit(self, request: JobRequest) -> JobStatus:
-        """Queue ``request``; its status at once."""
+        """Queue ``request``; its status at once.
+
+        The queue holds its waiting jobs itself and hands a job to the executor only when one of
+        the ``max_jobs`` places is free, so a waiting job can always be dropped at once.
+        """
         job_id = f"{next(self._serial)}-{secrets.token_hex(3)}"
         status = JobStatus(job_id, request.template_id, request.client_id, created_s=time.time())
         with self._lock:
@@ -197,6 +202,15 @@ class JobQueue:
                 self._pump = threading.Thread(target=self._run_pump, daemon=True,
                                               name="studio-jobs")
                 self._pump.start()
+            self._jobs[job_id] = status
+            self._waiting.append((job_id, request))
+            self._admit()
+        return status
+
+    def _admit(self) -> None:
+        """Hand waiting jobs to the executor while places are free (the lock is held)."""
+        while self._waiting and len(self._futures) < self._max_jobs and self._executor:
+            job_id, request = self._waiting.pop(0)
             args = (job_id, self._config, request, self._mark(job_id))
             try:
                 future = self._executor.submit(render_task, *args)
@@ -206,9 +220,7 @@ class JobQueue:
                     broken.stop()
                     broken.shutdown()
                 future = self._executor.submit(render_task, *args)
-            self._jobs[job_id] = status
             self._futures[job_id] = future
-        return status
 
     def get(self, job_id: str) -> JobStatus | None:
         """The job's status, or None for an unknown id."""
@@ -225,9 +237,13 @@ class JobQueue:
         with self._lock:
             status = self._jobs.get(job_id)
             future = self._futures.get(job_id)
-            if status is None or status.final or future is None:
+            waiting = [item for item in self._waiting if item[0] == job_id]
+            if status is None or status.final or (future is None and not waiting):
                 return status
-            if future.cancel():
+            if waiting:
+                self._waiting.remove(waiting[0])
+                status = replace(status, state="cancelled")
+            elif future is not None and future.cancel():
                 status = replace(status, state="cancelled")
             else:
                 self._mark(job_id).touch()
@@ -275,6 +291,7 @@ class JobQueue:
                 for job_id, future in list(self._futures.items()):
                     if future.done():
                         self._finish(job_id, future)
+                self._admit()
 
     def _apply(self, message: tuple[Any, ...]) -> None:
         kind, job_id = message[0], message[1]
