@@ -46,6 +46,26 @@ both workers start at once with empty caches, and each renders the same bed (the
 no lock, unlike the speech cache; session 1 eSpeak cold: 60 CPU s against 47) and, with Piper,
 each loads the voice. Measure again on an idle machine (and with more tracks, ``--tracks 20``)
 before drawing conclusions about the code.
+
+Measured again on main after the merges (2026-12-06, 21:24-21:28 UTC, machine otherwise idle;
+load average 1.5 at the start, up to 3.5 from the benchmark's own processes), 4 tracks at 7m::
+
+    voice            workers cache  wall s  cores used  speedup
+    calm (Piper)           1  cold    45.0        1.47
+                           1  warm    27.1        1.33
+                           2  cold    45.8        1.48    0.98x
+                           2  warm    19.3        1.90    1.40x
+    neutral (eSpeak)       1  cold    30.7        1.34
+                           1  warm    29.0        1.33
+                           2  cold    23.9        1.88    1.28x
+                           2  warm    21.5        1.89    1.35x
+
+One worker alone keeps 1.33-1.47 of the 2 cores busy (issue #13's item 2: the bed is made in a
+thread during speech and ffmpeg encodes beside the mixer), so two workers on 2 cores can gain
+at most about 2 / 1.34 = 1.5x: the goal of 1.8x and the overlapped stages cannot both hold on
+a 2-core machine. Piper cold does not scale here (1.48 cores with 2 workers): the four clients'
+scripts share most sentences, and a sentence another worker is making is waited for (the speech
+cache's per-key locks), so the second worker mostly waits; warm, it scales like eSpeak.
 """
 
 from __future__ import annotations

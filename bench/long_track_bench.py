@@ -58,6 +58,9 @@ Speed, a 20.8-minute MP3, warm render against encoding alone (medians of ``--rep
   cache): 15.5 s / 12.9 s (**1.21x**; single runs 1.13x-1.26x);
 * then speech read back from the clip store already at the mix's rate (no resampling in each
   pass): 15.2 s / 12.9 s (**1.18x**; single runs 1.16x-1.20x). Cold caches: 27.9 s.
+* 2026-12-06, main after the fast beds (issue #13; 300x real time or more), quiet machine (load
+  0.9-1.5), ``--repeats 3``: runs 16.6 / 12.8 s (1.29x), 15.8 / 12.4 s (1.27x), 15.7 / 12.9 s
+  (1.21x); median 15.8 s / 12.8 s (**1.23x**). Cold caches: 21.8 s (was 27.9 s: the bed).
 """
 
 from __future__ import annotations
