@@ -27,21 +27,7 @@ except ImportError:  # pragma: no cover - the cluster extra is part of the test 
                 allow_module_level=True)
 
 from imr_audio.executors_dask import MISSING_EXTRA, DaskExecutor, cores_per_worker
-
-TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
-
-
-def write_library(folder: Path, jobs: list[dict[str, Any]]) -> Path:
-    path = folder / "library.yaml"
-    defaults = {"output": "tracks", "templates_dir": str(TEST_TEMPLATES), "voice": "neutral"}
-    path.write_text(yaml.safe_dump({"defaults": defaults, "jobs": jobs}), encoding="utf-8")
-    return path
-
-
-def every_file(root: Path) -> dict[str, bytes]:
-    """Every visible file under ``root`` (relative path -> bytes)."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")}
+from support import visible_files, write_library
 
 
 class CountingExecutor:
@@ -105,9 +91,9 @@ def test_a_cluster_batch_writes_the_files_of_a_local_run(
     assert "c.yaml" in remote.outcomes[2].reason
     assert "safe_place.cue_word" in remote.outcomes[2].reason
     assert "Zephyrine" not in remote.outcomes[2].reason
-    files = every_file(cluster_root)
+    files = visible_files(cluster_root)
     assert len(files) == 2 * 4  # audio, transcript, captions and sidecar of each track
-    assert files == every_file(local_root)
+    assert files == visible_files(local_root)
     for path in cluster_root.iterdir():
         assert (path.stat().st_mode & 0o777) == (0o700 if path.is_dir() else 0o600), path.name
     assert (cluster_root.stat().st_mode & 0o777) == 0o700
@@ -132,7 +118,7 @@ def test_a_cluster_batch_writes_the_files_of_a_local_run(
     assert counting.submitted == 3
     assert [o.status for o in forced.outcomes] == ["rendered", "rendered", "failed"]
     assert forced.outcomes[2].reason == local.outcomes[2].reason
-    assert every_file(cluster_root) == every_file(local_root)
+    assert visible_files(cluster_root) == visible_files(local_root)
 
     # Each of the two workers renders with its share of the machine's cores.
     with distributed.Client(scheduler) as client:
@@ -226,4 +212,4 @@ def test_ctrl_c_stops_a_cluster_batch_with_one_line(
         [sys.executable, "-m", "imr_audio", "batch", str(manifest), "--scheduler", scheduler,
          "--json"], capture_output=True, text=True, check=False, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    assert len(every_file(root)) == 3 * 4
+    assert len(visible_files(root)) == 3 * 4

@@ -42,26 +42,11 @@ from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettin
 from imr_audio.voice.cache import CachedEngine, SpeechCache
 from imr_audio.workspace import KEY_FILE_ENV, Workspace
 from measure import ffmpeg_ebur128
+from support import visible_files, write_library
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=130, pitch=40)
-TEST_TEMPLATES = Path(__file__).parent / "data" / "templates"
 
 
-def write_library(folder: Path, jobs: list[dict[str, Any]]) -> Path:
-    """A manifest over the short test templates with the eSpeak NG voice (``neutral``)."""
-    path = folder / "library.yaml"
-    defaults = {"output": "tracks", "templates_dir": str(TEST_TEMPLATES), "voice": "neutral"}
-    path.write_text(yaml.safe_dump({"defaults": defaults, "jobs": jobs}), encoding="utf-8")
-    return path
-
-
-def visible_files(root: Path) -> dict[str, bytes]:
-    """Every non-hidden file under ``root`` (relative path -> bytes)."""
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    }
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ it. A net log of the whole session shows which URLs were requested, and by whom.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -23,21 +22,13 @@ from imr_audio.pack import HomePack, build_home_pack
 from imr_audio.pack.page import format_clock
 from imr_audio.track import RenderResult, RenderSettings
 from imr_audio.workspace import Workspace
+from support import chromium_path
 
 pytestmark = pytest.mark.slow  # renders a track, then runs Chromium a few times
 
 NETWORK_SCHEMES = ("http://", "https://", "ws://", "wss://")
 BROWSER_ITSELF = "not an origin"  # the initiator of Chromium's own requests (updates ...)
 
-
-def _chromium() -> str:
-    """Debian's chromium; skipped where it is missing, except in CI, where it must run."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (.ci/run installs it)")
-        pytest.skip("chromium is not installed")
-    return found
 
 
 @dataclass
@@ -101,7 +92,7 @@ def visit(page: Path, scratch: Path) -> Visit:
     scratch.mkdir(exist_ok=True)
     log = scratch / f"{page.parent.name}-net.json"
     done = subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+        [chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
          "--disable-background-networking", "--no-first-run", "--mute-audio",
          f"--user-data-dir={scratch / 'profile'}", "--virtual-time-budget=8000",
          "--enable-logging=stderr", "--v=0",
@@ -136,7 +127,7 @@ def home_pack(
 ) -> HomePack:
     """A pack of two real tracks: the session's mini render (WAV) and the breathe template
     rendered as MP3, the default format."""
-    _chromium()
+    chromium_path()
     folder = tmp_path_factory.mktemp("browser-pack")
     client = write_client(folder)
     settings = RenderSettings(soundscape="rain", seed=3)

@@ -22,21 +22,14 @@ from pathlib import Path
 
 import pytest
 
+from support import chromium_path
+
 pytestmark = pytest.mark.slow
 
 TEMPLATES = Path(__file__).parent / "data" / "templates"
 SCREENSHOT_ENV = "IMR_STUDIO_SCREENSHOT"
 """Set to a file name to save a screenshot of the prepare page there (docs/studio.png)."""
 
-
-def _chromium() -> str:
-    """Debian's chromium; skipped where it is missing, except in CI, where it must run."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (.ci/run installs it)")
-        pytest.skip("chromium is not installed")
-    return found
 
 
 @dataclass
@@ -72,7 +65,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 def test_a_therapists_path_through_the_studio(server: Server, tmp_path: Path) -> None:
-    chromium = _chromium()
+    chromium = chromium_path()
     from playwright import sync_api  # the test extra installs it (never its own browsers)
 
     console: list[str] = []

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from imr_audio.executors import Executor
@@ -71,6 +73,38 @@ def studio_of(request: Request) -> Studio:
     """The studio serving ``request``."""
     studio: Studio = request.app.state.studio
     return studio
+
+
+class _Watched(Protocol):
+    @property
+    def final(self) -> bool: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+def status_events(studio: Studio, current: Callable[[], _Watched | None],
+                  poll_s: float) -> StreamingResponse:
+    """Server-sent events of ``current()``'s state (a job, a library run) until it ends.
+
+    An event is sent when the state changed since the last one; the stream ends when the
+    thing is final or gone, or when the server shuts down.
+    """
+
+    async def stream() -> AsyncIterator[str]:
+        last = ""
+        while True:
+            watched = current()
+            if watched is None:
+                return
+            data = json.dumps(watched.as_dict())
+            if data != last:
+                last = data
+                yield f"data: {data}\n\n"
+            if watched.final or studio.stopping():
+                return
+            await asyncio.sleep(poll_s)
+
+    return StreamingResponse(stream(), media_type="text/event-stream")
 
 
 async def static(request: Request) -> Response:

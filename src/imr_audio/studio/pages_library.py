@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
-
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from imr_audio.errors import ImrAudioError
-from imr_audio.studio.app import Studio, studio_of
+from imr_audio.studio.app import Studio, status_events, studio_of
 from imr_audio.studio.forms import split_problems
 
 __all__ = ["routes"]
@@ -70,21 +66,7 @@ async def run_events(request: Request) -> Response:
     studio = studio_of(request)
     run_id = _run(request)
 
-    async def stream() -> AsyncIterator[str]:
-        last = ""
-        while True:
-            run = studio.library.get(run_id)
-            if run is None:
-                return
-            data = json.dumps(run.as_dict())
-            if data != last:
-                last = data
-                yield f"data: {data}\n\n"
-            if run.final or studio.stopping():
-                return
-            await asyncio.sleep(0.5)
-
-    return StreamingResponse(stream(), media_type="text/event-stream")
+    return status_events(studio, lambda: studio.library.get(run_id), 0.5)
 
 
 routes = [

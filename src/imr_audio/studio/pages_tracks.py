@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import functools
-import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from imr_audio.errors import ClientProfileError, ImrAudioError, TemplateNotFoundError
-from imr_audio.studio.app import Studio, studio_of
+from imr_audio.studio.app import Studio, status_events, studio_of
 from imr_audio.studio.config import StudioPathError
 from imr_audio.studio.forms import FormField, split_problems, variable_field, variables_data
 from imr_audio.studio.jobs import JobRequest
@@ -243,21 +240,7 @@ async def job_events(request: Request) -> Response:
     studio = studio_of(request)
     job_id = _job(request).id
 
-    async def stream() -> AsyncIterator[str]:
-        last = ""
-        while True:
-            job = studio.jobs.get(job_id)
-            if job is None:
-                return
-            data = json.dumps(job.as_dict())
-            if data != last:
-                last = data
-                yield f"data: {data}\n\n"
-            if job.final or studio.stopping():
-                return
-            await asyncio.sleep(_SSE_POLL_S)
-
-    return StreamingResponse(stream(), media_type="text/event-stream")
+    return status_events(studio, lambda: studio.jobs.get(job_id), _SSE_POLL_S)
 
 
 async def cancel_job(request: Request) -> Response:
