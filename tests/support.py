@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +42,30 @@ def visible_files(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
     }
+
+
+BATCH_STOPPED = "imr-audio: batch stopped: run the same command again to resume"
+
+
+def interrupt_batch(args: list[str], wait_s: float, env: dict[str, str] | None = None,
+                    ) -> subprocess.Popen[str]:
+    """Run ``imr-audio batch ARGS``, press Ctrl-C ``wait_s`` after a track has started, and
+    check that it stopped as a batch should: exit 130, one line, no traceback.
+
+    The batch runs in its own process group, as a terminal's Ctrl-C reaches it; the process is
+    returned (ended) so that the caller can look for what it left running.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imr_audio", "batch", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True)
+    assert process.stderr is not None
+    first = process.stderr.readline()  # a track has started
+    assert "started" in first, first
+    time.sleep(wait_s)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert stderr.splitlines()[-1] == BATCH_STOPPED
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    return process

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - the cluster extra is part of the test 
                 allow_module_level=True)
 
 from imr_audio.executors_dask import MISSING_EXTRA, DaskExecutor, cores_per_worker
-from support import visible_files, write_library
+from support import interrupt_batch, visible_files, write_library
 
 
 class CountingExecutor:
@@ -183,29 +183,14 @@ def test_a_local_batch_imports_no_dask() -> None:
 def test_ctrl_c_stops_a_cluster_batch_with_one_line(
     tmp_path: Path, scheduler: str, write_client: Callable[..., Path],
 ) -> None:
-    import signal
     import subprocess
-    import time
 
     for letter, number in (("a", 17), ("b", 18), ("c", 19)):
         write_client(tmp_path, f"{letter}.yaml", id=f"t-0{number}")
     manifest = write_library(tmp_path, [
         {"client": name, "templates": ["mini"]} for name in ("a.yaml", "b.yaml", "c.yaml")])
     root = tmp_path / "tracks"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "imr_audio", "batch", str(manifest), "--scheduler", scheduler],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)  # its own process group, as a terminal's Ctrl-C reaches it
-    assert process.stderr is not None
-    first = process.stderr.readline()  # a track has started on a worker
-    assert "started" in first, first
-    time.sleep(1.0)
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130
-    assert stderr.splitlines()[-1] == (
-        "imr-audio: batch stopped: run the same command again to resume")
-    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    interrupt_batch([str(manifest), "--scheduler", scheduler], 1.0)
     assert not (root / ".imr-batch.lock").exists()
     # The cluster is free again: the same command resumes and finishes the batch.
     resumed = subprocess.run(

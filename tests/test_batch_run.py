@@ -42,7 +42,7 @@ from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettin
 from imr_audio.voice.cache import CachedEngine, SpeechCache
 from imr_audio.workspace import KEY_FILE_ENV, Workspace
 from measure import ffmpeg_ebur128
-from support import visible_files, write_library
+from support import interrupt_batch, visible_files, write_library
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=130, pitch=40)
 
@@ -336,20 +336,7 @@ def test_ctrl_c_stops_a_batch_with_one_line_and_leaves_it_resumable(tmp_path: Pa
     examples = Path(__file__).parents[1] / "examples"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["IMR_AUDIO_CACHE_DIR"] = str(tmp_path / "cache")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "imr_audio", "batch", str(examples / "library.yaml"), "-o",
-         str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        start_new_session=True)  # its own process group, as a terminal's Ctrl-C reaches it
-    assert process.stderr is not None
-    first = process.stderr.readline()  # the first track has started
-    assert "started" in first, first
-    time.sleep(2.0)
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130
-    assert stderr.splitlines()[-1] == (
-        "imr-audio: batch stopped: run the same command again to resume")
-    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    process = interrupt_batch([str(examples / "library.yaml"), "-o", str(root)], 2.0, env)
     assert not (root / ".imr-batch.lock").exists()
     for _ in range(40):  # speech engines notice that their worker is gone within a second
         left = subprocess.run(["pgrep", "-a", "-g", str(process.pid)], capture_output=True,
