@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +85,52 @@ def test_the_users_bed_cache_is_capped_and_cache_info_says_so(
     assert (f"samples 0.0 KiB, loudness cells 0.0 KiB; at most {DEFAULT_MAX_BYTES // 2**20}.0 "
             "MiB, least recently used beds removed first") in result.output
     assert os.environ["IMR_AUDIO_CACHE_DIR"] == str(tmp_path / "cache")
+
+
+class _CountingBed:
+    """A built-in bed that counts how often it is made, and takes its time to start."""
+
+    def __init__(self, name: str) -> None:
+        self._bed = SoundscapeCatalog.builtin().get(name)
+        self.made = 0
+        self._lock = threading.Lock()
+
+    def blocks(self, duration_s: float, sample_rate_hz: int, seed: int) -> Iterator[np.ndarray]:
+        with self._lock:
+            self.made += 1
+        time.sleep(0.3)  # the other reader looks at the cache while this one is making it
+        yield from self._bed.blocks(duration_s, sample_rate_hz, seed)
+
+
+def test_two_readers_of_a_missing_bed_make_it_once_and_get_the_same_samples(
+    tmp_path: Path,
+) -> None:
+    cache = BedCache(tmp_path / "beds")
+    bed = _CountingBed("rain")
+    got: list[np.ndarray] = []
+
+    def read() -> None:
+        got.append(np.concatenate(list(cache.blocks("rain", bed, MINUTES * 60, RATE, 0))))
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert bed.made == 1
+    uncached = np.concatenate(list(BedCache(None).blocks(
+        "rain", SoundscapeCatalog.builtin().get("rain"), MINUTES * 60, RATE, 0)))
+    assert len(got) == 2
+    assert np.array_equal(got[0], uncached) and np.array_equal(got[1], uncached)
+    assert not [p.name for p in (tmp_path / "beds").iterdir() if p.is_file()]  # no lock left
+
+
+def test_a_bed_cache_that_cannot_be_written_still_gives_the_bed(tmp_path: Path) -> None:
+    blocker = tmp_path / "beds"
+    blocker.write_bytes(b"")  # a file where the cache's folder should be: nothing can be stored
+    made = np.concatenate(list(BedCache(blocker).blocks(
+        "rain", SoundscapeCatalog.builtin().get("rain"), 60.0, RATE, 0)))
+    uncached = np.concatenate(list(BedCache(None).blocks(
+        "rain", SoundscapeCatalog.builtin().get("rain"), 60.0, RATE, 0)))
+    assert np.array_equal(made, uncached)
+    assert blocker.is_file() and blocker.stat().st_size == 0

@@ -13,8 +13,13 @@ import errno
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no locks between processes
+    fcntl = None  # type: ignore[assignment]
 
 from imr_audio.errors import ExportError, ImrAudioError
 
@@ -23,10 +28,13 @@ __all__ = [
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "file_sha256",
+    "held_lock",
+    "lock_file",
     "os_reason",
     "private_dir",
     "private_temp",
     "publish_private",
+    "same_file",
     "writable_dir_problem",
     "write_private",
 ]
@@ -36,6 +44,8 @@ BATCH_LOCK_NAME = ".imr-batch.lock"
 
 TEMP_PREFIX = ".imr-"
 """Start of every temporary file's name (a batch clears those a killed run left)."""
+
+_CAN_LOCK: bool = fcntl is not None
 
 TEMP_SUFFIX = ".part"
 """End of every temporary file's name."""
@@ -134,3 +144,53 @@ def write_private(
         if temp is not None:
             with contextlib.suppress(OSError):
                 temp.unlink()
+
+
+def same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        here = path.stat()
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (here.st_ino, here.st_dev) == (held.st_ino, held.st_dev)
+
+
+def lock_file(path: Path, *, wait: bool) -> int | None:
+    """An exclusive lock (``flock``) on the file ``path``: its descriptor, or None if busy.
+
+    Without ``wait``, None when another process holds it. A holder removes the file before
+    releasing it, so a lock taken on a file that is no longer at its path guards nothing: the
+    file is then opened again. Must not be called where ``fcntl`` does not exist.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        if same_file(fd, path):
+            return fd
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def held_lock(path: Path) -> Iterator[None]:
+    """Hold the lock file ``path`` (waiting for another process to let it go), then remove it.
+
+    Where ``fcntl`` does not exist (Windows) nothing is locked.
+    """
+    if not _CAN_LOCK:  # pragma: no cover - Windows
+        yield
+        return
+    fd = lock_file(path, wait=True)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        if fd is not None:
+            os.close(fd)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from imr_audio.files import held_lock, private_dir
 from imr_audio.meter import CELL_HZ, KWeighting, cell_edges
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.soundscapes.base import Soundscape
@@ -42,6 +43,7 @@ CELLS_FORMAT = 1
 """Version of the stored cell energies (the K-weighting); part of their file names."""
 _CELLS_PER_SEGMENT = SEGMENT_S * CELL_HZ
 _CELLS_PER_STEP = 150  # cells K-weighted at a time (1.5 s)
+_LOCK_PREFIX = ".lock-"  # a bed being made by one process (in the cache's folder)
 
 Stereo = npt.NDArray[np.float32]
 
@@ -136,9 +138,11 @@ class BedCache:
     def _store(self, path: Path | None, segment: npt.NDArray[Any]) -> None:
         if path is None:
             return
-        for folder in (path.parent.parent, path.parent):
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".imr-", suffix=".part", dir=path.parent)
+        try:  # a full or read-only disk costs speed, never the render
+            private_dir(path.parent)
+            fd, name = tempfile.mkstemp(prefix=".imr-", suffix=".part", dir=path.parent)
+        except OSError:
+            return
         try:
             with os.fdopen(fd, "wb") as stream:
                 np.save(stream, segment, allow_pickle=False)
@@ -172,17 +176,42 @@ class BedCache:
     def _segments(
         self, key: str, soundscape: Soundscape, count: int, sample_rate_hz: int, seed: int
     ) -> Iterator[npt.NDArray[np.float16]]:
-        """The bed's first ``count`` segments (float16): stored ones read, else rendered."""
-        for index in range(count):
+        """The bed's first ``count`` segments (float16): stored ones read, else rendered.
+
+        A bed is made by one process at a time (a lock per bed in the cache's folder): in a
+        batch, a second worker that needs the same missing bed waits for the first to store it
+        and reads it, rather than making it again on a core the first one needs.
+        """
+        index = yield from self._stored(key, 0, count, sample_rate_hz)
+        if index == count:
+            return
+        with self._making(key):
+            # Made meanwhile by the process that held the lock? Then read on from where we are.
+            index = yield from self._stored(key, index, count, sample_rate_hz)
+            if index < count:
+                yield from self._render(key, soundscape, count, sample_rate_hz, seed, index)
+
+    @contextlib.contextmanager
+    def _making(self, key: str) -> Iterator[None]:
+        """Hold the lock of bed ``key`` while it is made; unlocked where none can be taken."""
+        with contextlib.ExitStack() as stack:
+            if self.folder is not None:
+                with contextlib.suppress(OSError):  # a read-only disk costs speed, not the render
+                    private_dir(self.folder)
+                    stack.enter_context(held_lock(self.folder / f"{_LOCK_PREFIX}{key}"))
+            yield
+
+    def _stored(
+        self, key: str, start: int, count: int, sample_rate_hz: int
+    ) -> Generator[npt.NDArray[np.float16], None, int]:
+        """Yield the stored segments from ``start`` on; return the index of the first missing."""
+        for index in range(start, count):
             segment = self._load(self._segment(key, index), np.float16,
                                  (SEGMENT_S * sample_rate_hz, 2))
-            if segment is None:  # render from the start, passing over what was given
-                rendered = self._render(key, soundscape, count, sample_rate_hz, seed, index)
-                for number, fresh in enumerate(rendered):
-                    if number >= index:
-                        yield fresh
-                return
+            if segment is None:
+                return index
             yield segment
+        return count
 
     def _render(
         self,
@@ -193,7 +222,10 @@ class BedCache:
         seed: int,
         replace_from: int,
     ) -> Iterator[npt.NDArray[np.float16]]:
-        """Render ``count`` segments; store those missing and those from ``replace_from`` on."""
+        """Yield segments ``replace_from`` to ``count`` (rendering the bed from its start).
+
+        Stores those missing and those from ``replace_from`` on (a damaged one is replaced).
+        """
         segment_frames = SEGMENT_S * sample_rate_hz
         total = count * segment_frames
         rendered = soundscape.blocks(count * SEGMENT_S, sample_rate_hz, seed)
@@ -202,7 +234,8 @@ class BedCache:
             path = self._segment(key, index)
             if path is not None and (index >= replace_from or not path.is_file()):
                 self._store(path, segment)
-            yield segment
+            if index >= replace_from:
+                yield segment
         self._bound(keep=key)
 
     def cells(

@@ -35,7 +35,14 @@ except ImportError:  # pragma: no cover - Windows: clips are made without locks
 import numpy as np
 
 from imr_audio.audio import Clip
-from imr_audio.files import TEMP_PREFIX, private_dir, private_temp, publish_private
+from imr_audio.files import (
+    TEMP_PREFIX,
+    lock_file,
+    private_dir,
+    private_temp,
+    publish_private,
+    same_file,
+)
 from imr_audio.progress import ProgressCallback, Tally, report
 from imr_audio.secret import InstallationKey
 from imr_audio.voice.base import SpeechEngine, SpeechRequest, VoiceInfo, VoiceSettings
@@ -172,7 +179,7 @@ class SpeechCache:
             try:
                 if _CAN_LOCK:
                     fcntl.flock(fd, fcntl.LOCK_EX)
-                    if not _same_file(fd, meta_path):
+                    if not same_file(fd, meta_path):
                         continue
                 with open(fd, "rb", closefd=False) as stream:
                     meta = json.loads(stream.read().decode("utf-8"))
@@ -286,35 +293,8 @@ class SpeechCache:
 
 
 def _lock(folder: Path, key: str, *, wait: bool) -> int | None:
-    """An exclusive lock on ``key`` (its lock file's descriptor), or None if busy and not ``wait``.
-
-    A holder removes the lock file before releasing it, so a lock taken on a file that is no
-    longer at its path guards nothing: then the file is opened again.
-    """
-    path = folder / f"{_LOCK_PREFIX}{key}"
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        except BaseException:
-            os.close(fd)
-            raise
-        if _same_file(fd, path):
-            return fd
-        os.close(fd)
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether ``path`` still names the file open as ``fd``."""
-    try:
-        here = path.stat()
-    except FileNotFoundError:
-        return False
-    held = os.fstat(fd)
-    return (here.st_ino, here.st_dev) == (held.st_ino, held.st_dev)
+    """An exclusive lock on ``key`` (a descriptor), or None if it is busy and not ``wait``."""
+    return lock_file(folder / f"{_LOCK_PREFIX}{key}", wait=wait)
 
 
 def _unlock(folder: Path, held: dict[str, int]) -> None:
