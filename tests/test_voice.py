@@ -318,3 +318,24 @@ def test_an_engine_that_does_not_start_is_named_with_its_reason() -> None:
         VoiceProfileError, match=r"'busy': its speech engine did not start \(stuck: .*Timeout"
     ):
         engines.resolve(profile)
+
+
+@linux_only
+def test_forty_fresh_engines_speak_a_sentence_identically_at_the_pitch_asked() -> None:
+    # Regression: pyttsx3 queues a rate and a volume of its own as eSpeak NG starts, and eSpeak
+    # applies queued settings in its own thread while a voice change takes effect at once.
+    # Without waiting for that queue, a stress run of 650 fresh engines spoke 2 clips at 200 wpm
+    # and 1 at the default pitch (50, not 40): the pitch went unnoticed, the speech cache kept
+    # the clip, and a cold render differed from the others. The worker now drains the queue
+    # and reads rate, pitch and volume back. (This test catches a return of it only now and then.)
+    text = ("If anything in this recording stirred up difficult feelings, be kind to yourself, "
+            "and tell your therapist about it at your next session.")
+    voice = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=110, pitch=40)
+    with Pyttsx3Engine(workers=2) as engine:
+        clips = engine.synthesize([SpeechRequest(text, n) for n in range(40)], voice)
+    for clip in clips[1:]:
+        np.testing.assert_array_equal(clip.samples, clips[0].samples)
+    high = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=110, pitch=50)
+    with Pyttsx3Engine() as engine:
+        default = engine.synthesize([SpeechRequest(text, 1)], high)[0]
+    assert _median_f0_hz(default.samples, SR) > _median_f0_hz(clips[0].samples, SR) * 1.05

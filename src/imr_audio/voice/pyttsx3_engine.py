@@ -3,7 +3,8 @@
 pyttsx3 2.99 has pitfalls this design works around: ``runAndWait()`` can return before the WAV
 is written (the worker waits for a complete file); two queued ``save_to_file`` calls lose one
 (one utterance per ``runAndWait``); a rate or voice change is sometimes not applied (the worker
-reads both back and every clip's duration is checked against its word count); and forking after
+waits for eSpeak NG's queued settings to apply, reads the voice, rate, pitch and volume back, and
+every clip's duration is checked against its word count); and forking after
 the engine started hangs (workers are spawned, never forked).
 """
 
@@ -74,8 +75,10 @@ def engine_version() -> str:
     """
     backend = (
         # "fresh": each utterance from a freshly started eSpeak NG (pyttsx3_worker), whose
-        # clips differ from those of an engine that had spoken before.
-        f"{_espeak_version()}+fresh"
+        # clips differ from those of an engine that had spoken before. "2": its settings are
+        # applied before it speaks (pyttsx3_worker._Readback.settle); a clip cached before that
+        # may have been spoken at the wrong pitch, so no earlier clip is used again.
+        f"{_espeak_version()}+fresh2"
         if driver_name() == "espeak"
         else f"{sys.platform}-{platform.release()}"
     )
@@ -147,7 +150,7 @@ class Pyttsx3Engine:
         for _attempt in range(self._retries + 1):
             out_path.unlink(missing_ok=True)
             try:
-                voice, rate = self._worker(index).call(
+                voice, rate, pitch, volume, asked_pitch = self._worker(index).call(
                     (
                         "say",
                         request.text,
@@ -163,6 +166,10 @@ class Pyttsx3Engine:
                     raise RuntimeError(f"voice '{settings.voice_id}' was not applied")
                 if rate != wpm:
                     raise RuntimeError(f"rate {wpm} wpm was not applied")
+                if pitch is not None and asked_pitch is not None and pitch != asked_pitch:
+                    raise RuntimeError(f"pitch {asked_pitch} was not applied")
+                if volume is not None and volume != round(settings.volume * 100):
+                    raise RuntimeError(f"volume {settings.volume} was not applied")
                 data, sample_rate = sf.read(str(out_path), dtype="float32", always_2d=True)
                 samples = trim_silence(np.ascontiguousarray(data[:, 0]), sample_rate)
                 verify_speech(samples, sample_rate, words, wpm, request.line)

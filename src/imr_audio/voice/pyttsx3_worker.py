@@ -24,6 +24,7 @@ __all__ = ["driver_name", "main", "serve"]
 
 _FILE_WAIT_S = 10.0
 _ESPEAK_RATE = 1  # espeakRATE in speak_lib.h
+_ESPEAK_VOLUME = 2  # espeakVOLUME
 _ESPEAK_PITCH = 3  # espeakPITCH
 
 
@@ -59,7 +60,7 @@ def _wait_for_wav(path: str) -> None:
 
 
 class _Readback:
-    """Reads back what the engine used, and its defaults.
+    """Reads back what the engine used, and its defaults; waits for queued settings to apply.
 
     pyttsx3 2.99's eSpeak driver declares ``espeak_GetParameter`` with one argument, so the C
     function's second argument (``current``) is whatever the register holds: the read-back
@@ -69,6 +70,7 @@ class _Readback:
     def __init__(self, engine: Any) -> None:
         self._engine = engine
         self._get: Callable[[int, int], int] | None = None
+        self._sync: Callable[[], int] | None = None
         if driver_name() == "espeak":
             from pyttsx3.drivers import _espeak
 
@@ -76,13 +78,29 @@ class _Readback:
             get_parameter.argtypes = [ctypes.c_int, ctypes.c_int]
             get_parameter.restype = ctypes.c_int
             self._get = get_parameter
+            self._sync = _espeak.Synchronize
+        self.settle()
         self.default_pitch: int | None = self._get(_ESPEAK_PITCH, 0) if self._get else None
 
-    def rate(self) -> int:
-        """The rate the last utterance was spoken at."""
+    def settle(self) -> None:
+        """Wait until every setting queued so far has been applied.
+
+        eSpeak NG in pyttsx3's mode (``AUDIO_OUTPUT_RETRIEVAL``) queues a rate, volume or pitch
+        change for its own thread, but changes the voice at once, and pyttsx3 queues a rate
+        (200 wpm) and a volume of its own when it starts. Without waiting, 1 of 450 fresh
+        engines spoke at 200 wpm instead of the rate set after them (a stress run of one
+        sentence). So the queue is drained before the voice is changed and again before
+        speaking (``espeak_Synchronize``), and the rate, pitch and volume used are read back.
+        """
+        if self._sync is not None:
+            self._sync()
+
+    def used(self) -> tuple[int, int | None, int | None]:
+        """The rate, pitch and volume (0-100) the last utterance was spoken at (None: unknown)."""
         if self._get is not None:
-            return int(self._get(_ESPEAK_RATE, 1))
-        return int(self._engine.getProperty("rate"))
+            return (int(self._get(_ESPEAK_RATE, 1)), int(self._get(_ESPEAK_PITCH, 1)),
+                    int(self._get(_ESPEAK_VOLUME, 1)))
+        return int(self._engine.getProperty("rate")), None, None
 
 
 def _property_setter(engine: Any) -> Callable[[str, Any], None]:
@@ -109,6 +127,7 @@ def _answer(engine: Any, readback: _Readback, set_property: Callable[[str, Any],
     if kind != "say":
         return ("error", f"unknown request {kind!r}")
     _, text, voice_id, rate, volume, pitch, out_path = message
+    readback.settle()
     try:
         set_property("voice", voice_id)
     except (KeyError, ValueError):
@@ -120,11 +139,13 @@ def _answer(engine: Any, readback: _Readback, set_property: Callable[[str, Any],
     if pitch is not None:
         with contextlib.suppress(KeyError, ValueError):
             set_property("pitch", pitch)
+    readback.settle()
     engine.save_to_file(text, out_path)
     engine.runAndWait()
     _wait_for_wav(out_path)
     # Only once the file exists has the utterance used the settings: read them now.
-    return ("ok", (str(engine.getProperty("voice")), readback.rate()))
+    used_rate, used_pitch, used_volume = readback.used()
+    return ("ok", (str(engine.getProperty("voice")), used_rate, used_pitch, used_volume, pitch))
 
 
 def _started() -> tuple[Any, _Readback, Callable[[str, Any], None]]:
