@@ -92,14 +92,17 @@ class _CountingBed:
 
     def __init__(self, name: str) -> None:
         self._bed = SoundscapeCatalog.builtin().get(name)
+        self.info = self._bed.info
         self.made = 0
         self._lock = threading.Lock()
 
-    def blocks(self, duration_s: float, sample_rate_hz: int, seed: int) -> Iterator[np.ndarray]:
+    def blocks(
+        self, duration_s: float, sample_rate_hz: int, seed: int, block_frames: int = 65536
+    ) -> Iterator[np.ndarray]:
         with self._lock:
             self.made += 1
         time.sleep(0.3)  # the other reader looks at the cache while this one is making it
-        yield from self._bed.blocks(duration_s, sample_rate_hz, seed)
+        yield from self._bed.blocks(duration_s, sample_rate_hz, seed, block_frames)
 
 
 def test_two_readers_of_a_missing_bed_make_it_once_and_get_the_same_samples(
