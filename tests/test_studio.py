@@ -554,3 +554,18 @@ def test_editing_keeps_the_file_and_its_id(client: TestClient, folder: Path) -> 
     assert saved["id"] == "t-017" and not (folder / "clients" / "other-id.yaml").exists()
     assert client.post("/clients", headers=ORIGIN,
                        data={**_form(), "editing": "nobody"}).status_code == 404
+
+
+def test_a_profile_copied_in_under_another_name_is_listed_by_its_id_and_its_id_is_taken(
+    client: TestClient, folder: Path, write_client
+) -> None:
+    # A clinic copies a profile in as clients/robin-copy.yaml; its tracks are named by the id
+    # inside (t-018), so the list shows that id, and a new client cannot take it again (two
+    # profiles with one id would write each other's tracks).
+    write_client(folder / "clients", "robin-copy.yaml", id="t-018")
+    html = client.get("/clients").text
+    assert "t-018" in html and "robin-copy.yaml" in html
+    response = client.post("/clients", data=_form(id="t-018"), headers=ORIGIN)
+    assert response.status_code == 422
+    assert "a client with this id exists already (clients/robin-copy.yaml)" in response.text
+    assert not (folder / "clients" / "t-018.yaml").exists()

@@ -132,6 +132,25 @@ class StudioFolder:
             if _CLIENT_ID.match(path.stem) and path.is_file() and not path.is_symlink()
         )
 
+    def profile_ids(self) -> dict[str, str | None]:
+        """Each profile file's name (as :meth:`client_ids`) and the id written in it.
+
+        The two differ for a profile copied in under another name; its tracks are named by the
+        id inside. None where the file cannot be read or holds no id.
+        """
+        from imr_audio.errors import ImrAudioError
+        from imr_audio.yamlfile import read_yaml
+
+        ids: dict[str, str | None] = {}
+        for name in self.client_ids():
+            try:
+                data = read_yaml(self.clients / f"{name}.yaml")
+            except ImrAudioError:
+                data = None
+            inner = data.get("id") if isinstance(data, dict) else None
+            ids[name] = inner if isinstance(inner, str) else None
+        return ids
+
     def client_file(self, client_id: str) -> Path:
         """The profile file of ``client_id``; refuses an id that is not a pseudonymous id."""
         if not _CLIENT_ID.match(client_id):

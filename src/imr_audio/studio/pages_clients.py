@@ -41,7 +41,7 @@ async def clients(request: Request) -> Response:
     """The clients, by id."""
     studio = studio_of(request)
     jobs = studio.jobs.jobs()[:10]
-    return studio.page("clients.html", title="Clients", clients=studio.folder.client_ids(),
+    return studio.page("clients.html", title="Clients", clients=studio.folder.profile_ids(),
                        jobs=jobs)
 
 
@@ -110,8 +110,11 @@ async def save_client(request: Request) -> Response:
         profile = ClientProfile.from_mapping(data, source, studio.workspace.templates
                                              .known_fields(), value_check(studio.workspace))
         path = studio.folder.client_file(editing or profile.id)
-        if editing is None and path.exists():
-            raise ClientProfileError(f"{source}: id: a client with this id exists already")
+        same = [name for name, inner in studio.folder.profile_ids().items()
+                if profile.id in (name, inner)]
+        if editing is None and (path.exists() or same):
+            raise ClientProfileError(f"{source}: id: a client with this id exists already"
+                                     + (f" (clients/{same[0]}.yaml)" if same else ""))
         save_profile(path, data)
     except ClientProfileError as exc:
         return _form_page(request, data, editing, split_problems(str(exc)), 422)
