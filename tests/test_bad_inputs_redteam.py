@@ -173,9 +173,7 @@ def _folder_in(folder: Path, name: str) -> Path:
     return folder / name
 
 
-KNOWN_FAILURES = {"dev-profile-duplicate-key", "dev-profile-description-a-number",
-                  "dev-profile-huge-description", "dev-template-schema-duplicate-key",
-                  "held-out-profile-duplicate-nested-key", "held-out-template-not-utf8"}
+KNOWN_FAILURES = {"held-out-template-not-utf8"}
 """Cases not handled yet: strict expected failures."""
 
 
