@@ -13,53 +13,16 @@ import pytest
 
 from lint_corpus_runner import load_corpus, run_case
 
-# The red-team cases (lint_corpus/redteam-*.yaml) the lint did not pass when they were written.
+# Held-out red-team cases (lint_corpus/redteam-heldout.yaml) the lint still misses after the
+# fixes made on the development half; they stay strict expected failures rather than being
+# tuned away (see tests/lint_corpus/README.md).
 KNOWN_FAILURES: set[str] = {
-    "rt-safe-place-hide-from-him-drinking",
-    "rt-safe-place-sight-hospital-after-crash",
-    "rt-figure-what-he-made-you-do",
-    "rt-consolidation-hand-over-mouth",
-    "rt-new-dream-car-follows",
-    "rt-own-stabilisation-where-it-happened",
-    "rt-container-belt-he-used",
-    "rt-safe-place-before-soldiers-came",
-    "rt-wrapper-negated-stop",
-    "rt-avoid-being-underwater-dive",
-    "rt-avoid-smell-of-smoke-woodsmoke",
-    "rt-avoid-spiders-and-cobwebs",
-    "rt-id-email-spelled-out",
-    "rt-id-iso-date",
-    "rt-id-name-with-particle",
-    "rt-id-house-number-no-street-type",
-    "rt-id-postcode-lower-case",
-    "rt-pacing-think-of-a-place",
-    "rt-pacing-let-your-mind-drift",
-    "rt-clean-did-nothing-wrong",
-    "rt-clean-wrapper-stop-it",
-    "rt-clean-amalfi-coast",
-    "rt-safe-place-nobody-could-find-me",
-    "rt-safe-place-sounds-sirens-accident",
-    "rt-figure-came-into-your-room",
     "rt-consolidation-left-in-cellar",
     "rt-new-dream-something-keeps-pace",
-    "rt-own-grounding-that-night",
-    "rt-container-garage-lock-me-in",
-    "rt-safe-place-before-shelling",
-    "rt-wrapper-no-need-to-open-eyes",
-    "rt-wrapper-feet-negated",
     "rt-avoid-wasp-stings-wasp",
     "rt-avoid-seagulls-gulls",
-    "rt-avoid-snakes-or-lizards",
     "rt-avoid-going-on-a-boat",
-    "rt-id-email-at-dot-brackets",
-    "rt-id-iso-date-slashes",
-    "rt-id-name-with-de-la",
-    "rt-id-postcode-lower-case-2",
-    "rt-pacing-remember-a-time",
     "rt-pacing-go-in-your-thoughts",
-    "rt-clean-you-were-so-brave",
-    "rt-clean-wrapper-feet-resting",
-    "rt-clean-sahara-desert",
 }
 
 CASES = load_corpus()

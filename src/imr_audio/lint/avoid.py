@@ -6,12 +6,13 @@ the filled script (the template's and the client's) and the soundscape's themes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
 from imr_audio.lint.findings import Document, LintFinding, finding, where
 from imr_audio.lint.sources import Origin
-from imr_audio.lint.text import Sentence, Token, lemmas, phrase_lemmas
+from imr_audio.lint.text import Sentence, Token, compound_head, lemmas, phrase_lemmas
 from imr_audio.lint.themes import Term, ThemeMap
 from imr_audio.soundscapes.base import SoundscapeInfo
 
@@ -40,6 +41,19 @@ def _entry_phrase(entry: str) -> tuple[frozenset[str], ...]:
     return kept or words
 
 
+_ENTRY_SPLIT = re.compile(r"\s*(?:,|;|/|&|\+|\(|\)|\band\b|\bor\b|\bnor\b|\betc\b\.?)\s*",
+                          re.I)
+
+
+def _entry_parts(entry: str) -> list[str]:
+    """An entry and, when it lists several things, each of them.
+
+    "spiders and cobwebs", "snakes / lizards", "lifts (elevators)".
+    """
+    parts = [p for p in _ENTRY_SPLIT.split(entry) if p and p.strip()]
+    return [entry, *parts] if len(parts) > 1 else [entry]
+
+
 def _used_as_verb(words: Sequence[Token], index: int) -> bool:
     before = words[index - 1].lower if index > 0 else ""
     after = words[index + 1].lower if index + 1 < len(words) else ""
@@ -50,7 +64,9 @@ def _matches(sentence: Sentence, term: Term) -> Iterator[list[Token]]:
     words = sentence.words
     size = len(term.phrase)
     for i in range(len(words) - size + 1):
-        if all(term.phrase[k] & lemmas(words[i + k].text) for k in range(size)):
+        if all(term.phrase[k] & lemmas(words[i + k].text) for k in range(size)) or (
+            size == 1 and term.phrase[0] & compound_head(words[i].text)  # "woodsmoke"
+        ):
             if term.noun_only and size == 1 and _used_as_verb(words, i):
                 continue
             yield list(words[i : i + size])
@@ -63,11 +79,18 @@ def _same(a: Term, b: Term) -> bool:
 
 
 def _entry_terms(entry: str, themes: ThemeMap) -> tuple[Term, ...]:
-    own = _entry_phrase(entry)
-    noun_only = any(
-        w.noun_only and _same(w, Term(own)) for t in themes.themes.values() for w in t.words
-    )
-    return (Term(own, noun_only), *themes.terms(themes.entry_themes(entry)))
+    terms: list[Term] = []
+    for part in _entry_parts(entry):
+        own = _entry_phrase(part)
+        noun_only = any(
+            w.noun_only and _same(w, Term(own)) for t in themes.themes.values() for w in t.words
+        )
+        named = themes.entry_themes(part)
+        for word in own if len(own) == 1 else ():
+            for head in sorted(compound_head(min(word, key=len))):  # "thunderstorms" -> storm
+                named |= themes.entry_themes(head)
+        terms += [Term(own, noun_only), *themes.terms(named)]
+    return tuple(dict.fromkeys(terms))
 
 
 def _bed_conflict(entry: str, themes: ThemeMap, soundscape: SoundscapeInfo) -> bool:
