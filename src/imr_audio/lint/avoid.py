@@ -60,13 +60,26 @@ def _used_as_verb(words: Sequence[Token], index: int) -> bool:
     return before in _SUBJECTS or after in _VERB_NEXT
 
 
-def _matches(sentence: Sentence, term: Term) -> Iterator[list[Token]]:
-    words = sentence.words
+class _Read:
+    """A sentence's words with their dictionary forms, read once for every entry and term."""
+
+    __slots__ = ("forms", "heads", "words")
+
+    def __init__(self, sentence: Sentence) -> None:
+        self.words = sentence.words
+        self.forms = [lemmas(w.text) for w in self.words]
+        self.heads = [f | compound_head(w.text) for f, w in zip(self.forms, self.words,
+                                                                strict=True)]
+
+
+def _matches(read: _Read, term: Term) -> Iterator[list[Token]]:
+    words, forms = read.words, read.forms
     size = len(term.phrase)
+    if size == 1:  # a closed compound counts by its head too: "woodsmoke" is smoke
+        forms = read.heads
+    first = term.phrase[0]
     for i in range(len(words) - size + 1):
-        if all(term.phrase[k] & lemmas(words[i + k].text) for k in range(size)) or (
-            size == 1 and term.phrase[0] & compound_head(words[i].text)  # "woodsmoke"
-        ):
+        if first & forms[i] and all(term.phrase[k] & forms[i + k] for k in range(1, size)):
             if term.noun_only and size == 1 and _used_as_verb(words, i):
                 continue
             yield list(words[i : i + size])
@@ -145,12 +158,13 @@ def check_avoid(
     A finding names the entry by its number and the place by template line or field; it never
     quotes the entry, the value or the matched word.
     """
+    reads = [_Read(sentence) for sentence in doc.sentences] if doc.profile.avoid else []
     for number, entry in enumerate(doc.profile.avoid, start=1):
         terms = _entry_terms(entry, themes)
         reported: set[tuple[object, ...]] = set()
-        for sentence in doc.sentences:
+        for sentence, read in zip(doc.sentences, reads, strict=True):
             for term in terms:
-                for hit in _matches(sentence, term):
+                for hit in _matches(read, term):
                     origin = doc.origin(sentence, hit)
                     if origin.field == "preferred_name":
                         continue  # the client's own name ("Robin" is not a bird here)
