@@ -13,7 +13,17 @@ import pytest
 
 from lint_corpus_runner import load_corpus, run_case
 
-KNOWN_FAILURES: set[str] = set()
+# Held-out red-team cases (lint_corpus/redteam-heldout.yaml) the lint still misses after the
+# fixes made on the development half; they stay strict expected failures rather than being
+# tuned away (see tests/lint_corpus/README.md).
+KNOWN_FAILURES: set[str] = {
+    "rt-consolidation-left-in-cellar",
+    "rt-new-dream-something-keeps-pace",
+    "rt-avoid-wasp-stings-wasp",
+    "rt-avoid-seagulls-gulls",
+    "rt-avoid-going-on-a-boat",
+    "rt-pacing-go-in-your-thoughts",
+}
 
 CASES = load_corpus()
 

@@ -20,7 +20,13 @@ _IMAGINE = re.compile(
     _START + r"(imagine|picture|visuali[sz]e|envisage|envision|pretend|"
     r"see yourself|see the|bring to mind|call to mind|in your mind|in your imagination|"
     r"let (?:an?|the) (?:image|picture|scene|sense)|allow (?:an?|the) (?:image|picture)|"
-    r"let yourself|allow yourself)\b",
+    r"let yourself|allow yourself|"
+    # thinking of, recalling or travelling to a place or a time in the mind; not "think of this
+    # as", "remember that you can", "remember to breathe"
+    r"think (?:of|about|back to) (?:an?|the|your|some|somewhere|someone|something|a time|how|"
+    r"when)|recall|remember (?:an?|the|your|some|somewhere|someone|something|when|how)|"
+    r"let your (?:mind|thoughts|imagination) (?:drift|wander|go|travel|float|take you|turn)|"
+    r"take yourself|transport yourself)\b",
     re.IGNORECASE,
 )
 _ATTEND = re.compile(

@@ -87,6 +87,11 @@ NAME_PLACE_WORDS = frozenset({
     "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
     "sunday", "christmas", "easter", "god", "i",
+    # geographic features after a place's name ("the Amalfi Coast", "the Yorkshire Dales"),
+    # not those that are common surnames too (Marsh, Shore, Hills)
+    "coast", "desert", "canyon", "gorge", "mountains", "alps", "sea", "ocean", "gulf", "strait",
+    "peninsula", "islands", "isles", "dales", "fells", "moors", "delta", "glacier", "fjord",
+    "lagoon", "highlands", "lowlands", "riviera", "national",
 })
 """Capitalised words of place names, months and days: not a person's name."""
 
@@ -156,6 +161,7 @@ PURSUIT_VERBS = frozenset({
 FIGURE_WORDS = frozenset({
     "man", "men", "stranger", "someone", "somebody", "figure", "shadow", "intruder", "monster",
     "creature", "beast", "gang", "voice", "footstep", "he", "she", "ghost", "wolf", "teacher",
+    "car", "van", "truck", "lorry", "vehicle", "motorbike", "headlight",
 })
 """Who a threat in a dream comes from (with a pursuit or harm action)."""
 

@@ -70,22 +70,32 @@ def parse_yaml(text: str, where: str, error: type[ImrAudioError] = ClientProfile
 
 
 def _check_bounds(text: str, where: str, error: type[ImrAudioError]) -> None:
-    """Walk the document's events (no recursion) and refuse deep nesting or an alias bomb.
+    """Walk the document's events (no recursion): no deep nesting, alias bomb or repeated key.
+
+    A key given twice in one mapping is refused (YAML would keep the last one silently).
 
     Each value counts once, and an alias counts as many values as what it names, so the count
-    is the size of the document once expanded.
+    is the size of the document once expanded. A repeated key is named by its dotted path
+    unless it is under ``pronunciations``, whose keys are a client's words.
     """
     sizes: dict[str, int] = {}
-    stack: list[tuple[str | None, int]] = []  # open collections: anchor, count at its start
+    stack: list[tuple[str | None, int, _Keys | None]] = []  # open collections
     count = 0
     for event in yaml.parse(text, Loader=_Loader):
+        keys = stack[-1][2] if stack else None
+        if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)) \
+                and keys is not None:
+            keys.step(event, where, error)
         if isinstance(event, yaml.CollectionStartEvent):
             count += 1
-            stack.append((event.anchor, count))
+            # keys are named by their path from the top through mappings only
+            path = keys.child() if keys is not None else (None if stack else "")
+            mapping = _Keys(path) if isinstance(event, yaml.MappingStartEvent) else None
+            stack.append((event.anchor, count, mapping))
             if len(stack) > MAX_DEPTH:
                 raise error(f"{where}: nested more than {MAX_DEPTH} levels deep")
         elif isinstance(event, yaml.CollectionEndEvent):
-            anchor, start = stack.pop()
+            anchor, start, _ = stack.pop()
             if anchor is not None:
                 sizes[anchor] = count - start + 1
         elif isinstance(event, yaml.ScalarEvent):
@@ -97,6 +107,41 @@ def _check_bounds(text: str, where: str, error: type[ImrAudioError]) -> None:
         if count > MAX_NODES:
             raise error(f"{where}: holds more than {MAX_NODES} values once its aliases are "
                         "expanded (an alias or anchor repeated too often)")
+
+
+class _Keys:
+    """The keys seen so far in one mapping being read, to refuse a key given twice."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        """Dotted path of the mapping ("" at the top), None where keys must not be named."""
+        self.seen: dict[str, int] = {}
+        self.key_next = True
+        self.key: str | None = None
+
+    def step(self, event: yaml.Event, where: str, error: type[ImrAudioError]) -> None:
+        """Take the next key or value event of this mapping."""
+        if not self.key_next:
+            self.key_next = True  # a value (a collection's value ends later; keys wait for it)
+            return
+        self.key_next = False
+        self.key = event.value if isinstance(event, yaml.ScalarEvent) else None
+        if self.key is None:
+            return
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if self.key in self.seen:
+            named = self.path is not None and self.path.split(".")[0] != "pronunciations"
+            what = (f"{self.path + '.' if self.path else ''}{self.key}" if named
+                    else f"a key{' of ' + self.path if self.path else ''}")
+            raise error(f"{where}: line {line}: {what} is given twice (first on line "
+                        f"{self.seen[self.key]}); keep one")
+        self.seen[self.key] = line
+
+    def child(self) -> str | None:
+        """Path of a mapping that is the value of the current key."""
+        if self.path is None or self.key is None:
+            return None
+        return f"{self.path}.{self.key}" if self.path else self.key
 
 
 def read_yaml(path: Path, error: type[ImrAudioError] = ClientProfileError) -> Any:

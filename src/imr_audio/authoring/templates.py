@@ -232,6 +232,9 @@ def load_template(template_id: str, search_path: Sequence[Path]) -> TemplateSpec
 
 
 _MISSING = object()
+MAX_TEXT_CHARS = 3000
+"""Longest text value (or list item) a template without its own ``max_length`` takes: a few
+paragraphs; a value longer than this is a pasted document, not a script's words."""
 
 
 def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
@@ -246,18 +249,24 @@ def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
 def _check_value(var: VariableSpec, value: Any) -> str | None:
     """Return a problem with ``value`` for ``var``, or None when it is fine."""
     if var.type == "text":
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return "must be text, not a bare number (put it in quotes if it is meant)"
+        if not isinstance(value, str):
             return "must be text"
         size = len(str(value).strip())
         if size == 0:
             return "must not be empty"
-        if var.max_length is not None and size > var.max_length:
-            return f"too long ({size} characters; at most {var.max_length})"
+        longest = var.max_length if var.max_length is not None else MAX_TEXT_CHARS
+        if size > longest:
+            return f"too long ({size} characters; at most {longest})"
         if var.min_length is not None and size < var.min_length:
             return f"too short ({size} characters; at least {var.min_length})"
     elif var.type == "list":
         if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
             return "must be a list of short phrases"
+        long_item = [n for n, v in enumerate(value, start=1) if len(str(v)) > MAX_TEXT_CHARS]
+        if long_item:
+            return f"item {long_item[0]} is too long (at most {MAX_TEXT_CHARS} characters)"
         empty = [number for number, v in enumerate(value, start=1) if not str(v).strip()]
         if empty:
             return f"item {empty[0]} is empty"

@@ -21,6 +21,7 @@ from imr_audio.lint.avoid import SoundscapeOrigin, check_avoid
 from imr_audio.lint.container import check_container, is_container_script
 from imr_audio.lint.findings import Document, LintFinding, Severity, has_errors
 from imr_audio.lint.people import check_family, check_identifiers
+from imr_audio.lint.retelling import check_home_retelling
 from imr_audio.lint.symbols import check_symbols
 from imr_audio.lint.text import spoken_text
 from imr_audio.lint.themes import ThemeMap, ThemeMapError, load_theme_map
@@ -82,6 +83,7 @@ def lint_script(
         *check_avoid(doc, themes, soundscape, soundscape_origin),
         *check_threats(doc),
         *check_home_harm(doc),
+        *check_home_retelling(doc),
         *check_breathing(profile, timeline, doc.source),
         *check_family(doc),
         *check_container(doc),

@@ -6,12 +6,13 @@ the filled script (the template's and the client's) and the soundscape's themes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
 from imr_audio.lint.findings import Document, LintFinding, finding, where
 from imr_audio.lint.sources import Origin
-from imr_audio.lint.text import Sentence, Token, lemmas, phrase_lemmas
+from imr_audio.lint.text import Sentence, Token, compound_head, lemmas, phrase_lemmas
 from imr_audio.lint.themes import Term, ThemeMap
 from imr_audio.soundscapes.base import SoundscapeInfo
 
@@ -40,17 +41,45 @@ def _entry_phrase(entry: str) -> tuple[frozenset[str], ...]:
     return kept or words
 
 
+_ENTRY_SPLIT = re.compile(r"\s*(?:,|;|/|&|\+|\(|\)|\band\b|\bor\b|\bnor\b|\betc\b\.?)\s*",
+                          re.I)
+
+
+def _entry_parts(entry: str) -> list[str]:
+    """An entry and, when it lists several things, each of them.
+
+    "spiders and cobwebs", "snakes / lizards", "lifts (elevators)".
+    """
+    parts = [p for p in _ENTRY_SPLIT.split(entry) if p and p.strip()]
+    return [entry, *parts] if len(parts) > 1 else [entry]
+
+
 def _used_as_verb(words: Sequence[Token], index: int) -> bool:
     before = words[index - 1].lower if index > 0 else ""
     after = words[index + 1].lower if index + 1 < len(words) else ""
     return before in _SUBJECTS or after in _VERB_NEXT
 
 
-def _matches(sentence: Sentence, term: Term) -> Iterator[list[Token]]:
-    words = sentence.words
+class _Read:
+    """A sentence's words with their dictionary forms, read once for every entry and term."""
+
+    __slots__ = ("forms", "heads", "words")
+
+    def __init__(self, sentence: Sentence) -> None:
+        self.words = sentence.words
+        self.forms = [lemmas(w.text) for w in self.words]
+        self.heads = [f | compound_head(w.text) for f, w in zip(self.forms, self.words,
+                                                                strict=True)]
+
+
+def _matches(read: _Read, term: Term) -> Iterator[list[Token]]:
+    words, forms = read.words, read.forms
     size = len(term.phrase)
+    if size == 1:  # a closed compound counts by its head too: "woodsmoke" is smoke
+        forms = read.heads
+    first = term.phrase[0]
     for i in range(len(words) - size + 1):
-        if all(term.phrase[k] & lemmas(words[i + k].text) for k in range(size)):
+        if first & forms[i] and all(term.phrase[k] & forms[i + k] for k in range(1, size)):
             if term.noun_only and size == 1 and _used_as_verb(words, i):
                 continue
             yield list(words[i : i + size])
@@ -63,11 +92,18 @@ def _same(a: Term, b: Term) -> bool:
 
 
 def _entry_terms(entry: str, themes: ThemeMap) -> tuple[Term, ...]:
-    own = _entry_phrase(entry)
-    noun_only = any(
-        w.noun_only and _same(w, Term(own)) for t in themes.themes.values() for w in t.words
-    )
-    return (Term(own, noun_only), *themes.terms(themes.entry_themes(entry)))
+    terms: list[Term] = []
+    for part in _entry_parts(entry):
+        own = _entry_phrase(part)
+        noun_only = any(
+            w.noun_only and _same(w, Term(own)) for t in themes.themes.values() for w in t.words
+        )
+        named = themes.entry_themes(part)
+        for word in own if len(own) == 1 else ():
+            for head in sorted(compound_head(min(word, key=len))):  # "thunderstorms" -> storm
+                named |= themes.entry_themes(head)
+        terms += [Term(own, noun_only), *themes.terms(named)]
+    return tuple(dict.fromkeys(terms))
 
 
 def _bed_conflict(entry: str, themes: ThemeMap, soundscape: SoundscapeInfo) -> bool:
@@ -122,12 +158,13 @@ def check_avoid(
     A finding names the entry by its number and the place by template line or field; it never
     quotes the entry, the value or the matched word.
     """
+    reads = [_Read(sentence) for sentence in doc.sentences] if doc.profile.avoid else []
     for number, entry in enumerate(doc.profile.avoid, start=1):
         terms = _entry_terms(entry, themes)
         reported: set[tuple[object, ...]] = set()
-        for sentence in doc.sentences:
+        for sentence, read in zip(doc.sentences, reads, strict=True):
             for term in terms:
-                for hit in _matches(sentence, term):
+                for hit in _matches(read, term):
                     origin = doc.origin(sentence, hit)
                     if origin.field == "preferred_name":
                         continue  # the client's own name ("Robin" is not a bird here)

@@ -45,9 +45,17 @@ _ORDINALS = (
     r"nineteenth|twentieth|twenty-\w+|thirtieth|thirty-first"
 )
 _STREETS = "|".join(STREET_WORDS)
+_AT = r"(?:@|\s*[(\[<{]\s*at\s*[)\]>}]\s*|\s+at\s+)"
+_DOT = r"(?:\.|\s*[(\[<{]\s*dot\s*[)\]>}]\s*|\s+dot\s+)"
+_TLD = r"(?:com|org|net|edu|gov|info|io|me|co|uk|ie|de|fr|nl|au|ca|us|nhs)"
+_PARTICLES = r"(?:van|von|der|den|de|del|della|di|da|du|la|le|dos|das|ter|ten|bin|ibn|al|el)"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an e-mail address", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    # spelled out against spam filters: "sam dot taylor at gmail dot com", "jo (at) x (dot) org"
+    ("an e-mail address", re.compile(
+        rf"\b[\w+-]+(?:{_DOT}[\w+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)),
     ("a date", re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")),
+    ("a date", re.compile(r"\b(?:19|20)\d\d[./-]\d{1,2}[./-]\d{1,2}\b")),  # ISO 2019-11-02
     ("a date", re.compile(rf"\b(?:the\s+)?(?:{_ORDINALS})\s+(?:of\s+)?(?:{_MONTHS})\b", re.I)),
     ("a date", re.compile(rf"\b(?:{_MONTHS})\s+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\b", re.I)),
     ("a date", re.compile(
@@ -63,7 +71,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"Close|Crescent|Way|Gardens|Terrace|Place|Grove|Court|Square|Row|Mews|Parade|"
         r"Boulevard)\b")),
     ("an address", re.compile(r"\b(?:flat|apartment|apt|unit)\s+\d+\w?\b", re.I)),
+    # a house number and a street named without its type: "at 14 Kirkgate", "from 3 Hollin Bank"
+    ("an address", re.compile(
+        r"\b(?:at|from|to|on|in|number|no\.?)\s+\d{1,4}[a-zA-Z]?,?\s+(?!(?:" + _MONTHS
+        + r")\b)[A-Z][a-z'’]+(?:-[A-Za-z]+)?\b")),
     ("a postcode", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}\b")),
+    ("a postcode", re.compile(r"\b[a-z]{1,2}\d[a-z\d]?\s+\d[a-z]{2}\b", re.I)),  # ls6 2qt
+    # a name with a particle: "Anna van der Berg", "Maria de la Cruz"
+    ("a full name", re.compile(rf"\b[A-Z][\w'’-]+\s+(?:{_PARTICLES}\s+){{1,2}}[A-Z][\w'’-]+")),
     ("a practice or clinic name", re.compile(
         r"\b(?:[A-Z][\w'’&-]*\s+){1,4}(?:" + "|".join(w.title() for w in PRACTICE_WORDS) + r")\b"
     )),

@@ -19,6 +19,7 @@ import lemminflect
 __all__ = [
     "Sentence",
     "Token",
+    "compound_head",
     "is_dictionary_word",
     "is_past_form",
     "lemmas",
@@ -117,6 +118,23 @@ def lemmas(word: str) -> frozenset[str]:
         for forms in lemminflect.getAllLemmasOOV(lower, "NOUN").values():
             found.update(f.lower() for f in forms)
     return frozenset(found)
+
+
+@lru_cache(maxsize=65536)
+def compound_head(word: str) -> frozenset[str]:
+    """The dictionary forms of the last part of a closed compound, or nothing.
+
+    "woodsmoke" -> smoke, "seagulls" -> gull, "underwater" -> water.
+
+    English compounds put their head last; a split counts when both parts are words of at
+    least three letters the lexicon knows.
+    """
+    lower = _POSSESSIVE.sub("", word.lower()).strip("'’")
+    for cut in range(3, len(lower) - 2):
+        first, head = lower[:cut], lower[cut:]
+        if is_dictionary_word(first) and is_dictionary_word(head):
+            return lemmas(head)
+    return frozenset()
 
 
 def phrase_lemmas(phrase: str) -> tuple[frozenset[str], ...]:

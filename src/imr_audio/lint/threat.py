@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import lemminflect
+
 from imr_audio.lint.findings import Document, LintFinding, finding, where
 from imr_audio.lint.text import Sentence, Token, is_participle, is_past_form, lemmas, phrase_lemmas
 from imr_audio.lint_words import (
@@ -59,6 +61,13 @@ _HOME_HARM = (_SINGLE_HARM | {"drown", "gunshot", "beating"}) - {
     "hurt", "harm", "danger", "dangerous", "threat", "threaten", "die", "nightmare", "monster",
     "demon",
 }
+_HOLDING_PARTS = frozenset({"hand", "finger", "arm", "fist", "knee", "palm", "foot"})
+_RESTRAINED_PARTS = frozenset({"mouth", "throat", "nose", "neck"})
+"""A hand over the mouth or nose, on the throat, round the neck: a restraint, told."""
+_OVER = frozenset({"over", "around", "round", "on", "across", "against"})
+_EVALUATIONS = frozenset({"nothing", "no", "everything", "all", "enough", "your", "the"})
+"""After "you did": an evaluation of the younger self ("you did nothing wrong", "you did your
+best"), not a telling."""
 _WIND_AFTER = frozenset({"through", "around", "round", "along", "down", "up", "between",
                          "past", "across", "over", "into", "its", "away", "back"})
 
@@ -92,6 +101,42 @@ def _indirect_target(words: Sequence[Token], start: int) -> int | None:
         if words[i].lower in {"and", "but", "then", "while", "to", "with"}:
             return None
     return None
+
+
+def _restraint(words: Sequence[Token]) -> list[Token] | None:
+    """His, her or their hand over, on or round someone's mouth, nose, throat or neck."""
+    for i, word in enumerate(words[1:], start=1):
+        if words[i - 1].lower not in {"his", "her", "their"} or not (
+            lemmas(word.text) & _HOLDING_PARTS
+        ):
+            continue
+        near = words[i + 1 : i + 5]
+        for k, after in enumerate(near[:-1]):
+            if after.lower in _OVER and lemmas(near[k + 1].text) & _RESTRAINED_PARTS:
+                return [word, near[k + 1]]
+            if after.lower in _OVER and near[k + 1].lower in _POSSESSIVES and k + 2 < len(near) \
+                    and lemmas(near[k + 2].text) & _RESTRAINED_PARTS:
+                return [word, near[k + 2]]
+    return None
+
+
+def _evaluation(words: Sequence[Token], i: int) -> bool:
+    """Whether the past verb at ``i`` judges the younger self rather than telling an event.
+
+    "You did nothing wrong", "you were strong", "it was not your fault".
+    """
+    before = words[i - 1].lower if i else ""
+    after = [w.lower for w in words[i + 1 : i + 4]]
+    verb = lemmas(words[i].text)
+    if before not in {"you", "it", "that", "they", "we"} or not verb & {"be", "do"}:
+        return False
+    if "do" in verb:
+        return bool(after) and after[0] in _EVALUATIONS
+    rest = [w for w in after if w not in {"not", "so", "very", "really", "just", "such", "a"}]
+    if rest[:2] in (["your", "fault"], ["my", "fault"]):
+        return True
+    return bool(rest) and "ADJ" in lemminflect.getAllLemmas(rest[0]) and not (
+        is_past_form(rest[0])[0] or is_participle(rest[0]))
 
 
 def _phrase_at(words: Sequence[Token], phrase: tuple[frozenset[str], ...]) -> int | None:
@@ -133,6 +178,8 @@ def _harm(sentence: Sentence) -> tuple[str, list[Token]] | None:
         before = words[i - 1].lower if i else ""
         if verbs & CONTACT_VERBS and before in _BE_GET and is_participle(word.text):
             return "an action against a person", [word]  # "you were pushed"
+    if (held := _restraint(words)) is not None:  # "his hand over your mouth"
+        return "an action against a person", held
     for phrase in _DONE_TO:  # "what she did to you", "what happened to them"
         if (at := _phrase_at(words, phrase)) is not None and _target(words, at + 2) is not None:
             return "what was done to a person", list(words[at : at + 3])
@@ -156,6 +203,8 @@ def _past(sentence: Sentence) -> list[Token]:
         if not can_be or word.lower in _MODALS:
             continue
         before = words[i - 1].lower if i else ""
+        if _evaluation(words, i):
+            continue
         if not only:  # "let", "hit": past only after he, she or it ("he hit", "you let")
             if before in _THIRD_PERSON:
                 found.append(word)

@@ -74,18 +74,60 @@ def _place(source: SourceMap, line: int) -> str:
     return origin.describe() if origin.template_file else f"line {line} of the filled script"
 
 
+_NEGATIONS = frozenset({"not", "no", "never", "nobody", "without", "don't", "dont", "doesn't",
+                        "mustn't", "shouldn't", "can't", "cannot", "won't", "needn't"})
+_CLAUSE_BREAKS = frozenset({",", ";", ":", "-", "–", "—", ".", "!", "?"})
+_MAX_GAP = 2
+"""Words a wrapper line's phrase may have inserted ("stop it at any time")."""
+
+
+def _phrase_span(words: list[str], phrase: list[str]) -> tuple[int, int] | None:
+    """Where ``phrase`` stands in ``words`` in order, each gap at most :data:`_MAX_GAP` words."""
+    for start, word in enumerate(words):
+        if word != phrase[0]:
+            continue
+        at, ok = start, True
+        for part in phrase[1:]:
+            window = words[at + 1 : at + 2 + _MAX_GAP]
+            if part not in window:
+                ok = False
+                break
+            at = at + 1 + window.index(part)
+        if ok:
+            return start, at
+    return None
+
+
+def _says(sentence: str, phrase: str) -> bool:
+    """Whether ``sentence`` says ``phrase`` and its clause does not take it back.
+
+    Words may be inserted ("stop it at any time"); a negation earlier in the clause takes the
+    line back ("there is no need to open your eyes", "try not to stop at any time").
+    """
+    tokens = [t.lower().replace("’", "'") for t in re.findall(r"[\w'’]+|[^\w\s]", sentence)]
+    span = _phrase_span(tokens, phrase.split())
+    if span is None:
+        return False
+    if any(w in _NEGATIONS for w in phrase.split()):
+        return True  # the line is itself a prohibition ("never while driving")
+    clause: list[str] = []
+    for token in tokens[: span[0]]:
+        clause = [] if token in _CLAUSE_BREAKS else [*clause, token]
+    return not any(w in _NEGATIONS or w.endswith("n't") for w in clause)
+
+
 def check_wrapper(timeline: Timeline) -> Iterator[LintFinding]:
-    """The opening and closing lines of the safety wrapper."""
-    by_section: dict[str, str] = {}
+    """The opening and closing lines of the safety wrapper, said and not taken back."""
+    by_section: dict[str, list[str]] = {}
     for speech in timeline.speech:
-        key = speech.section or ""
-        by_section[key] = by_section.get(key, "") + " " + speech.text.lower()
+        by_section.setdefault(speech.section or "", []).append(speech.text)
     for section, lines in _WRAPPER_LINES.items():
-        text = by_section.get(section, "")
+        said = by_section.get(section, [])
         for phrase in lines:
-            if phrase not in text:
+            if not any(_says(text, phrase) for text in said):
                 yield finding(
-                    "wrapper", "error", f"the {section.lower()} lacks the line with '{phrase}'",
+                    "wrapper", "error",
+                    f"the {section.lower()} lacks the line with '{phrase}'",
                     check=section.lower(),
                 )
 
