@@ -173,8 +173,11 @@ def _folder_in(folder: Path, name: str) -> Path:
     return folder / name
 
 
-KNOWN_FAILURES = {"held-out-template-not-utf8"}
-"""Cases not handled yet: strict expected failures."""
+KNOWN_FAILURES: set[str] = set()
+"""Cases not handled yet: strict expected failures. Counted once each way: development 11 / 15
+handled before, 15 / 15 after; held-out 13 / 15 before, 14 / 15 after. The one held-out case
+left (a template file that is not UTF-8, named by its template id and not its file) was fixed
+afterwards, having been seen, so it no longer counts as held out."""
 
 
 def _param(half: str, case: tuple[str, Build, tuple[str, ...]]) -> object:

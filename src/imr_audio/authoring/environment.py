@@ -16,7 +16,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from imr_audio.authoring.budget import budget_of, budgeted_filter
-from imr_audio.errors import TemplateVariableError
+from imr_audio.errors import TemplateSchemaError, TemplateVariableError
 
 __all__ = ["Cue", "build_environment", "escape_markup", "format_seconds"]
 
@@ -136,10 +136,19 @@ class _TemplateLoader(jinja2.FileSystemLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
         # Normalise first: "./_base.j2" names the same file and must not slip past the check.
-        if "/".join(jinja2.loaders.split_template_path(template)).startswith("_"):
-            shipped = jinja2.FileSystemLoader(self.searchpath[-1])
-            return shipped.get_source(environment, template)
-        return super().get_source(environment, template)
+        shared = "/".join(jinja2.loaders.split_template_path(template)).startswith("_")
+        try:
+            if shared:
+                shipped = jinja2.FileSystemLoader(self.searchpath[-1])
+                return shipped.get_source(environment, template)
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            folders = self.searchpath[-1:] if shared else self.searchpath
+            path = next((Path(f) / template for f in folders if (Path(f) / template).is_file()),
+                        Path(template))
+            raise TemplateSchemaError(
+                f"{path}: byte {exc.start}: not UTF-8 text (save the template as UTF-8)"
+            ) from None
 
 
 class _BudgetedEnvironment(ImmutableSandboxedEnvironment):
