@@ -270,3 +270,48 @@ def test_a_job_after_a_dead_worker_gets_a_fresh_pool(
     done = queue.wait(again.id, 300)
     assert done is not None and done.state == "done", done
     assert len(made) == 2
+
+
+def test_with_two_places_two_renders_run_at_once(
+    workspace: Workspace, write_client, tmp_path: Path
+) -> None:
+    # `imr-audio studio --jobs 2`: two renders run side by side, a third waits its turn.
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    made: list[RecordingExecutor] = []
+
+    def executor(max_workers: int) -> RecordingExecutor:
+        made.append(RecordingExecutor(max_workers))
+        return made[-1]
+
+    queue = JobQueue(workspace.config.replace(templates_dir=TEMPLATES), scratch, 2, executor)
+    try:
+        (tmp_path / "clients").mkdir()
+        jobs = [queue.submit(JobRequest("mini", f"t-01{n}", write_client(
+            tmp_path / "clients", f"t-01{n}.yaml", id=f"t-01{n}"), tmp_path / "out", WAV))
+            for n in range(3)]
+        most = 0
+        end = time.monotonic() + 300
+        while time.monotonic() < end:
+            states = [queue.get(job.id).state for job in jobs]  # type: ignore[union-attr]
+            most = max(most, states.count("running"))
+            if all(state in ("done", "failed", "cancelled") for state in states):
+                break
+            time.sleep(0.02)
+        assert states == ["done", "done", "done"], states
+        assert most == 2
+        assert made[0].max_workers == 2
+        assert sorted(p.name for p in (tmp_path / "out").glob("*.wav")) == [
+            "t-010_mini.wav", "t-011_mini.wav", "t-012_mini.wav"]
+    finally:
+        queue.close()
+
+
+def test_the_studio_command_takes_a_number_of_renders_at_once() -> None:
+    from click.testing import CliRunner
+
+    from imr_audio.cli import cli
+
+    result = CliRunner().invoke(cli, ["studio", "--jobs", "0", "--no-browser"])
+    assert result.exit_code == 2 and "--jobs" in result.output
+    assert "Renders run at once" in CliRunner().invoke(cli, ["studio", "--help"]).output

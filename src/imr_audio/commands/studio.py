@@ -19,8 +19,10 @@ __all__ = ["commands", "studio"]
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but this computer (127.0.0.1) lets other "
               "machines try to reach the studio: only on a network you trust.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Renders run at once (each in a process of its own); more wait their turn.")
 @click.option("--no-browser", is_flag=True, help="Do not open the page in the browser.")
-def studio(folder: Path, port: int, host: str, no_browser: bool) -> None:
+def studio(folder: Path, port: int, host: str, jobs: int, no_browser: bool) -> None:
     """Serve the studio: clients, previews, renders and home packs in the browser.
 
     The first line printed is the page's address with a secret made fresh at each launch;
@@ -32,7 +34,7 @@ def studio(folder: Path, port: int, host: str, no_browser: bool) -> None:
         click.echo(f"Warning: the studio listens on {host}, not only on this computer.",
                    err=True)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops first, then raises it again
-        serve(folder, port, host, open_browser=not no_browser, echo=click.echo)
+        serve(folder, port, host, open_browser=not no_browser, echo=click.echo, max_jobs=jobs)
     click.echo("imr-audio: studio stopped", err=True)
 
 

@@ -50,15 +50,18 @@ def _warm_up() -> None:
 
 
 def serve(folder: Path, port: int, host: str = LOOPBACK, open_browser: bool = True,
-          echo: Callable[[str], None] = print) -> None:
-    """Serve the studio of ``folder`` until interrupted; ``echo`` prints its address first."""
+          echo: Callable[[str], None] = print, max_jobs: int = 1) -> None:
+    """Serve the studio of ``folder`` until interrupted; ``echo`` prints its address first.
+
+    ``max_jobs`` renders run at once, each in a worker process; the others wait their turn.
+    """
     import uvicorn
 
     from imr_audio.studio.app import create_app
 
     sock = bind(host, port)
     config = StudioConfig(folder=folder, token=secrets.token_urlsafe(32),
-                          port=sock.getsockname()[1], host=host)
+                          port=sock.getsockname()[1], host=host, max_jobs=max_jobs)
     servers: list[uvicorn.Server] = []
     app = create_app(config, stopping=lambda: bool(servers and servers[0].should_exit))
     echo(config.url)
