@@ -85,14 +85,8 @@ class Scatter:
         """Return the ``(2, frames)`` events sounding from absolute frame ``start``."""
         end = start + frames
         due = [source.take(end) for source in self._sources]
-        times = np.concatenate([d[0] for d in due])
-        if times.size:
-            self._add(
-                times,
-                np.concatenate([d[1] for d in due]),
-                np.concatenate([d[2] for d in due]),
-                np.concatenate([d[3] for d in due]),
-            )
+        if any(times.size for times, _, _ in due):
+            self._add(due)
         lo = start - self._first
         out = np.zeros((2, frames), dtype=np.float32)
         have = min(frames, self._buffer.shape[1] - lo)
@@ -102,33 +96,44 @@ class Scatter:
         self._buffer, self._first = self._buffer[:, keep:], end
         return out
 
-    def _add(
-        self,
-        times: NDArray[np.int64],
-        first_row: NDArray[np.int64],
-        rows: NDArray[np.int64],
-        gains: Array,
-    ) -> None:
+    def _add(self, due: list[tuple[NDArray[np.int64], NDArray[np.int64], Array]]) -> None:
         """Add occurrences (each at or after ``self._first``) to the buffer.
 
-        Each starts at ``times`` and plays ``rows`` rows of the bank from ``first_row``.
+        ``due`` holds, per source, the occurrences' times, first rows in the bank and gains;
+        each plays its source's rows of the bank.
         """
         from scipy import sparse  # at first use, like scipy.signal (~1 s to import)
         base = self._first - self._first % GRID  # occurrences are on the absolute grid
-        start_row = (times - base) // GRID
-        total_rows = int(start_row.max()) + self._longest
-        which = np.repeat(np.arange(len(times)), rows)
-        within = np.arange(len(which)) - np.repeat(np.cumsum(rows) - rows, rows)
-        out_rows = start_row[which] + within
-        cols = first_row[which] + within
-        g = gains[which].astype(np.float32)
-        # coordinates as they come: the product of a COO matrix needs no sorting
+        starts = [(times - base) // GRID for times, _, _ in due]
+        total_rows = max(int(s.max()) for s in starts if s.size) + self._longest
+        sizes = [s.size * source.rows for s, source in zip(starts, self._sources, strict=True)]
+        nnz = sum(sizes)
+        # coordinates as they come (left rows, then right): a COO product needs no sorting;
+        # int32 coordinates, as scipy would make them
+        out_rows = np.empty(2 * nnz, dtype=np.int32)
+        cols = np.empty(2 * nnz, dtype=np.int32)
+        data = np.empty(2 * nnz, dtype=np.float32)
+        at = 0
+        for start_row, (_, first_row, gains), source, size in zip(
+            starts, due, self._sources, sizes, strict=True
+        ):
+            if not size:
+                continue
+            within = np.arange(source.rows, dtype=np.int32)
+            shape = (start_row.size, source.rows)
+            np.add(start_row[:, None], within, out=out_rows[at : at + size].reshape(shape),
+                   casting="unsafe")
+            np.add(first_row[:, None], within, out=cols[at : at + size].reshape(shape),
+                   casting="unsafe")
+            for side in (0, 1):
+                where = slice(side * nnz + at, side * nnz + at + size)
+                data[where].reshape(shape)[...] = gains[:, side : side + 1]
+            at += size
+        out_rows[nnz:] = out_rows[:nnz]
+        out_rows[nnz:] += total_rows
+        cols[nnz:] = cols[:nnz]
         matrix = sparse.coo_matrix(
-            (
-                np.concatenate((g[:, 0], g[:, 1])),
-                (np.concatenate((out_rows, out_rows + total_rows)), np.concatenate((cols, cols))),
-            ),
-            shape=(2 * total_rows, self._bank.shape[0]),
+            (data, (out_rows, cols)), shape=(2 * total_rows, self._bank.shape[0])
         )
         sound = (matrix @ self._bank).reshape(2, total_rows * GRID)[:, self._first - base :]
         width = sound.shape[1]
@@ -147,10 +152,8 @@ class _Source:
         self._pending: list[Occurrences] = []
         self._horizon = -1  # every occurrence before this frame has been drawn
 
-    def take(
-        self, end: int
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], Array]:
-        """Times, first bank rows, row counts and gains of the occurrences before ``end``."""
+    def take(self, end: int) -> tuple[NDArray[np.int64], NDArray[np.int64], Array]:
+        """Times, first bank rows and gains of the occurrences before ``end``."""
         while self._horizon < end:
             batch = self._draw()
             self._pending.append(batch)
@@ -171,9 +174,7 @@ class _Source:
         m = int(np.searchsorted(joined.times, end))
         rest = Occurrences(joined.times[m:], joined.index[m:], joined.gains[m:])
         self._pending = [rest] if rest.times.size else []
-        rows = np.full(m, self.rows, dtype=np.int64)
-        return joined.times[:m], self._first_row + joined.index[:m] * self.rows, rows, \
-            joined.gains[:m]
+        return joined.times[:m], self._first_row + joined.index[:m] * self.rows, joined.gains[:m]
 
 
 def on_grid(times_s: Array, sr: int) -> NDArray[np.int64]:
