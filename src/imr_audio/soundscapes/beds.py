@@ -122,7 +122,7 @@ class Assembly:
         noise = self._noise(frames)
         out = noise[0]  # fresh, or a consumed part of the noise's buffer
         if self._events is not None:
-            out += self._events(self._pos, frames)
+            self._events.add_to(self._pos, out)
         for finish, groups, gain in self._finishes:
             own = noise[groups[0] : groups[-1] + 1] if groups else noise[:0]  # consecutive
             out += np.float32(gain) * finish(self._pos, frames, own)

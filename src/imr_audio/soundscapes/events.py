@@ -83,18 +83,23 @@ class Scatter:
 
     def __call__(self, start: int, frames: int) -> NDArray[np.float32]:
         """Return the ``(2, frames)`` events sounding from absolute frame ``start``."""
+        out = np.zeros((2, frames), dtype=np.float32)
+        self.add_to(start, out)
+        return out
+
+    def add_to(self, start: int, out: NDArray[np.float32]) -> None:
+        """Add the events sounding from absolute frame ``start`` to ``out`` ``(2, frames)``."""
+        frames = out.shape[1]
         end = start + frames
         due = [source.take(end) for source in self._sources]
         if any(times.size for times, _, _ in due):
             self._add(due)
         lo = start - self._first
-        out = np.zeros((2, frames), dtype=np.float32)
         have = min(frames, self._buffer.shape[1] - lo)
         if have > 0:
-            out[:, :have] = self._buffer[:, lo : lo + have]
+            out[:, :have] += self._buffer[:, lo : lo + have]
         keep = end - self._first
         self._buffer, self._first = self._buffer[:, keep:], end
-        return out
 
     def _add(self, due: list[tuple[NDArray[np.int64], NDArray[np.int64], Array]]) -> None:
         """Add occurrences (each at or after ``self._first``) to the buffer.
