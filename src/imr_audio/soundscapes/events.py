@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from imr_audio.soundscapes.dsp import DropStyle, butter
 
 __all__ = [
+    "AHEAD",
     "GRID",
     "Occurrences",
     "Scatter",
@@ -38,6 +39,8 @@ __all__ = [
 
 GRID = 32
 """Occurrences start on multiples of this many samples."""
+AHEAD = 65536
+"""Occurrences are added this many frames at a time (on the absolute grid of its multiples)."""
 
 Array = NDArray[np.float64]
 Source = tuple[NDArray[np.floating], Callable[[], "Occurrences"]]
@@ -80,6 +83,7 @@ class Scatter:
         self._longest = max(source.rows for source in self._sources)
         self._buffer = np.zeros((2, 0), dtype=np.float32)  # sound from frame self._first on
         self._first = 0
+        self._added = 0  # every occurrence before this frame is in the buffer
 
     def __call__(self, start: int, frames: int) -> NDArray[np.float32]:
         """Return the ``(2, frames)`` events sounding from absolute frame ``start``."""
@@ -91,9 +95,11 @@ class Scatter:
         """Add the events sounding from absolute frame ``start`` to ``out`` ``(2, frames)``."""
         frames = out.shape[1]
         end = start + frames
-        due = [source.take(end) for source in self._sources]
-        if any(times.size for times, _, _ in due):
-            self._add(due)
+        if end > self._added:  # a few chunks' occurrences at a time: fewer, larger products
+            self._added = -(-end // AHEAD) * AHEAD
+            due = [source.take(self._added) for source in self._sources]
+            if any(times.size for times, _, _ in due):
+                self._add(due)
         lo = start - self._first
         have = min(frames, self._buffer.shape[1] - lo)
         if have > 0:
