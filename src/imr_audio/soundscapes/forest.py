@@ -131,9 +131,8 @@ class _Birds:
         self._clock_s = 0.0
         self._last = -1  # frame of the last phrase made (none yet)
         self._reverb = self._impulse_response().astype(np.float32)
-        # at each FFT size a phrase may need, made when first used: a one-frame delay's and the
-        # reverberation's spectra
-        self._reverb_spectra: dict[int, tuple[NDArray[np.complex64], NDArray[np.complex64]]] = {}
+        # the reverberation's spectrum at each FFT size a phrase may need, made when first used
+        self._reverb_spectra: dict[int, NDArray[np.complex64]] = {}
         self._buffer = np.zeros((2, 0), dtype=np.float32)  # sound from frame self._first on
         self._first = 0
 
@@ -172,6 +171,7 @@ class _Birds:
     def _phrase(self) -> NDArray[np.float32]:
         """One phrase: a dry song, panned, at a distance, with the wood's reverberation."""
         import scipy.fft  # at first use: ~0.2 s to import, not needed to list beds
+        from scipy import signal
 
         rng, sr = self._rng, self._sr
         song = _SONGS[int(rng.integers(len(_SONGS)))](rng, sr)
@@ -182,22 +182,32 @@ class _Birds:
         # each side is the song through a first-order Butterworth low-pass (dry, panned) plus
         # that through the wood's reverberation: one FFT of the song, one inverse per side
         length = len(song) + self._reverb.shape[1] - 1
-        size = 1 << 15
-        while size < length:  # a few sizes (powers of two, and 3 times them): few spectra kept
-            size = 3 * size // 2 if size & (size - 1) == 0 else 4 * size // 3
+        size = _fft_size(length)
         if size not in self._reverb_spectra:
-            delay = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size).astype(np.complex64)
-            reverb = scipy.fft.rfft(self._reverb, size, axis=-1)
-            self._reverb_spectra[size] = (delay, reverb)
-        delay, reverb = self._reverb_spectra[size]
+            self._reverb_spectra[size] = scipy.fft.rfft(self._reverb, size, axis=-1)
+        reverb = self._reverb_spectra[size]
         k = math.tan(math.pi * (9000.0 - 5000.0 * distance) / sr)  # the bilinear low-pass
-        lowpass = (k / (1.0 + k)) * (1.0 + delay) / (1.0 + ((k - 1.0) / (k + 1.0)) * delay)
-        dry = scipy.fft.rfft(song.astype(np.float32), size) * lowpass
+        b, a = np.float32([k / (1.0 + k)] * 2), np.float32([1.0, (k - 1.0) / (k + 1.0)])
+        dry = scipy.fft.rfft(signal.lfilter(b, a, song.astype(np.float32)), size)
         direct = (pans * (1.0 - 0.5 * distance)).astype(np.float32)[:, None]
         out = scipy.fft.irfft(dry * (direct + np.float32(mix) * reverb), size)[:, :length]
         level = self._level * 10.0 ** (-12.0 * distance / 20.0)
         out *= level / max(float(np.max(np.abs(out))), 1e-12)
         return out
+
+
+_FFT_SIZES = (55296, 65536, 76800, 92160)  # 2, 3, 5-smooth sizes: 1.25 to 2.1 s at 44.1 kHz
+
+
+def _fft_size(length: int) -> int:
+    """The FFT size for a phrase of ``length`` frames: one of few (their spectra are kept)."""
+    for size in _FFT_SIZES:
+        if size >= length:
+            return size
+    size = _FFT_SIZES[-1]
+    while size < length:  # a long song at a high rate: powers of two
+        size *= 2
+    return size
 
 
 def _note(freq_hz: NDArray[np.float64], sr: int, harmonic: float = 0.12) -> NDArray[np.float64]:
@@ -212,7 +222,7 @@ def _note(freq_hz: NDArray[np.float64], sr: int, harmonic: float = 0.12) -> NDAr
 def _join(notes: list[NDArray[np.float64]], gaps: list[int]) -> NDArray[np.float64]:
     parts: list[NDArray[np.float64]] = []
     for note, gap in zip(notes, gaps, strict=True):
-        parts += [note, np.zeros(gap)]
+        parts += [note, np.zeros(gap, dtype=note.dtype)]
     return np.concatenate(parts)
 
 
