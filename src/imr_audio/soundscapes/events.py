@@ -217,10 +217,15 @@ def poisson_draw(
     return draw
 
 
-def in_pieces(count: int, make: Callable[[int], Array], piece: int = 128) -> NDArray[np.float32]:
+def in_pieces(
+    count: int, make: Callable[[int], NDArray[np.floating]], piece: int = 128
+) -> NDArray[np.float32]:
     """A bank of ``count`` events made ``piece`` at a time by ``make(k)`` (bounded memory)."""
     return np.concatenate(
-        [make(min(piece, count - i)).astype(np.float32) for i in range(0, count, piece)]
+        [
+            make(min(piece, count - i)).astype(np.float32, copy=False)
+            for i in range(0, count, piece)
+        ]
     )
 
 
