@@ -58,8 +58,9 @@ class BedDesign:
 DesignT = TypeVar("DesignT", bound=BedDesign)
 
 Finish = Callable[[int, int, NDArray[np.float32]], NDArray[np.floating]]
-"""Given the start frame, the frame count and the bed's own noise groups ``(k, 2, frames)``,
-return the rest of the bed's sound ``(2, frames)``, unscaled (a fire's flickering flame, birds)."""
+"""Given the start frame, the frame count and the bed's own noise groups ``(k, 2, frames)`` (the
+finish's to overwrite), return the rest of the bed's sound ``(2, frames)``, unscaled (a fire's
+flickering flame, birds)."""
 
 
 @dataclass(frozen=True)
