@@ -155,7 +155,8 @@ class _Birds:
             self._clock_s += float(self._rng.gamma(4.0, 0.25 / self._rate_hz))
             self._last = round(self._clock_s * self._sr)
             self._add(self._last - self._first, self._phrase())
-        out = self._buffer[:, start - self._first : end - self._first].copy()
+        # a view: later phrases are added after it, and a grown buffer is a new array
+        out = self._buffer[:, start - self._first : end - self._first]
         self._buffer, self._first = self._buffer[:, end - self._first :], end
         return out
 
@@ -192,7 +193,7 @@ class _Birds:
         direct = (pans * (1.0 - 0.5 * distance)).astype(np.float32)[:, None]
         out = scipy.fft.irfft(dry * (direct + np.float32(mix) * reverb), size)[:, :length]
         level = self._level * 10.0 ** (-12.0 * distance / 20.0)
-        out *= level / max(float(np.max(np.abs(out))), 1e-12)
+        out *= level / max(float(out.max()), -float(out.min()), 1e-12)
         return out
 
 

@@ -214,7 +214,7 @@ class _Source:
         count = batch * groups * _BINS
         # random 16-bit numbers (the generator's 64-bit outputs cut in four), the top 14 bits
         bits = self._rng.bit_generator.random_raw(-(-count // 4)).view(np.uint16)[:count]
-        index = np.right_shift(bits, 16 - _TABLE_BITS).astype(np.intp)
+        index = np.right_shift(bits, 16 - _TABLE_BITS)
         noise = np.take(_GAUSS, index, axis=1).reshape(2, batch, groups, _BINS)
         scratch = None
         for i, group in enumerate(self._made):
