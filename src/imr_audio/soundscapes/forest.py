@@ -188,7 +188,8 @@ class _Birds:
             self._reverb_spectra[size] = scipy.fft.rfft(self._reverb, size, axis=-1)
         reverb = self._reverb_spectra[size]
         k = math.tan(math.pi * (9000.0 - 5000.0 * distance) / sr)  # the bilinear low-pass
-        b, a = np.float32([k / (1.0 + k)] * 2), np.float32([1.0, (k - 1.0) / (k + 1.0)])
+        b = np.array([k / (1.0 + k)] * 2, dtype=np.float32)
+        a = np.array([1.0, (k - 1.0) / (k + 1.0)], dtype=np.float32)
         dry = scipy.fft.rfft(signal.lfilter(b, a, song.astype(np.float32)), size)
         direct = (pans * (1.0 - 0.5 * distance)).astype(np.float32)[:, None]
         out = scipy.fft.irfft(dry * (direct + np.float32(mix) * reverb), size)[:, :length]
