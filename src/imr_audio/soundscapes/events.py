@@ -70,13 +70,14 @@ class Scatter:
         """
         gains = list(gains) if gains is not None else [1.0] * len(sources)
         shapes = [(bank.shape[0], math.ceil(bank.shape[1] / GRID)) for bank, _ in sources]
-        self._bank = np.zeros((sum(c * r for c, r in shapes), GRID), dtype=np.float32)
+        self._bank = np.empty((sum(c * r for c, r in shapes), GRID), dtype=np.float32)
         self._sources: list[_Source] = []
         row = 0
         for (count, rows), gain in zip(shapes, gains, strict=True):
             bank, draw = sources.pop(0)
             table = self._bank[row : row + count * rows].reshape(count, rows * GRID)
             np.multiply(bank, gain, out=table[:, : bank.shape[1]], casting="unsafe")
+            table[:, bank.shape[1] :] = 0.0  # each event padded to whole rows
             del bank
             self._sources.append(_Source(draw, row, rows))
             row += count * rows
@@ -221,12 +222,12 @@ def in_pieces(
     count: int, make: Callable[[int], NDArray[np.floating]], piece: int = 128
 ) -> NDArray[np.float32]:
     """A bank of ``count`` events made ``piece`` at a time by ``make(k)`` (bounded memory)."""
-    return np.concatenate(
-        [
-            make(min(piece, count - i)).astype(np.float32, copy=False)
-            for i in range(0, count, piece)
-        ]
-    )
+    first = make(min(piece, count))
+    bank = np.empty((count, first.shape[1]), dtype=np.float32)  # each piece copied in once
+    bank[: len(first)] = first
+    for i in range(len(first), count, piece):
+        bank[i : i + piece] = make(min(piece, count - i))
+    return bank
 
 
 def drop_bank(
