@@ -8,8 +8,10 @@ below the random spacing of the events) and are overlap-added all at once by a s
 product: row ``m`` of the output (``GRID`` samples) takes row ``r`` of the event that starts at
 row ``m - r``.
 
-Occurrences are drawn in batches as the stream is read and each is added whole when first due,
-its tail carried, so the output does not depend on how the stream is cut into calls.
+Occurrences are drawn in batches as the stream is read and each is added whole, its tail
+carried, when the stream reaches the stretch of ``AHEAD`` frames it starts in (one product for
+a few chunks), so the output does not depend on how the stream is cut into calls (to rounding:
+where tails overlap, their sums are grouped by stretch).
 """
 
 from __future__ import annotations
