@@ -7,49 +7,58 @@ second of process CPU time (``time.process_time``; numpy's BLAS and OpenMP pools
 thread, set before numpy is imported), best of ``--repeat`` runs. The last line counts the beds
 that reach 300x real time. Figures only; nothing here is asserted.
 
-Before and after the speed-ups (x real time, 120 s at 44.1 kHz, process CPU time on one
-thread, best of 3; measured on the two-core development machine while other work ran on it,
-so a figure moves by up to about 10 % from run to run: two runs of the final code are shown):
+Before and after the second round of speed-ups (x real time, 120 s at 44.1 kHz, process CPU
+time on one thread, best of 3), measured on the two-core development machine while other work
+ran on it (load about 1; a figure moves by 10-20 % from run to run): ``before`` is main, run
+between the two runs of the final code. (The first round, from 35-200x to 20 or 21 of 25 beds at
+300x, is in the history of this file and in docs/soundscapes.md.)
 
     bed or preset     before   after 1  after 2
-    brown-noise         440x     571x     574x
-    fire                100x     335x     311x
-    fire-heavy           98x     308x     317x
-    fire-light          107x     331x     342x
-    forest               68x     295x     303x
-    forest-heavy         52x     227x     239x
-    forest-light         84x     337x     344x
-    forest-stream        35x     181x     184x
-    night               114x     396x     418x
-    night-heavy          95x     337x     364x
-    night-light         134x     456x     461x
-    ocean               151x     434x     423x
-    ocean-heavy         159x     415x     452x
-    ocean-light         152x     409x     488x
-    pink-noise          438x     546x     569x
-    rain                120x     426x     428x
-    rain-heavy           56x     369x     391x
-    rain-light          197x     441x     488x
-    rain-on-fire         66x     220x     213x
-    stream               71x     331x     323x
-    stream-heavy         44x     293x     297x
-    stream-light        104x     373x     370x
-    wind                 90x     449x     438x
-    wind-heavy           88x     423x     435x
-    wind-light           87x     453x     447x
-    recording (48 kHz)  2014x    1902x    1812x
-    at 300x or more  2 of 25  20 of 25 21 of 25
+    brown-noise          666x     712x     826x
+    fire                 467x     575x     697x
+    fire-heavy           442x     617x     642x
+    fire-light           468x     702x     709x
+    forest               383x     580x     610x
+    forest-heavy         305x     434x     467x
+    forest-light         509x     627x     681x
+    forest-stream        242x     320x     354x
+    night                594x     764x     774x
+    night-heavy          485x     585x     592x
+    night-light          685x     884x    1009x
+    ocean                558x     676x     673x
+    ocean-heavy          504x     586x     680x
+    ocean-light          521x     597x     660x
+    pink-noise           644x     790x     814x
+    rain                 557x     797x     848x
+    rain-heavy           452x     673x     743x
+    rain-light           647x     795x     942x
+    rain-on-fire         321x     419x     456x
+    stream               486x     634x     711x
+    stream-heavy         412x     537x     619x
+    stream-light         578x     744x     848x
+    wind                 626x     652x     720x
+    wind-heavy           579x     584x     687x
+    wind-light           640x     639x     721x
+    recording (48 kHz)  1983x    1827x    1981x
+    at 300x or more  24 of 25  25 of 25  25 of 25
+
+With ``--repeat 5`` (one run each, same load): ``forest-heavy`` 313x before, 437x after;
+``forest-stream`` 245x, 344x; ``rain-on-fire`` 305x, 471x; every other bed faster too (the
+noises 805-835x, the rest 600-1040x). In single best-of-3 runs the wind beds, which gained
+least, can fall within the noise of their figure before (``wind-light`` 639x against 640x).
 
 What made the difference (see docs/soundscapes.md, "Speed"): steady filtered noise made in the
-frequency domain, one inverse FFT per frame for all of a bed's layers (``spectral.py``); drops,
-ticks, bubbles, crackles and chirps played from banks made once per render and overlap-added
-by one sparse product per chunk (``events.py``); a preset's layers played as one
-(``beds.Assembly``). Below 300x: ``forest-heavy`` (its birds: a phrase every 2 s, each a song
-and its stereo reverberation by FFT, about 2.5 ms a phrase) and the two presets, whose cost is
-that of their two beds less the shared FFT and sparse product (each layer still draws its own
-noise, so that a preset stays the sum of its layers). At the line, by run: ``stream-heavy``
-(three banks of events: many bubbles), ``forest`` (birds) and ``fire-heavy`` (two noise groups:
-the flame flickers in the time domain, the hiss does not).
+frequency domain, one inverse FFT per frame for all of a bed's layers (``spectral.py``), its
+Gaussian values gathered from a table small enough to stay in the cache (256 KB); drops, ticks,
+bubbles, crackles and chirps played from banks made once per render and overlap-added by one
+sparse product per 65536 frames (``events.py``); a preset's layers played as one
+(``beds.Assembly``); a bird's phrase made by one FFT convolution at one of four cheap sizes and
+added straight into a buffer. Still the slowest: ``forest-stream`` (320-355x), the sum of two
+beds less the shared FFT and sparse product (each layer still draws its own noise, so that a
+preset stays the sum of its layers): the forest's birds (about 2 ms a phrase: song, FFT
+convolution with the wood's reverberation) and the stream's three banks of events. Most of what
+is left is in compiled kernels: the inverse FFTs, the sparse product (about 15 ns per 32-sample
+row of an event), the table gather, and the banks made at the start (15-30 ms a bed).
 
 The bed cache against synthesis, for a 20-minute bed at 48 kHz (seed 0, one thread, process
 CPU seconds, measured once each on the same machine; the cache's design unchanged): ``rain``

@@ -58,8 +58,9 @@ class BedDesign:
 DesignT = TypeVar("DesignT", bound=BedDesign)
 
 Finish = Callable[[int, int, NDArray[np.float32]], NDArray[np.floating]]
-"""Given the start frame, the frame count and the bed's own noise groups ``(k, 2, frames)``,
-return the rest of the bed's sound ``(2, frames)``, unscaled (a fire's flickering flame, birds)."""
+"""Given the start frame, the frame count and the bed's own noise groups ``(k, 2, frames)`` (the
+finish's to overwrite), return the rest of the bed's sound ``(2, frames)``, unscaled (a fire's
+flickering flame, birds)."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Assembly:
         noise = self._noise(frames)
         out = noise[0]  # fresh, or a consumed part of the noise's buffer
         if self._events is not None:
-            out += self._events(self._pos, frames)
+            self._events.add_to(self._pos, out)
         for finish, groups, gain in self._finishes:
             own = noise[groups[0] : groups[-1] + 1] if groups else noise[:0]  # consecutive
             out += np.float32(gain) * finish(self._pos, frames, own)

@@ -8,8 +8,10 @@ below the random spacing of the events) and are overlap-added all at once by a s
 product: row ``m`` of the output (``GRID`` samples) takes row ``r`` of the event that starts at
 row ``m - r``.
 
-Occurrences are drawn in batches as the stream is read and each is added whole when first due,
-its tail carried, so the output does not depend on how the stream is cut into calls.
+Occurrences are drawn in batches as the stream is read and each is added whole, its tail
+carried, when the stream reaches the stretch of ``AHEAD`` frames it starts in (one product for
+a few chunks), so the output does not depend on how the stream is cut into calls (to rounding:
+where tails overlap, their sums are grouped by stretch).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from numpy.typing import NDArray
 from imr_audio.soundscapes.dsp import DropStyle, butter
 
 __all__ = [
+    "AHEAD",
     "GRID",
     "Occurrences",
     "Scatter",
@@ -38,6 +41,8 @@ __all__ = [
 
 GRID = 32
 """Occurrences start on multiples of this many samples."""
+AHEAD = 65536
+"""Occurrences are added this many frames at a time (on the absolute grid of its multiples)."""
 
 Array = NDArray[np.float64]
 Source = tuple[NDArray[np.floating], Callable[[], "Occurrences"]]
@@ -67,68 +72,82 @@ class Scatter:
         """
         gains = list(gains) if gains is not None else [1.0] * len(sources)
         shapes = [(bank.shape[0], math.ceil(bank.shape[1] / GRID)) for bank, _ in sources]
-        self._bank = np.zeros((sum(c * r for c, r in shapes), GRID), dtype=np.float32)
+        self._bank = np.empty((sum(c * r for c, r in shapes), GRID), dtype=np.float32)
         self._sources: list[_Source] = []
         row = 0
         for (count, rows), gain in zip(shapes, gains, strict=True):
             bank, draw = sources.pop(0)
             table = self._bank[row : row + count * rows].reshape(count, rows * GRID)
             np.multiply(bank, gain, out=table[:, : bank.shape[1]], casting="unsafe")
+            table[:, bank.shape[1] :] = 0.0  # each event padded to whole rows
             del bank
             self._sources.append(_Source(draw, row, rows))
             row += count * rows
         self._longest = max(source.rows for source in self._sources)
         self._buffer = np.zeros((2, 0), dtype=np.float32)  # sound from frame self._first on
         self._first = 0
+        self._added = 0  # every occurrence before this frame is in the buffer
 
     def __call__(self, start: int, frames: int) -> NDArray[np.float32]:
         """Return the ``(2, frames)`` events sounding from absolute frame ``start``."""
-        end = start + frames
-        due = [source.take(end) for source in self._sources]
-        times = np.concatenate([d[0] for d in due])
-        if times.size:
-            self._add(
-                times,
-                np.concatenate([d[1] for d in due]),
-                np.concatenate([d[2] for d in due]),
-                np.concatenate([d[3] for d in due]),
-            )
-        lo = start - self._first
         out = np.zeros((2, frames), dtype=np.float32)
-        have = min(frames, self._buffer.shape[1] - lo)
-        if have > 0:
-            out[:, :have] = self._buffer[:, lo : lo + have]
-        keep = end - self._first
-        self._buffer, self._first = self._buffer[:, keep:], end
+        self.add_to(start, out)
         return out
 
-    def _add(
-        self,
-        times: NDArray[np.int64],
-        first_row: NDArray[np.int64],
-        rows: NDArray[np.int64],
-        gains: Array,
-    ) -> None:
+    def add_to(self, start: int, out: NDArray[np.float32]) -> None:
+        """Add the events sounding from absolute frame ``start`` to ``out`` ``(2, frames)``."""
+        frames = out.shape[1]
+        end = start + frames
+        if end > self._added:  # a few chunks' occurrences at a time: fewer, larger products
+            self._added = -(-end // AHEAD) * AHEAD
+            due = [source.take(self._added) for source in self._sources]
+            if any(times.size for times, _, _ in due):
+                self._add(due)
+        lo = start - self._first
+        have = min(frames, self._buffer.shape[1] - lo)
+        if have > 0:
+            out[:, :have] += self._buffer[:, lo : lo + have]
+        keep = end - self._first
+        self._buffer, self._first = self._buffer[:, keep:], end
+
+    def _add(self, due: list[tuple[NDArray[np.int64], NDArray[np.int64], Array]]) -> None:
         """Add occurrences (each at or after ``self._first``) to the buffer.
 
-        Each starts at ``times`` and plays ``rows`` rows of the bank from ``first_row``.
+        ``due`` holds, per source, the occurrences' times, first rows in the bank and gains;
+        each plays its source's rows of the bank.
         """
         from scipy import sparse  # at first use, like scipy.signal (~1 s to import)
         base = self._first - self._first % GRID  # occurrences are on the absolute grid
-        start_row = (times - base) // GRID
-        total_rows = int(start_row.max()) + self._longest
-        which = np.repeat(np.arange(len(times)), rows)
-        within = np.arange(len(which)) - np.repeat(np.cumsum(rows) - rows, rows)
-        out_rows = start_row[which] + within
-        cols = first_row[which] + within
-        g = gains[which].astype(np.float32)
-        # coordinates as they come: the product of a COO matrix needs no sorting
+        starts = [(times - base) // GRID for times, _, _ in due]
+        total_rows = max(int(s.max()) for s in starts if s.size) + self._longest
+        sizes = [s.size * source.rows for s, source in zip(starts, self._sources, strict=True)]
+        nnz = sum(sizes)
+        # coordinates as they come (left rows, then right): a COO product needs no sorting;
+        # int32 coordinates, as scipy would make them
+        out_rows = np.empty(2 * nnz, dtype=np.int32)
+        cols = np.empty(2 * nnz, dtype=np.int32)
+        data = np.empty(2 * nnz, dtype=np.float32)
+        at = 0
+        for start_row, (_, first_row, gains), source, size in zip(
+            starts, due, self._sources, sizes, strict=True
+        ):
+            if not size:
+                continue
+            within = np.arange(source.rows, dtype=np.int32)
+            shape = (start_row.size, source.rows)
+            np.add(start_row[:, None], within, out=out_rows[at : at + size].reshape(shape),
+                   casting="unsafe")
+            np.add(first_row[:, None], within, out=cols[at : at + size].reshape(shape),
+                   casting="unsafe")
+            for side in (0, 1):
+                where = slice(side * nnz + at, side * nnz + at + size)
+                data[where].reshape(shape)[...] = gains[:, side : side + 1]
+            at += size
+        out_rows[nnz:] = out_rows[:nnz]
+        out_rows[nnz:] += total_rows
+        cols[nnz:] = cols[:nnz]
         matrix = sparse.coo_matrix(
-            (
-                np.concatenate((g[:, 0], g[:, 1])),
-                (np.concatenate((out_rows, out_rows + total_rows)), np.concatenate((cols, cols))),
-            ),
-            shape=(2 * total_rows, self._bank.shape[0]),
+            (data, (out_rows, cols)), shape=(2 * total_rows, self._bank.shape[0])
         )
         sound = (matrix @ self._bank).reshape(2, total_rows * GRID)[:, self._first - base :]
         width = sound.shape[1]
@@ -147,10 +166,8 @@ class _Source:
         self._pending: list[Occurrences] = []
         self._horizon = -1  # every occurrence before this frame has been drawn
 
-    def take(
-        self, end: int
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], Array]:
-        """Times, first bank rows, row counts and gains of the occurrences before ``end``."""
+    def take(self, end: int) -> tuple[NDArray[np.int64], NDArray[np.int64], Array]:
+        """Times, first bank rows and gains of the occurrences before ``end``."""
         while self._horizon < end:
             batch = self._draw()
             self._pending.append(batch)
@@ -171,9 +188,7 @@ class _Source:
         m = int(np.searchsorted(joined.times, end))
         rest = Occurrences(joined.times[m:], joined.index[m:], joined.gains[m:])
         self._pending = [rest] if rest.times.size else []
-        rows = np.full(m, self.rows, dtype=np.int64)
-        return joined.times[:m], self._first_row + joined.index[:m] * self.rows, rows, \
-            joined.gains[:m]
+        return joined.times[:m], self._first_row + joined.index[:m] * self.rows, joined.gains[:m]
 
 
 def on_grid(times_s: Array, sr: int) -> NDArray[np.int64]:
@@ -205,11 +220,16 @@ def poisson_draw(
     return draw
 
 
-def in_pieces(count: int, make: Callable[[int], Array], piece: int = 128) -> NDArray[np.float32]:
+def in_pieces(
+    count: int, make: Callable[[int], NDArray[np.floating]], piece: int = 128
+) -> NDArray[np.float32]:
     """A bank of ``count`` events made ``piece`` at a time by ``make(k)`` (bounded memory)."""
-    return np.concatenate(
-        [make(min(piece, count - i)).astype(np.float32) for i in range(0, count, piece)]
-    )
+    first = make(min(piece, count))
+    bank = np.empty((count, first.shape[1]), dtype=np.float32)  # each piece copied in once
+    bank[: len(first)] = first
+    for i in range(len(first), count, piece):
+        bank[i : i + piece] = make(min(piece, count - i))
+    return bank
 
 
 def drop_bank(

@@ -198,7 +198,10 @@ def _fire(sr: int, rng: np.random.Generator, design: FireDesign) -> BedParts:
     snaps = _Snaps(snap_rng, sr, design)
 
     def finish(start: int, frames: int, own: NDArray[np.float32]) -> NDArray[np.floating]:
-        return np.asarray(own[0] * flicker(start, frames) + snaps.events(start, frames))
+        flame = own[0]  # the noise's own output, consumed: made to flicker where it is
+        flame *= flicker(start, frames).astype(np.float32)
+        flame += snaps.events(start, frames)
+        return flame
 
     return BedParts(noise_rng, layers, [_crackles(crackle_rng, sr, design, 512)], finish)
 

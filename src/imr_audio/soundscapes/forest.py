@@ -24,7 +24,6 @@ from imr_audio.soundscapes.base import Intensity
 from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensity_beds
 from imr_audio.soundscapes.dsp import (
     DropStyle,
-    EventStream,
     SwellStyle,
     butter,
     pink,
@@ -46,7 +45,6 @@ _TICKS = DropStyle(
     length_ms=9.0,
 )
 _HISS = 0.15  # leaf hiss RMS at a full gust (the ticks' is about 0.16)
-_PHRASE_S = 1.45  # longest phrase (every song fits)
 _REVERB_S = 0.6  # reverberation tail kept after a phrase
 _REVERB_T60_S = 0.9
 _REVERB_WET = 0.35
@@ -122,19 +120,21 @@ _DESIGNS: dict[Intensity, ForestDesign] = {
 
 
 class _Birds:
-    """Single bird phrases at random times, each with its own song, pitch, pan and distance."""
+    """Single bird phrases at random times, each with its own song, pitch, pan and distance.
 
-    _BATCH = 1  # a phrase's buffer is long (2.8 s): hold few at a time
+    Each phrase is made when its time is drawn (in order, so the draws do not depend on the
+    calls) and added at once into a buffer of the sound to come, from which calls are served.
+    """
 
     def __init__(self, rng: np.random.Generator, sr: int, rate_hz: float, level: float) -> None:
         self._rng, self._sr, self._rate_hz, self._level = rng, sr, rate_hz, level
-        self._length = round((_PHRASE_S + _REVERB_S) * sr)
         self._clock_s = 0.0
+        self._last = -1  # frame of the last phrase made (none yet)
         self._reverb = self._impulse_response().astype(np.float32)
-        # at each FFT size a phrase may need, made when first used: a one-frame delay's and the
-        # reverberation's spectra
-        self._reverb_spectra: dict[int, tuple[NDArray[np.complex64], NDArray[np.complex64]]] = {}
-        self.events = EventStream(self._draw, self._length)
+        # the reverberation's spectrum at each FFT size a phrase may need, made when first used
+        self._reverb_spectra: dict[int, NDArray[np.complex64]] = {}
+        self._buffer = np.zeros((2, 0), dtype=np.float32)  # sound from frame self._first on
+        self._first = 0
 
     def _impulse_response(self) -> NDArray[np.float64]:
         """A short stereo wood reverberation: decaying, darkening noise, different per side."""
@@ -147,17 +147,32 @@ class _Birds:
         noise[:, -round(0.05 * sr) :] *= np.linspace(1.0, 0.0, round(0.05 * sr))
         return np.asarray(noise / np.sqrt(np.sum(noise**2, axis=1, keepdims=True)))
 
-    def _draw(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        rng, k = self._rng, self._BATCH
-        # gamma gaps (shape 4): random, but without the long silences and bunches of Poisson
-        times = self._clock_s + np.cumsum(rng.gamma(4.0, 0.25 / self._rate_hz, k))
-        self._clock_s = float(times[-1])
-        phrases = np.stack([self._phrase() for _ in range(k)])
-        return np.round(times * self._sr).astype(np.int64), phrases
+    def events(self, start: int, frames: int) -> NDArray[np.float32]:
+        """Return the ``(2, frames)`` birdsong from absolute frame ``start`` (calls in order)."""
+        end = start + frames
+        while self._last < end:
+            # gamma gaps (shape 4): random, but without the long silences and bunches of Poisson
+            self._clock_s += float(self._rng.gamma(4.0, 0.25 / self._rate_hz))
+            self._last = round(self._clock_s * self._sr)
+            self._add(self._last - self._first, self._phrase())
+        # a view: later phrases are added after it, and a grown buffer is a new array
+        out = self._buffer[:, start - self._first : end - self._first]
+        self._buffer, self._first = self._buffer[:, end - self._first :], end
+        return out
 
-    def _phrase(self) -> NDArray[np.float64]:
+    def _add(self, at: int, phrase: NDArray[np.float32]) -> None:
+        """Add ``phrase`` to the buffer ``at`` frames after its start."""
+        width = at + phrase.shape[1]
+        if self._buffer.shape[1] < width:  # room for this phrase and the next few
+            grown = np.zeros((2, width + 2 * self._sr), dtype=np.float32)
+            grown[:, : self._buffer.shape[1]] = self._buffer
+            self._buffer = grown
+        self._buffer[:, at:width] += phrase
+
+    def _phrase(self) -> NDArray[np.float32]:
         """One phrase: a dry song, panned, at a distance, with the wood's reverberation."""
         import scipy.fft  # at first use: ~0.2 s to import, not needed to list beds
+        from scipy import signal
 
         rng, sr = self._rng, self._sr
         song = _SONGS[int(rng.integers(len(_SONGS)))](rng, sr)
@@ -168,23 +183,33 @@ class _Birds:
         # each side is the song through a first-order Butterworth low-pass (dry, panned) plus
         # that through the wood's reverberation: one FFT of the song, one inverse per side
         length = len(song) + self._reverb.shape[1] - 1
-        size = 1 << 15
-        while size < length:  # a few sizes (powers of two, and 3 times them): few spectra kept
-            size = 3 * size // 2 if size & (size - 1) == 0 else 4 * size // 3
+        size = _fft_size(length)
         if size not in self._reverb_spectra:
-            delay = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size).astype(np.complex64)
-            reverb = scipy.fft.rfft(self._reverb, size, axis=-1)
-            self._reverb_spectra[size] = (delay, reverb)
-        delay, reverb = self._reverb_spectra[size]
+            self._reverb_spectra[size] = scipy.fft.rfft(self._reverb, size, axis=-1)
+        reverb = self._reverb_spectra[size]
         k = math.tan(math.pi * (9000.0 - 5000.0 * distance) / sr)  # the bilinear low-pass
-        lowpass = (k / (1.0 + k)) * (1.0 + delay) / (1.0 + ((k - 1.0) / (k + 1.0)) * delay)
-        dry = scipy.fft.rfft(song.astype(np.float32), size) * lowpass
+        b = np.array([k / (1.0 + k)] * 2, dtype=np.float32)
+        a = np.array([1.0, (k - 1.0) / (k + 1.0)], dtype=np.float32)
+        dry = scipy.fft.rfft(signal.lfilter(b, a, song.astype(np.float32)), size)
         direct = (pans * (1.0 - 0.5 * distance)).astype(np.float32)[:, None]
-        sides = scipy.fft.irfft(dry * (direct + np.float32(mix) * reverb), size)
-        out = np.zeros((2, self._length), dtype=np.float32)  # every song is shorter than _PHRASE_S
-        out[:, :length] = sides[:, :length]
+        out = scipy.fft.irfft(dry * (direct + np.float32(mix) * reverb), size)[:, :length]
         level = self._level * 10.0 ** (-12.0 * distance / 20.0)
-        return out * (level / max(float(np.max(np.abs(out))), 1e-12))
+        out *= level / max(float(out.max()), -float(out.min()), 1e-12)
+        return out
+
+
+_FFT_SIZES = (55296, 65536, 76800, 92160)  # 2, 3, 5-smooth sizes: 1.25 to 2.1 s at 44.1 kHz
+
+
+def _fft_size(length: int) -> int:
+    """The FFT size for a phrase of ``length`` frames: one of few (their spectra are kept)."""
+    for size in _FFT_SIZES:
+        if size >= length:
+            return size
+    size = _FFT_SIZES[-1]
+    while size < length:  # a long song at a high rate: powers of two
+        size *= 2
+    return size
 
 
 def _note(freq_hz: NDArray[np.float64], sr: int, harmonic: float = 0.12) -> NDArray[np.float64]:
@@ -199,7 +224,7 @@ def _note(freq_hz: NDArray[np.float64], sr: int, harmonic: float = 0.12) -> NDAr
 def _join(notes: list[NDArray[np.float64]], gaps: list[int]) -> NDArray[np.float64]:
     parts: list[NDArray[np.float64]] = []
     for note, gap in zip(notes, gaps, strict=True):
-        parts += [note, np.zeros(gap)]
+        parts += [note, np.zeros(gap, dtype=note.dtype)]
     return np.concatenate(parts)
 
 

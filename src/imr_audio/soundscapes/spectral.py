@@ -3,11 +3,11 @@
 A bed's steady noise layers (each white noise through an IIR filter, at a level, with a
 correlation between the channels) are made together: each frame of ``FRAME`` samples gets, per
 bin, the sum of the layers' exact power responses (``scipy.signal.sosfreqz``) times their
-levels, and complex Gaussian values for its bins (drawn from a fixed table by random 16-bit
-indices from the bed's generator: far cheaper than drawing Gaussians); one inverse real FFT
-gives the frame. Frames overlap by a quarter and are crossfaded there with sine and cosine
-tapers whose squares sum to one, so the noise keeps its level (an equal-power crossfade of
-independent frames).
+levels, and complex Gaussian values for its bins (drawn from a fixed table of 16384 by random
+14-bit indices from the bed's generator: far cheaper than drawing Gaussians, and small enough to
+stay in the processor's cache); one inverse real FFT gives the frame. Frames overlap by a
+quarter and are crossfaded there with sine and cosine tapers whose squares sum to one, so the
+noise keeps its level (an equal-power crossfade of independent frames).
 
 A layer may take a gain per frame and side (a slow level drift, the swell of a wave): the
 crossfade between frames interpolates it smoothly. Layers that need a faster modulation go to
@@ -54,7 +54,7 @@ def bin_hz(sr: int) -> float:
     return sr / FRAME
 
 _BATCH = 8  # frames made at a time (fixed: the draws do not depend on the calls)
-_TABLE_BITS = 16
+_TABLE_BITS = 14
 
 Array = NDArray[np.float64]
 FrameGains = Callable[[NDArray[np.int64]], Array]
@@ -63,22 +63,19 @@ FrameShapes = Callable[[NDArray[np.int64]], Array]
 """Given frame centres (ascending), return power ``(len, 2, bins)`` per side and bin."""
 
 
-def _table() -> NDArray[np.complex128]:
-    """Pairs of independent complex Gaussian values, E|z|^2 = 1, from a fixed seed.
+def _table() -> NDArray[np.complex64]:
+    """Two rows of independent complex Gaussian values, E|z|^2 = 1, from a fixed seed.
 
-    Each pair is stored as one 16-byte item (a complex128 holding two complex64 values), so one
-    gather fetches both of a bin's values.
+    A bin takes the values of both rows at one random column (one gather for both).
     """
     rng = np.random.Generator(np.random.PCG64(0x5EC7AA1))
     z = rng.standard_normal((4, 1 << _TABLE_BITS))
     z -= z.mean(axis=1, keepdims=True)
     z /= np.sqrt(2.0 * np.mean(z**2, axis=1, keepdims=True))
-    pairs = np.empty((1 << _TABLE_BITS, 2), dtype=np.complex64)
-    pairs[:, 0], pairs[:, 1] = z[0] + 1j * z[1], z[2] + 1j * z[3]
-    return pairs.view(np.complex128).ravel()
+    return np.stack((z[0] + 1j * z[1], z[2] + 1j * z[3])).astype(np.complex64)
 
 
-_GAUSS_PAIRS = _table()
+_GAUSS = _table()
 
 
 def power_response(sos: Array, sr: int) -> Array:
@@ -130,18 +127,22 @@ class NoiseLayer:
     """Optional power per frame, side and bin (replaces ``power``; the sides uncorrelated)."""
 
 
+_SCALE = float(FRAME)  # irfft divides by FRAME: unit white noise keeps unit power
+Coefficients = tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]
+
+
 def _coefficients(
-    left: Array, right: Array, shared: Array
-) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    left: NDArray[np.float32], right: NDArray[np.float32], shared: NDArray[np.float32]
+) -> Coefficients:
     """Per bin: left = l g1, right = r1 g1 + r2 g2 (g1, g2 independent unit Gaussians).
 
     ``left`` and ``right`` are the power per side and bin, ``shared`` the power the channels
-    share; the FFT's scale is included.
+    share, each times ``_SCALE`` (the FFT's scale), in float32; they are overwritten.
     """
-    scale = float(FRAME)  # irfft divides by FRAME: unit white noise keeps unit power
-    a = np.sqrt(left * scale).astype(np.float32)
-    r1 = (shared * scale).astype(np.float32) / np.maximum(a, np.float32(1e-30))
-    r2 = np.sqrt(np.maximum((right * scale).astype(np.float32) - r1 * r1, np.float32(0.0)))
+    a = np.sqrt(left, out=left)
+    r1 = np.divide(shared, np.maximum(a, np.float32(1e-30)), out=shared)
+    right -= r1 * r1
+    r2 = np.sqrt(np.maximum(right, np.float32(0.0), out=right), out=right)
     return a, r1, r2
 
 
@@ -150,8 +151,8 @@ class _Group:
     """One output: its layers gathered by the gains they share (None: steady)."""
 
     gains: list[FrameGains | None]
-    total: Array  # (classes, bins): power of each class's layers
-    shared: Array  # (classes, bins): the part the channels share
+    total: NDArray[np.float32]  # (classes, bins): power of each class's layers, times _SCALE
+    shared: NDArray[np.float32]  # (classes, bins): the part the channels share, times _SCALE
     shapes: list[FrameShapes]
     steady: tuple[NDArray[np.complexfloating], ...] | None = None
 
@@ -182,55 +183,77 @@ class _Source:
             total[:, 0] = shared[:, 0] = 0.0  # no DC
             shapes = [layer.shape for layer in mine if layer.shape is not None]
             steady = None
+            total32 = (total * _SCALE).astype(np.float32)
+            shared32 = (shared * _SCALE).astype(np.float32)
             if len(keys) == 1 and not shapes:  # one set of gains scales the whole spectrum
                 # complex already: the products below need no conversion each frame
-                left, right1, right2 = _coefficients(total, total, shared)
+                left, right1, right2 = _coefficients(
+                    total32.copy(), total32.copy(), shared32.copy()
+                )
                 steady = (
                     left.astype(np.complex64),
                     right1.astype(np.complex64),
                     right2.astype(np.complex64),
                 )
-            group = _Group(keys, total, shared, shapes, steady)
+            group = _Group(keys, total32, shared32, shapes, steady)
             self._made.append(group)
 
-    def spectra(self, centres: NDArray[np.int64]) -> NDArray[np.complex64]:
-        """Bins ``(batch, groups, 2, bins)`` of this source's groups, for frames centred there."""
+    def spectra(
+        self,
+        centres: NDArray[np.int64],
+        out: NDArray[np.complex64],
+        where: list[int],
+        fresh: list[bool],
+    ) -> None:
+        """Add the bins of this source's groups, for frames centred there, to ``out``.
+
+        ``out`` is ``(batch, outputs, 2, bins)``; group ``i`` goes to output ``where[i]``, and is
+        written there rather than added if ``fresh[i]``.
+        """
         batch, groups = len(centres), len(self._made)
         count = batch * groups * _BINS
-        index = np.frombuffer(self._rng.bytes(2 * count), dtype=np.uint16)
-        noise = _GAUSS_PAIRS[index].view(np.complex64).reshape(batch, groups, _BINS, 2)
-        spectra = np.empty((batch, groups, 2, _BINS), dtype=np.complex64)
+        # random 16-bit numbers (the generator's 64-bit outputs cut in four), the top 14 bits
+        bits = self._rng.bit_generator.random_raw(-(-count // 4)).view(np.uint16)[:count]
+        index = np.right_shift(bits, 16 - _TABLE_BITS)
+        noise = np.take(_GAUSS, index, axis=1).reshape(2, batch, groups, _BINS)
+        scratch = None
         for i, group in enumerate(self._made):
-            g1, g2 = noise[:, i, :, 0], noise[:, i, :, 1]
+            g1, g2 = noise[0, :, i], noise[1, :, i]
             coefficients: tuple[NDArray[np.floating] | NDArray[np.complexfloating], ...] = (
                 group.steady if group.steady is not None else _moving(group, centres)
             )
             left, right1, right2 = coefficients
-            np.multiply(left, g1, out=spectra[:, i, 0])
-            np.multiply(right1, g1, out=spectra[:, i, 1])
-            spectra[:, i, 1] += right2 * g2
+            if fresh[i]:
+                target = out[:, where[i]]
+            else:
+                if scratch is None:
+                    scratch = np.empty((batch, 2, _BINS), dtype=np.complex64)
+                target = scratch
+            np.multiply(left, g1, out=target[:, 0])
+            np.multiply(right1, g1, out=target[:, 1])
+            target[:, 1] += right2 * g2
             gains = group.gains[0] if group.steady is not None else None
             if gains is not None:  # one set of gains for the whole group
                 g = gains(centres).astype(np.float32)
-                spectra[:, i] *= g[:, :, None]
-        return spectra
+                target *= g[:, :, None]
+            if target is scratch:
+                out[:, where[i]] += scratch
 
 
-def _moving(
-    group: _Group, centres: NDArray[np.int64]
-) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-    """The coefficients of a group whose layers move apart, for each frame."""
+def _moving(group: _Group, centres: NDArray[np.int64]) -> Coefficients:
+    """The coefficients of a group whose layers move apart, for each frame (float32)."""
     weights = np.ones((3, len(centres), len(group.gains)))  # left^2, right^2, left right
     for c, gains in enumerate(group.gains):
         if gains is not None:
             g = gains(centres)
             weights[:, :, c] = (g[:, 0] ** 2, g[:, 1] ** 2, g[:, 0] * g[:, 1])
-    left, right = weights[0] @ group.total, weights[1] @ group.total
+    w = weights.astype(np.float32)
+    left, right = w[0] @ group.total, w[1] @ group.total
     for shape in group.shapes:
-        power = shape(centres)
+        power = shape(centres) * _SCALE
         left += power[:, 0]
         right += power[:, 1]
-    return _coefficients(left, right, weights[2] @ group.shared)
+    return _coefficients(left, right, w[2] @ group.shared)
 
 
 class SpectralNoise:
@@ -280,13 +303,11 @@ class SpectralNoise:
 
     def _spectra(self, centres: NDArray[np.int64]) -> NDArray[np.complex64]:
         """Bins ``(batch, active groups, 2, bins)``: every source's, summed."""
-        if len(self._sources) == 1 and len(self._where[0]) == len(self._active):
-            return self._sources[0].spectra(centres)
-        out = np.zeros((len(centres), len(self._active), 2, _BINS), dtype=np.complex64)
+        out = np.empty((len(centres), len(self._active), 2, _BINS), dtype=np.complex64)
+        written: set[int] = set()
         for source, where in zip(self._sources, self._where, strict=True):
-            spectra = source.spectra(centres)
-            for i, g in enumerate(where):  # in place: no copies
-                out[:, g] += spectra[:, i]
+            source.spectra(centres, out, where, [g not in written for g in where])
+            written.update(where)
         return out
 
     def _batch(self) -> NDArray[np.float32]:

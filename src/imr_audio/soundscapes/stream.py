@@ -115,7 +115,7 @@ def _bubbles(
     fade = np.clip((length - n) / (0.3 * length), 0.0, 1.0)
     fade = (0.5 - 0.5 * np.cos(np.pi * fade)).astype(np.float32)
 
-    def make(k: int) -> NDArray[np.float64]:
+    def make(k: int) -> NDArray[np.float32]:
         f0 = np.exp(rng.uniform(math.log(kind.low_hz), math.log(kind.high_hz), k))
         decay = 0.043 * f0 + 0.0014 * f0**1.5  # 1/s
         rise = rng.uniform(0.1, 0.4, k) * decay  # f(t) = f0 (1 + rise t)
@@ -132,7 +132,7 @@ def _bubbles(
         ramp = np.minimum(n[None, :ramp_end] / attack[:, None], 1.0)
         wave[:, :ramp_end] *= (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32)
         wave *= fade * level.astype(np.float32)[:, None]
-        return np.asarray(wave, dtype=np.float64)
+        return np.asarray(wave, dtype=np.float32)
 
     wave = in_pieces(count, make)
     batch = max(16, math.ceil(rate_hz))
