@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from imr_audio.cli import cli
-from imr_audio.soundscapes.bedcache import DEFAULT_MAX_BYTES, BedCache
+from imr_audio.soundscapes.bedcache import DEFAULT_MAX_BYTES, BedCache, segments_for
 from imr_audio.soundscapes.catalog import SoundscapeCatalog
+from imr_audio.workspace import Workspace
 
 RATE = 8000
 MINUTES = 3.0
@@ -137,3 +139,46 @@ def test_a_bed_cache_that_cannot_be_written_still_gives_the_bed(tmp_path: Path) 
         "rain", SoundscapeCatalog.builtin().get("rain"), 60.0, RATE, 0)))
     assert np.array_equal(made, uncached)
     assert blocker.is_file() and blocker.stat().st_size == 0
+
+
+class _SlowBed(_CountingBed):
+    """A built-in bed that takes 0.2 s over each of its blocks: slower than any speech here."""
+
+    def blocks(
+        self, duration_s: float, sample_rate_hz: int, seed: int, block_frames: int = 65536
+    ) -> Iterator[np.ndarray]:
+        for block in self._bed.blocks(duration_s, sample_rate_hz, seed, block_frames):
+            time.sleep(0.2)
+            yield block
+
+
+def test_a_bed_made_ahead_stops_at_the_tracks_length_once_the_speech_says_it(
+    test_workspace: Workspace, write_client, tmp_path: Path
+) -> None:
+    # A render makes its bed during the speech, long enough for speech 40 % longer than its
+    # estimate plus a minute; once the speech is made and the track's length known, the bed
+    # stops at the segments the track needs instead of making the margin too.
+    from imr_audio.mixplan import bed_cache_key, bed_choice
+    from imr_audio.script import prepare
+    from imr_audio.track import RenderSettings, _bed_ahead
+
+    workspace = test_workspace.derive(cache_dir=tmp_path / "cache")
+    settings = RenderSettings()
+    prepared = prepare(workspace, "mini", workspace.load_profile(write_client(tmp_path)),
+                       settings.choices, settings.mix)
+    rain = bed_choice(workspace, "rain", 0)
+    bed = replace(rain, soundscape=_SlowBed("rain"))
+    rate = settings.mix.sample_rate_hz
+    with _bed_ahead(workspace, prepared, bed, settings) as bed_needed:
+        time.sleep(0.5)  # the speech
+        bed_needed(100.0)  # the track is 1:40 long: two segments
+    folder = workspace.bed_cache.folder / f"{bed_cache_key(bed)}-s0-r{rate}-v1"  # type: ignore[operator]
+    stored = sorted(p.name for p in folder.iterdir())
+    assert stored == ["00000.kw1.npy", "00000.npy", "00001.kw1.npy", "00001.npy"]
+    assert segments_for(prepared.estimated_duration_s * 1.4 + 60, rate) > 2
+    # What the mix then reads is the bed as made in one go.
+    ahead = np.concatenate(list(workspace.bed_cache.blocks(
+        bed_cache_key(bed), bed.soundscape, 100.0, rate, 0)))
+    made = np.concatenate(list(BedCache(None).blocks(
+        bed_cache_key(bed), rain.soundscape, 100.0, rate, 0)))
+    assert np.array_equal(ahead, made)

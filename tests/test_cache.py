@@ -382,10 +382,10 @@ def test_espeak_renders_in_two_empty_caches_are_byte_identical(
     client = write_client(tmp_path, preferences={"voice": "neutral", "soundscape": "rain"})
     settings = RenderSettings(seed=3,
                               export=ExportSettings(format="wav"))
-    tracks = []
-    for name in ("one", "two"):
+    tracks: list[bytes] = []
+    for name in ("one", "two", "one"):  # cold, cold, then warm
         monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / f"cache-{name}"))
-        result = render_file("mini", client, tmp_path / name, settings)
+        result = render_file("mini", client, tmp_path / name / str(len(tracks)), settings)
         assert result.voice.engine == "pyttsx3"
         tracks.append(result.path.read_bytes())
-    assert tracks[0] == tracks[1]
+    assert tracks[0] == tracks[1] == tracks[2]

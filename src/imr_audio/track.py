@@ -14,7 +14,7 @@ import logging
 import math
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,6 +37,7 @@ from imr_audio.provenance import (
     sidecar_json,
 )
 from imr_audio.script import PreparedScript, ScriptChoices, prepare, require_renderable
+from imr_audio.soundscapes.bedcache import segments_for
 from imr_audio.speech import (
     SpeechSettings,
     SpokenScript,
@@ -210,9 +211,10 @@ def render(
                 if current is not None:
                     log.info("up to date, not rendered: inputs sha256=%s", current.inputs_sha256)
                     return current
-            with _bed_ahead(workspace, prepared, bed, settings, progress):
+            with _bed_ahead(workspace, prepared, bed, settings, progress) as bed_needed:
                 spoken = speak(workspace, prepared, speaker, store, progress)
-        plan = plan_mix(spoken, settings.mix, bed)
+                plan = plan_mix(spoken, settings.mix, bed)
+                bed_needed(plan.duration_s)
         path = output_path(output_dir, prepared.profile.id, prepared.spec.id,
                            settings.export.format)
         notices = tuple(n for n in (cache_notice, speaker.fallback,
@@ -259,37 +261,43 @@ def _bed_ahead(
     bed: BedChoice,
     settings: RenderSettings,
     progress: ProgressCallback | None = None,
-) -> Iterator[None]:
+) -> Iterator[Callable[[float], None]]:
     """Render the bed into the bed cache in a thread of its own while the speech is made.
 
     The speech is made in worker processes, so this process is free: a cold render then costs
     about the slower of the two instead of their sum. The bed is made long enough for the
     longest the speech may come out (the track's length is known only once it exists); its
-    first frames do not depend on its length, so the mix reads what was made here. Without the
-    bed cache there is nowhere to keep it: nothing is done ahead then. Once the speech is done,
-    a bed still being made reports its progress as the stage ``soundscape``. A failure here is
-    left to the mix, which makes the bed again and reports it.
+    first frames do not depend on its length, so the mix reads what was made here. The caller
+    says the track's length once it is known (the function yielded): the bed then stops at the
+    last segment the track needs instead of making the margin too. Without the bed cache there
+    is nowhere to keep it: nothing is done ahead then. Once the speech is done, a bed still
+    being made reports its progress as the stage ``soundscape``. A failure here is left to the
+    mix, which makes the bed again and reports it.
     """
+    needed_s: list[float] = []
     if not settings.use_cache:
-        yield
+        yield needed_s.append
         return
     expected_s = prepared.target_length_s or prepared.estimated_duration_s * _SPEECH_SPREAD
     speech_done, failed = threading.Event(), threading.Event()
     latest: list[Progress] = []
+    rate_hz = settings.mix.sample_rate_hz
 
     def bed_progress(step: Progress) -> None:
         if failed.is_set():
             raise _BedNotNeeded  # the speech failed: the bed stops at its next segment
+        if needed_s and step.done < step.total and step.done >= segments_for(needed_s[0],
+                                                                            rate_hz):
+            raise _BedNotNeeded  # every segment the track needs is made and stored
         latest[:] = [step]
         if speech_done.is_set():
             report(progress, "soundscape", step.done, step.total)
 
     with ThreadPoolExecutor(1, thread_name_prefix="imr-bed-ahead") as pool:
         done = pool.submit(workspace.bed_cache.cells, bed_cache_key(bed), bed.soundscape,
-                           expected_s + 60.0, settings.mix.sample_rate_hz, bed.seed,
-                           bed_progress)
+                           expected_s + 60.0, rate_hz, bed.seed, bed_progress)
         try:
-            yield
+            yield needed_s.append
         except BaseException:
             failed.set()
             raise
@@ -297,8 +305,9 @@ def _bed_ahead(
             speech_done.set()
             if not failed.is_set() and not done.done() and latest:
                 report(progress, "soundscape", latest[0].done, latest[0].total)
-            if done.exception() is not None:  # waits for it: the mix reads what it stored
-                log.debug("the bed was not made ahead (%s)", type(done.exception()).__name__)
+            error = done.exception()  # waits for it: the mix reads what it stored
+            if error is not None and not isinstance(error, _BedNotNeeded):
+                log.debug("the bed was not made ahead (%s)", type(error).__name__)
 
 
 class _BedNotNeeded(Exception):

@@ -33,7 +33,15 @@ from imr_audio.meter import CELL_HZ, KWeighting, cell_edges
 from imr_audio.progress import ProgressCallback, report
 from imr_audio.soundscapes.base import Soundscape
 
-__all__ = ["BED_FORMAT", "CELLS_FORMAT", "SEGMENT_S", "BedCache", "BedCacheInfo", "quantise"]
+__all__ = [
+    "BED_FORMAT",
+    "CELLS_FORMAT",
+    "SEGMENT_S",
+    "BedCache",
+    "BedCacheInfo",
+    "quantise",
+    "segments_for",
+]
 
 BED_FORMAT = 1
 """Version of the stored layout; part of every key."""
@@ -175,7 +183,7 @@ class BedCache:
 
     def _segments(
         self, key: str, soundscape: Soundscape, count: int, sample_rate_hz: int, seed: int
-    ) -> Iterator[npt.NDArray[np.float16]]:
+    ) -> Generator[npt.NDArray[np.float16], None, None]:
         """The bed's first ``count`` segments (float16): stored ones read, else rendered.
 
         A bed is made by one process at a time (a lock per bed in the cache's folder): in a
@@ -267,14 +275,17 @@ class BedCache:
         weighting = KWeighting(sample_rate_hz, 2)
         found = []
         segments = self._segments(full_key, soundscape, count, sample_rate_hz, seed)
-        for index, segment in enumerate(segments):
-            cells = _cell_energies(weighting, segment, index * _CELLS_PER_SEGMENT,
-                                   sample_rate_hz)
-            if stored[index] is None:
-                self._store(self._segment(full_key, index, kind), cells)
-            found.append(cells)
-            report(progress, "bed", index + 1, count)
-        self._bound(keep=full_key)
+        try:  # ``progress`` may stop it after any segment (stored with its cells by then)
+            for index, segment in enumerate(segments):
+                cells = _cell_energies(weighting, segment, index * _CELLS_PER_SEGMENT,
+                                       sample_rate_hz)
+                if stored[index] is None:
+                    self._store(self._segment(full_key, index, kind), cells)
+                found.append(cells)
+                report(progress, "bed", index + 1, count)
+        finally:
+            segments.close()  # lets another process make the rest of this bed
+            self._bound(keep=full_key)
         return np.concatenate(found) if found else np.zeros((0, 3))
 
     def info(self) -> BedCacheInfo:
@@ -303,11 +314,16 @@ class BedCache:
         return count
 
 
+def segments_for(duration_s: float, sample_rate_hz: int) -> int:
+    """How many stored segments hold a bed of ``duration_s`` at ``sample_rate_hz``."""
+    return -(-round(duration_s * sample_rate_hz) // (SEGMENT_S * sample_rate_hz))
+
+
 def _extent(key: str, duration_s: float, sample_rate_hz: int, seed: int) -> tuple[int, int, str]:
     """A bed's frames, its whole segments, and its full key (seed, rate and format added)."""
     total = round(duration_s * sample_rate_hz)
-    count = -(-total // (SEGMENT_S * sample_rate_hz))
-    return total, count, f"{key}-s{seed}-r{sample_rate_hz}-v{BED_FORMAT}"
+    return total, segments_for(duration_s, sample_rate_hz), (
+        f"{key}-s{seed}-r{sample_rate_hz}-v{BED_FORMAT}")
 
 
 def _cell_energies(
