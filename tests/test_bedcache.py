@@ -147,6 +147,7 @@ class _SlowBed(_CountingBed):
     def blocks(
         self, duration_s: float, sample_rate_hz: int, seed: int, block_frames: int = 65536
     ) -> Iterator[np.ndarray]:
+        self.made += 1
         for block in self._bed.blocks(duration_s, sample_rate_hz, seed, block_frames):
             time.sleep(0.2)
             yield block
@@ -182,3 +183,14 @@ def test_a_bed_made_ahead_stops_at_the_tracks_length_once_the_speech_says_it(
     made = np.concatenate(list(BedCache(None).blocks(
         bed_cache_key(bed), rain.soundscape, 100.0, rate, 0)))
     assert np.array_equal(ahead, made)
+    # A warm render: what it needs is stored, so nothing is made again while it speaks.
+    slow = _SlowBed("rain")
+    with _bed_ahead(workspace, prepared, replace(rain, soundscape=slow), settings) as bed_needed:
+        time.sleep(0.5)
+        bed_needed(110.0)
+    assert slow.made == 0
+    # A longer track over the same bed: made from its start once its length is known.
+    with _bed_ahead(workspace, prepared, replace(rain, soundscape=slow), settings) as bed_needed:
+        bed_needed(130.0)
+    assert slow.made == 1
+    assert len(list(folder.glob("*.npy"))) == 6  # three segments, each with its cells

@@ -269,7 +269,9 @@ def _bed_ahead(
     longest the speech may come out (the track's length is known only once it exists); its
     first frames do not depend on its length, so the mix reads what was made here. The caller
     says the track's length once it is known (the function yielded): the bed then stops at the
-    last segment the track needs instead of making the margin too. Without the bed cache there
+    last segment the track needs instead of making the margin too. A bed of which an earlier
+    render stored the start is made (from its start) only if the track needs more than that.
+    Without the bed cache there
     is nowhere to keep it: nothing is done ahead then. Once the speech is done, a bed still
     being made reports its progress as the stage ``soundscape``. A failure here is left to the
     mix, which makes the bed again and reports it.
@@ -279,9 +281,11 @@ def _bed_ahead(
         yield needed_s.append
         return
     expected_s = prepared.target_length_s or prepared.estimated_duration_s * _SPEECH_SPREAD
-    speech_done, failed = threading.Event(), threading.Event()
+    speech_done, failed, known = threading.Event(), threading.Event(), threading.Event()
     latest: list[Progress] = []
     rate_hz = settings.mix.sample_rate_hz
+    key = bed_cache_key(bed)
+    stored_s = workspace.bed_cache.stored_s(key, rate_hz, bed.seed)
 
     def bed_progress(step: Progress) -> None:
         if failed.is_set():
@@ -293,16 +297,33 @@ def _bed_ahead(
         if speech_done.is_set():
             report(progress, "soundscape", step.done, step.total)
 
+    def make() -> None:
+        length_s = expected_s + 60.0
+        if stored_s > 0.0:
+            # An earlier render stored the start of this bed. A bed is made from its start,
+            # so making more would make again what is stored: wait for the track's length,
+            # which is most often within what is stored (a warm render).
+            known.wait()
+            if failed.is_set() or not needed_s or needed_s[0] <= stored_s:
+                return
+            length_s = needed_s[0]
+        workspace.bed_cache.cells(key, bed.soundscape, length_s, rate_hz, bed.seed,
+                                  bed_progress)
+
+    def needed(duration_s: float) -> None:
+        needed_s.append(duration_s)
+        known.set()
+
     with ThreadPoolExecutor(1, thread_name_prefix="imr-bed-ahead") as pool:
-        done = pool.submit(workspace.bed_cache.cells, bed_cache_key(bed), bed.soundscape,
-                           expected_s + 60.0, rate_hz, bed.seed, bed_progress)
+        done = pool.submit(make)
         try:
-            yield needed_s.append
+            yield needed
         except BaseException:
             failed.set()
             raise
         finally:
             speech_done.set()
+            known.set()
             if not failed.is_set() and not done.done() and latest:
                 report(progress, "soundscape", latest[0].done, latest[0].total)
             error = done.exception()  # waits for it: the mix reads what it stored

@@ -288,6 +288,19 @@ class BedCache:
             self._bound(keep=full_key)
         return np.concatenate(found) if found else np.zeros((0, 3))
 
+    def stored_s(self, key: str, sample_rate_hz: int, seed: int) -> float:
+        """How much of the bed is stored from its start, with its cells, in whole seconds.
+
+        The files are looked for, not read.
+        """
+        full_key = _extent(key, 0.0, sample_rate_hz, seed)[2]
+        index = 0
+        while all(path is not None and path.is_file() for path in (
+                self._segment(full_key, index), self._segment(full_key, index,
+                                                              f".kw{CELLS_FORMAT}"))):
+            index += 1
+        return float(index * SEGMENT_S)
+
     def info(self) -> BedCacheInfo:
         """Where the cache is, how many beds it holds and their size."""
         if self.folder is None or not self.folder.is_dir():
