@@ -66,6 +66,24 @@ at most about 2 / 1.34 = 1.5x: the goal of 1.8x and the overlapped stages cannot
 a 2-core machine. Piper cold does not scale here (1.48 cores with 2 workers): the four clients'
 scripts share most sentences, and a sentence another worker is making is waited for (the speech
 cache's per-key locks), so the second worker mostly waits; warm, it scales like eSpeak.
+
+Measured again 2026-12-06 23:47-23:52 UTC on main, after a bed is made by one process at a
+time (the bed cache's lock: two cold workers no longer both make the same bed), quiet machine
+(load 1.3 at the start, up to 2.8 from the benchmark's own processes), 4 tracks at 7m::
+
+    voice            workers cache  wall s  cores used  speedup
+    calm (Piper)           1  cold    49.3        1.53
+                           1  warm    25.3        1.34
+                           2  cold    47.4        1.44    1.04x
+                           2  warm    19.7        1.90    1.28x
+    neutral (eSpeak)       1  cold    30.0        1.36
+                           1  warm    26.9        1.36
+                           2  cold    21.0        1.86    1.43x
+                           2  warm    20.4        1.89    1.32x
+
+eSpeak cold went from 1.28x to 1.43x. Piper cold with two onnxruntime threads per worker
+(``--engine-workers 2``) instead of one: 47.7 s with 1.85 cores used, no faster than 47.4 s:
+the second worker waits for sentences the first is making, whatever its threads.
 """
 
 from __future__ import annotations

@@ -61,6 +61,13 @@ Speed, a 20.8-minute MP3, warm render against encoding alone (medians of ``--rep
 * 2026-12-06, main after the fast beds (issue #13; 300x real time or more), quiet machine (load
   0.9-1.5), ``--repeats 3``: runs 16.6 / 12.8 s (1.29x), 15.8 / 12.4 s (1.27x), 15.7 / 12.9 s
   (1.21x); median 15.8 s / 12.8 s (**1.23x**). Cold caches: 21.8 s (was 27.9 s: the bed).
+* 2026-12-06 23:30-23:44 UTC, quiet machine (load 0.7-1.5), ``--repeats 3``, the machine
+  slower than at 21:00 (encoding alone 12.7-14.6 s). With the bed made ahead stopping at the
+  track's length, a warm render made its stored bed again in the background whenever the
+  margin reached past it: 17.7 s / 13.1 s (1.35x); the same commit before it (88a2b9a) gave
+  15.3 s / 12.9 s (1.19x) in the next minutes. After the fix (a warm render waits for the
+  track's length and finds it stored): runs 17.6 / 14.1 s (1.25x), 16.9 / 13.4 s (1.26x),
+  16.1 / 14.6 s (1.10x); median 16.9 s / 14.1 s (**1.20x**). Cold caches: 20.1 s.
 """
 
 from __future__ import annotations

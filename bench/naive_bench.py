@@ -17,6 +17,21 @@ Measured 2026-12-06 on main after the fast beds (issue #13), quiet 2-core machin
     imr-audio render, warm caches                          9.3 s
     naive / imr-audio: 1.92x (cold), 2.46x (warm); cold / warm 1.28x
 
+Measured again 2026-12-06 23:21-23:46 UTC on main (quiet machine, load 0.6-1.3; the virtual
+machine ran slower than at 21:00: the warm render took 8.1-10.9 s), ten runs: two before a bed
+made ahead stopped at the track's length, five after it, three (*) after the fix that a warm
+render does not make its stored bed again:
+
+    run                 1     2  |   3     4     5     6     7  |   8*    9*   10*
+    naive s          30.0  22.9  | 28.1  28.4  27.6  29.9  28.8  | 30.0  29.9  30.3
+    cold s           11.9  10.7  | 10.5  10.9  10.9  13.1  11.0  | 12.4  13.2  10.8
+    warm s            8.4   8.1  |  9.7  10.9  10.2  10.6   9.9  | 10.2  10.2   9.5
+    naive / cold     2.53  2.14  | 2.67  2.61  2.54  2.28  2.62  | 2.43  2.26  2.80
+    cold / warm      1.42  1.32  | 1.08  1.00  1.07  1.24  1.11  | 1.22  1.29  1.14
+
+Runs 3-10: cold / warm 1.00-1.29, median 1.13 (goal 1.3 met); naive / cold 2.26-2.80, median
+2.57 (goal 3x not met, for the reason below).
+
 Before (2026-12-01): naive 33.5 s, cold 24.8 s, warm 11.5 s (1.35x, 2.91x; cold/warm 2.16x).
 The naive pipeline got faster too: it mixes over the same procedural bed, now made at 300x real
 time or more. What is left of a cold render is mostly the warm work (mixing, mastering and the
