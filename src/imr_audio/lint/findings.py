@@ -75,6 +75,21 @@ def where(origin: Origin) -> str:
     return f"the value of {origin.field}" if origin.field else origin.describe()
 
 
+def new_place(reported: set[object], origin: Origin, line: int) -> str | None:
+    """Where ``origin`` is, for a message; None if ``reported`` holds that place already.
+
+    A place is a profile field, else a template line (one finding each, however many sentences
+    of the filled script come from it), else the filled script's ``line``. It is added to
+    ``reported``.
+    """
+    key = origin.field or (origin.template_file, origin.template_line or line)
+    if key in reported:
+        return None
+    reported.add(key)
+    return where(origin) if origin.field or origin.template_file else (
+        f"line {line} of the filled script")
+
+
 def lookup(data: Mapping[str, Any], dotted: str) -> Any:
     """The value at the dotted path ``dotted`` of ``data`` (None when it is missing)."""
     node: Any = data

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from imr_audio.lint.findings import Document, LintFinding, finding, where
+from imr_audio.lint.findings import Document, LintFinding, finding, new_place
 from imr_audio.lint.text import Sentence, Token, is_past_form, lemmas, phrase_lemmas
 from imr_audio.lint.threat import RESCRIPTING_KINDS
 
@@ -110,12 +110,9 @@ def check_home_retelling(doc: Document) -> Iterator[LintFinding]:
         origin = doc.origin(sentence, tokens)
         if wrapper and not origin.field:
             continue
-        key = origin.field or (origin.template_file, origin.template_line or sentence.line)
-        if key in reported:
+        place = new_place(reported, origin, sentence.line)
+        if place is None:
             continue
-        reported.add(key)
-        place = where(origin) if origin.field or origin.template_file else (
-            f"line {sentence.line} of the filled script")
         yield finding(
             "trauma-narrative", severity,  # type: ignore[arg-type]
             f"{place}: {what} in a {doc.kind} script; a home track holds no trauma content "

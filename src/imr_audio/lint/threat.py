@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 
 import lemminflect
 
-from imr_audio.lint.findings import Document, LintFinding, finding, where
+from imr_audio.lint.findings import Document, LintFinding, finding, new_place, where
 from imr_audio.lint.text import Sentence, Token, is_participle, is_past_form, lemmas, phrase_lemmas
 from imr_audio.lint_words import (
     BODY_PARTS,
@@ -281,12 +281,9 @@ def check_home_harm(doc: Document) -> Iterator[LintFinding]:
         if not hits:
             continue
         origin = doc.origin(sentence, hits)
-        key = origin.field or (origin.template_file, origin.template_line or sentence.line)
-        if key in reported:
+        place = new_place(reported, origin, sentence.line)
+        if place is None:
             continue
-        reported.add(key)
-        place = where(origin) if origin.field or origin.template_file else (
-            f"line {sentence.line} of the filled script")
         yield finding(
             "trauma-narrative", "error",
             f"{place}: harm, injury or perpetrator wording in a {doc.kind} script; a home "
