@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,20 @@ def write_library(folder: Path, jobs: list[dict[str, Any]]) -> Path:
     defaults = {"output": "tracks", "templates_dir": str(TEST_TEMPLATES), "voice": "neutral"}
     path.write_text(yaml.safe_dump({"defaults": defaults, "jobs": jobs}), encoding="utf-8")
     return path
+
+
+def two_clients_and_a_broken_one(
+    folder: Path, write_client: Callable[..., Path], client_data: Callable[..., dict[str, Any]],
+    **second: Any,
+) -> list[dict[str, Any]]:
+    """Write ``a.yaml`` (t-017), ``b.yaml`` (t-018, with ``second``) and ``c.yaml`` (t-019,
+    missing a variable ``mini`` needs); return a manifest's jobs rendering ``mini`` for each."""
+    write_client(folder, "a.yaml", id="t-017")
+    write_client(folder, "b.yaml", id="t-018", **second)
+    broken = client_data(id="t-019", preferred_name="Zephyrine")
+    del broken["safe_place"]["cue_word"]
+    (folder / "c.yaml").write_text(yaml.safe_dump(broken), encoding="utf-8")
+    return [{"client": name, "templates": ["mini"]} for name in ("a.yaml", "b.yaml", "c.yaml")]
 
 
 def visible_files(root: Path) -> dict[str, bytes]:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from imr_audio.batch import BatchOptions, run_batch
@@ -27,7 +26,12 @@ except ImportError:  # pragma: no cover - the cluster extra is part of the test 
                 allow_module_level=True)
 
 from imr_audio.executors_dask import MISSING_EXTRA, DaskExecutor, cores_per_worker
-from support import interrupt_batch, visible_files, write_library
+from support import (
+    interrupt_batch,
+    two_clients_and_a_broken_one,
+    visible_files,
+    write_library,
+)
 
 
 class CountingExecutor:
@@ -69,16 +73,9 @@ def test_a_cluster_batch_writes_the_files_of_a_local_run(
     tmp_path: Path, scheduler: str, client_data: Callable[..., dict[str, Any]],
     write_client: Callable[..., Path], workspace: Workspace,
 ) -> None:
-    write_client(tmp_path, "a.yaml", id="t-017")
-    write_client(tmp_path, "b.yaml", id="t-018", preferred_name="Sam")
-    broken = client_data(id="t-019", preferred_name="Zephyrine")
-    del broken["safe_place"]["cue_word"]
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(broken), encoding="utf-8")
-    manifest = write_library(tmp_path, [
-        {"client": "a.yaml", "templates": ["mini"]},
-        {"client": "b.yaml", "templates": ["mini"]},
-        {"client": "c.yaml", "templates": ["mini"]},  # a variable the template needs is missing
-    ])
+    # c.yaml lacks a variable the template needs: that job fails alone.
+    manifest = write_library(tmp_path, two_clients_and_a_broken_one(
+        tmp_path, write_client, client_data, preferred_name="Sam"))
     local_root, cluster_root = tmp_path / "local", tmp_path / "cluster"
     local = run_batch(workspace, manifest, BatchOptions(output_dir=local_root, workers=2))
     events: list[Any] = []

@@ -42,7 +42,12 @@ from imr_audio.voice import Pyttsx3Engine, SpeechRequest, VoiceInfo, VoiceSettin
 from imr_audio.voice.cache import CachedEngine, SpeechCache
 from imr_audio.workspace import KEY_FILE_ENV, Workspace
 from measure import ffmpeg_ebur128
-from support import interrupt_batch, visible_files, write_library
+from support import (
+    interrupt_batch,
+    two_clients_and_a_broken_one,
+    visible_files,
+    write_library,
+)
 
 VOICE = VoiceSettings(engine="pyttsx3", voice_id="gmw/en", rate_wpm=130, pitch=40)
 
@@ -55,15 +60,9 @@ def test_a_library_renders_and_one_broken_job_does_not_stop_the_others(
     client_data: Callable[..., dict[str, Any]],
     write_client: Callable[..., Path], workspace: Workspace, test_workspace: Workspace
 ) -> None:
-    write_client(tmp_path, "a.yaml", id="t-017")
-    write_client(tmp_path, "b.yaml", id="t-018")
-    broken = client_data(id="t-019", preferred_name="Zephyrine")
-    del broken["safe_place"]["cue_word"]
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(broken), encoding="utf-8")
     manifest = write_library(tmp_path, [
-        {"client": "a.yaml", "templates": ["mini"]},
-        {"client": "b.yaml", "templates": ["mini"]},
-        {"client": "c.yaml", "templates": ["mini"]},  # a variable the template needs is missing
+        # c.yaml lacks a variable the template needs: that job fails alone.
+        *two_clients_and_a_broken_one(tmp_path, write_client, client_data),
         {"client": "a.yaml", "templates": ["mini"], "soundscape": "beds/gone.wav",
          "folder": "own-bed"},  # an unreadable bed
     ])
