@@ -11,7 +11,7 @@ The crickets' levels are scaled per seed to a fixed total, so every seed is equa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,25 +49,28 @@ class NightDesign(BedDesign):
     """RMS of the soft low air, against the crickets' total RMS (linear)."""
 
 
+_STEADY = NightDesign(
+    crickets=4,
+    chorus=0.25,
+    air=0.5,
+    design_lufs=6.88,
+    description="Crickets chirping on a still summer night.",
+)
+
+# each intensity changes only what is written
 _DESIGNS: dict[Intensity, NightDesign] = {
-    "light": NightDesign(
+    "light": replace(
+        _STEADY,
         crickets=2,
         chorus=0.15,
-        air=0.5,
         design_lufs=7.01,
         description="A quiet night: two crickets chirping, far apart.",
     ),
-    "steady": NightDesign(
-        crickets=4,
-        chorus=0.25,
-        air=0.5,
-        design_lufs=6.88,
-        description="Crickets chirping on a still summer night.",
-    ),
-    "heavy": NightDesign(
+    "steady": _STEADY,
+    "heavy": replace(
+        _STEADY,
         crickets=7,
         chorus=0.35,
-        air=0.5,
         design_lufs=7.1,
         description="A warm night full of crickets, near and far.",
     ),

@@ -67,27 +67,31 @@ class RainDesign(BedDesign):
     """RMS of a soft low brown-noise roar under the hiss (linear; 0: none)."""
 
 
-# design_lufs: the steady design measured over 6 seeds x 400 s, the others over 4 x 200 s
+_STEADY = RainDesign(
+    near=_NEAR,
+    patter=_PATTER,
+    hiss=0.2,
+    hiss_low_hz=450.0,
+    roar=0.0,
+    design_lufs=-7.80,
+    description="Steady light rain on leaves, soft drops in stereo.",
+)
+
+# each intensity changes only what is written; design_lufs: the steady design measured over
+# 6 seeds x 400 s, the others over 4 x 200 s
 _DESIGNS: dict[Intensity, RainDesign] = {
-    "light": RainDesign(
+    "light": replace(
+        _STEADY,
         near=replace(_NEAR, rate_hz=5.0),
         patter=replace(_PATTER, rate_hz=60.0),
         hiss=0.09,
         hiss_low_hz=600.0,
-        roar=0.0,
         design_lufs=-13.93,
         description="Light rain: a soft drizzle with single drops on leaves.",
     ),
-    "steady": RainDesign(
-        near=_NEAR,
-        patter=_PATTER,
-        hiss=0.2,
-        hiss_low_hz=450.0,
-        roar=0.0,
-        design_lufs=-7.80,
-        description="Steady light rain on leaves, soft drops in stereo.",
-    ),
-    "heavy": RainDesign(
+    "steady": _STEADY,
+    "heavy": replace(
+        _STEADY,
         near=replace(_NEAR, rate_hz=40.0, bands_hz=((600.0, 2000.0), *_NEAR.bands_hz)),
         patter=replace(_PATTER, rate_hz=400.0),
         hiss=0.45,
