@@ -30,7 +30,7 @@ from imr_audio.soundscapes.dsp import (
     substreams,
 )
 from imr_audio.soundscapes.events import Occurrences, drop_bank, poisson_draw
-from imr_audio.soundscapes.spectral import layer
+from imr_audio.soundscapes.spectral import layer, noise_band
 from imr_audio.soundscapes.wind import WindDesign, wind_layers
 
 __all__ = ["BEDS", "ForestDesign"]
@@ -289,9 +289,7 @@ def _forest(sr: int, rng: np.random.Generator, design: ForestDesign) -> BedParts
     def stir(centres: NDArray[np.int64]) -> NDArray[np.float64]:
         return gusts.frames(centres)[0] / peak  # leaves move with the gusts
 
-    hiss = np.vstack(
-        (pink(sr), butter(2, 1500.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
-    )
+    hiss = noise_band(pink(sr), 1500.0, 8000.0, sr)
     layers.append(layer(hiss, sr, 0.2, _HISS, gains=stir))
     ticks = replace(_TICKS, rate_hz=design.ticks_hz)
     bank = drop_bank(tick_rng, sr, ticks, 1024)

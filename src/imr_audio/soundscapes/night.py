@@ -24,7 +24,7 @@ from imr_audio.soundscapes.dsp import (
     substreams,
 )
 from imr_audio.soundscapes.events import Occurrences, Source, on_grid
-from imr_audio.soundscapes.spectral import db_gains, layer
+from imr_audio.soundscapes.spectral import db_gains, layer, noise_band
 
 __all__ = ["BEDS", "NightDesign"]
 
@@ -145,10 +145,7 @@ def _night(sr: int, rng: np.random.Generator, design: NightDesign) -> BedParts:
         cricket.source(float(level)) for cricket, level in zip(crickets, levels, strict=True)
     ]
     chorus = butter(2, _CHORUS_BAND_HZ, "bandpass", sr)
-    air = np.vstack(
-        (leaky_integrator(100.0, sr), butter(2, 40.0, "highpass", sr),
-         butter(2, 600.0, "lowpass", sr))
-    )
+    air = noise_band(leaky_integrator(100.0, sr), 40.0, 600.0, sr)
     # both drifts are slow (1.5 and 3 s steps): gains per frame
     chorus_drift = db_gains(SmoothCurve(chorus_rng, sr, 1.5, -2.0, 2.0))
     air_drift = db_gains(SmoothCurve(drift_rng, sr, 3.0, -1.5, 1.5))

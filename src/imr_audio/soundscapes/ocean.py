@@ -28,7 +28,7 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.spectral import layer
+from imr_audio.soundscapes.spectral import layer, noise_band
 
 __all__ = ["BEDS", "OceanDesign"]
 
@@ -111,20 +111,8 @@ def _ocean(sr: int, rng: np.random.Generator, design: OceanDesign) -> BedParts:
     crossfade follows it closely.
     """
     noise_rng, wave_rng = substreams(rng, 2)
-    body = np.vstack(
-        (
-            leaky_integrator(80.0, sr),
-            butter(2, 50.0, "highpass", sr),
-            butter(2, 700.0, "lowpass", sr),
-        )
-    )
-    wash = np.vstack(
-        (
-            pink(sr),
-            butter(2, 250.0, "highpass", sr),
-            butter(2, design.wash_top_hz, "lowpass", sr),
-        )
-    )
+    body = noise_band(leaky_integrator(80.0, sr), 50.0, 700.0, sr)
+    wash = noise_band(pink(sr), 250.0, design.wash_top_hz, sr)
     waves = Swells(wave_rng, sr, design.waves)
     power = design.wash_power
 

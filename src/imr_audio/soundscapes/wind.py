@@ -23,7 +23,6 @@ from imr_audio.soundscapes.dsp import (
     SmoothCurve,
     Swells,
     SwellStyle,
-    butter,
     pink,
     substreams,
 )
@@ -34,6 +33,7 @@ from imr_audio.soundscapes.spectral import (
     NoiseLayer,
     bin_hz,
     layer,
+    noise_band,
 )
 
 __all__ = ["BEDS", "Gusts", "WindDesign", "wind_layers"]
@@ -178,7 +178,7 @@ def wind_layers(
     half its bandwidth, shifted up) whose centre each frame takes from the gust.
     """
     gusts = Gusts(sr, substreams(rng, 6)[2:], design)
-    rush = np.vstack((pink(sr), butter(2, 80.0, "highpass", sr), butter(2, 900.0, "lowpass", sr)))
+    rush = noise_band(pink(sr), 80.0, 900.0, sr)
 
     def rush_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
         env, flutter, _ = gusts.frames(centres)
