@@ -21,6 +21,7 @@ from imr_audio.commands.options import (
     ProgressLine,
     client_option,
     output_dir_option,
+    seed_option,
     soundscape_option,
     voice_option,
     workspace_options,
@@ -104,8 +105,7 @@ def demo(workspace: Workspace) -> None:
     help="Integrated loudness of the track.",
 )
 @voice_option
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
-              help="Seed of the bed (0 to 4294967295).")
+@seed_option("Seed of the bed")
 @workspace_options()
 @output_dir_option("Folder for the track (created 0700).")
 @click.option(

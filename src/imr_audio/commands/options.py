@@ -22,6 +22,7 @@ __all__ = [
     "SoundscapeName",
     "client_option",
     "output_dir_option",
+    "seed_option",
     "soundscape_option",
     "voice_option",
     "workspace_options",
@@ -61,6 +62,21 @@ def output_dir_option(
         default=Path() if here else None,
         show_default=here,
         help=help_text,
+    )
+
+
+def seed_option(what: str) -> Callable[[F], F]:
+    """Add ``--seed N`` (0 to 2**32 - 1, default 0); ``what`` begins its help ("Seed of the bed").
+
+    The command receives ``seed``.
+    """
+    top = 2**32 - 1
+    return click.option(
+        "--seed",
+        type=click.IntRange(0, top),
+        default=0,
+        show_default=True,
+        help=f"{what} (0 to {top}).",
     )
 
 

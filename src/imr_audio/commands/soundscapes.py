@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from imr_audio.commands.options import SoundscapeName, workspace_options
+from imr_audio.commands.options import SoundscapeName, seed_option, workspace_options
 from imr_audio.workspace import Workspace
 
 __all__ = ["commands", "soundscape", "soundscapes"]
@@ -59,8 +59,7 @@ def soundscape() -> None:
     show_default=True,
     help="Length in seconds.",
 )
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
-              help="Seed (0 to 4294967295).")
+@seed_option("Seed")
 @click.option(
     "--sample-rate",
     "sample_rate_hz",

@@ -28,7 +28,7 @@ from imr_audio.soundscapes.dsp import (
     substreams,
 )
 from imr_audio.soundscapes.events import Occurrences, Source, in_pieces, on_grid, stereo_gains
-from imr_audio.soundscapes.spectral import layer
+from imr_audio.soundscapes.spectral import layer, noise_band
 
 __all__ = ["BEDS", "FireDesign"]
 
@@ -172,16 +172,9 @@ class _Snaps:
 
 def _fire(sr: int, rng: np.random.Generator, design: FireDesign) -> BedParts:
     noise_rng, flicker_rng, breath_rng, crackle_rng, snap_rng = substreams(rng, 5)
-    rumble = np.vstack(
-        (leaky_integrator(80.0, sr), butter(2, 50.0, "highpass", sr),
-         butter(2, 400.0, "lowpass", sr))
-    )
-    breath = np.vstack(
-        (pink(sr), butter(2, 300.0, "highpass", sr), butter(2, 1500.0, "lowpass", sr))
-    )
-    hiss = np.vstack(
-        (pink(sr), butter(2, 2000.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
-    )
+    rumble = noise_band(leaky_integrator(80.0, sr), 50.0, 400.0, sr)
+    breath = noise_band(pink(sr), 300.0, 1500.0, sr)
+    hiss = noise_band(pink(sr), 2000.0, 8000.0, sr)
     breath_level = SmoothCurve(breath_rng, sr, 0.6, 0.6, 1.3)  # slow: a gain per frame
 
     def breath_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:

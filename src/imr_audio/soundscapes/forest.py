@@ -30,7 +30,7 @@ from imr_audio.soundscapes.dsp import (
     substreams,
 )
 from imr_audio.soundscapes.events import Occurrences, drop_bank, poisson_draw
-from imr_audio.soundscapes.spectral import layer
+from imr_audio.soundscapes.spectral import layer, noise_band
 from imr_audio.soundscapes.wind import WindDesign, wind_layers
 
 __all__ = ["BEDS", "ForestDesign"]
@@ -88,31 +88,34 @@ def _wind(amp: tuple[float, float], period_s: tuple[float, float]) -> WindDesign
     )
 
 
+_STEADY = ForestDesign(
+    wind=_wind(amp=(0.85, 1.0), period_s=(4.0, 9.0)),
+    wind_level=0.12,
+    ticks_hz=250.0,
+    birds_hz=0.22,
+    bird_level=0.6,
+    design_lufs=-10.88,
+    description="Wind in the leaves of a wood, with sparse, soft birdsong.",
+)
+
+# each intensity changes only what is written
 _DESIGNS: dict[Intensity, ForestDesign] = {
-    "light": ForestDesign(
+    "light": replace(
+        _STEADY,
         wind=_wind(amp=(0.5, 0.6), period_s=(5.0, 10.0)),
         wind_level=0.1,
         ticks_hz=120.0,
         birds_hz=0.1,
-        bird_level=0.6,
         design_lufs=-11.22,
         description="A still wood: leaves barely stirring, an occasional bird.",
     ),
-    "steady": ForestDesign(
-        wind=_wind(amp=(0.85, 1.0), period_s=(4.0, 9.0)),
-        wind_level=0.12,
-        ticks_hz=250.0,
-        birds_hz=0.22,
-        bird_level=0.6,
-        design_lufs=-10.88,
-        description="Wind in the leaves of a wood, with sparse, soft birdsong.",
-    ),
-    "heavy": ForestDesign(
+    "steady": _STEADY,
+    "heavy": replace(
+        _STEADY,
         wind=_wind(amp=(1.05, 1.2), period_s=(3.5, 8.0)),
         wind_level=0.15,
         ticks_hz=400.0,
         birds_hz=0.45,
-        bird_level=0.6,
         design_lufs=-9.83,
         description="A breezy wood: rustling leaves and a lively chorus of birds.",
     ),
@@ -286,9 +289,7 @@ def _forest(sr: int, rng: np.random.Generator, design: ForestDesign) -> BedParts
     def stir(centres: NDArray[np.int64]) -> NDArray[np.float64]:
         return gusts.frames(centres)[0] / peak  # leaves move with the gusts
 
-    hiss = np.vstack(
-        (pink(sr), butter(2, 1500.0, "highpass", sr), butter(2, 8000.0, "lowpass", sr))
-    )
+    hiss = noise_band(pink(sr), 1500.0, 8000.0, sr)
     layers.append(layer(hiss, sr, 0.2, _HISS, gains=stir))
     ticks = replace(_TICKS, rate_hz=design.ticks_hz)
     bank = drop_bank(tick_rng, sr, ticks, 1024)

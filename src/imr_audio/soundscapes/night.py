@@ -11,7 +11,7 @@ The crickets' levels are scaled per seed to a fixed total, so every seed is equa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from imr_audio.soundscapes.dsp import (
     substreams,
 )
 from imr_audio.soundscapes.events import Occurrences, Source, on_grid
-from imr_audio.soundscapes.spectral import db_gains, layer
+from imr_audio.soundscapes.spectral import db_gains, layer, noise_band
 
 __all__ = ["BEDS", "NightDesign"]
 
@@ -49,25 +49,28 @@ class NightDesign(BedDesign):
     """RMS of the soft low air, against the crickets' total RMS (linear)."""
 
 
+_STEADY = NightDesign(
+    crickets=4,
+    chorus=0.25,
+    air=0.5,
+    design_lufs=6.88,
+    description="Crickets chirping on a still summer night.",
+)
+
+# each intensity changes only what is written
 _DESIGNS: dict[Intensity, NightDesign] = {
-    "light": NightDesign(
+    "light": replace(
+        _STEADY,
         crickets=2,
         chorus=0.15,
-        air=0.5,
         design_lufs=7.01,
         description="A quiet night: two crickets chirping, far apart.",
     ),
-    "steady": NightDesign(
-        crickets=4,
-        chorus=0.25,
-        air=0.5,
-        design_lufs=6.88,
-        description="Crickets chirping on a still summer night.",
-    ),
-    "heavy": NightDesign(
+    "steady": _STEADY,
+    "heavy": replace(
+        _STEADY,
         crickets=7,
         chorus=0.35,
-        air=0.5,
         design_lufs=7.1,
         description="A warm night full of crickets, near and far.",
     ),
@@ -142,10 +145,7 @@ def _night(sr: int, rng: np.random.Generator, design: NightDesign) -> BedParts:
         cricket.source(float(level)) for cricket, level in zip(crickets, levels, strict=True)
     ]
     chorus = butter(2, _CHORUS_BAND_HZ, "bandpass", sr)
-    air = np.vstack(
-        (leaky_integrator(100.0, sr), butter(2, 40.0, "highpass", sr),
-         butter(2, 600.0, "lowpass", sr))
-    )
+    air = noise_band(leaky_integrator(100.0, sr), 40.0, 600.0, sr)
     # both drifts are slow (1.5 and 3 s steps): gains per frame
     chorus_drift = db_gains(SmoothCurve(chorus_rng, sr, 1.5, -2.0, 2.0))
     air_drift = db_gains(SmoothCurve(drift_rng, sr, 3.0, -1.5, 1.5))

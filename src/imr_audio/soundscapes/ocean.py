@@ -12,7 +12,7 @@ stronger surf (bigger swells, a brighter wash reaching 5 kHz at the crest).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,7 +28,7 @@ from imr_audio.soundscapes.dsp import (
     pink,
     substreams,
 )
-from imr_audio.soundscapes.spectral import layer
+from imr_audio.soundscapes.spectral import layer, noise_band
 
 __all__ = ["BEDS", "OceanDesign"]
 
@@ -47,52 +47,53 @@ class OceanDesign(BedDesign):
     """Corner of the wash's second-order low-pass, in Hz."""
 
 
-# design_lufs: the steady design measured over 6 seeds x 400 s, the others over 4 x 200 s
+_STEADY = OceanDesign(
+    waves=SwellStyle(
+        period_s=(6.0, 12.0),
+        length=(1.2, 1.45),
+        skew_s=0.35,
+        amp=(0.9, 1.0),
+        side_amp=(0.9, 1.0),
+        decay=(2.5, 3.5),
+        floor=0.35,
+        lead_s=(20.0, 32.0),
+    ),
+    wash=0.7,
+    wash_power=1.5,
+    wash_top_hz=3000.0,
+    design_lufs=3.60,
+    description="Slow waves rolling in and drawing back on a calm shore.",
+)
+
+# each intensity changes only what is written; design_lufs: the steady design measured over
+# 6 seeds x 400 s, the others over 4 x 200 s
 _DESIGNS: dict[Intensity, OceanDesign] = {
-    "light": OceanDesign(
-        waves=SwellStyle(
+    "light": replace(
+        _STEADY,
+        waves=replace(
+            _STEADY.waves,
             period_s=(8.0, 14.0),
-            length=(1.2, 1.45),
             skew_s=0.45,
             amp=(0.55, 0.7),
-            side_amp=(0.9, 1.0),
-            decay=(2.5, 3.5),
             floor=0.5,
             lead_s=(24.0, 38.0),
         ),
         wash=0.5,
-        wash_power=1.5,
         wash_top_hz=2500.0,
         design_lufs=1.67,
         description="A calm sea: small, slow swells lapping on a quiet shore.",
     ),
-    "steady": OceanDesign(
-        waves=SwellStyle(
-            period_s=(6.0, 12.0),
-            length=(1.2, 1.45),
-            skew_s=0.35,
-            amp=(0.9, 1.0),
-            side_amp=(0.9, 1.0),
-            decay=(2.5, 3.5),
-            floor=0.35,
-            lead_s=(20.0, 32.0),
-        ),
-        wash=0.7,
-        wash_power=1.5,
-        wash_top_hz=3000.0,
-        design_lufs=3.60,
-        description="Slow waves rolling in and drawing back on a calm shore.",
-    ),
-    "heavy": OceanDesign(
-        waves=SwellStyle(
+    "steady": _STEADY,
+    "heavy": replace(
+        _STEADY,
+        waves=replace(
+            _STEADY.waves,
             period_s=(6.0, 11.0),
             length=(1.15, 1.4),
             skew_s=0.3,
             amp=(1.0, 1.15),
-            side_amp=(0.9, 1.0),
             decay=(2.2, 3.2),
             floor=0.25,
-            lead_s=(20.0, 32.0),
         ),
         wash=1.0,
         wash_power=2.0,
@@ -110,20 +111,8 @@ def _ocean(sr: int, rng: np.random.Generator, design: OceanDesign) -> BedParts:
     crossfade follows it closely.
     """
     noise_rng, wave_rng = substreams(rng, 2)
-    body = np.vstack(
-        (
-            leaky_integrator(80.0, sr),
-            butter(2, 50.0, "highpass", sr),
-            butter(2, 700.0, "lowpass", sr),
-        )
-    )
-    wash = np.vstack(
-        (
-            pink(sr),
-            butter(2, 250.0, "highpass", sr),
-            butter(2, design.wash_top_hz, "lowpass", sr),
-        )
-    )
+    body = noise_band(leaky_integrator(80.0, sr), 50.0, 700.0, sr)
+    wash = noise_band(pink(sr), 250.0, design.wash_top_hz, sr)
     waves = Swells(wave_rng, sr, design.waves)
     power = design.wash_power
 

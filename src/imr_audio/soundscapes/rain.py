@@ -20,13 +20,12 @@ from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensi
 from imr_audio.soundscapes.dsp import (
     DropStyle,
     SmoothCurve,
-    butter,
     leaky_integrator,
     pink,
     substreams,
 )
 from imr_audio.soundscapes.events import drops
-from imr_audio.soundscapes.spectral import db_gains, layer
+from imr_audio.soundscapes.spectral import db_gains, layer, noise_band
 
 __all__ = ["BEDS", "RainDesign"]
 
@@ -67,27 +66,31 @@ class RainDesign(BedDesign):
     """RMS of a soft low brown-noise roar under the hiss (linear; 0: none)."""
 
 
-# design_lufs: the steady design measured over 6 seeds x 400 s, the others over 4 x 200 s
+_STEADY = RainDesign(
+    near=_NEAR,
+    patter=_PATTER,
+    hiss=0.2,
+    hiss_low_hz=450.0,
+    roar=0.0,
+    design_lufs=-7.80,
+    description="Steady light rain on leaves, soft drops in stereo.",
+)
+
+# each intensity changes only what is written; design_lufs: the steady design measured over
+# 6 seeds x 400 s, the others over 4 x 200 s
 _DESIGNS: dict[Intensity, RainDesign] = {
-    "light": RainDesign(
+    "light": replace(
+        _STEADY,
         near=replace(_NEAR, rate_hz=5.0),
         patter=replace(_PATTER, rate_hz=60.0),
         hiss=0.09,
         hiss_low_hz=600.0,
-        roar=0.0,
         design_lufs=-13.93,
         description="Light rain: a soft drizzle with single drops on leaves.",
     ),
-    "steady": RainDesign(
-        near=_NEAR,
-        patter=_PATTER,
-        hiss=0.2,
-        hiss_low_hz=450.0,
-        roar=0.0,
-        design_lufs=-7.80,
-        description="Steady light rain on leaves, soft drops in stereo.",
-    ),
-    "heavy": RainDesign(
+    "steady": _STEADY,
+    "heavy": replace(
+        _STEADY,
         near=replace(_NEAR, rate_hz=40.0, bands_hz=((600.0, 2000.0), *_NEAR.bands_hz)),
         patter=replace(_PATTER, rate_hz=400.0),
         hiss=0.45,
@@ -101,23 +104,11 @@ _DESIGNS: dict[Intensity, RainDesign] = {
 
 def _rain(sr: int, rng: np.random.Generator, design: RainDesign) -> BedParts:
     noise_rng, level_rng, near_rng, patter_rng, _ = substreams(rng, 5)
-    sos = np.vstack(
-        (
-            pink(sr),
-            butter(2, design.hiss_low_hz, "highpass", sr),
-            butter(2, 11000.0, "lowpass", sr),
-        )
-    )
+    sos = noise_band(pink(sr), design.hiss_low_hz, 11000.0, sr)
     level = db_gains(SmoothCurve(level_rng, sr, 2.5, -0.6, 0.6))  # a slow drift
     layers = [layer(sos, sr, _HISS_CORRELATION, design.hiss, gains=level)]
     if design.roar:
-        roar = np.vstack(
-            (
-                leaky_integrator(60.0, sr),
-                butter(2, 40.0, "highpass", sr),
-                butter(2, 500.0, "lowpass", sr),
-            )
-        )
+        roar = noise_band(leaky_integrator(60.0, sr), 40.0, 500.0, sr)
         layers.append(layer(roar, sr, 0.5, design.roar, gains=level))
     sources = [drops(near_rng, sr, design.near, 384), drops(patter_rng, sr, design.patter, 768)]
     return BedParts(noise_rng, layers, sources)

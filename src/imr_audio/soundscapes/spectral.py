@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from imr_audio.soundscapes.dsp import SmoothCurve, unit_noise_gain
+from imr_audio.soundscapes.dsp import SmoothCurve, butter, unit_noise_gain
 
 __all__ = [
     "FRAME",
@@ -37,6 +37,7 @@ __all__ = [
     "bin_hz",
     "db_gains",
     "layer",
+    "noise_band",
     "power_response",
 ]
 
@@ -94,6 +95,17 @@ def db_gains(curve: SmoothCurve) -> FrameGains:
         return np.stack((g, g), axis=1)
 
     return gains
+
+
+def noise_band(colour: Array, low_hz: float, high_hz: float, sr: int) -> Array:
+    """Return ``colour`` (pink, brown...) then second-order high- and low-passes, as one SOS.
+
+    The Butterworth high-pass is at ``low_hz`` and the low-pass at ``high_hz``, in Hz: the band
+    a bed's noise layer keeps (see :func:`layer`).
+    """
+    return np.vstack(
+        (colour, butter(2, low_hz, "highpass", sr), butter(2, high_hz, "lowpass", sr))
+    )
 
 
 def layer(

@@ -25,13 +25,12 @@ from imr_audio.soundscapes.beds import BedDesign, BedParts, DesignedBed, intensi
 from imr_audio.soundscapes.dsp import (
     DropStyle,
     SmoothCurve,
-    butter,
     leaky_integrator,
     pink,
     substreams,
 )
 from imr_audio.soundscapes.events import Source, drops, in_pieces, poisson_draw
-from imr_audio.soundscapes.spectral import db_gains, layer
+from imr_audio.soundscapes.spectral import db_gains, layer, noise_band
 
 __all__ = ["BEDS", "StreamDesign"]
 
@@ -146,13 +145,8 @@ def _stream(sr: int, rng: np.random.Generator, design: StreamDesign) -> BedParts
         _bubbles(large_rng, sr, _LARGE, design.large_hz, 512),
         drops(spray_rng, sr, _SPRAY, 512),
     ]
-    rush = np.vstack(
-        (pink(sr), butter(2, 200.0, "highpass", sr), butter(2, 5000.0, "lowpass", sr))
-    )
-    gurgle = np.vstack(
-        (leaky_integrator(80.0, sr), butter(2, 60.0, "highpass", sr),
-         butter(2, 350.0, "lowpass", sr))
-    )
+    rush = noise_band(pink(sr), 200.0, 5000.0, sr)
+    gurgle = noise_band(leaky_integrator(80.0, sr), 60.0, 350.0, sr)
     drift = db_gains(SmoothCurve(drift_rng, sr, 2.0, -1.0, 1.0))  # slow: a gain per frame
     layers = [layer(rush, sr, 0.4, design.rush, gains=drift), layer(gurgle, sr, 0.6, design.gurgle)]
     return BedParts(noise_rng, layers, sources)

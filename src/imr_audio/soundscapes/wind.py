@@ -12,7 +12,7 @@ stereo field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,7 +23,6 @@ from imr_audio.soundscapes.dsp import (
     SmoothCurve,
     Swells,
     SwellStyle,
-    butter,
     pink,
     substreams,
 )
@@ -34,6 +33,7 @@ from imr_audio.soundscapes.spectral import (
     NoiseLayer,
     bin_hz,
     layer,
+    noise_band,
 )
 
 __all__ = ["BEDS", "Gusts", "WindDesign", "wind_layers"]
@@ -56,48 +56,43 @@ class WindDesign(BedDesign):
     """Fast level flutter per side, +/- this many dB, changing every 0.4 s."""
 
 
+_STEADY = WindDesign(
+    gusts=SwellStyle(
+        period_s=(4.0, 8.0),
+        length=(1.3, 1.6),
+        skew_s=0.6,
+        amp=(0.85, 1.0),
+        side_amp=(0.9, 1.0),
+        decay=(2.5, 3.5),
+        floor=0.4,
+        lead_s=(25.0, 40.0),
+    ),
+    howl=0.35,
+    centre_hz=(220.0, 650.0),
+    flutter_db=1.5,
+    design_lufs=3.66,
+    description="Wind in the open, rising and falling in slow gusts.",
+)
+
+# each intensity changes only what is written
 _DESIGNS: dict[Intensity, WindDesign] = {
-    "light": WindDesign(
-        gusts=SwellStyle(
-            period_s=(5.0, 9.0),
-            length=(1.3, 1.6),
-            skew_s=0.6,
-            amp=(0.5, 0.6),
-            side_amp=(0.9, 1.0),
-            decay=(2.5, 3.5),
-            floor=0.45,
-            lead_s=(25.0, 40.0),
-        ),
+    "light": replace(
+        _STEADY,
+        gusts=replace(_STEADY.gusts, period_s=(5.0, 9.0), amp=(0.5, 0.6), floor=0.45),
         howl=0.25,
         centre_hz=(200.0, 420.0),
         flutter_db=1.0,
         design_lufs=0.94,
         description="A gentle breeze in the open, rising and falling softly.",
     ),
-    "steady": WindDesign(
-        gusts=SwellStyle(
-            period_s=(4.0, 8.0),
-            length=(1.3, 1.6),
-            skew_s=0.6,
-            amp=(0.85, 1.0),
-            side_amp=(0.9, 1.0),
-            decay=(2.5, 3.5),
-            floor=0.4,
-            lead_s=(25.0, 40.0),
-        ),
-        howl=0.35,
-        centre_hz=(220.0, 650.0),
-        flutter_db=1.5,
-        design_lufs=3.66,
-        description="Wind in the open, rising and falling in slow gusts.",
-    ),
-    "heavy": WindDesign(
-        gusts=SwellStyle(
+    "steady": _STEADY,
+    "heavy": replace(
+        _STEADY,
+        gusts=replace(
+            _STEADY.gusts,
             period_s=(3.5, 7.0),
-            length=(1.3, 1.6),
             skew_s=0.7,
             amp=(1.1, 1.25),
-            side_amp=(0.9, 1.0),
             decay=(2.0, 3.0),
             floor=0.3,
             lead_s=(20.0, 32.0),
@@ -183,7 +178,7 @@ def wind_layers(
     half its bandwidth, shifted up) whose centre each frame takes from the gust.
     """
     gusts = Gusts(sr, substreams(rng, 6)[2:], design)
-    rush = np.vstack((pink(sr), butter(2, 80.0, "highpass", sr), butter(2, 900.0, "lowpass", sr)))
+    rush = noise_band(pink(sr), 80.0, 900.0, sr)
 
     def rush_gains(centres: NDArray[np.int64]) -> NDArray[np.float64]:
         env, flutter, _ = gusts.frames(centres)

@@ -151,13 +151,22 @@ async def prepare_page(request: Request) -> Response:
     return studio.page("prepare.html", title="Prepare a track", **context)
 
 
-async def preview_fragment(request: Request) -> Response:
-    """The preview of the form as it stands (the page asks as fields change)."""
+async def _posted(request: Request) -> tuple[Studio, FormData, str, str]:
+    """The studio, the posted prepare form, and the template and client it names.
+
+    A template the workspace does not have is not found (404).
+    """
     studio = studio_of(request)
     form = await request.form()
     template_id, client_id = str(form.get("template", "")), str(form.get("client", ""))
     if template_id not in studio.workspace.templates.ids():
         raise HTTPException(404)
+    return studio, form, template_id, client_id
+
+
+async def preview_fragment(request: Request) -> Response:
+    """The preview of the form as it stands (the page asks as fields change)."""
+    studio, form, template_id, client_id = await _posted(request)
     # In a thread: filling and linting takes tens of ms, and the event streams go on meanwhile.
     context = await run_in_threadpool(_preview_context, studio, template_id, client_id, form)
     return studio.page("preview.html", **context)
@@ -170,11 +179,7 @@ async def submit_job(request: Request) -> Response:
     from imr_audio.studio.pages_clients import save_profile
     from imr_audio.track import RenderSettings
 
-    studio = studio_of(request)
-    form = await request.form()
-    template_id, client_id = str(form.get("template", "")), str(form.get("client", ""))
-    if template_id not in studio.workspace.templates.ids():
-        raise HTTPException(404)
+    studio, form, template_id, client_id = await _posted(request)
     path, saved = _saved(studio, client_id)
     data = variables_data(saved, form, _template_fields(studio, template_id))
     length = _choice(form, "length")
