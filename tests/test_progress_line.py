@@ -75,6 +75,15 @@ def test_a_shorter_line_leaves_no_stray_characters() -> None:
     assert _screen(stream.getvalue()).strip() == ""
 
 
+def test_as_a_context_manager_it_clears_its_line_even_when_the_work_fails() -> None:
+    line, stream, _ = _terminal()
+    with pytest.raises(RuntimeError), line as bar:
+        bar(Progress("synthesis", 3, 74))
+        assert _screen(stream.getvalue()).strip().startswith("synthesis")
+        raise RuntimeError("synthesis failed")
+    assert _screen(stream.getvalue()).strip() == ""
+
+
 def test_the_terminal_line_moves_within_a_stage_with_an_estimate() -> None:
     line, stream, clock = _terminal()
     line(Progress("mix", 0, 1000))

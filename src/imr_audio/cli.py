@@ -84,11 +84,8 @@ def demo(workspace: Workspace) -> None:
     """Render the fictional example client's safe-place track into ./imr-demo/."""
     from imr_audio.demo import DEMO_DIR, render_demo
 
-    bar = ProgressLine()
-    try:
+    with ProgressLine() as bar:
         result = render_demo(workspace, Path.cwd() / DEMO_DIR, progress=bar)
-    finally:
-        bar.finish()
     _report(result)
 
 
@@ -161,11 +158,8 @@ def render(
         length_s=length_s,
     )
     profile = workspace.load_profile(client_file, template)
-    bar = ProgressLine()
-    try:
+    with ProgressLine() as bar:
         result = render(workspace, template, profile, output_dir, settings, progress=bar)
-    finally:
-        bar.finish()
     _report(result)
 
 

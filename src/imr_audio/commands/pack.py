@@ -63,8 +63,7 @@ def pack(
     from imr_audio.pack import build_home_pack
     from imr_audio.profile import load_client_profile
 
-    bar = ProgressLine()
-    try:
+    with ProgressLine() as bar:
         result = build_home_pack(
             workspace,
             load_client_profile(client_file),
@@ -75,8 +74,6 @@ def pack(
             fmt=fmt,
             progress=bar,
         )
-    finally:
-        bar.finish()
     minutes = sum(track.duration_s for track in result.tracks) / 60
     click.echo(f"{result.page}  ({len(result.tracks)} track(s), {minutes:.1f} min)")
     if result.zip_path is not None:

@@ -55,7 +55,8 @@ def format_clock(seconds: float) -> str:
 class ProgressLine:
     """Draws library :class:`Progress` on a stream: a redrawn line, or plain lines when piped.
 
-    Call it with each report; call :meth:`finish` once the work is over (or failed).
+    Call it with each report; call :meth:`finish` once the work is over (or failed), or use it
+    as a context manager (``with ProgressLine() as bar:``), which finishes it on the way out.
     """
 
     def __init__(
@@ -97,6 +98,12 @@ class ProgressLine:
                 self._drawn_at = now
         elif new_stage or now - self._printed_at >= PLAIN_EVERY_S:
             self._print_plain(now)
+
+    def __enter__(self) -> ProgressLine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
 
     def finish(self) -> None:
         """Clear the terminal line; when piped, print the last state if it was not printed."""
