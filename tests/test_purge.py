@@ -144,6 +144,25 @@ def _tone() -> Clip:
     return Clip((np.sin(np.arange(2205) / 10) * 0.5).astype(np.float32), 22050)
 
 
+def test_the_studios_job_records_of_the_client_go_with_its_tracks(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    from imr_audio.studio.jobs import JobStatus
+
+    studio = tmp_path / "studio"
+    mine = fake_track(studio / "tracks", "c1_mini", "c1")
+    theirs = fake_track(studio / "tracks", "c1_x_mini", "c1_x")
+    jobs = studio / ".studio" / "jobs"
+    jobs.mkdir(parents=True)
+    for job_id, client in (("1-aaaaaa", "c1"), ("2-bbbbbb", "c1_x"), ("3-cccccc", "c1")):
+        record = JobStatus(job_id, "mini", client, state="done", track=f"{client}_mini.mp3")
+        (jobs / f"{job_id}.json").write_text(json.dumps(record.record()))
+    (jobs / "notes.json").write_text(json.dumps({"client_id": "c1"}))  # no job record: kept
+    report = purge_client(workspace, "c1", studio)
+    assert set(report.removed_files) == mine | {jobs / "1-aaaaaa.json", jobs / "3-cccccc.json"}
+    assert _files(studio) == theirs | {jobs / "2-bbbbbb.json", jobs / "notes.json"}
+
+
 def test_cache_only_and_nothing_to_remove(tmp_path: Path, workspace: Workspace) -> None:
     cache = workspace.speech_cache
     cache.put("a" * 64, _tone(), owner="c1")

@@ -9,6 +9,7 @@ import shutil
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from imr_audio.executors import LocalExecutor
 from imr_audio.export import ExportSettings
 from imr_audio.studio.app import create_app
 from imr_audio.studio.config import StudioConfig
-from imr_audio.studio.jobs import JobQueue, JobRequest
+from imr_audio.studio.jobs import INTERRUPTED, KEPT_RECORDS, JobQueue, JobRequest, JobStatus
 from imr_audio.track import RenderSettings
 from imr_audio.workspace import Workspace
 
@@ -315,3 +316,77 @@ def test_the_studio_command_takes_a_number_of_renders_at_once() -> None:
     result = CliRunner().invoke(cli, ["studio", "--jobs", "0", "--no-browser"])
     assert result.exit_code == 2 and "--jobs" in result.output
     assert "Renders run at once" in CliRunner().invoke(cli, ["studio", "--help"]).output
+
+
+# --- the jobs outlive the server -------------------------------------------------------------
+
+
+def test_the_jobs_outlive_the_server_and_an_unfinished_one_says_it_was_interrupted(
+    workspace: Workspace, write_client, example_client: Path, tmp_path: Path
+) -> None:
+    config = workspace.config.replace(templates_dir=TEMPLATES)
+    records, scratch = tmp_path / "records", tmp_path / "scratch"
+    scratch.mkdir()
+    first = JobQueue(config, scratch, 1, records=records)
+    try:
+        done = first.wait(first.submit(JobRequest(
+            "mini", "t-017", write_client(tmp_path), tmp_path / "out", WAV)).id, 300)
+        assert done is not None and done.state == "done", done
+        long = first.submit(JobRequest("safe-place", "demo-001", example_client,
+                                       tmp_path / "out", WAV))
+        end = time.monotonic() + 120
+        while first.get(long.id).state != "running" and time.monotonic() < end:  # type: ignore[union-attr]
+            time.sleep(0.05)
+        assert first.get(long.id).state == "running"  # type: ignore[union-attr]
+    finally:
+        first.close()  # the studio stops with a render running
+
+    assert sorted(p.name for p in records.iterdir()) == sorted([f"{done.id}.json",
+                                                                 f"{long.id}.json"])
+    assert records.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in records.iterdir()} == {0o600}
+    for path in records.iterdir():  # ids, the track's name and the state; no profile value
+        text = path.read_text(encoding="utf-8")
+        assert "Robin" not in text and "bench" not in text
+
+    again = JobQueue(config, scratch, 1, records=records)
+    try:
+        assert again.get(done.id) == done
+        interrupted = again.get(long.id)
+        assert interrupted is not None and interrupted.state == "failed"
+        assert interrupted.message == INTERRUPTED and interrupted.final
+        assert json.loads((records / f"{long.id}.json").read_text())["state"] == "failed"
+        assert [job.id for job in again.jobs()] == [long.id, done.id]
+        newer = again.submit(JobRequest("mini", "t-017", write_client(tmp_path), tmp_path / "o2",
+                                        WAV))
+        assert newer.id not in (done.id, long.id)
+        assert int(newer.id.split("-")[0]) > int(long.id.split("-")[0])
+        assert again.jobs()[0].id == newer.id
+        assert again.wait(newer.id, 300).state == "done"  # type: ignore[union-attr]
+    finally:
+        again.close()
+
+
+def test_damaged_and_surplus_job_records_are_left_out(workspace: Workspace,
+                                                      tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    records.mkdir()
+    for number in range(KEPT_RECORDS + 5):
+        status = JobStatus(f"{number + 1}-abcdef", "mini", "t-017", state="done",
+                           track="t-017_mini.wav", created_s=1_000_000.0 + number)
+        (records / f"{status.id}.json").write_text(json.dumps(status.record()))
+    (records / "x-1.json").write_text("{not json")
+    (records / "y-1.json").write_text(json.dumps({"kind": "imr-audio studio job", "id": 3}))
+    (records / "z-1.json").write_text(json.dumps(  # another job's record under this name
+        JobStatus("9-abcdef", "mini", "t-017", created_s=2e6).record()))
+    killed = JobStatus("300-abcdef", "mini", "t-017", state="running", stage="export",
+                       fraction=0.4, created_s=3e6)  # the server was killed during its render
+    (records / f"{killed.id}.json").write_text(json.dumps(killed.record()))
+    queue = JobQueue(workspace.config, tmp_path, 1, records=records)
+    listed = queue.jobs()
+    assert len(listed) == KEPT_RECORDS
+    assert listed[0] == replace(killed, state="failed", stage="", message=INTERRUPTED)
+    assert listed[1].id == f"{KEPT_RECORDS + 5}-abcdef" and listed[-1].id == "7-abcdef"
+    assert json.loads((records / "300-abcdef.json").read_text())["message"] == INTERRUPTED
+    assert len(list(records.iterdir())) == KEPT_RECORDS  # the oldest and the damaged removed
+    assert queue.get("1-abcdef") is None and queue.get("9-abcdef") is not None

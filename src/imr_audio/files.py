@@ -25,6 +25,7 @@ from imr_audio.errors import ExportError, ImrAudioError
 
 __all__ = [
     "BATCH_LOCK_NAME",
+    "JOB_RECORD_KIND",
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "file_sha256",
@@ -41,6 +42,10 @@ __all__ = [
 
 BATCH_LOCK_NAME = ".imr-batch.lock"
 """The lock a running batch holds in its output root (removed when the batch ends)."""
+
+JOB_RECORD_KIND = "imr-audio studio job"
+"""The ``kind`` of a studio's job record (``.studio/jobs/<job id>.json``), which names the
+client's pseudonymous id: ``imr-audio purge`` removes a client's records with their tracks."""
 
 TEMP_PREFIX = ".imr-"
 """Start of every temporary file's name (a batch clears those a killed run left)."""

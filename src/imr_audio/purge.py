@@ -15,7 +15,9 @@ names start with the id but that nothing confirms (a track without its sidecar, 
 another installation) are kept and listed, as are the temporary files an interrupted render
 left (``.imr-*.part`` files, ``.imr-staging-*`` folders), whose client cannot be told. A
 track whose sidecar is gone is recognised by the keyed client hash in its own metadata. A home
-pack (its folder, and its zip) goes whole when its page carries the client's keyed hash.
+pack (its folder, and its zip) goes whole when its page carries the client's keyed hash. The
+studio's job records (``.studio/jobs/<job id>.json``, see :mod:`imr_audio.studio.jobs`) that name
+the client's id go too.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 from imr_audio.errors import PurgeError
 from imr_audio.export.settings import FORMATS
 from imr_audio.export.tags import read_provenance
-from imr_audio.files import BATCH_LOCK_NAME
+from imr_audio.files import BATCH_LOCK_NAME, JOB_RECORD_KIND
 from imr_audio.pack import PAGE_NAME
 from imr_audio.pack.page import CLIENT_META, GENERATOR
 from imr_audio.profile import CLIENT_ID_PATTERN
@@ -191,6 +193,12 @@ def _walk(output_dir: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
         yield root, files, staging
 
 
+def _is_job_of(record: dict[str, Any] | None, client_id: str) -> bool:
+    """Whether ``record`` is a studio job record of ``client_id``."""
+    return (record is not None and record.get("kind") == JOB_RECORD_KIND
+            and record.get("client_id") == client_id)
+
+
 def _find(client_id: str, key: InstallationKey, output_dir: Path) -> _Found:
     """The client's rendered files under ``output_dir``, and what could not be told."""
     mine_hash = key.client_hash(client_id)
@@ -211,6 +219,9 @@ def _find(client_id: str, key: InstallationKey, output_dir: Path) -> _Found:
                 found.mine.append(folder / name)
         found.temporary += [folder / n for n in names
                             if n.startswith(".imr-") and n != BATCH_LOCK_NAME]
+        if folder.name == "jobs":  # the studio's job records (.studio/jobs/<job id>.json)
+            found.mine += [folder / n for n in names if n.endswith(".json") and _is_job_of(
+                _read_json(folder / n), client_id)]
         candidates = {n for n in names if n.startswith(prefix) and _split(n)[1] in _KNOWN_SUFFIXES}
         decided: set[str] = set()
         for name in sorted(candidates):

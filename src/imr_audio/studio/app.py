@@ -49,7 +49,7 @@ class Studio:
         self.workspace = Workspace(base.replace(templates_dir=self.folder.templates))
         self.workspace.templates = FreshTemplateLibrary(self.workspace.templates.search_path)
         self.jobs = JobQueue(self.workspace.config, self.folder.private, config.max_jobs,
-                             executor)
+                             executor, records=self.folder.private / "jobs")
         self.stopping: Callable[[], bool] = lambda: False
         """Whether the server is shutting down (event streams end then)."""
         self.profiles: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}

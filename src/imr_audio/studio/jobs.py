@@ -9,6 +9,12 @@ values that the page reads (they outlive the page: a reload finds them again).
 Cancelling a queued job drops it; a running one is asked to stop through a mark file that its
 progress callback looks for (so cancelling one job never ends another's worker).
 
+Given a ``records`` folder, the queue keeps each job's status there (one small JSON file a job,
+0600, written when its state changes: never its progress), so the list outlives the server: a
+studio started again shows the jobs of its last run, and a job that was queued or running when
+it stopped as failed with :data:`INTERRUPTED`. A record holds the ids of the template and the
+client (pseudonymous), the track's file name and a failure's one-line reason, as the page does.
+
 This module imports no web framework: a worker process imports it to run the task.
 """
 
@@ -16,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
+import logging
 import secrets
 import threading
 import time
@@ -27,10 +35,13 @@ from typing import Any
 
 from imr_audio.errors import ImrAudioError
 from imr_audio.executors import Channel, Executor, LocalExecutor
+from imr_audio.files import JOB_RECORD_KIND, write_private
 from imr_audio.workspace import WorkspaceConfig
 
 __all__ = [
     "FINAL_STATES",
+    "INTERRUPTED",
+    "KEPT_RECORDS",
     "JobQueue",
     "JobRequest",
     "JobStatus",
@@ -41,7 +52,13 @@ __all__ = [
 FINAL_STATES = frozenset({"done", "failed", "cancelled"})
 """States a job does not leave."""
 
+INTERRUPTED = "the studio stopped before this render finished: render it again"
+"""The message of a job that was queued or running when the studio last stopped."""
+KEPT_RECORDS = 200
+"""Records of this many jobs, the newest, are kept; older ones are removed when the queue starts."""
+
 _POLL_S = 0.2
+log = logging.getLogger(__name__)
 
 
 class _Cancelled(Exception):
@@ -112,6 +129,28 @@ class JobStatus:
         """Whether the job has ended."""
         return self.state in FINAL_STATES
 
+    def record(self) -> dict[str, Any]:
+        """Every field as JSON-ready values (what the queue keeps in its records folder)."""
+        return {"kind": JOB_RECORD_KIND,
+                **{field: getattr(self, field) for field in self.__dataclass_fields__},
+                "chapters": [list(chapter) for chapter in self.chapters]}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> JobStatus:
+        """The status kept as ``record``; raises ValueError, TypeError or KeyError if damaged."""
+        fields = {name: value for name, value in record.items() if name != "kind"}
+        if record.get("kind") != JOB_RECORD_KIND or set(fields) != set(cls.__dataclass_fields__):
+            raise ValueError("not a job record")
+        status = cls(**{**fields, "chapters": tuple(
+            (str(title), float(start_s)) for title, start_s in record["chapters"])})
+        texts = (status.id, status.template_id, status.client_id, status.state, status.stage,
+                 status.message, status.track)
+        numbers = (status.fraction, status.duration_s, status.created_s)
+        if not all(isinstance(text, str) for text in texts) or not all(
+                isinstance(number, (int, float)) for number in numbers):
+            raise TypeError("not a job record")
+        return status
+
     def as_dict(self) -> dict[str, Any]:
         """The status as JSON-ready values (what the page's event stream sends)."""
         return {"id": self.id, "state": self.state, "stage": self.stage,
@@ -169,11 +208,14 @@ class JobQueue:
     """Jobs by id, run through an executor; thread-safe."""
 
     def __init__(self, config: WorkspaceConfig, scratch: Path, max_jobs: int = 1,
-                 executor: Callable[[int], Executor] | None = None) -> None:
+                 executor: Callable[[int], Executor] | None = None,
+                 records: Path | None = None) -> None:
         """A queue rendering with ``config``'s workspace; ``scratch`` holds cancel marks.
 
         ``executor(max_jobs)`` makes the executor on the first job (default
-        :class:`LocalExecutor`).
+        :class:`LocalExecutor`). ``records`` (optional) keeps the jobs' statuses across runs:
+        those found there are listed again, the unfinished ones as failed with
+        :data:`INTERRUPTED`.
         """
         self._config = config
         self._scratch = scratch
@@ -186,7 +228,61 @@ class JobQueue:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._pump: threading.Thread | None = None
-        self._serial = itertools.count(1)
+        self._records = records
+        self._jobs.update(self._read_records())
+        serials = [int(job_id.split("-")[0]) for job_id in self._jobs
+                   if job_id.split("-")[0].isdigit()]
+        self._serial = itertools.count(max(serials, default=0) + 1)
+
+    def _read_records(self) -> dict[str, JobStatus]:
+        """The jobs kept in the records folder, the newest :data:`KEPT_RECORDS`.
+
+        Older records are removed, and so is a damaged one (left out, with a warning).
+        """
+        if self._records is None or not self._records.is_dir():
+            return {}
+        found: list[JobStatus] = []
+        for path in sorted(self._records.glob("*.json")):
+            try:
+                status = JobStatus.from_record(json.loads(path.read_text(encoding="utf-8")))
+                if path.stem != status.id:
+                    raise ValueError("not this job's record")
+            except (OSError, ValueError, TypeError, KeyError, AttributeError):
+                log.warning("studio: left out a damaged job record %s", path.name)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                continue
+            found.append(status)
+        found.sort(key=lambda job: -job.created_s)
+        for old in found[KEPT_RECORDS:]:
+            with contextlib.suppress(OSError):
+                (self._records / f"{old.id}.json").unlink()
+        jobs = {}
+        for status in found[:KEPT_RECORDS]:
+            if not status.final:
+                status = replace(status, state="failed", stage="", message=INTERRUPTED)
+                self._keep(status)
+            jobs[status.id] = status
+        return jobs
+
+    def _keep(self, status: JobStatus) -> None:
+        """Write ``status`` to the records folder, if there is one.
+
+        A failure is only logged: the render goes on, and the job is not listed after a restart.
+        """
+        if self._records is None:
+            return
+        try:
+            write_private(self._records / f"{status.id}.json", json.dumps(status.record()))
+        except ImrAudioError as exc:
+            log.warning("studio: job %s not recorded: %s", status.id, exc)
+
+    def _set(self, status: JobStatus) -> None:
+        """Hold ``status`` as its job's (the lock is held); recorded when its state changed."""
+        before = self._jobs.get(status.id)
+        self._jobs[status.id] = status
+        if before is None or before.state != status.state:
+            self._keep(status)
 
     def submit(self, request: JobRequest) -> JobStatus:
         """Queue ``request``; its status at once.
@@ -202,7 +298,7 @@ class JobQueue:
                 self._pump = threading.Thread(target=self._run_pump, daemon=True,
                                               name="studio-jobs")
                 self._pump.start()
-            self._jobs[job_id] = status
+            self._set(status)
             self._waiting.append((job_id, request))
             self._admit()
         return status
@@ -248,7 +344,7 @@ class JobQueue:
             else:
                 self._mark(job_id).touch()
                 status = replace(status, state="cancelling")
-            self._jobs[job_id] = status
+            self._set(status)
             return status
 
     def wait(self, job_id: str, timeout_s: float) -> JobStatus | None:
@@ -271,6 +367,11 @@ class JobQueue:
                 executor.shutdown()
         if self._pump is not None:
             self._pump.join(2.0)
+        with self._lock:  # what the stop ended is listed so, now and after a restart
+            for status in list(self._jobs.values()):
+                if not status.final:
+                    self._set(replace(status, state="failed", stage="", message=INTERRUPTED))
+            self._waiting.clear()
 
     def _mark(self, job_id: str) -> Path:
         return self._scratch / f"cancel-{job_id}"
@@ -300,10 +401,10 @@ class JobQueue:
             return
         running = "cancelling" if status.state == "cancelling" else "running"
         if kind == "started":
-            self._jobs[job_id] = replace(status, state=running)
+            self._set(replace(status, state=running))
         elif kind == "progress":
-            self._jobs[job_id] = replace(status, state=running, stage=str(message[2]),
-                                         fraction=float(message[3]))
+            self._set(replace(status, state=running, stage=str(message[2]),
+                              fraction=float(message[3])))
 
     def _finish(self, job_id: str, future: Future[TaskOutcome]) -> None:
         del self._futures[job_id]
@@ -318,7 +419,9 @@ class JobQueue:
             outcome = TaskOutcome("failed", f"the render's worker stopped ({type(exc).__name__})")
         if status.state == "cancelling" and outcome.state != "done":
             outcome = replace(outcome, state="cancelled", message="")
-        self._jobs[job_id] = replace(
+        elif self._stopping.is_set() and outcome.state == "failed":  # ended by close()
+            outcome = replace(outcome, message=INTERRUPTED)
+        self._set(replace(
             status, state=outcome.state, message=outcome.message, track=outcome.track,
             duration_s=outcome.duration_s, chapters=outcome.chapters,
-            fraction=1.0 if outcome.state == "done" else status.fraction)
+            fraction=1.0 if outcome.state == "done" else status.fraction))
