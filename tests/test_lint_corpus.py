@@ -18,7 +18,6 @@ from lint_corpus_runner import load_corpus, run_case
 # tuned away (see tests/lint_corpus/README.md).
 KNOWN_FAILURES: set[str] = {
     "rt-consolidation-left-in-cellar",
-    "rt-new-dream-something-keeps-pace",
     "rt-avoid-wasp-stings-wasp",
     "rt-avoid-seagulls-gulls",
     "rt-avoid-going-on-a-boat",
