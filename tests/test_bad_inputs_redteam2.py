@@ -18,7 +18,6 @@ import pytest
 from test_bad_inputs import (
     PLANTED,
     SAFE,
-    TEMPLATES,
     WRAP,
     _client,
     _raw,
@@ -27,7 +26,6 @@ from test_bad_inputs import (
 )
 from test_bad_inputs_redteam import (
     Build,
-    _manifest_bytes,
     _own,
     _presets,
     _text_profile,

@@ -120,7 +120,7 @@ def _confinement(words: Sequence[Token]) -> list[Token] | None:
         after = _low(words, i + 1)
         # a person who is confined: "you are locked in", "I was stuck", "you feel trapped"
         passive = _low(words, i - 1) in _BE_GET or _low(words, i - 2) in _BE_GET
-        if passive and is_participle(word.text) or word.lower in {"stuck", "trapped"}:
+        if (passive and is_participle(word.text)) or word.lower in {"stuck", "trapped"}:
             subject = {w.lower for w in words[max(0, i - 4) : i]}
             if subject & (_SUBJECT_PEOPLE | _PEOPLE) and (
                 not found <= _NEEDS_IN or after in _IN

@@ -257,8 +257,8 @@ def check_pacing(
                 break  # a blank line: the paragraph ended in an explicit pause
             if not explicit and isinstance(later, Speech) and _new_instruction(later, spec.kind):
                 break  # "Picture the lake. Notice the water.": each needs its own pause
-            explicit = explicit or isinstance(later, (Pause, Tone)) and (
-                getattr(later, "kind", "") != "sentence")
+            explicit = explicit or (isinstance(later, (Pause, Tone)) and (
+                getattr(later, "kind", "") != "sentence"))
             last_line = max(last_line, later.line)
             if isinstance(later, (Pause, Tone)):
                 longest = max(longest, later.duration_s)
