@@ -335,7 +335,7 @@ def test_the_corpus_is_large_enough() -> None:
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, bytes | None]]:
-    return {str(p.relative_to(folder)): (p.stat().st_mode, p.read_bytes() if p.is_file() else None)
+    return {str(p.relative_to(folder)): (p.lstat().st_mode, p.read_bytes() if p.is_file() else None)
             for p in sorted(folder.rglob("*"))}
 
 

@@ -190,11 +190,9 @@ def _param(half: str, case: tuple[str, Build, tuple[str, ...]]) -> object:
 CASES = [_param("dev", c) for c in DEV] + [_param("held-out", c) for c in HELD_OUT]
 
 
-@pytest.mark.parametrize(("build", "needles"), CASES)
-def test_a_bad_input_is_one_clear_line(
-    build: Build, needles: tuple[str, ...], tmp_path: Path, private_tmp: Path  # noqa: F811
-) -> None:
-    folder = tmp_path / "case"
+def assert_one_clear_line(build: Build, needles: tuple[str, ...], folder: Path,
+                          private_tmp: Path) -> None:  # noqa: F811
+    """Run the case ``build`` writes into ``folder`` and check what a bad input must give."""
     folder.mkdir()
     args = build(folder)
     before = _snapshot(folder)
@@ -210,6 +208,13 @@ def test_a_bad_input_is_one_clear_line(
     assert PLANTED not in output
     assert _snapshot(folder) == before
     assert list(private_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize(("build", "needles"), CASES)
+def test_a_bad_input_is_one_clear_line(
+    build: Build, needles: tuple[str, ...], tmp_path: Path, private_tmp: Path  # noqa: F811
+) -> None:
+    assert_one_clear_line(build, needles, tmp_path / "case", private_tmp)
 
 
 @pytest.mark.parametrize("encode", [

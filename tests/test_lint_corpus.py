@@ -18,11 +18,17 @@ from lint_corpus_runner import load_corpus, run_case
 # tuned away (see tests/lint_corpus/README.md).
 KNOWN_FAILURES: set[str] = {
     "rt-consolidation-left-in-cellar",
-    "rt-new-dream-something-keeps-pace",
     "rt-avoid-wasp-stings-wasp",
     "rt-avoid-seagulls-gulls",
     "rt-avoid-going-on-a-boat",
     "rt-pacing-go-in-your-thoughts",
+    # Round 2 (lint_corpus/redteam2-heldout.yaml): held-out cases still failing after the fixes
+    # chosen on redteam2-dev.yaml; the last is a clean near-miss that raises a finding.
+    "rt2h-family-my-old-man",
+    "rt2h-pacing-imagine-no-pause",
+    "rt2h-pacing-conjure-up",
+    "rt2h-container-throw-away-key",
+    "rt2h-clean-press-pause",
 }
 
 CASES = load_corpus()

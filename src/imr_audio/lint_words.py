@@ -139,7 +139,7 @@ HARM_VERBS = frozenset({
     "pounce", "glare", "snarl", "growl", "loom", "creep", "sneak", "shout", "yell", "scream",
     "swear", "spit", "hold", "burn", "shoot", "touch", "grip", "squeeze", "force", "drown",
     "attack", "abuse", "hurt", "harm", "punch", "slap", "stab", "strangle", "choke", "kill",
-    "slam", "stamp", "twist",
+    "slam", "stamp", "twist", "knock", "sting", "nip", "claw", "maul",
 })
 """Actions that harm or threaten when done to a person ("grabs you", "pushed him")."""
 
@@ -148,7 +148,7 @@ CONTACT_VERBS = frozenset({
     "strike", "smack", "whip", "throw", "hurl", "bite", "scratch", "lock", "tie", "trap", "shake",
     "corner", "shoot", "burn", "force", "drown", "lunge", "pounce", "spit", "glare", "snarl",
     "growl", "shout", "yell", "scream", "swear", "slam", "stamp", "twist", "chase", "stalk",
-    "hunt", "pursue",
+    "hunt", "pursue", "knock", "sting", "nip", "claw", "maul",
 })
 """The harm verbs that need only a person as object (pull, hold, touch need more)."""
 

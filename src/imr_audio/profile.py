@@ -35,6 +35,12 @@ ELIGIBILITY_FLAGS = ("psychosis", "severe_dissociation", "acute_suicidality", "a
 
 _CORE_FIELDS = ("id", "preferred_name", "pronunciations", "avoid", "eligibility", "preferences")
 _PREFERENCE_FIELDS = ("voice", "soundscape", "length", "experienced_breathing")
+_PREFERENCE_TYPES: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
+    ("voice", str, "the name of a voice profile (imr-audio voices list)"),
+    ("soundscape", str, "the name of a soundscape or preset, or an audio file"),
+    ("experienced_breathing", bool, "true or false"),
+)
+"""The type each preference must have (``length`` has its own check)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,10 @@ def _validated(
             problem(
                 f"preferences.{key}", "unknown field" + did_you_mean(str(key), _PREFERENCE_FIELDS)
             )
+    for key, wanted, words in _PREFERENCE_TYPES:
+        value = preferences.get(key)
+        if value is not None and not isinstance(value, wanted):
+            problem(f"preferences.{key}", f"must be {words}")
     if preferences.get("length") is not None and not _is_length(preferences["length"]):
         problem("preferences.length", "must be a length in quotes, e.g. '10m', '600s' or '12:30'")
     # A section left empty (every line under it commented out) holds nothing, as if left out.

@@ -19,6 +19,7 @@ from imr_audio.authoring.templates import RenderedScript, TemplateSpec
 from imr_audio.instructions import instruction_kind, is_imagery_instruction
 from imr_audio.lint.avoid import SoundscapeOrigin, check_avoid
 from imr_audio.lint.container import check_container, is_container_script
+from imr_audio.lint.danger import check_home_danger
 from imr_audio.lint.findings import Document, LintFinding, Severity, has_errors
 from imr_audio.lint.people import check_family, check_identifiers
 from imr_audio.lint.retelling import check_home_retelling
@@ -84,6 +85,7 @@ def lint_script(
         *check_threats(doc),
         *check_home_harm(doc),
         *check_home_retelling(doc),
+        *check_home_danger(doc),
         *check_breathing(profile, timeline, doc.source),
         *check_family(doc),
         *check_container(doc),

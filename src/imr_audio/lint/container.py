@@ -96,9 +96,12 @@ def _destroys(clause: list[Token]) -> list[Token] | None:
         if found & DESTROY_VERBS and not negated:
             needs_object = found & _NEEDS_OBJECT
             direct = rest[1:2] if rest[:1] == ["up"] else rest[:1]  # "burn it", "burn up all"
+            subject = {w.lower for w in words[max(0, i - 2) : i]}  # "it all burns away"
             if not needs_object or set(direct) & _CONTENTS or (i and words[i - 1].lower in
                                                                  {"is", "are", "be", "been",
                                                                   "was", "were", "gets", "get"}):
+                return [word]
+            if subject & _CONTENTS and (set(rest[:1]) & (_AWAY | {"up"}) or _for_good(rest)):
                 return [word]
         if found & DESTROY_PARTICLES and not negated and set(rest) & _AWAY:
             before = words[i - 1].lower if i else ""
@@ -110,6 +113,13 @@ def _destroys(clause: list[Token]) -> list[Token] | None:
             if " " in phrase and not negated and _find(words[i:i + 4], phrase) == 0:
                 return [word]
     return None
+
+
+def _for_good(rest: Sequence[str]) -> bool:
+    """Whether the words after a verb say it is for ever ("burns for good", "melts forever")."""
+    text = " ".join(rest)
+    return any(p in text for p in ("for good", "forever", "for ever", "permanently",
+                                   "once and for all"))
 
 
 def _key_holder(clause: list[Token]) -> str | None:

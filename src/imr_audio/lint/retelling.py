@@ -19,10 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from imr_audio.lint.findings import Document, LintFinding, finding, new_place
-from imr_audio.lint.text import Sentence, Token, is_past_form, lemmas, phrase_lemmas
+from imr_audio.lint.text import (
+    Sentence,
+    Token,
+    compound_head,
+    is_past_form,
+    lemmas,
+    phrase_lemmas,
+)
 from imr_audio.lint.threat import RESCRIPTING_KINDS
 
-__all__ = ["EVENT_WORDS", "check_home_retelling", "retelling"]
+__all__ = [
+    "ANCHORED_EVENTS", "EVENT_SHORTHAND", "EVENT_WORDS", "check_home_retelling", "retelling",
+]
 
 EVENT_WORDS = frozenset({
     "accident", "crash", "collision", "explosion", "bomb", "bombing", "shelling", "airstrike",
@@ -30,6 +39,21 @@ EVENT_WORDS = frozenset({
     "funeral", "overdose", "miscarriage", "ambulance", "paramedic", "ceasefire", "raid",
 })
 """Traumatic events and what comes with them: an error in a home track, as harm words are."""
+
+EVENT_SHORTHAND = frozenset({"rta", "rtc", "mva", "mvc", "csa", "cse", "dv", "ipv", "gbh", "abh",
+                             "fgm", "sa"})
+"""Clinical shorthand for an event (road traffic accident, child sexual abuse, domestic
+violence ...), counted only in capitals: "the RTA flashbacks"."""
+
+ANCHORED_EVENTS = frozenset({"fire", "flood", "storm", "cyclone", "hurricane", "tornado",
+                             "blaze", "fight", "accident", "quake", "landslide", "avalanche",
+                             "riot", "siege", "break-in", "robbery", "mugging", "stabbing",
+                             "shooting", "wreck", "sinking", "collapse", "fall", "drowning"})
+"""Events that are ordinary words too ("a fire in the grate", "the storm has passed"): one counts
+when a time is told by it ("before the bushfire", "after the flood", "since the fire"), the way
+the script dates the place by the event."""
+_ANCHORS = frozenset({"before", "after", "since", "during", "until", "till"})
+_ANCHOR_DETERMINERS = frozenset({"the", "that", "our", "my", "your", "his", "her", "their", "a"})
 
 _POINTERS = tuple(phrase_lemmas(p) for p in (
     "it happened", "what happened", "that night", "that day", "did to", "done to",
@@ -39,13 +63,28 @@ _POINTERS = tuple(phrase_lemmas(p) for p in (
 """Phrases that point at the event without telling it ("back then" alone is not one: "back then
 you felt small; now you are strong" is a resource, not the event)."""
 _THIRD_PERSON = frozenset({"he", "she", "they"})
+_THIRD_OWNERS = frozenset({"his", "him", "her", "their", "them"})
+_RELATIVES = frozenset({"that", "which", "who"})
 _BETWEEN = frozenset({"always", "never", "often", "once", "still", "just", "then", "had"})
 _EVENT_DETERMINERS = frozenset({"the", "a", "an", "that", "this", "after", "before", "since",
                                 "during", "of", "our", "my", "your", "his", "her", "their"})
 
 
+def _anchored(words: Sequence[Token], i: int) -> bool:
+    """Whether the word at ``i`` is an event a time is told by ("before the bushfire")."""
+    found = lemmas(words[i].text) | compound_head(words[i].text)
+    if not found & ANCHORED_EVENTS:
+        return False
+    before = [w.lower for w in words[max(0, i - 3) : i]]
+    return bool(before) and before[-1] in _ANCHOR_DETERMINERS and bool(set(before) & _ANCHORS)
+
+
 def _event(words: Sequence[Token]) -> Token | None:
     for i, word in enumerate(words):
+        if word.text.isupper() and word.lower in EVENT_SHORTHAND:
+            return word
+        if _anchored(words, i):
+            return word
         if not lemmas(word.text) & EVENT_WORDS:
             continue
         before = words[i - 1].lower if i else ""
@@ -76,6 +115,16 @@ def _told(words: Sequence[Token]) -> list[Token] | None:
         while j < len(words) and words[j].lower in _BETWEEN and j < i + 3:
             j += 1
         if j < len(words) and is_past_form(words[j].text)[0]:
+            return [word, words[j]]
+    # a relative clause in the past about what belongs to him, her or them: "the whisky on his
+    # breath that meant trouble", "her footsteps, which always came at night"
+    for i, word in enumerate(words):
+        if word.lower not in _RELATIVES or not {w.lower for w in words[:i]} & _THIRD_OWNERS:
+            continue
+        j = i + 1
+        while j < len(words) and words[j].lower in _BETWEEN and j < i + 3:
+            j += 1
+        if j < len(words) and is_past_form(words[j].text)[1]:
             return [word, words[j]]
     return None
 

@@ -163,6 +163,9 @@ def _harm(sentence: Sentence) -> tuple[str, list[Token]] | None:
         if not verbs:
             continue
         target = _target(words, i + 1)
+        if target is None and i + 2 < len(words) and words[i + 1].lower in {"and", "or"} and (
+                lemmas(words[i + 2].text) & (HARM_VERBS | {"snap", "nip"})):
+            target = _target(words, i + 3)  # "snarls and snaps at your ankles"
         if target is None and verbs & CONTACT_VERBS:
             target = _indirect_target(words, i + 1)  # "slammed the door on your fingers"
         if verbs & CONTACT_VERBS and target is not None:

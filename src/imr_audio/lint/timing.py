@@ -26,9 +26,18 @@ __all__ = [
 ]
 
 _WRAPPER_LINES = {
-    "Opening": ("never while driving", "stop at any time", "close your eyes"),
+    "Opening": ("never while driving",
+                "stop at any time|stop any time|stop anytime|stop whenever|stop at any point"
+                "|stop at any moment",
+                "close your eyes"),
     "Returning": ("feet on the floor", "open your eyes"),
 }
+"""The lines each wrapper section must say; ``|`` separates wordings that say the same."""
+_INVITED = ("close your eyes",)
+"""Lines that must be offered, not ordered (a choice or a modal: "you can close your eyes, if you
+like, or ..."); "close your eyes now, and keep them closed" takes the choice away."""
+_INVITATIONS = frozenset({"can", "may", "might", "could", "or", "if", "prefer", "choose",
+                          "like", "want", "wish", "welcome", "free"})
 MIN_IMAGERY_PAUSE_S = 5.0
 """Shortest pause after an imagery instruction, in its paragraph, in seconds."""
 WPM_RANGE = (80.0, 130.0)
@@ -116,6 +125,14 @@ def _says(sentence: str, phrase: str) -> bool:
     return not any(w in _NEGATIONS or w.endswith("n't") for w in clause)
 
 
+def _offered(sentence: str, phrase: str) -> bool:
+    """Whether a line that must be an invitation (:data:`_INVITED`) is one in ``sentence``."""
+    if phrase not in _INVITED:
+        return True
+    words = set(re.findall(r"[\w']+", sentence.lower().replace("’", "'")))
+    return bool(words & _INVITATIONS)
+
+
 def check_wrapper(timeline: Timeline) -> Iterator[LintFinding]:
     """The opening and closing lines of the safety wrapper, said and not taken back."""
     by_section: dict[str, list[str]] = {}
@@ -123,8 +140,10 @@ def check_wrapper(timeline: Timeline) -> Iterator[LintFinding]:
         by_section.setdefault(speech.section or "", []).append(speech.text)
     for section, lines in _WRAPPER_LINES.items():
         said = by_section.get(section, [])
-        for phrase in lines:
-            if not any(_says(text, phrase) for text in said):
+        for wordings in lines:
+            phrase = wordings.split("|")[0]
+            if not any(_says(text, wording) and _offered(text, wording)
+                       for text in said for wording in wordings.split("|")):
                 yield finding(
                     "wrapper", "error",
                     f"the {section.lower()} lacks the line with '{phrase}'",
@@ -184,6 +203,20 @@ def check_eligibility(profile: ClientProfile) -> Iterator[LintFinding]:
             )
 
 
+_HEDGES = frozenset({"you", "perhaps", "maybe", "it", "if", "as", "there", "and", "some"})
+"""First words of an imagery sentence that goes on with the one before ("You might feel ...",
+"Perhaps you notice ...") rather than giving a new instruction."""
+
+
+def _new_instruction(speech: Speech, kind: str) -> bool:
+    """Whether ``speech`` is an imagery instruction of its own ("Notice the colour ...")."""
+    if speech.slot_s is not None or not is_imagery_instruction(speech.text, kind):
+        return False
+    first = re.findall(r"[\w']+", speech.text.lower())[:2]
+    lead = first[1:] if first[:1] in (["now"], ["then"], ["next"]) else first[:1]
+    return bool(lead) and lead[0] not in _HEDGES
+
+
 def check_pacing(
     spec: TemplateSpec, timeline: Timeline, spoken_wpm: float, source: SourceMap
 ) -> Iterator[LintFinding]:
@@ -216,11 +249,16 @@ def check_pacing(
         # sentences after it often elaborate before the silence comes.
         longest = 0.0
         last_line = event.line
+        explicit = False
         for later in events[index + 1 :]:
             if isinstance(later, Pause) and later.kind == "paragraph":
                 break
             if isinstance(later, Speech) and later.line > last_line + 1:
                 break  # a blank line: the paragraph ended in an explicit pause
+            if not explicit and isinstance(later, Speech) and _new_instruction(later, spec.kind):
+                break  # "Picture the lake. Notice the water.": each needs its own pause
+            explicit = explicit or (isinstance(later, (Pause, Tone)) and (
+                getattr(later, "kind", "") != "sentence"))
             last_line = max(last_line, later.line)
             if isinstance(later, (Pause, Tone)):
                 longest = max(longest, later.duration_s)
