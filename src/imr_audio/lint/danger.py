@@ -11,19 +11,24 @@ vocabulary:
 - injury by an animal or a person: a biting or stinging verb whose object is a person or a part
   of the body ("snarls and snaps at your ankles", "stings your hands"); "bees hum" passes;
 - a vehicle or boat in distress: a vehicle and a loss-of-control verb in one sentence ("the lorry
-  swerving into your lane", "the ferry lurches"); "a boat rocks at its mooring" passes;
+  swerving into your lane", "the ferry lurches"), or a verb of motion with where it ends ("the
+  bus tips over", "the boat is sinking beneath you"); "a boat rocks at its mooring", "boats tip
+  gently on the swell" and "the wheels spin lazily" pass;
 - re-entry: an instruction to return in the mind to a definite time ("go back in your mind to the
-  night of ...", "let yourself return to that day"); returning to a place passes;
+  night of ...", "let yourself return to that day"); returning to a place passes, and a time
+  named by what the listener did ("to the day you got your first puppy") is a warning;
 - the perpetrator in a reassurance: he, she or they as the one who can no longer harm or reach
   the listener ("he can't get to you any more", "let him lay a finger on you").
 
-Each field or template line is reported once, as an error. The shipped wrapper's own lines
-(``_base.j2``) are not read.
+Each field or template line is reported once, as an error (but for the re-entry warning). The
+shipped wrapper's own lines (``_base.j2``) are not read.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
+from typing import Literal
 
 from imr_audio.lint.findings import Document, LintFinding, finding, new_place
 from imr_audio.lint.text import Sentence, Token, is_participle, lemmas
@@ -65,16 +70,31 @@ _ALL_BODY = BODY_PARTS | frozenset({"hand", "ankle", "knee", "heel", "wrist", "e
                                     "thigh", "calf", "skin", "lip", "eye", "palm", "shin",
                                     "forearm", "ear", "leg", "toe"})
 _POSSESSIVES = frozenset({"your", "my", "his", "her", "their", "our"})
+_ELEMENTS = frozenset({"frost", "cold", "chill", "wind", "breeze", "gust", "air", "sand", "spray",
+                       "salt", "sea", "water", "wave", "foam", "surf", "sun", "sunlight", "heat",
+                       "rain", "drizzle", "sleet", "snow", "snowflake", "ice", "hail", "mist",
+                       "fog", "smoke", "grass", "current"})
+"""What nips or stings in a safe place's weather ("the frost nips at your cheeks"): no injury."""
 
 _VEHICLES = frozenset({"car", "van", "lorry", "truck", "bus", "coach", "train", "tram",
                        "motorbike", "motorcycle", "bike", "bicycle", "boat", "ferry", "ship",
                        "yacht", "dinghy", "canoe", "kayak", "plane", "aeroplane", "airplane",
                        "helicopter", "taxi", "cab", "vehicle", "jeep", "ute", "carriage", "raft",
                        "trailer", "caravan", "tractor"})
-_DISTRESS = frozenset({"swerve", "skid", "veer", "lurch", "capsize", "overturn", "flip",
-                       "plunge", "jackknife", "collide", "sink", "crash", "smash", "careen",
-                       "derail", "topple", "aquaplane", "spin", "tip", "keel", "founder",
-                       "plummet", "nosedive", "judder", "hurtle"})
+_DISTRESS = frozenset({"swerve", "skid", "lurch", "capsize", "overturn", "jackknife",
+                       "collide", "crash", "smash", "careen", "derail", "aquaplane", "plummet",
+                       "nosedive", "hurtle"})
+"""Verbs that are a loss of control wherever a vehicle does them."""
+_MOTION = frozenset({"spin", "sink", "tip", "flip", "keel", "plunge", "topple", "judder",
+                     "founder", "veer"})
+"""Verbs a boat or a bike also does gently ("the wheels spin", "boats tip at their moorings"):
+distress only with where it ends ("tips over", "spins out", "sinking beneath you") and with no
+gentle word beside them."""
+_OUT_OF_CONTROL = frozenset({"over", "out", "off", "under", "into", "onto", "beneath", "down",
+                             "sideways", "towards", "toward", "wildly", "violently",
+                             "uncontrollably"})
+_GENTLE = frozenset({"gently", "softly", "lazily", "slowly", "lightly", "slightly", "calmly",
+                     "peacefully", "playfully", "idly", "mooring", "moorings"})
 _NEAR = 4
 """Words at most between a vehicle and its loss-of-control verb ("the ferry lurches")."""
 
@@ -164,6 +184,8 @@ def _injury(words: Sequence[Token]) -> list[Token] | None:
         if not lemmas(word.text) & _INJURE or set(w.lower for w in words[max(0, i - 3) : i]) & (
                 _SELF) or all(w.lower in _LEAD for w in words[:i]):
             continue  # "you scratch your nose", "snap your fingers": the listener's own act
+        if set().union(*(lemmas(w.text) for w in words[max(0, i - 4) : i])) & _ELEMENTS:
+            continue  # the weather, the sea or the sand
         k = i + 1
         if _low(words, k) in {"at", "into", "on", "onto"}:
             k += 1
@@ -178,9 +200,15 @@ def _distress(words: Sequence[Token]) -> list[Token] | None:
     for i, word in enumerate(words):
         if not lemmas(word.text) & _VEHICLES:
             continue
-        for verb in words[i + 1 : i + 2 + _NEAR]:
-            if lemmas(verb.text) & _DISTRESS:
-                return [word, verb]
+        for k in range(i + 1, min(i + 2 + _NEAR, len(words))):
+            found = lemmas(words[k].text)
+            if found & _DISTRESS:
+                return [word, words[k]]
+            around = [w.lower for w in words[max(k - 3, 0) : k + 4]]
+            after = [w.lower for w in words[k + 1 : k + 4]]
+            gentle = set(around) & _GENTLE or ("a", "little") in itertools.pairwise(after)
+            if found & _MOTION and set(around) & _OUT_OF_CONTROL and not gentle:
+                return [word, words[k]]
     return None
 
 
@@ -227,12 +255,31 @@ def _reassured_from(words: Sequence[Token]) -> list[Token] | None:
     return None
 
 
+_RE_ENTRY = "an instruction to go back into a memory"
+_BE = frozenset({"am", "is", "are", "was", "were", "be", "been", "'re", "'m", "weren't",
+                 "wasn't"})
+
+
+def _named_by_deed(words: Sequence[Token], tokens: list[Token]) -> bool:
+    """Whether a re-entry's time is named by what the listener did.
+
+    "To the day you got your first puppy" is a resource memory, or a loss: worth a look by the
+    therapist (a warning), not a block.
+    """
+    if len(tokens) < 2 or tokens[1].lower not in _DEFINITE:
+        return False
+    k = next(i for i, w in enumerate(words) if w is tokens[1]) + 2
+    if _low(words, k) in {"that", "when"}:
+        k += 1
+    return _low(words, k) in {"you", "you'd"} and _low(words, k + 1) not in _BE | {""}
+
+
 _CHECKS = (
     ("being trapped or confined", _confinement),
     ("being followed or pursued", _pursuit),
     ("an injury done to a person", _injury),
     ("a vehicle or boat in distress", _distress),
-    ("an instruction to go back into a memory", _re_entry),
+    (_RE_ENTRY, _re_entry),
     ("the perpetrator, in a reassurance", _reassured_from),
 )
 
@@ -254,6 +301,8 @@ def check_home_danger(doc: Document) -> Iterator[LintFinding]:
         if found is None:
             continue
         what, tokens = found
+        severity: Literal["error", "warning"] = "warning" if what == _RE_ENTRY and _named_by_deed(
+            sentence.words, tokens) else "error"
         origin = doc.origin(sentence, tokens)
         line_origin = doc.source.template_line(sentence.line)
         if not origin.field and line_origin.template_file is not None and (
@@ -262,9 +311,11 @@ def check_home_danger(doc: Document) -> Iterator[LintFinding]:
         place = new_place(reported, origin, sentence.line)
         if place is None:
             continue
+        advice = ("check that it is a memory the client chose as a resource" if severity ==
+                  "warning" else "keep it for the session")
         yield finding(
-            "trauma-narrative", "error",
+            "trauma-narrative", severity,
             f"{place}: {what} in a {doc.kind} script; a home track holds no threat and no "
-            "trauma content (keep it for the session)",
+            f"trauma content ({advice})",
             origin, sentence.line, check="danger",
         )
