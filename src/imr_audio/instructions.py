@@ -31,7 +31,7 @@ _IMAGINE = re.compile(
 )
 _ATTEND = re.compile(
     _START + r"(notice|become aware|be aware|sense|you might (?:see|hear|feel|sense|notice)|"
-    r"see if you can|feel)\b",
+    r"see if you can|feel(?!\s+free\b))\b",  # "feel free to stop" is no instruction
     re.IGNORECASE,
 )
 _ROOM = re.compile(
