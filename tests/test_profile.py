@@ -111,6 +111,23 @@ def test_unknown_fields_pass_without_known_fields(client_file: Path, workspace: 
     assert lines == [f"{client_file}: safe_place.cue_wrd: unknown field; did you mean 'cue_word'?"]
 
 
+def test_a_value_any_template_would_refuse_is_refused_whichever_is_rendered(
+    tmp_path: Path, write_client: Callable[..., Path], workspace: Workspace
+) -> None:
+    data = yaml.safe_load(write_client(tmp_path).read_text(encoding="utf-8"))
+    data["safe_place"]["sights"] = {"first": "the old lighthouse"}  # a list, given as a mapping
+    path = tmp_path / "odd.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    for template in (None, "grounding-54321"):  # grounding does not read sights
+        with pytest.raises(ClientProfileError) as raised:
+            workspace.load_profile(path, template)
+        assert str(raised.value) == f"{path}: safe_place.sights: must be a list of short phrases"
+    with pytest.raises(ClientProfileError, match=r"safe_place\.sights: must be a list"):
+        workspace.profile(data, source="form")
+    del data["safe_place"]["sights"]
+    assert workspace.profile(data, source="form").id == data["id"]
+
+
 def test_validate_profile_reports_every_problem(
     tmp_path: Path,
     client_data: Callable[..., dict[str, Any]],

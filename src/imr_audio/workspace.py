@@ -175,8 +175,10 @@ class Workspace:
         """Read and validate a client's profile file, reporting every problem at once.
 
         A field that no template of this workspace reads is a problem too (with a "did you
-        mean" hint for a near miss). With ``template`` (an id), what that template needs is
-        checked in the same pass, so one error lists everything to fix.
+        mean" hint for a near miss), and so is a value that a template reading it would refuse
+        (a list given as a mapping, text over a template's limit). With ``template`` (an id),
+        what that template needs is checked in the same pass, so one error lists everything to
+        fix.
         """
         return load_client_profile(path, self.templates.known_fields(), self._check(template))
 
@@ -191,14 +193,21 @@ class Workspace:
             data, source, self.templates.known_fields(), self._check(template)
         )
 
-    def _check(self, template: str | None) -> ProfileCheck | None:
-        """The check of what ``template`` needs from a profile (None: no template)."""
-        if template is None:
-            return None
+    def _check(self, template: str | None) -> ProfileCheck:
+        """The check of a profile's values against every template's rules.
+
+        With ``template`` (an id), also of what that template needs from it.
+        """
         from imr_audio.authoring.templates import profile_problems
 
-        spec = self.templates.load(template)
-        return functools.partial(profile_problems, spec)
+        spec = None if template is None else self.templates.load(template)
+
+        def check(profile: ClientProfile) -> list[str]:
+            problems = [] if spec is None else profile_problems(spec, profile)
+            return problems + [problem for problem in self.templates.value_problems(profile)
+                               if problem not in problems]
+
+        return check
 
     @functools.cached_property
     def soundscapes(self) -> SoundscapeCatalog:

@@ -20,6 +20,7 @@ from imr_audio.authoring.templates import (
     RenderedScript,
     TemplateSpec,
     load_template,
+    profile_problems,
     render_script,
     template_ids,
 )
@@ -50,6 +51,19 @@ class TemplateLibrary:
     def known_fields(self) -> frozenset[str]:
         """Every dotted profile field that some template reads."""
         return frozenset(v.name for spec in self.specs() for v in spec.variables)
+
+    def value_problems(self, profile: ClientProfile) -> list[str]:
+        """Every template's rules on the values ``profile`` gives, one problem line each.
+
+        A field's value must suit every template that reads it (``safe_place.sights`` given as
+        a mapping is wrong whichever template is rendered); what a template needs but the profile
+        leaves out is that template's business, asked when it is rendered.
+        """
+        problems: list[str] = []
+        for spec in self.specs():
+            problems += [problem for problem in profile_problems(spec, profile, required=False)
+                         if problem not in problems]
+        return problems
 
     @functools.cached_property
     def environment(self) -> SandboxedEnvironment:

@@ -293,13 +293,19 @@ def validate_profile(spec: TemplateSpec, profile: ClientProfile) -> dict[str, An
     return _context(spec, profile)
 
 
-def profile_problems(spec: TemplateSpec, profile: ClientProfile) -> list[str]:
-    """Every problem of ``profile`` for ``spec``'s variables, one ``file: field: message`` each."""
+def profile_problems(
+    spec: TemplateSpec, profile: ClientProfile, *, required: bool = True
+) -> list[str]:
+    """Every problem of ``profile`` for ``spec``'s variables, one ``file: field: message`` each.
+
+    With ``required`` false, only the values the profile gives are checked (a field the
+    template needs but the profile leaves out is no problem).
+    """
     problems: list[str] = []
     for var in spec.variables:
         value = _lookup(profile.details, var.name)
         if value is _MISSING or value is None:
-            if var.required:
+            if var.required and required:
                 problems.append(f"{profile.source}: {var.name}: required by template '{spec.id}'")
             continue
         message = _check_value(var, value)

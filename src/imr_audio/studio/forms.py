@@ -8,12 +8,12 @@ Nothing here holds or logs a value beyond the request that carries it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from imr_audio.authoring.templates import VariableSpec, profile_problems
-from imr_audio.profile import ELIGIBILITY_FLAGS, ClientProfile
+from imr_audio.authoring.templates import VariableSpec
+from imr_audio.profile import ELIGIBILITY_FLAGS
 from imr_audio.workspace import Workspace
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "problems_by_field",
     "profile_data",
     "split_problems",
-    "value_check",
     "variable_field",
     "variables_data",
 ]
@@ -244,25 +243,6 @@ def form_values(data: Mapping[str, Any], fields: Iterable[FormField]) -> dict[st
         else:
             values[field.name] = "" if value is None else str(value)
     return values
-
-
-def value_check(workspace: Workspace) -> Callable[[ClientProfile], list[str]]:
-    """A profile check: every template's rules on the values the profile gives.
-
-    What a template needs but the profile leaves out is that template's business, asked when
-    it renders.
-    """
-    specs = workspace.templates.specs()
-
-    def check(profile: ClientProfile) -> list[str]:
-        problems: list[str] = []
-        for spec in specs:
-            for problem in profile_problems(spec, profile):
-                if "required by template" not in problem and problem not in problems:
-                    problems.append(problem)
-        return problems
-
-    return check
 
 
 def split_problems(message: str) -> list[str]:

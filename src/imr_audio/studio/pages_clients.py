@@ -13,7 +13,6 @@ from starlette.routing import Route
 
 from imr_audio.errors import ClientProfileError, ImrAudioError
 from imr_audio.files import write_private
-from imr_audio.profile import ClientProfile
 from imr_audio.studio.app import studio_of
 from imr_audio.studio.config import StudioPathError
 from imr_audio.studio.forms import (
@@ -22,7 +21,6 @@ from imr_audio.studio.forms import (
     problems_by_field,
     profile_data,
     split_problems,
-    value_check,
 )
 from imr_audio.yamlfile import read_yaml
 
@@ -107,8 +105,7 @@ async def save_client(request: Request) -> Response:
         data["id"] = existing.get("id", editing) if isinstance(existing, dict) else editing
     source = _source(data.get("id"))
     try:
-        profile = ClientProfile.from_mapping(data, source, studio.workspace.templates
-                                             .known_fields(), value_check(studio.workspace))
+        profile = studio.workspace.profile(data, source)
         path = studio.folder.client_file(editing or profile.id)
         same = [name for name, inner in studio.folder.profile_ids().items()
                 if profile.id in (name, inner)]
