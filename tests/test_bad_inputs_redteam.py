@@ -180,14 +180,19 @@ left (a template file that is not UTF-8, named by its template id and not its fi
 afterwards, having been seen, so it no longer counts as held out."""
 
 
-def _param(half: str, case: tuple[str, Build, tuple[str, ...]]) -> object:
-    name, build, needles = case
-    marks = [pytest.mark.xfail(strict=True, reason="not handled yet")] if (
-        f"{half}-{name}" in KNOWN_FAILURES) else []
-    return pytest.param(build, needles, id=f"{half}-{name}", marks=marks)
+def halves(dev: list[tuple[str, Build, tuple[str, ...]]],
+           held_out: list[tuple[str, Build, tuple[str, ...]]],
+           known_failures: set[str]) -> list[object]:
+    """Both halves' cases as pytest params (``dev-<name>``, ``held-out-<name>``); those in
+    ``known_failures`` are strict expected failures."""
+    return [pytest.param(build, needles, id=f"{half}-{name}", marks=[
+                pytest.mark.xfail(strict=True, reason="not handled yet")]
+                if f"{half}-{name}" in known_failures else [])
+            for half, cases in (("dev", dev), ("held-out", held_out))
+            for name, build, needles in cases]
 
 
-CASES = [_param("dev", c) for c in DEV] + [_param("held-out", c) for c in HELD_OUT]
+CASES = halves(DEV, HELD_OUT, KNOWN_FAILURES)
 
 
 def assert_one_clear_line(build: Build, needles: tuple[str, ...], folder: Path,

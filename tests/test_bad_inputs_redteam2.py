@@ -30,6 +30,7 @@ from test_bad_inputs_redteam import (
     _presets,
     _text_profile,
     assert_one_clear_line,
+    halves,
 )
 
 _HEAD = f"id: t-017\npreferred_name: {PLANTED}\n"
@@ -140,14 +141,7 @@ fixed in review after it had been seen: a profile's values are checked against e
 that reads them (:meth:`~imr_audio.authoring.library.TemplateLibrary.value_problems`)."""
 
 
-def _param(half: str, case: tuple[str, Build, tuple[str, ...]]) -> object:
-    name, build, needles = case
-    marks = [pytest.mark.xfail(strict=True, reason="not handled yet")] if (
-        f"{half}-{name}" in KNOWN_FAILURES) else []
-    return pytest.param(build, needles, id=f"{half}-{name}", marks=marks)
-
-
-CASES = [_param("dev", c) for c in DEV] + [_param("held-out", c) for c in HELD_OUT]
+CASES = halves(DEV, HELD_OUT, KNOWN_FAILURES)
 
 
 @pytest.mark.parametrize(("build", "needles"), CASES)

@@ -111,9 +111,7 @@ def _told(words: Sequence[Token]) -> list[Token] | None:
     for i, word in enumerate(words):
         if word.lower not in _THIRD_PERSON:
             continue
-        j = i + 1
-        while j < len(words) and words[j].lower in _BETWEEN and j < i + 3:
-            j += 1
+        j = _verb_after(words, i)
         if j < len(words) and is_past_form(words[j].text)[0]:
             return [word, words[j]]
     # a relative clause in the past about what belongs to him, her or them: "the whisky on his
@@ -121,12 +119,18 @@ def _told(words: Sequence[Token]) -> list[Token] | None:
     for i, word in enumerate(words):
         if word.lower not in _RELATIVES or not {w.lower for w in words[:i]} & _THIRD_OWNERS:
             continue
-        j = i + 1
-        while j < len(words) and words[j].lower in _BETWEEN and j < i + 3:
-            j += 1
+        j = _verb_after(words, i)
         if j < len(words) and is_past_form(words[j].text)[1]:
             return [word, words[j]]
     return None
+
+
+def _verb_after(words: Sequence[Token], i: int) -> int:
+    """Where the verb after ``words[i]`` stands: past at most two words of ``_BETWEEN``."""
+    j = i + 1
+    while j < len(words) and words[j].lower in _BETWEEN and j < i + 3:
+        j += 1
+    return j
 
 
 def retelling(sentence: Sentence, wrapper: bool) -> tuple[str, str, list[Token]] | None:
