@@ -199,22 +199,31 @@ def render(
     bed = bed_choice(workspace, prepared.soundscape.name, settings.seed)
     # Speech goes to a nameless temporary file as it is synthesised (see imr_audio.clipstore)
     # and is read back block by block while mixing, so memory does not grow with the length.
-    with ClipStore(settings.mix.sample_rate_hz) as store:
+    with ClipStore(settings.mix.sample_rate_hz) as store, contextlib.ExitStack() as ahead:
+        # The bed is made ahead from before the engine starts (its worker processes take a
+        # moment to start, in which this process is free), unless the track may turn out to
+        # be up to date: then only once it is known not to be.
+        bed_needed = (None if settings.skip_if_current else
+                      ahead.enter_context(_bed_ahead(workspace, prepared, bed, settings,
+                                                     progress)))
         # The engines, and their worker processes (Piper's holds onnxruntime's memory), are
-        # stopped when this block ends: before the track is mixed.
+        # stopped when this block ends: before the track is mixed, while a bed made ahead
+        # may still be finishing.
         with EngineSet(workspace.engines) as engines:
             speaker = open_speaker(workspace, prepared, settings.speech, engines, engine)
-            if settings.skip_if_current:
+            if bed_needed is None:
                 inputs = TrackInputs(prepared, speaker.voice, speaker.version, bed,
                                      settings.mix, settings.master, settings.export)
                 current = current_result(workspace, inputs, output_dir)
                 if current is not None:
                     log.info("up to date, not rendered: inputs sha256=%s", current.inputs_sha256)
                     return current
-            with _bed_ahead(workspace, prepared, bed, settings, progress) as bed_needed:
-                spoken = speak(workspace, prepared, speaker, store, progress)
-                plan = plan_mix(spoken, settings.mix, bed)
-                bed_needed(plan.duration_s)
+                bed_needed = ahead.enter_context(_bed_ahead(workspace, prepared, bed, settings,
+                                                            progress))
+            spoken = speak(workspace, prepared, speaker, store, progress)
+        plan = plan_mix(spoken, settings.mix, bed)
+        bed_needed(plan.duration_s)
+        ahead.close()  # waits for the bed made ahead: the mix reads what it stored
         path = output_path(output_dir, prepared.profile.id, prepared.spec.id,
                            settings.export.format)
         notices = tuple(n for n in (cache_notice, speaker.fallback,
