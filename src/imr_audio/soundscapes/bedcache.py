@@ -18,11 +18,8 @@ a track's loudness can be worked out without filtering its bed again (see :meth:
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
-import queue
 import tempfile
-import threading
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,16 +182,13 @@ class BedCache:
             yield block.astype(np.float32)
 
     def _segments(
-        self, key: str, soundscape: Soundscape, count: int, sample_rate_hz: int, seed: int,
-        stop: threading.Event | None = None,
+        self, key: str, soundscape: Soundscape, count: int, sample_rate_hz: int, seed: int
     ) -> Generator[npt.NDArray[np.float16], None, None]:
         """The bed's first ``count`` segments (float16): stored ones read, else rendered.
 
         A bed is made by one process at a time (a lock per bed in the cache's folder): in a
         batch, a second worker that needs the same missing bed waits for the first to store it
-        and reads it, rather than making it again on a core the first one needs. Once ``stop``
-        is set, a bed being rendered ends within one of the soundscape's blocks, without
-        yielding or storing the segment it was making.
+        and reads it, rather than making it again on a core the first one needs.
         """
         index = yield from self._stored(key, 0, count, sample_rate_hz)
         if index == count:
@@ -203,8 +197,7 @@ class BedCache:
             # Made meanwhile by the process that held the lock? Then read on from where we are.
             index = yield from self._stored(key, index, count, sample_rate_hz)
             if index < count:
-                yield from self._render(key, soundscape, count, sample_rate_hz, seed, index,
-                                        stop)
+                yield from self._render(key, soundscape, count, sample_rate_hz, seed, index)
 
     @contextlib.contextmanager
     def _making(self, key: str) -> Iterator[None]:
@@ -236,18 +229,14 @@ class BedCache:
         sample_rate_hz: int,
         seed: int,
         replace_from: int,
-        stop: threading.Event | None = None,
     ) -> Iterator[npt.NDArray[np.float16]]:
         """Yield segments ``replace_from`` to ``count`` (rendering the bed from its start).
 
         Stores those missing and those from ``replace_from`` on (a damaged one is replaced).
-        Ends early once ``stop`` is set (a segment cut short is neither yielded nor stored).
         """
         segment_frames = SEGMENT_S * sample_rate_hz
         total = count * segment_frames
-        rendered: Iterable[Stereo] = soundscape.blocks(count * SEGMENT_S, sample_rate_hz, seed)
-        if stop is not None:
-            rendered = itertools.takewhile(lambda _block: not stop.is_set(), rendered)
+        rendered = soundscape.blocks(count * SEGMENT_S, sample_rate_hz, seed)
         small = (block.astype(np.float16) for block in rendered)
         for index, segment in enumerate(_rechunk(small, segment_frames, total)):
             path = self._segment(key, index)
@@ -285,12 +274,7 @@ class BedCache:
             return np.concatenate(stored) if stored else np.zeros((0, 3))
         weighting = KWeighting(sample_rate_hz, 2)
         found = []
-        stop = threading.Event()
-        # The segments are read or made (and stored) by a thread of their own, a segment ahead
-        # of their K-weighting here: the two ran one after the other on one core, and a cold
-        # render waited for the sum (11 minutes: about 1.25 s and 0.55 s of CPU).
-        segments = _made_ahead(self._segments(full_key, soundscape, count, sample_rate_hz,
-                                              seed, stop), stop)
+        segments = self._segments(full_key, soundscape, count, sample_rate_hz, seed)
         try:  # ``progress`` may stop it after any segment (stored with its cells by then)
             for index, segment in enumerate(segments):
                 cells = _cell_energies(weighting, segment, index * _CELLS_PER_SEGMENT,
@@ -300,7 +284,7 @@ class BedCache:
                 found.append(cells)
                 report(progress, "bed", index + 1, count)
         finally:
-            segments.close()  # ends the thread, which lets another process make the rest
+            segments.close()  # lets another process make the rest of this bed
             self._bound(keep=full_key)
         return np.concatenate(found) if found else np.zeros((0, 3))
 
@@ -374,49 +358,6 @@ def _cell_energies(
     return out
 
 
-def _made_ahead(
-    segments: Generator[npt.NDArray[np.float16], None, None], stop: threading.Event
-) -> Generator[npt.NDArray[np.float16], None, None]:
-    """``segments``, taken by a thread of their own at most one segment ahead of the consumer.
-
-    When the consumer stops (or fails), ``stop`` is set, and ``segments`` (whose render ends
-    within a block once ``stop`` is set) is closed in that thread before this one returns.
-    An error in the thread is raised here, in the consumer.
-    """
-    ahead: queue.Queue[Any] = queue.Queue(maxsize=1)
-
-    def offer(item: Any) -> bool:
-        while not stop.is_set():
-            with contextlib.suppress(queue.Full):
-                ahead.put(item, timeout=0.05)
-                return True
-        return False
-
-    def produce() -> None:
-        try:
-            for segment in segments:
-                if not offer(segment):
-                    break
-            else:
-                offer(_DONE)
-        except BaseException as exc:  # handed to the consumer
-            offer(exc)
-        finally:
-            segments.close()
-
-    thread = threading.Thread(target=produce, name="imr-bed-segments", daemon=True)
-    thread.start()
-    try:
-        while (item := ahead.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
-
-
-_DONE = object()
 _Block = TypeVar("_Block", npt.NDArray[np.float16], npt.NDArray[np.float32])
 
 
