@@ -37,6 +37,53 @@ The naive pipeline got faster too: it mixes over the same procedural bed, now ma
 time or more. What is left of a cold render is mostly the warm work (mixing, mastering and the
 160 kbps MP3 encoding with its measuring decode, about 8 s for 10 minutes); 3x faster than the
 naive pipeline cold would need the whole render in 7.6 s, less than encoding and measuring alone.
+
+Measured 2026-12-07 on branch coldpath (the machine shared with two other helpers' test runs;
+load 1.1-1.5 when each run started), six runs: 1-3 (01:42-01:45) before the faster K-weighting
+of the bed's cells, 4-6 (01:53-01:56) with it (and every change below)::
+
+    run                 1     2     3  |   4     5     6
+    naive s          31.6  31.9  28.7  | 30.0  27.5  30.0
+    cold s           12.8  11.2  10.4  | 11.2  13.4  12.0
+    warm s           10.2   9.5   8.3  |  9.8  12.0   9.2
+    naive / cold     2.46  2.86  2.76  | 2.67  2.05  2.51
+    naive / warm     3.08  3.35  3.44  | 3.06  2.30  3.28
+
+Naive / cold 2.05-2.86, median 2.59 (goal 3x not met, for the reason below); run 5's warm
+render (12.0 s) shows how loaded the machine was at times.
+
+Where a cold render's time went (in-process progress marks and a 4-10 ms stack sampler, same
+day): about 0.3 s preparing (template, lint, the engine's first worker), the cold phase (speech
+in the worker processes and the bed made ahead in a thread, both on the same two cores) until
+about 2.0-2.5 s, the mix's measuring pass, then the export: ffmpeg's LAME at 160 kbps took
+7.15-7.28 s of user CPU on this track alone (three runs; 7.72-7.79 s with the tee and the
+measuring decoder); the export stage took 7.7-10.4 s in the paired runs below, with other work
+on the cores; after the last block is fed, only the encoder's queued backlog (0.2 s) and tags,
+sync and companions (about 0.05 s) are left. The bed made ahead, not the speech, was the last to
+finish in the cold phase: it is one thread of 1.8-2.5 s of CPU (rendering, float16, storing,
+K-weighting) sharing the cores with the speech's two workers. What changed: the bed made ahead
+starts before the speech engine's first worker (whose start-up left this process idle), the
+engine's workers stop before the bed is waited for, the speech cache stores a batch's clips four
+at a time (each file is synced; the gaps between synthesis batches were 0.29 s before and 0.12 s
+after, one sampled run each, at different loads), and the voice stem is measured
+(``mixdown.measure_voice``, 0.2-0.3 s) while the bed is being finished instead of after it. The
+bed's cells are also K-weighted with fewer copies (0.57-0.65 s of CPU against 0.70-0.74 s for 11
+minutes, the same values to the bit). In six paired cold renders before that last change
+(01:38-01:41, load 1.5-2.0) the export began 0.18 s earlier (median of the pairs' differences;
+-0.52 to +0.02 s); in six paired cold renders with every change (01:56-01:59, load 1.2-2.3) it
+began 0.29 s earlier (-1.07 to -0.09 s, earlier in all six pairs), at 2.36-3.35 s (median 2.87)
+against 2.52-4.10 s (3.29) before; whole renders 10.1-13.8 s (median 12.4) against 10.5-14.8 s
+(12.7), whole-process wall A/B 0.83-1.11 (median 0.98) and CPU A/B 0.87-1.12 (median 1.00): a
+difference in the whole render the machine's noise does not let one state. The MP3 and the
+decoded audio are the same bytes as before (eSpeak ``neutral`` and ``calm``, MP3, WAV and FLAC,
+cold and warm).
+
+3x is not reached: with the naive pipeline at 27.5-31.9 s here, 3x needs a cold render of
+9.2-10.6 s. In the paired runs the export began 2.3-3.4 s into the render and itself took
+7.7-10.4 s; its floor is the encoder's 7.2-7.4 s of CPU, which nothing can overlap (its first
+sample waits for the mastering gain, which waits for every clip and the whole bed). So even with
+the encoder at its floor, everything before it would have to fit in 1.9-3.3 s, about what it
+takes now; 3x is met only when the encoder gets a core to itself and the naive run is slow.
 """
 
 from __future__ import annotations

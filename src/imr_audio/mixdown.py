@@ -55,7 +55,7 @@ from imr_audio.mixplan import BedChoice, MixPlan
 from imr_audio.progress import ProgressCallback, Together, report
 from imr_audio.soundscapes.bedcache import BedCache
 
-__all__ = ["BLOCK_FRAMES", "Mixdown", "mixdown"]
+__all__ = ["BLOCK_FRAMES", "Mixdown", "VoiceLoudness", "measure_voice", "mixdown"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,35 @@ class Mixdown:
     """Gain the mastering applied before the limiter (last attempt), in dB."""
     attempts: int
     """Encodings it took (more than 1 when a codec moved loudness or peaks)."""
+
+
+@dataclass(frozen=True)
+class VoiceLoudness:
+    """The voice stem's half of pass 1 (see :func:`measure_voice`)."""
+
+    frames: int
+    """Frames of the layout it was measured on."""
+    block_energies: npt.NDArray[np.float64]
+    """K-weighted mean energy of every BS.1770 gating block (blocks x 1)."""
+
+
+def measure_voice(layout: SpeechLayout, progress: ProgressCallback | None = None
+                  ) -> VoiceLoudness:
+    """K-weight the voice stem of ``layout`` block by block and sum it per gating block.
+
+    :func:`mixdown` does this itself when it is not given the result; a render does it while a
+    bed made ahead is still being finished, so that the two overlap. ``progress`` hears of each
+    block (stage ``voice``).
+    """
+    rate, frames = layout.sample_rate_hz, layout.frames
+    voice_filter, sums = KWeighting(rate, 1), GateSums(rate, 1)
+    count = -(-frames // BLOCK_FRAMES)
+    for done, start in enumerate(range(0, frames, BLOCK_FRAMES), start=1):
+        voice = layout.render(start, min(start + BLOCK_FRAMES, frames))
+        k_voice = voice_filter.rows(voice[None, :])
+        sums.add_rows(np.square(k_voice, out=k_voice))
+        report(progress, "voice", done, count)
+    return VoiceLoudness(frames, sums.block_energies())
 
 
 class _Conformer:
@@ -185,7 +214,8 @@ def _prefetched(blocks: Iterator[Audio], depth: int = 6) -> Generator[Audio, Non
 
 
 def _measure(
-    sources: _Sources, envelope_db: npt.NDArray[np.float64], mix: MixSettings, channels: int
+    sources: _Sources, envelope_db: npt.NDArray[np.float64], mix: MixSettings, channels: int,
+    voice: VoiceLoudness | None = None,
 ) -> tuple[StemLevels, float, float]:
     """Pass 1: the voice's and the bed's loudness, and from them the mix's.
 
@@ -202,20 +232,19 @@ def _measure(
       averages out (on the 20-minute benchmark track it moved the mix's loudness by 0.0002 LU).
 
     The encoded track is measured all the same; a deviation is corrected by a second encoding.
+    ``voice`` is the voice's part if it was measured already (:func:`measure_voice`).
     Returns the stem levels, the bed's static gain (dB) and the mix's loudness (LUFS).
     """
     rate = sources.layout.sample_rate_hz
     frames = sources.layout.frames
     with ThreadPoolExecutor(1, thread_name_prefix="imr-bed-cells") as pool:
         bed_cells = pool.submit(sources.bed_cells)
-        voice_filter, sums = KWeighting(rate, 1), GateSums(rate, 1)
-        count = -(-frames // BLOCK_FRAMES)
-        for done, (_start, voice) in enumerate(sources.voice_blocks(), start=1):
-            k_voice = voice_filter.rows(voice[None, :])
-            sums.add_rows(np.square(k_voice, out=k_voice))
-            report(sources.progress, "voice", done, count)
+        if voice is None:
+            voice = measure_voice(sources.layout, sources.progress)
+        else:
+            report(sources.progress, "voice", 1, 1)
         cells = bed_cells.result()
-    voice_energy = sums.block_energies()
+    voice_energy = voice.block_energies
     levels = StemLevels(voice_lufs=gated_lufs(voice_energy, (2.0,)),  # centred: 2 channels
                         bed_lufs=gated_lufs(gate_cells(cells[:, :2], rate, frames), (1.0, 1.0)))
     gain_db = bed_level_db(levels, mix)
@@ -314,14 +343,18 @@ def mixdown(
     tags: TrackTags,
     beds: BedCache | None = None,
     progress: ProgressCallback | None = None,
+    voice: VoiceLoudness | None = None,
 ) -> Mixdown:
     """Mix the planned voice over its bed, master it and publish it at ``path``, block by block.
 
     ``beds`` is the bed cache; None keeps the rendered bed in a private temporary folder,
-    removed at the end (also after an error). Raises :class:`MasteringError` when the targets
-    cannot be met, and the export's errors; nothing is left at ``path`` then.
+    removed at the end (also after an error). ``voice`` is the plan's voice measured already
+    (:func:`measure_voice`), else it is measured here. Raises :class:`MasteringError` when the
+    targets cannot be met, and the export's errors; nothing is left at ``path`` then.
     """
     mix, layout, chapters = plan.mix, plan.layout, plan.chapters
+    if voice is not None and voice.frames != layout.frames:
+        raise ValueError("the voice was measured on another layout")
     rate = layout.sample_rate_hz
     scratch = None if beds is not None else Path(tempfile.mkdtemp(prefix="imr-stems-"))
     try:
@@ -332,7 +365,7 @@ def mixdown(
         report(progress, "mix", 0, 1)
         envelope = duck_gain_db(plan.placements, layout.frames / rate, mix)
         conform = _Conformer(rate, export)
-        levels, gain_db, mix_lufs = _measure(sources, envelope, mix, conform.channels)
+        levels, gain_db, mix_lufs = _measure(sources, envelope, mix, conform.channels, voice)
         job = _Job(sources, envelope + gain_db, mix, master, export)
         report(progress, "mix", 1, 1)
         if not np.isfinite(mix_lufs):

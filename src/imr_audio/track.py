@@ -26,7 +26,7 @@ from imr_audio.export import ExportSettings, check_export_settings
 from imr_audio.files import writable_dir_problem
 from imr_audio.master import LoudnessMeasurement, MasterSettings
 from imr_audio.mix import MixSettings, Placement
-from imr_audio.mixdown import mixdown
+from imr_audio.mixdown import VoiceLoudness, measure_voice, mixdown
 from imr_audio.mixplan import BedChoice, MixPlan, bed_cache_key, bed_choice, plan_mix
 from imr_audio.profile import ClientProfile
 from imr_audio.progress import Progress, ProgressCallback, report
@@ -199,28 +199,39 @@ def render(
     bed = bed_choice(workspace, prepared.soundscape.name, settings.seed)
     # Speech goes to a nameless temporary file as it is synthesised (see imr_audio.clipstore)
     # and is read back block by block while mixing, so memory does not grow with the length.
-    with ClipStore(settings.mix.sample_rate_hz) as store:
+    with ClipStore(settings.mix.sample_rate_hz) as store, contextlib.ExitStack() as ahead:
+        # The bed is made ahead from before the engine starts (its worker processes take a
+        # moment to start, in which this process is free), unless the track may turn out to
+        # be up to date: then only once it is known not to be.
+        bed_needed = (None if settings.skip_if_current else
+                      ahead.enter_context(_bed_ahead(workspace, prepared, bed, settings,
+                                                     progress)))
         # The engines, and their worker processes (Piper's holds onnxruntime's memory), are
-        # stopped when this block ends: before the track is mixed.
+        # stopped when this block ends: before the track is mixed, while a bed made ahead
+        # may still be finishing.
         with EngineSet(workspace.engines) as engines:
             speaker = open_speaker(workspace, prepared, settings.speech, engines, engine)
-            if settings.skip_if_current:
+            if bed_needed is None:
                 inputs = TrackInputs(prepared, speaker.voice, speaker.version, bed,
                                      settings.mix, settings.master, settings.export)
                 current = current_result(workspace, inputs, output_dir)
                 if current is not None:
                     log.info("up to date, not rendered: inputs sha256=%s", current.inputs_sha256)
                     return current
-            with _bed_ahead(workspace, prepared, bed, settings, progress) as bed_needed:
-                spoken = speak(workspace, prepared, speaker, store, progress)
-                plan = plan_mix(spoken, settings.mix, bed)
-                bed_needed(plan.duration_s)
+                bed_needed = ahead.enter_context(_bed_ahead(workspace, prepared, bed, settings,
+                                                            progress))
+            spoken = speak(workspace, prepared, speaker, store, progress)
+        plan = plan_mix(spoken, settings.mix, bed)
+        bed_needed(plan.duration_s)
+        voice = measure_voice(plan.layout)  # meanwhile a bed made ahead may be finishing
+        ahead.close()  # waits for the bed made ahead: the mix reads what it stored
         path = output_path(output_dir, prepared.profile.id, prepared.spec.id,
                            settings.export.format)
         notices = tuple(n for n in (cache_notice, speaker.fallback,
                                     voice_change_notice(path, speaker.voice)) if n)
         result = write_track(workspace, spoken, plan, settings.master, settings.export,
-                             output_dir, progress=progress, use_cache=settings.use_cache)
+                             output_dir, progress=progress, use_cache=settings.use_cache,
+                             voice=voice)
     return replace(result, notices=notices)
 
 
@@ -361,6 +372,7 @@ def write_track(
     *,
     progress: ProgressCallback | None = None,
     use_cache: bool = True,
+    voice: VoiceLoudness | None = None,
 ) -> RenderResult:
     """Mix, master and encode ``plan`` block by block, and publish it with its companions.
 
@@ -370,7 +382,8 @@ def write_track(
     into ``output_dir`` (see :func:`output_path`) together or not at all
     (:mod:`imr_audio.trackset`): a failed render leaves an earlier set as it was. The keyed
     client and inputs hashes go into the audio file's own metadata too. ``use_cache`` keeps
-    the bed in the bed cache.
+    the bed in the bed cache. ``voice`` is the plan's voice measured already
+    (:func:`~imr_audio.mixdown.measure_voice`), else the mix measures it.
     """
     prepared = spoken.prepared
     inputs = TrackInputs(prepared, spoken.voice, spoken.engine_version, plan.bed, plan.mix,
@@ -382,7 +395,8 @@ def write_track(
                                              ("inputs_sha256", provenance.inputs_sha256)))
     with staged_track_set(path) as staged:
         done = mixdown(plan, master, export, staged.audio, tags,
-                       beds=workspace.bed_cache if use_cache else None, progress=progress)
+                       beds=workspace.bed_cache if use_cache else None, progress=progress,
+                       voice=voice)
         if done.attempts > 1:
             log.info("%s took %d encodings to meet the loudness targets", prepared.spec.id,
                      done.attempts)

@@ -345,14 +345,25 @@ def _cell_energies(
     """Cell energies (L², R², L·R; cells x 3) of one segment, K-weighted ``weighting``'s way.
 
     The segment is filtered 1.5 s at a time (``weighting`` carries its state on to the next).
+    Each step's channels and products go into arrays made once (the same values as converting
+    the transposed slice and stacking the products, which copied each step twice more: 15-20 %
+    of this function's time).
     """
     out = np.empty((_CELLS_PER_SEGMENT, 3))
     base = first_cell * sample_rate_hz // CELL_HZ
+    rows = np.empty((2, 0), dtype=np.float32)  # the step's channels as rows
+    products = np.empty((3, 0), dtype=np.float32)
     for step in range(0, _CELLS_PER_SEGMENT, _CELLS_PER_STEP):
         edges = cell_edges(first_cell + step, _CELLS_PER_STEP, sample_rate_hz) - base
-        filtered = weighting.rows(segment[edges[0] : edges[-1]].T.astype(np.float32))
-        products = np.stack([filtered[0] * filtered[0], filtered[1] * filtered[1],
-                             filtered[0] * filtered[1]])
+        part = segment[edges[0] : edges[-1]]
+        if rows.shape[1] != len(part):
+            rows = np.empty((2, len(part)), dtype=np.float32)
+            products = np.empty((3, len(part)), dtype=np.float32)
+        rows[0], rows[1] = part[:, 0], part[:, 1]
+        left, right = weighting.rows(rows)
+        np.multiply(left, left, out=products[0])
+        np.multiply(right, right, out=products[1])
+        np.multiply(left, right, out=products[2])
         out[step : step + _CELLS_PER_STEP] = np.add.reduceat(
             products, edges[:-1] - edges[0], axis=1, dtype=np.float64).T
     return out
