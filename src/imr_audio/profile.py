@@ -82,6 +82,15 @@ class ClientProfile:
         """
         return _validated(data, source, known_fields, also)
 
+    def detail(self, dotted: str) -> Any:
+        """The value of the dotted field ``dotted`` (``safe_place.cue_word``); None if missing."""
+        node: Any = self.details
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return None
+            node = node[part]
+        return node
+
 
 ProfileCheck = Callable[["ClientProfile"], Sequence[str]]
 """A further check of a profile: its problems, one ``<source>: <field>: <problem>`` each."""

@@ -231,19 +231,9 @@ def load_template(template_id: str, search_path: Sequence[Path]) -> TemplateSpec
     return spec
 
 
-_MISSING = object()
 MAX_TEXT_CHARS = 3000
 """Longest text value (or list item) a template without its own ``max_length`` takes: a few
 paragraphs; a value longer than this is a pasted document, not a script's words."""
-
-
-def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
 
 
 def _check_value(var: VariableSpec, value: Any) -> str | None:
@@ -303,8 +293,8 @@ def profile_problems(
     """
     problems: list[str] = []
     for var in spec.variables:
-        value = _lookup(profile.details, var.name)
-        if value is _MISSING or value is None:
+        value = profile.detail(var.name)
+        if value is None:
             if var.required and required:
                 problems.append(f"{profile.source}: {var.name}: required by template '{spec.id}'")
             continue
@@ -328,8 +318,8 @@ def _context(spec: TemplateSpec, profile: ClientProfile) -> dict[str, Any]:
     """
     details: dict[str, Any] = {}
     for var in spec.variables:
-        value = _lookup(profile.details, var.name)
-        if value is _MISSING or value is None:
+        value = profile.detail(var.name)
+        if value is None:
             value = var.default
         *sections, leaf = var.name.split(".")
         target = details

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from imr_audio.authoring.templates import RenderedScript, TemplateSpec
 from imr_audio.lint.sources import Origin, SourceMap, build_source_map
@@ -90,16 +90,6 @@ def new_place(reported: set[object], origin: Origin, line: int) -> str | None:
         f"line {line} of the filled script")
 
 
-def lookup(data: Mapping[str, Any], dotted: str) -> Any:
-    """The value at the dotted path ``dotted`` of ``data`` (None when it is missing)."""
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 @dataclass(frozen=True)
 class Document:
     """The filled script split into sentences, each word traceable to its template or field."""
@@ -119,7 +109,7 @@ class Document:
     ) -> Document:
         """Split and trace the filled ``script``."""
         declared = [v.name for v in spec.variables]
-        values = {name: lookup(profile.details, name) for name in declared}
+        values = {name: profile.detail(name) for name in declared}
         values["preferred_name"] = profile.preferred_name
         lines = list(enumerate(script.text.splitlines(), start=1))
         return cls(

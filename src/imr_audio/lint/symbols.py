@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from imr_audio.lint.findings import Document, LintFinding, finding, lookup
+from imr_audio.lint.findings import Document, LintFinding, finding
 
 __all__ = ["READ_ALOUD", "check_symbols"]
 
@@ -33,7 +33,7 @@ def check_symbols(doc: Document) -> Iterator[LintFinding]:
     """One error per field (the preferred name, each value the template reads) with a symbol."""
     values: list[tuple[str, Any]] = [("preferred_name", doc.profile.preferred_name)]
     for var in doc.spec.variables:
-        values.append((var.name, lookup(doc.profile.details, var.name)))
+        values.append((var.name, doc.profile.detail(var.name)))
     for field, value in values:
         for name, text in _texts(field, value):
             found = sorted({READ_ALOUD[c] for c in _DIGIT_SLASH.sub("", text) if c in READ_ALOUD})
