@@ -226,7 +226,9 @@ def _fractions(reports: list[Progress], stage: str) -> list[float]:
     return [step.fraction for step in reports if step.stage == stage]
 
 
-def test_a_render_reports_its_mix_and_encoding_block_by_block(rendered: Rendered) -> None:
+def test_a_render_reports_its_stages_in_order_and_encodes_block_by_block(
+    rendered: Rendered,
+) -> None:
     assert rendered.exit_code == 0, rendered.output
     stages = [step.stage for step in rendered.reports]
     order = [stage for i, stage in enumerate(stages) if i == 0 or stages[i - 1] != stage]
@@ -241,9 +243,10 @@ def test_a_render_reports_its_mix_and_encoding_block_by_block(rendered: Rendered
         fractions = fractions[last:]  # starts from 0 (the codec moved the loudness)
         assert fractions[-1] == 1.0
         assert fractions == sorted(fractions), stage  # never backwards within one pass
-        between = {f for f in fractions if 0.0 < f < 1.0}
-        # the 3.4-minute track: 4 bed segments of a minute, 137 blocks of 1.5 s
-        assert len(between) >= (2 if stage == "mix" else 20), (stage, sorted(between))
+    # The 3.4-minute track is encoded in 137 blocks of 1.5 s. (Its mix stage has little left to
+    # report: the voice is measured, and the bed's cells are made, while the bed is made ahead.)
+    between = {f for f in _fractions(rendered.reports, "export") if 0.0 < f < 1.0}
+    assert len(between) >= 20, sorted(between)
 
 
 def test_a_piped_render_prints_plain_progress_lines(rendered: Rendered) -> None:
