@@ -124,8 +124,10 @@ def test_a_value_any_template_would_refuse_is_refused_whichever_is_rendered(
         assert str(raised.value) == f"{path}: safe_place.sights: must be a list of short phrases"
     with pytest.raises(ClientProfileError, match=r"safe_place\.sights: must be a list"):
         workspace.profile(data, source="form")
-    del data["safe_place"]["sights"]
-    assert workspace.profile(data, source="form").id == data["id"]
+    data["safe_place"]["sights"] = ["the old lighthouse"]  # fewer than safe-place's minimum:
+    assert workspace.profile(data, "form", "grounding-54321").id == data["id"]  # its business
+    with pytest.raises(ClientProfileError, match=r"safe_place\.sights: needs at least 2"):
+        workspace.profile(data, "form", "safe-place")
 
 
 def test_validate_profile_reports_every_problem(

@@ -175,8 +175,8 @@ class Workspace:
         """Read and validate a client's profile file, reporting every problem at once.
 
         A field that no template of this workspace reads is a problem too (with a "did you
-        mean" hint for a near miss), and so is a value that a template reading it would refuse
-        (a list given as a mapping, text over a template's limit). With ``template`` (an id),
+        mean" hint for a near miss), and so is a value of a kind that a template reading it
+        would refuse (a list given as a mapping). With ``template`` (an id),
         what that template needs is checked in the same pass, so one error lists everything to
         fix.
         """

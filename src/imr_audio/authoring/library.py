@@ -52,17 +52,19 @@ class TemplateLibrary:
         """Every dotted profile field that some template reads."""
         return frozenset(v.name for spec in self.specs() for v in spec.variables)
 
-    def value_problems(self, profile: ClientProfile) -> list[str]:
+    def value_problems(self, profile: ClientProfile, limits: bool = False) -> list[str]:
         """Every template's rules on the values ``profile`` gives, one problem line each.
 
-        A field's value must suit every template that reads it (``safe_place.sights`` given as
-        a mapping is wrong whichever template is rendered); what a template needs but the profile
-        leaves out is that template's business, asked when it is rendered.
+        A field's value must be of the kind every template reading it takes: ``safe_place.sights``
+        given as a mapping, not a list, is wrong whichever template is rendered. With ``limits``,
+        each template's own limits too (lengths, choices: what the studio asks of a profile it
+        saves, so that it suits every template); else those are the business of the template
+        rendered, as is what a template needs but the profile leaves out.
         """
         problems: list[str] = []
         for spec in self.specs():
-            problems += [problem for problem in profile_problems(spec, profile, required=False)
-                         if problem not in problems]
+            problems += [problem for problem in profile_problems(
+                spec, profile, required=False, limits=limits) if problem not in problems]
         return problems
 
     @functools.cached_property

@@ -236,13 +236,27 @@ MAX_TEXT_CHARS = 3000
 paragraphs; a value longer than this is a pasted document, not a script's words."""
 
 
-def _check_value(var: VariableSpec, value: Any) -> str | None:
-    """Return a problem with ``value`` for ``var``, or None when it is fine."""
+def _kind_problem(var: VariableSpec, value: Any) -> str | None:
+    """A problem with the kind of ``value`` for ``var`` (text, a list, a number), or None."""
     if var.type == "text":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return "must be text, not a bare number (put it in quotes if it is meant)"
         if not isinstance(value, str):
             return "must be text"
+    elif var.type == "list":
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+            return "must be a list of short phrases"
+    elif var.type == "number" and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+        return "must be a number"
+    return None
+
+
+def _check_value(var: VariableSpec, value: Any) -> str | None:
+    """Return a problem with ``value`` for ``var``, or None when it is fine."""
+    kind = _kind_problem(var, value)
+    if kind:
+        return kind
+    if var.type == "text":
         size = len(str(value).strip())
         if size == 0:
             return "must not be empty"
@@ -252,8 +266,6 @@ def _check_value(var: VariableSpec, value: Any) -> str | None:
         if var.min_length is not None and size < var.min_length:
             return f"too short ({size} characters; at least {var.min_length})"
     elif var.type == "list":
-        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
-            return "must be a list of short phrases"
         long_item = [n for n, v in enumerate(value, start=1) if len(str(v)) > MAX_TEXT_CHARS]
         if long_item:
             return f"item {long_item[0]} is too long (at most {MAX_TEXT_CHARS} characters)"
@@ -264,9 +276,6 @@ def _check_value(var: VariableSpec, value: Any) -> str | None:
             return f"needs at least {var.min_length} items (has {len(value)})"
         if var.max_length is not None and len(value) > var.max_length:
             return f"has too many items ({len(value)}; at most {var.max_length})"
-    elif var.type == "number":
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return "must be a number"
     elif var.type == "choice" and str(value) not in var.choices:
         return f"must be one of: {', '.join(var.choices)}"
     return None
@@ -284,12 +293,13 @@ def validate_profile(spec: TemplateSpec, profile: ClientProfile) -> dict[str, An
 
 
 def profile_problems(
-    spec: TemplateSpec, profile: ClientProfile, *, required: bool = True
+    spec: TemplateSpec, profile: ClientProfile, *, required: bool = True, limits: bool = True
 ) -> list[str]:
     """Every problem of ``profile`` for ``spec``'s variables, one ``file: field: message`` each.
 
     With ``required`` false, only the values the profile gives are checked (a field the
-    template needs but the profile leaves out is no problem).
+    template needs but the profile leaves out is no problem); with ``limits`` false, only their
+    kind (text, a list, a number), not the template's own limits (lengths, choices).
     """
     problems: list[str] = []
     for var in spec.variables:
@@ -298,7 +308,7 @@ def profile_problems(
             if var.required and required:
                 problems.append(f"{profile.source}: {var.name}: required by template '{spec.id}'")
             continue
-        message = _check_value(var, value)
+        message = _check_value(var, value) if limits else _kind_problem(var, value)
         if message:
             problems.append(f"{profile.source}: {var.name}: {message}")
     return problems

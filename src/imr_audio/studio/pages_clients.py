@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from imr_audio.errors import ClientProfileError, ImrAudioError
 from imr_audio.files import write_private
+from imr_audio.profile import ClientProfile
 from imr_audio.studio.app import studio_of
 from imr_audio.studio.config import StudioPathError
 from imr_audio.studio.forms import (
@@ -105,7 +106,10 @@ async def save_client(request: Request) -> Response:
         data["id"] = existing.get("id", editing) if isinstance(existing, dict) else editing
     source = _source(data.get("id"))
     try:
-        profile = studio.workspace.profile(data, source)
+        templates = studio.workspace.templates
+        profile = ClientProfile.from_mapping(  # saved only if it suits every template
+            data, source, templates.known_fields(),
+            lambda profile: templates.value_problems(profile, limits=True))
         path = studio.folder.client_file(editing or profile.id)
         same = [name for name, inner in studio.folder.profile_ids().items()
                 if profile.id in (name, inner)]
