@@ -84,6 +84,24 @@ time (the bed cache's lock: two cold workers no longer both make the same bed), 
 eSpeak cold went from 1.28x to 1.43x. Piper cold with two onnxruntime threads per worker
 (``--engine-workers 2``) instead of one: 47.7 s with 1.85 cores used, no faster than 47.4 s:
 the second worker waits for sentences the first is making, whatever its threads.
+
+Measured again 2026-12-07 02:25-02:30 UTC on main after this session's merges (load 1.5 at the
+start, up to 2.4 from the benchmark's own processes, nothing else running), 4 tracks at 7m::
+
+    voice            workers cache  wall s  cores used  speedup
+    neutral (eSpeak)       1  cold    31.0        1.37
+                           1  warm    32.0        1.34
+                           2  cold    24.1        1.83    1.29x
+                           2  warm    21.9        1.87    1.46x
+    calm (Piper)           1  cold    51.0        1.51
+                           1  warm    30.1        1.34
+                           2  cold    53.2        1.45    0.96x
+                           2  warm    20.5        1.88    1.47x
+
+One worker already keeps 1.34-1.51 of the two cores busy (a render's stages overlap, issue #18
+item 2), so two workers can gain at most 2 / 1.34-1.51 = 1.32-1.49x here; the warm runs reach
+that ceiling (1.46x, 1.47x with 1.87-1.88 cores used). 1.8x would need a worker that uses one
+core. Piper cold does not scale for the reason above (shared sentences).
 """
 
 from __future__ import annotations

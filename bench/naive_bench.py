@@ -84,6 +84,18 @@ cold and warm).
 sample waits for the mastering gain, which waits for every clip and the whole bed). So even with
 the encoder at its floor, everything before it would have to fit in 1.9-3.3 s, about what it
 takes now; 3x is met only when the encoder gets a core to itself and the naive run is slow.
+
+One run of three on main after the merge (2026-12-07 02:23-02:25 UTC, load 1.5-1.8, nothing
+else running)::
+
+    run                 1     2     3
+    naive s          29.1  28.0  28.3
+    cold s           11.2  11.5  10.6
+    warm s            8.8  10.4   8.6
+    naive / cold     2.60  2.43  2.67
+    cold / warm      1.27  1.11  1.23
+
+Naive / cold median 2.60 (goal 3x not met); cold / warm median 1.23 (goal 1.3 met).
 """
 
 from __future__ import annotations

@@ -71,6 +71,10 @@ with its K-weighted cells now costs more than synthesising it.
 One full run on main after the merge (2026-12-06 23:20 UTC, load 0.6): 25 of 25 at 300x or
 more; the lowest ``forest-stream`` 318x, ``rain-on-fire`` 349x, ``forest-heavy`` 379x; the
 others 489-930x.
+
+One run on main after this session's merges (2026-12-07 02:20 UTC, load 1.0, nothing else
+running): 25 of 25 at 300x or more; the lowest ``forest-stream`` 348x, ``forest-heavy`` 429x,
+``rain-on-fire`` 447x; the others 540-1011x.
 """
 
 from __future__ import annotations
