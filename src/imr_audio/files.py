@@ -50,10 +50,10 @@ client's pseudonymous id: ``imr-audio purge`` removes a client's records with th
 TEMP_PREFIX = ".imr-"
 """Start of every temporary file's name (a batch clears those a killed run left)."""
 
-_CAN_LOCK: bool = fcntl is not None
-
 TEMP_SUFFIX = ".part"
 """End of every temporary file's name."""
+
+_CAN_LOCK: bool = fcntl is not None
 
 
 def file_sha256(path: Path) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "NAME_PLACE_WORDS",
     "PERSON_NOUNS",
     "PERSON_TARGETS",
+    "POSSESSIVES",
     "PRACTICE_WORDS",
     "PURSUIT_VERBS",
     "STORE_WORDS",
@@ -70,6 +71,9 @@ PERSON_NOUNS = frozenset({
     "classmate", "flatmate", "housemate", "mentor", "tutor", *FAMILY_WORDS,
 })
 """People from a client's life: one followed by a name is a named person."""
+
+POSSESSIVES = frozenset({"your", "my", "his", "her", "their", "our"})
+"""Possessive determiners: "your ankle", "his hand"."""
 
 TITLES = frozenset({
     "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "rev", "reverend",

@@ -282,10 +282,9 @@ def _bed_ahead(
     says the track's length once it is known (the function yielded): the bed then stops at the
     last segment the track needs instead of making the margin too. A bed of which an earlier
     render stored the start is made (from its start) only if the track needs more than that.
-    Without the bed cache there
-    is nowhere to keep it: nothing is done ahead then. Once the speech is done, a bed still
-    being made reports its progress as the stage ``soundscape``. A failure here is left to the
-    mix, which makes the bed again and reports it.
+    Without the bed cache there is nowhere to keep it: nothing is done ahead then. Once the
+    speech is done, a bed still being made reports its progress as the stage ``soundscape``. A
+    failure here is left to the mix, which makes the bed again and reports it.
     """
     needed_s: list[float] = []
     if not settings.use_cache:

@@ -32,7 +32,7 @@ from typing import Literal
 
 from imr_audio.lint.findings import Document, LintFinding, finding, new_place
 from imr_audio.lint.text import Sentence, Token, is_participle, lemmas
-from imr_audio.lint_words import BODY_PARTS, FIGURE_WORDS
+from imr_audio.lint_words import BODY_PARTS, FIGURE_WORDS, POSSESSIVES
 
 __all__ = ["check_home_danger", "danger"]
 
@@ -69,7 +69,6 @@ _LEAD = frozenset({"now", "then", "gently", "slowly", "just", "and", "softly", "
 _ALL_BODY = BODY_PARTS | frozenset({"hand", "ankle", "knee", "heel", "wrist", "elbow", "hip",
                                     "thigh", "calf", "skin", "lip", "eye", "palm", "shin",
                                     "forearm", "ear", "leg", "toe"})
-_POSSESSIVES = frozenset({"your", "my", "his", "her", "their", "our"})
 _ELEMENTS = frozenset({"frost", "cold", "chill", "wind", "breeze", "gust", "air", "sand", "spray",
                        "salt", "sea", "water", "wave", "foam", "surf", "sun", "sunlight", "heat",
                        "rain", "drizzle", "sleet", "snow", "snowflake", "ice", "hail", "mist",
@@ -191,7 +190,7 @@ def _injury(words: Sequence[Token]) -> list[Token] | None:
             k += 1
         if _low(words, k) in _PEOPLE:
             return [word, words[k]]
-        if _low(words, k) in _POSSESSIVES and lemmas(_low(words, k + 1)) & _ALL_BODY:
+        if _low(words, k) in POSSESSIVES and lemmas(_low(words, k + 1)) & _ALL_BODY:
             return [word, words[k + 1]]
     return None
 

@@ -30,6 +30,7 @@ from imr_audio.lint_words import (
     HARM_VERBS,
     HARM_WORDS,
     PERSON_TARGETS,
+    POSSESSIVES,
     PURSUIT_VERBS,
     THREAT_ADJECTIVES,
     THREAT_PHRASES,
@@ -44,7 +45,6 @@ _RETELLING_PHRASES = ("what happened", "did to", "back then", "that night", "tha
                       "used to")
 _PREPOSITIONS = frozenset({"at", "on", "into", "against", "after", "over", "towards", "toward",
                            "upon", "onto", "around", "for"})
-_POSSESSIVES = frozenset({"your", "my", "his", "her", "their", "our"})
 _ARTICLES = frozenset({"the", "a", "that", "this"})
 _YOUNG = frozenset({"child", "girl", "boy", "kid", "dreamer", "baby", "toddler"})
 _SUBJECTS = frozenset({"i", "you", "he", "she", "it", "we", "they", "who"})
@@ -83,7 +83,7 @@ def _target(words: Sequence[Token], start: int) -> int | None:
         i += 1
     if at(i) in PERSON_TARGETS:
         return i
-    if at(i) in _POSSESSIVES and lemmas(at(i + 1)) & BODY_PARTS:
+    if at(i) in POSSESSIVES and lemmas(at(i + 1)) & BODY_PARTS:
         return i + 1
     if at(i) in _ARTICLES:
         if lemmas(at(i + 1)) & _YOUNG:
@@ -114,7 +114,7 @@ def _restraint(words: Sequence[Token]) -> list[Token] | None:
         for k, after in enumerate(near[:-1]):
             if after.lower in _OVER and lemmas(near[k + 1].text) & _RESTRAINED_PARTS:
                 return [word, near[k + 1]]
-            if after.lower in _OVER and near[k + 1].lower in _POSSESSIVES and k + 2 < len(near) \
+            if after.lower in _OVER and near[k + 1].lower in POSSESSIVES and k + 2 < len(near) \
                     and lemmas(near[k + 2].text) & _RESTRAINED_PARTS:
                 return [word, near[k + 2]]
     return None
