@@ -176,11 +176,10 @@ class Workspace:
 
         A field that no template of this workspace reads is a problem too (with a "did you
         mean" hint for a near miss), and so is a value of a kind that a template reading it
-        would refuse (a list given as a mapping). With ``template`` (an id),
-        what that template needs is checked in the same pass, so one error lists everything to
-        fix.
+        would refuse (a list given as a mapping). With ``template`` (an id), what that template
+        needs is checked in the same pass, so one error lists everything to fix.
         """
-        return load_client_profile(path, self.templates.known_fields(), self._check(template))
+        return load_client_profile(path, *self._checks(template))
 
     def profile(
         self, data: Mapping[str, Any], source: str = "form", template: str | None = None
@@ -189,25 +188,26 @@ class Workspace:
 
         As :meth:`load_profile`, but messages name ``source`` instead of a file.
         """
-        return ClientProfile.from_mapping(
-            data, source, self.templates.known_fields(), self._check(template)
-        )
+        return ClientProfile.from_mapping(data, source, *self._checks(template))
 
-    def _check(self, template: str | None) -> ProfileCheck:
-        """The check of a profile's values against every template's rules.
+    def _checks(self, template: str | None) -> tuple[frozenset[str], ProfileCheck]:
+        """The fields the templates read, and the check of a profile's values.
 
-        With ``template`` (an id), also of what that template needs from it.
+        The check applies every template's rules on the values given and, with ``template``,
+        what that template needs. Every template's schema is read once for both.
         """
         from imr_audio.authoring.templates import profile_problems
 
+        specs = self.templates.specs()
+        known = frozenset(v.name for spec in specs for v in spec.variables)
         spec = None if template is None else self.templates.load(template)
 
         def check(profile: ClientProfile) -> list[str]:
             problems = [] if spec is None else profile_problems(spec, profile)
-            return problems + [problem for problem in self.templates.value_problems(profile)
-                               if problem not in problems]
+            return problems + [problem for problem in self.templates.value_problems(
+                profile, specs=specs) if problem not in problems]
 
-        return check
+        return known, check
 
     @functools.cached_property
     def soundscapes(self) -> SoundscapeCatalog:

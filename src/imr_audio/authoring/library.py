@@ -52,17 +52,19 @@ class TemplateLibrary:
         """Every dotted profile field that some template reads."""
         return frozenset(v.name for spec in self.specs() for v in spec.variables)
 
-    def value_problems(self, profile: ClientProfile, limits: bool = False) -> list[str]:
+    def value_problems(self, profile: ClientProfile, limits: bool = False,
+                       specs: Sequence[TemplateSpec] | None = None) -> list[str]:
         """Every template's rules on the values ``profile`` gives, one problem line each.
 
         A field's value must be of the kind every template reading it takes: ``safe_place.sights``
         given as a mapping, not a list, is wrong whichever template is rendered. With ``limits``,
         each template's own limits too (lengths, choices: what the studio asks of a profile it
         saves, so that it suits every template); else those are the business of the template
-        rendered, as is what a template needs but the profile leaves out.
+        rendered, as is what a template needs but the profile leaves out. ``specs``: the
+        schemas of :meth:`specs` if the caller has read them already.
         """
         problems: list[str] = []
-        for spec in self.specs():
+        for spec in self.specs() if specs is None else specs:
             problems += [problem for problem in profile_problems(
                 spec, profile, required=False, limits=limits) if problem not in problems]
         return problems
