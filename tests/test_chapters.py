@@ -87,6 +87,28 @@ def test_mutagen_reads_the_chapters_in_time_order(chaptered: Path) -> None:
             ["00:00:00.000"], ["00:00:07.500"], ["00:00:15.250"]]
 
 
+def test_read_chapters_gives_back_what_was_written(chaptered: Path) -> None:
+    # The studio's track page lists these; M4A's come from ffmpeg's chapter atom, the others
+    # from the tags export wrote. Vorbis comments and MP4 store no end: each ends where the
+    # next begins, the last at the end of the decoded audio (Opus counts its pre-skip in that).
+    read = export_tags.read_chapters(chaptered)
+    assert [c.title for c in read] == [c.title for c in CHAPTERS]
+    assert [c.start_s for c in read] == pytest.approx([c.start_s for c in CHAPTERS], abs=0.001)
+    assert [c.end_s for c in read] == pytest.approx([c.end_s for c in CHAPTERS], abs=0.03)
+
+
+def test_read_chapters_of_a_file_without_them(tmp_path: Path) -> None:
+    wav = export_track(SILENCE, SR, tmp_path / "t.wav", ExportSettings("wav"), TrackTags("t"),
+                       CHAPTERS)
+    plain = export_track(SILENCE, SR, tmp_path / "t.flac", ExportSettings("flac"),
+                         TrackTags("t"))
+    text = tmp_path / "notes.mp3"
+    text.write_text("not audio")
+    assert export_tags.read_chapters(wav) == ()
+    assert export_tags.read_chapters(plain) == ()
+    assert export_tags.read_chapters(text) == ()
+
+
 def test_mutagen_alone_stores_id3_chapters_out_of_order(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     # Shows that the test above checks something: without the reordering step the stored

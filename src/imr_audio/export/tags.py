@@ -37,7 +37,14 @@ from PIL import Image, UnidentifiedImageError
 from imr_audio.errors import ExportError
 from imr_audio.export.settings import Chapter, TrackTags
 
-__all__ = ["CoverImage", "ffmpeg_chapters", "load_cover", "read_provenance", "write_tags"]
+__all__ = [
+    "CoverImage",
+    "ffmpeg_chapters",
+    "load_cover",
+    "read_chapters",
+    "read_provenance",
+    "write_tags",
+]
 
 _NO_OFFSET = 0xFFFFFFFF  # ID3 CHAP: "byte offsets not used"
 _ORDERED_TOP = CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
@@ -141,6 +148,62 @@ def read_provenance(path: Path) -> dict[str, str]:
             if key.upper().startswith(_FIELD_PREFIX) and value:
                 text = value[0] if isinstance(value, list) else value
                 found[key[len(_FIELD_PREFIX):].lower()] = str(text)
+    return found
+
+
+def read_chapters(path: Path) -> tuple[Chapter, ...]:
+    """The chapters stored in an audio file's metadata, in time order.
+
+    Reads what :func:`write_tags` and ffmpeg write: ID3 ``CHAP`` frames (MP3), MP4 chapters (M4A)
+    and ``CHAPTERnnn`` comments (OGG, Opus, FLAC), where a chapter ends where the next begins and
+    the last at the end of the audio. Empty for a file without chapters (WAV), one that cannot be
+    read, or chapter tags not in these forms.
+    """
+    try:
+        file: Any = mutagen.File(path)
+    except (mutagen.MutagenError, OSError, ValueError):
+        return ()
+    if file is None:
+        return ()
+    end_s = float(getattr(file.info, "length", 0.0) or 0.0)
+    try:
+        if isinstance(file, MP4):
+            found = [(str(c.title), float(c.start)) for c in (file.chapters or ())]
+        elif isinstance(file.tags, ID3):
+            return tuple(sorted(
+                (Chapter(_chapter_title(chap), chap.start_time / 1000.0,
+                         chap.end_time / 1000.0) for chap in file.tags.getall("CHAP")),
+                key=lambda chapter: chapter.start_s))
+        elif file.tags is not None:
+            found = _vorbis_chapters(file.tags)
+        else:
+            return ()
+    except (ValueError, IndexError, AttributeError, TypeError):  # not as imr-audio writes them
+        return ()
+    if not found:
+        return ()
+    found.sort(key=lambda chapter: chapter[1])
+    ends = [start_s for _, start_s in found[1:]] + [max(end_s, found[-1][1])]
+    return tuple(Chapter(title, start_s, chapter_end_s) for (title, start_s), chapter_end_s
+                 in zip(found, ends, strict=True))
+
+
+def _chapter_title(chap: CHAP) -> str:
+    title = chap.sub_frames.get("TIT2")
+    return str(title.text[0]) if title else str(chap.element_id)
+
+
+def _vorbis_chapters(comments: Any) -> list[tuple[str, float]]:
+    """``(title, start_s)`` from ``CHAPTERnnn=HH:MM:SS.mmm`` and ``CHAPTERnnnNAME=title``."""
+    values = {key.upper(): value for key, value in comments.items()}
+    found: list[tuple[str, float]] = []
+    for number in range(1000):
+        start = values.get(f"CHAPTER{number:03d}")
+        if not start:
+            break
+        hours, minutes, seconds = str(start[0]).split(":")
+        name = values.get(f"CHAPTER{number:03d}NAME", [""])[0]
+        found.append((str(name), int(hours) * 3600 + int(minutes) * 60 + float(seconds)))
     return found
 
 
