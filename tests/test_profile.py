@@ -256,3 +256,24 @@ def test_a_few_anchors_and_aliases_still_read(tmp_path: Path) -> None:
                     "  sights: [*w, tulips]\n", encoding="utf-8")
     profile = load_client_profile(path)
     assert profile.details["safe_place"]["sights"] == ["garden", "tulips"]
+
+
+def test_libyaml_and_pure_python_parsers_read_every_yaml_file_alike() -> None:
+    # yamlfile reads with libyaml's parser where PyYAML has it, for speed; the values, YAML 1.2
+    # booleans included, must be those of the pure-Python parser, whichever a machine has.
+    from imr_audio import yamlfile
+
+    class PurePython(yaml.SafeLoader):
+        yaml_implicit_resolvers = yamlfile._Loader.yaml_implicit_resolvers
+
+    root = Path(__file__).resolve().parents[1]
+    files = [path for folder in ("examples", "scripts_templates", "voices", "src", "tests")
+             for path in sorted((root / folder).rglob("*.yaml"))]
+    assert len(files) > 30
+    assert yaml.__with_libyaml__ and issubclass(yamlfile._Loader, yaml.CSafeLoader)
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=yamlfile._Loader) == yaml.load(text, Loader=PurePython), \
+            path
+    assert yamlfile.parse_yaml("a: on\nb: yes\nc: true\n", "x") == {"a": "on", "b": "yes",
+                                                                     "c": True}

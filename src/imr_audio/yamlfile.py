@@ -27,7 +27,13 @@ MAX_NODES = 100_000
 """Most values a document may hold once its aliases are expanded (an alias bomb has billions)."""
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (its wheels are): the same documents, events
+# and values as the pure-Python one (the constructor stays Python's safe one), about ten times
+# faster. A profile is read about 8 ms -> 1 ms; the studio reads every profile per page view.
+_Base: Any = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc]
     """Safe YAML loading with YAML 1.2 booleans."""
 
 
@@ -58,6 +64,8 @@ def parse_yaml(text: str, where: str, error: type[ImrAudioError] = ClientProfile
         _check_bounds(text, where, error)
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
+        if exc.problem == "exceeded maximum nesting depth":  # libyaml's scanner ran ahead of us
+            raise error(f"{where}: nested more than {MAX_DEPTH} levels deep") from None
         mark = exc.problem_mark or exc.context_mark
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = exc.problem or exc.context or "invalid syntax"
