@@ -33,7 +33,7 @@ MAX_NODES = 100_000
 _Base: Any = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
 
-class _Loader(_Base):  # type: ignore[misc]
+class _Loader(_Base):
     """Safe YAML loading with YAML 1.2 booleans."""
 
 
