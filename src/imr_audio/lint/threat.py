@@ -65,6 +65,14 @@ _HOLDING_PARTS = frozenset({"hand", "finger", "arm", "fist", "knee", "palm", "fo
 _RESTRAINED_PARTS = frozenset({"mouth", "throat", "nose", "neck"})
 """A hand over the mouth or nose, on the throat, round the neck: a restraint, told."""
 _OVER = frozenset({"over", "around", "round", "on", "across", "against"})
+_WORTH_VERBS = frozenset({"deserve", "matter"})
+"""After "you": what the younger self was worth, not an event ("you deserved better")."""
+_DEGREE = frozenset({"not", "so", "very", "really", "just", "such", "a", "an", "only", "still",
+                     "too", "quite", "ever"})
+"""Words between "you were" and what the younger self was ("you were only little")."""
+_AGES = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                   "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "little",
+                   "small", "young", "tiny"})
 _EVALUATIONS = frozenset({"nothing", "no", "everything", "all", "enough", "your", "the"})
 """After "you did": an evaluation of the younger self ("you did nothing wrong", "you did your
 best"), not a telling."""
@@ -128,13 +136,18 @@ def _evaluation(words: Sequence[Token], i: int) -> bool:
     before = words[i - 1].lower if i else ""
     after = [w.lower for w in words[i + 1 : i + 4]]
     verb = lemmas(words[i].text)
+    if before == "you" and verb & _WORTH_VERBS:
+        return True  # "you deserved to be looked after", "you mattered"
     if before not in {"you", "it", "that", "they", "we"} or not verb & {"be", "do"}:
         return False
     if "do" in verb:
         return bool(after) and after[0] in _EVALUATIONS
-    rest = [w for w in after if w not in {"not", "so", "very", "really", "just", "such", "a"}]
+    rest = [w for w in after if w not in _DEGREE]
     if rest[:2] in (["your", "fault"], ["my", "fault"]):
         return True
+    if before == "you" and rest and (lemmas(rest[0]) & _YOUNG or rest[0] in _AGES
+                                     or rest[0].isdigit()):
+        return True  # "you were just a child", "you were only seven"
     return bool(rest) and "ADJ" in lemminflect.getAllLemmas(rest[0]) and not (
         is_past_form(rest[0])[0] or is_participle(rest[0]))
 
@@ -252,7 +265,7 @@ def check_threats(doc: Document) -> Iterator[LintFinding]:
             severity = "error"
         else:
             what, check, severity = "past-tense narration of an event", "retelling", "warning"
-        key = (check, origin.field or origin.template_file,
+        key = (check, severity, origin.field or origin.template_file,
                None if origin.field else origin.template_line or sentence.line)
         if key in reported:
             continue
