@@ -76,6 +76,19 @@ _AGES = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight
 _EVALUATIONS = frozenset({"nothing", "no", "everything", "all", "enough", "your", "the"})
 """After "you did": an evaluation of the younger self ("you did nothing wrong", "you did your
 best"), not a telling."""
+_DREAM_WORDS = frozenset({"dream", "nightmare", "version", "ending"})
+_OLD = frozenset({"old", "original", "first", "usual", "real", "previous", "bad", "other",
+                  "former"})
+_UNKNOWN_FIGURES = frozenset({"stranger", "someone", "somebody", "figure", "shadow", "intruder",
+                              "man", "men", "silhouette", "shape"})
+"""Who is not named: a figure that waits near the listener is a threat in a dream."""
+_PRESENCE_VERBS = frozenset({"stand", "wait", "lurk", "loom", "hover", "linger", "stare", "watch",
+                             "peer", "appear", "crouch"})
+_LISTENERS_PLACES = frozenset({"bed", "bedside", "window", "door", "doorway", "landing", "stairs",
+                               "staircase", "curtain", "wardrobe", "corner", "bedroom", "cot"})
+_GENTLE_PRESENCE = frozenset({"smiling", "smile", "smiles", "waving", "waves", "wave", "friendly",
+                              "kind", "kindly", "laughing", "laughs", "cheerful", "welcoming",
+                              "warmly", "gently", "softly"})
 _WIND_AFTER = frozenset({"through", "around", "round", "along", "down", "up", "between",
                          "past", "across", "over", "into", "its", "away", "back"})
 
@@ -125,6 +138,48 @@ def _restraint(words: Sequence[Token]) -> list[Token] | None:
             if after.lower in _OVER and near[k + 1].lower in POSSESSIVES and k + 2 < len(near) \
                     and lemmas(near[k + 2].text) & _RESTRAINED_PARTS:
                 return [word, near[k + 2]]
+    return None
+
+
+def _presence(words: Sequence[Token]) -> list[Token] | None:
+    """An unknown figure waiting near the listener: "a shadow is standing at the end of the bed",
+    "someone lingers by the door", "a man waits outside the window".
+
+    The figure is the subject (no person named), the verb one of standing or waiting, and the
+    place the listener's (the bed, a window or door, behind or over them). A gentle word in the
+    sentence makes it someone friendly ("a man stands at the door, smiling").
+    """
+    lowered = [w.lower for w in words]
+    if set(lowered) & _GENTLE_PRESENCE:
+        return None
+    for i, word in enumerate(words):
+        if not lemmas(word.text) & _UNKNOWN_FIGURES:
+            continue
+        j = i + 1
+        while j < len(words) and j < i + 4 and lowered[j] in _BE_GET | {"still", "just",
+                                                                        "silently", "quietly"}:
+            j += 1
+        if j >= len(words) or not lemmas(words[j].text) & _PRESENCE_VERBS:
+            continue
+        for k in range(j + 1, min(j + 8, len(words))):
+            if lemmas(words[k].text) & _LISTENERS_PLACES or (
+                    lowered[k] in {"behind", "over", "outside"} and k + 1 < len(words)
+                    and (lowered[k + 1] in PERSON_TARGETS or lowered[k + 1] in POSSESSIVES
+                         or lowered[k + 1] == "the")):
+                return [word, words[j]]
+    return None
+
+
+def _old_dream(words: Sequence[Token]) -> tuple[str, list[Token]] | None:
+    """The original nightmare, told in a new dream: "in the old dream ...", "it used to end with
+    ...", "in the real nightmare ...". Only with a past-tense verb in the same sentence: "this is
+    my new dream" and "the dream ends in the garden" tell nothing."""
+    for i, word in enumerate(words):
+        if lemmas(word.text) & _DREAM_WORDS and {w.lower for w in words[max(0, i - 2) : i]} & (
+                _OLD):
+            return "the original nightmare, told", [words[i - 1], word]
+    if (at := _phrase_at(words, phrase_lemmas("used to"))) is not None:
+        return "the original nightmare, told", list(words[at : at + 2])
     return None
 
 
@@ -196,6 +251,8 @@ def _harm(sentence: Sentence) -> tuple[str, list[Token]] | None:
             return "an action against a person", [word]  # "you were pushed"
     if (held := _restraint(words)) is not None:  # "his hand over your mouth"
         return "an action against a person", held
+    if (there := _presence(words)) is not None:  # "a shadow is standing at the end of the bed"
+        return "a threatening figure", there
     for phrase in _DONE_TO:  # "what she did to you", "what happened to them"
         if (at := _phrase_at(words, phrase)) is not None and _target(words, at + 2) is not None:
             return "what was done to a person", list(words[at : at + 3])
@@ -246,6 +303,8 @@ def check_threats(doc: Document) -> Iterator[LintFinding]:
     for sentence in doc.sentences:
         harm = _harm(sentence)
         past = _past(sentence)
+        if harm is None and past and doc.kind == "new-dream":
+            harm = _old_dream(sentence.words)  # "in the old dream the water rose over my head"
         if past and harm is None:
             line_origin = doc.source.template_line(sentence.line)
             wrapper = line_origin.template_file is not None and (
