@@ -142,9 +142,10 @@ def _restraint(words: Sequence[Token]) -> list[Token] | None:
 
 
 def _presence(words: Sequence[Token]) -> list[Token] | None:
-    """An unknown figure waiting near the listener: "a shadow is standing at the end of the bed",
-    "someone lingers by the door", "a man waits outside the window".
+    """An unknown figure waiting near the listener.
 
+    "A shadow is standing at the end of the bed", "someone lingers by the door", "a man waits
+    outside the window".
     The figure is the subject (no person named), the verb one of standing or waiting, and the
     place the listener's (the bed, a window or door, behind or over them). A gentle word in the
     sentence makes it someone friendly ("a man stands at the door, smiling").
@@ -171,9 +172,12 @@ def _presence(words: Sequence[Token]) -> list[Token] | None:
 
 
 def _old_dream(words: Sequence[Token]) -> tuple[str, list[Token]] | None:
-    """The original nightmare, told in a new dream: "in the old dream ...", "it used to end with
-    ...", "in the real nightmare ...". Only with a past-tense verb in the same sentence: "this is
-    my new dream" and "the dream ends in the garden" tell nothing."""
+    """The original nightmare, told in a new dream.
+
+    "In the old dream ...", "it used to end with ...", "in the real nightmare ...". Only with a
+    past-tense verb in the same sentence: "this is my new dream" and "the dream ends in the
+    garden" tell nothing.
+    """
     for i, word in enumerate(words):
         if lemmas(word.text) & _DREAM_WORDS and {w.lower for w in words[max(0, i - 2) : i]} & (
                 _OLD):
