@@ -50,7 +50,8 @@ LONG_HOLD_S = 4.0
 MIN_BREATH_CYCLE_S = 6.0
 """Shortest paced breath (in, hold, out and rest), in seconds: at most 10 breaths a minute. The
 calming patterns are slower (resonance 10 s, box 16 s, 4-7-8 19 s); faster is over-breathing."""
-_HOLD_WORDS = re.compile(r"\bhold(?:ing)?\b", re.I)
+_HOLD_WORDS = re.compile(
+    r"\bhold(?:ing)?\s+(?:it|(?:your|the|that|this)\s+breath|there|for|on)\b", re.I)
 _BREATH_WORDS = re.compile(r"\b(?:breath|breathe|breathing|inhale)\b", re.I)
 _HOLD_NEGATED = re.compile(r"\b(?:no need|don't|do not|never|not|without)\b[^.,;]*\bhold", re.I)
 _AS_LONG_AS = re.compile(r"\bas long as (?:you can|possible)\b", re.I)
@@ -61,7 +62,8 @@ def _spoken_hold(text: str, after: list[object]) -> float | None:
 
     "Take a deep breath in, and hold it for a count of ten. [pause 10s]": the pause after the
     sentence is the hold. "Hold it for as long as you can" is a long hold whatever the pause.
-    "There is no need to hold your breath" asks for none.
+    "There is no need to hold your breath" asks for none, and "breathe in, and hold the feeling
+    of calm" holds no breath.
     """
     if not (_HOLD_WORDS.search(text) and _BREATH_WORDS.search(text)) or _HOLD_NEGATED.search(
             text):
