@@ -51,7 +51,7 @@ MIN_BREATH_CYCLE_S = 6.0
 """Shortest paced breath (in, hold, out and rest), in seconds: at most 10 breaths a minute. The
 calming patterns are slower (resonance 10 s, box 16 s, 4-7-8 19 s); faster is over-breathing."""
 _HOLD_WORDS = re.compile(
-    r"\bhold(?:ing)?\s+(?:it|(?:your|the|that|this)\s+breath|there|for|on)\b", re.I)
+    r"\bhold(?:ing)?\s+(?:it|(?:your|the|that|this)\s+breath|there|for)\b", re.I)
 _BREATH_WORDS = re.compile(r"\b(?:breath|breathe|breathing|inhale)\b", re.I)
 _HOLD_NEGATED = re.compile(r"\b(?:no need|don't|do not|never|not|without)\b[^.,;]*\bhold", re.I)
 _AS_LONG_AS = re.compile(r"\bas long as (?:you can|possible)\b", re.I)
