@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from imr_audio.authoring.templates import TemplateSpec
 from imr_audio.instructions import is_imagery_instruction
@@ -57,7 +57,7 @@ _HOLD_NEGATED = re.compile(r"\b(?:no need|don't|do not|never|not|without)\b[^.,;
 _AS_LONG_AS = re.compile(r"\bas long as (?:you can|possible)\b", re.I)
 
 
-def _spoken_hold(text: str, after: list[object]) -> float | None:
+def _spoken_hold(text: str, after: Sequence[object]) -> float | None:
     """Seconds of a breath hold asked for in words, not in ``[breath]`` markup.
 
     "Take a deep breath in, and hold it for a count of ten. [pause 10s]": the pause after the
