@@ -147,7 +147,7 @@ def _unnamed(doc: Document, sentence: Sentence) -> tuple[str, str, list[Token]] 
     """
     words = sentence.words
     for i, word in enumerate(words):
-        if word.lower not in _UNNAMED_PRONOUNS:
+        if word.text.lower() not in _UNNAMED_PRONOUNS:
             continue
         field = doc.source.origin(sentence.line, word.start, word.end).field
         if not field or not field.startswith(_PLACE_FIELDS):

@@ -150,12 +150,14 @@ def _presence(words: Sequence[Token]) -> list[Token] | None:
     place the listener's (the bed, a window or door, behind or over them). A gentle word in the
     sentence makes it someone friendly ("a man stands at the door, smiling").
     """
+    figures = [i for i, w in enumerate(words) if lemmas(w.text) & _UNKNOWN_FIGURES]
+    if not figures:
+        return None
     lowered = [w.lower for w in words]
     if set(lowered) & _GENTLE_PRESENCE:
         return None
-    for i, word in enumerate(words):
-        if not lemmas(word.text) & _UNKNOWN_FIGURES:
-            continue
+    for i in figures:
+        word = words[i]
         j = i + 1
         while j < len(words) and j < i + 4 and lowered[j] in _BE_GET | {"still", "just",
                                                                         "silently", "quietly"}:

@@ -65,8 +65,8 @@ def _spoken_hold(text: str, after: Sequence[object]) -> float | None:
     "There is no need to hold your breath" asks for none, and "breathe in, and hold the feeling
     of calm" holds no breath.
     """
-    if not (_HOLD_WORDS.search(text) and _BREATH_WORDS.search(text)) or _HOLD_NEGATED.search(
-            text):
+    if "hold" not in text.lower() or not (_HOLD_WORDS.search(text) and _BREATH_WORDS.search(
+            text)) or _HOLD_NEGATED.search(text):
         return None
     seconds = 0.0
     for event in after:
