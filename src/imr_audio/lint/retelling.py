@@ -66,6 +66,9 @@ _POINTERS = tuple(phrase_lemmas(p) for p in (
 you felt small; now you are strong" is a resource, not the event)."""
 _UNNAMED_PRONOUNS = frozenset({"he", "his", "him", "she", "her", "hers"})
 _PLACE_FIELDS = ("safe_place.",)
+_ANIMAL_PARTS = frozenset({"fur", "paw", "tail", "whisker", "mane", "muzzle", "wing", "feather",
+                           "purr", "bark", "hoof", "collar", "snout", "coat", "lead", "leash"})
+"""What only an animal has: "her soft fur" is the client's pet, not someone from their story."""
 """The fields that describe the client's safe place, where nobody unnamed belongs."""
 _THIRD_PERSON = frozenset({"he", "she", "they"})
 _THIRD_OWNERS = frozenset({"his", "him", "her", "their", "them"})
@@ -154,6 +157,11 @@ def _unnamed(doc: Document, sentence: Sentence) -> tuple[str, str, list[Token]] 
             continue
         before = [w for w in words[:i]
                   if doc.source.origin(sentence.line, w.start, w.end).field == field]
+        after = words[i + 1].text if i + 1 < len(words) else ""
+        if lemmas(after) & _ANIMAL_PARTS:
+            continue  # "her soft fur", "his tail": the client's pet
+        if i + 2 < len(words) and lemmas(words[i + 2].text) & _ANIMAL_PARTS:
+            continue  # "her soft fur under your hand"
         if not any(_can_be_named(w) for w in before):
             return "someone not named in the client's safe place", "warning", [word]
     return None

@@ -29,6 +29,7 @@ from imr_audio.lint_words import (
     FIGURE_WORDS,
     HARM_VERBS,
     HARM_WORDS,
+    PERSON_NOUNS,
     PERSON_TARGETS,
     POSSESSIVES,
     PURSUIT_VERBS,
@@ -88,7 +89,8 @@ _LISTENERS_PLACES = frozenset({"bed", "bedside", "window", "door", "doorway", "l
                                "staircase", "curtain", "wardrobe", "corner", "bedroom", "cot"})
 _GENTLE_PRESENCE = frozenset({"smiling", "smile", "smiles", "waving", "waves", "wave", "friendly",
                               "kind", "kindly", "laughing", "laughs", "cheerful", "welcoming",
-                              "warmly", "gently", "softly"})
+                              "warmly", "gently", "softly", "flowers", "gift", "present", "hug",
+                              "welcome"})
 _WIND_AFTER = frozenset({"through", "around", "round", "along", "down", "up", "between",
                          "past", "across", "over", "into", "its", "away", "back"})
 
@@ -147,15 +149,16 @@ def _presence(words: Sequence[Token]) -> list[Token] | None:
     "A shadow is standing at the end of the bed", "someone lingers by the door", "a man waits
     outside the window".
     The figure is the subject (no person named), the verb one of standing or waiting, and the
-    place the listener's (the bed, a window or door, behind or over them). A gentle word in the
-    sentence makes it someone friendly ("a man stands at the door, smiling").
+    place the listener's (the bed, a window or door, behind or over them). A gentle word or a
+    known person in the sentence makes it someone friendly ("a man stands at the door, smiling",
+    "someone is waiting at the door, and it is my friend").
     """
     figures = [i for i, w in enumerate(words) if lemmas(w.text) & _UNKNOWN_FIGURES]
     if not figures:
         return None
     lowered = [w.lower for w in words]
-    if set(lowered) & _GENTLE_PRESENCE:
-        return None
+    if set(lowered) & _GENTLE_PRESENCE or any(lemmas(w) & PERSON_NOUNS for w in lowered):
+        return None  # "..., smiling", "someone is waiting at the door: it is my friend"
     for i in figures:
         word = words[i]
         j = i + 1
