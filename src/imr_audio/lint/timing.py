@@ -167,8 +167,11 @@ def _says(sentence: str, phrase: str) -> bool:
         return not (set(clause) & _PROHIBITION_HEDGES or set(after) & _EXCEPTIONS)
     if any(w in _NEGATIONS or w.endswith("n't") for w in clause):
         return False
-    # a permission taken back later in the sentence: "stop at any time, although it works best
-    # if you don't", "..., but try to keep going"; "..., but you don't have to" keeps it
+    # the permission to stop taken back later in the sentence: "stop at any time, although it
+    # works best if you don't", "..., but try to keep going"; "..., but you don't have to" keeps
+    # it. (The eyes line may go on with a choice: "..., but you may prefer to keep them open".)
+    if phrase.split()[0] != "stop":
+        return True
     for at, word in enumerate(after):
         if word in _CONTRASTS:
             rest: list[str] = []
