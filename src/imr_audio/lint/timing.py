@@ -54,6 +54,7 @@ _HOLD_WORDS = re.compile(
     r"\bhold(?:ing)?\s+(?:it|(?:your|the|that|this)\s+breath|there|for)\b", re.I)
 _BREATH_WORDS = re.compile(r"\b(?:breath|breathe|breathing|inhale)\b", re.I)
 _HOLD_NEGATED = re.compile(r"\b(?:no need|don't|do not|never|not|without)\b[^.,;]*\bhold", re.I)
+_RELEASE = re.compile(r"\b(?:let it go|let go|breathe out|out|release|exhale|sigh)\b", re.I)
 _AS_LONG_AS = re.compile(r"\bas long as (?:you can|possible)\b", re.I)
 
 
@@ -62,12 +63,17 @@ def _spoken_hold(text: str, after: Sequence[object]) -> float | None:
 
     "Take a deep breath in, and hold it for a count of ten. [pause 10s]": the pause after the
     sentence is the hold. "Hold it for as long as you can" is a long hold whatever the pause.
-    "There is no need to hold your breath" asks for none, and "breathe in, and hold the feeling
-    of calm" holds no breath.
+    "There is no need to hold your breath" asks for none, "breathe in, and hold the feeling of
+    calm" holds no breath, and "hold it, and let it go" lets it go before the pause.
     """
-    if "hold" not in text.lower() or not (_HOLD_WORDS.search(text) and _BREATH_WORDS.search(
-            text)) or _HOLD_NEGATED.search(text):
+    if "hold" not in text.lower() or not _BREATH_WORDS.search(text) or _HOLD_NEGATED.search(
+            text):
         return None
+    held = _HOLD_WORDS.search(text)
+    if held is None:
+        return None
+    if _RELEASE.search(text, held.end()) and not _AS_LONG_AS.search(text):
+        return None  # "hold it, and let it go with a sigh": the pause after is not the hold
     seconds = 0.0
     for event in after:
         if not isinstance(event, Pause):
