@@ -56,10 +56,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # spelled out against spam filters: "sam dot taylor at gmail dot com", "jo (at) x (dot) org"
     ("an e-mail address", re.compile(
         rf"\b[\w+-]+(?:{_DOT}[\w+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)),
-    # a user name: "@jo_kay", "sam_k", "jordan.kay88" (letters joined by an underscore, or by
-    # dots and ending in a digit), or a name given "on Instagram"
+    # a user name: "@jo_kay", "sam_k", "jordan.kay88" (three letters or more joined by an
+    # underscore, or by dots and ending in a digit; not "No.5"), or a name given "on Instagram"
     ("a user name", re.compile(r"(?<![\w@])@[A-Za-z0-9_.]{2,}")),
-    ("a user name", re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_\w+|(?:\.[A-Za-z0-9]+)+(?<=\d))\b")),
+    ("a user name", re.compile(r"\b[A-Za-z][A-Za-z0-9]{2,}(?:_\w+|(?:\.[A-Za-z0-9]+)+(?<=\d))\b")),
     ("a user name", re.compile(
         rf"\b(?:am|is|at|me|as|called|named|username|handle)\s+\S+\s+on\s+(?:{_PLATFORMS})\b",
         re.I)),
