@@ -29,6 +29,17 @@ KNOWN_FAILURES: set[str] = {
     "rt2h-pacing-imagine-no-pause",
     "rt2h-pacing-conjure-up",
     "rt2h-container-throw-away-key",
+    # Round 3 (lint_corpus/redteam3-heldout.yaml): held-out cases still failing after the fixes
+    # chosen on redteam3-dev.yaml, counted once after them.
+    "rt3h-euphemism-shed-that-summer",
+    "rt3h-euphemism-visits-at-night",
+    "rt3h-field-body-location-scars",
+    "rt3h-reassure-that-man-never",
+    "rt3h-avoid-bees-honeycomb",
+    "rt3h-avoid-dark-dusk",
+    "rt3h-avoid-needles-injection",
+    "rt3h-container-key-to-figure",
+    "rt3h-clean-light-trapped-dew",
 }
 
 CASES = load_corpus()

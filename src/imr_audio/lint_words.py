@@ -43,6 +43,9 @@ FAMILY_WORDS = frozenset({
     "grandparent", "aunt", "auntie", "aunty", "uncle", "cousin", "son", "daughter", "husband",
     "wife", "stepmother", "stepfather", "stepmum", "stepmom", "stepdad", "stepbrother",
     "stepsister", "niece", "nephew", "family", "grandson", "granddaughter", "grandchild",
+    # clipped and borrowed forms, as clients say them: "your big sis", "me bruv", "Nonna"
+    "sis", "bro", "bruv", "gramps", "grampa", "grandpop", "granda", "nonna", "nonno",
+    "oma", "opa", "abuela", "abuelo", "mammy", "dada",
 })
 """Close family: named anywhere in a home track they get a warning (mixed associations)."""
 

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
+import lemminflect
+
 from imr_audio.lint.findings import Document, LintFinding, finding, where
 from imr_audio.lint.sources import Origin
 from imr_audio.lint.text import Sentence, Token, compound_head, lemmas, phrase_lemmas
@@ -31,6 +33,12 @@ _ENTRY_FILLER = frozenset({
 })
 _SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it", "to", "can", "will", "may",
                        "might", "would", "could", "should", "children", "people", "and"})
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "our", "your", "my", "its"})
+_DIRECTIONS = frozenset({"down", "up", "through", "along", "across", "around", "round", "past",
+                         "away", "off", "over", "back", "out", "high", "low", "by", "overhead",
+                         "towards", "toward", "between", "beneath", "under", "ahead", "onward",
+                         "onwards", "upward", "upwards", "downward", "downwards", "uphill",
+                         "downhill", "inland", "skyward", "skywards"})
 _VERB_NEXT = frozenset({"to", "at", "goodbye", "hello", "back", "your", "his", "her", "their",
                         "my", "our", "them", "him", "me", "us", "you", "bye"})
 
@@ -60,6 +68,26 @@ def _used_as_verb(words: Sequence[Token], index: int) -> bool:
     return before in _SUBJECTS or after in _VERB_NEXT
 
 
+def _moves_like(words: Sequence[Token], index: int) -> bool:
+    """Whether the word at ``index`` is a verb of how something else moves.
+
+    "The path snakes down to the beach", "the river snakes through the valley", "a kite flies
+    high": a determiner and a singular noun before it (its subject), and a direction after it.
+    "Grass snakes in the long grass" has no determiner before a compound noun's first word, and
+    "the garden snakes sleep" no direction after it.
+    """
+    word = words[index].lower
+    if index < 2 or index + 1 >= len(words) or not word.endswith("s"):
+        return False
+    subject, determiner = words[index - 1], words[index - 2].lower
+    if determiner not in _DETERMINERS or not subject.is_word or subject.lower.endswith("s"):
+        return False
+    kinds = lemminflect.getAllLemmas(subject.lower)
+    if "NOUN" not in kinds or "ADJ" in kinds:
+        return False  # "the old dogs down by the river": an adjective, not a subject
+    return words[index + 1].lower in _DIRECTIONS and "VERB" in lemminflect.getAllLemmas(word)
+
+
 class _Read:
     """A sentence's words with their dictionary forms, read once for every entry and term."""
 
@@ -82,6 +110,8 @@ def _matches(read: _Read, term: Term) -> Iterator[list[Token]]:
         if first & forms[i] and all(term.phrase[k] & forms[i + k] for k in range(1, size)):
             if term.noun_only and size == 1 and _used_as_verb(words, i):
                 continue
+            if size == 1 and _moves_like(words, i):
+                continue  # "the path snakes down": the avoided animal is not there
             yield list(words[i : i + size])
 
 

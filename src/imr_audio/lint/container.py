@@ -36,6 +36,9 @@ _NEGATORS = frozenset({"not", "never", "no", "nothing", "n't", "nor", "without",
 _CONTENTS = frozenset({"it", "them", "everything", "all", "contents", "whatever", "this",
                        "that", "those", "these", *CONTAINER_WORDS})
 _AWAY = frozenset({"away", "off", "out"})
+_REACH = frozenset({"see", "find", "open", "return", "come", "get", "hear", "look", "touch",
+                    "reach", "surface", "resurface"})
+"""Verbs of getting the contents back: "never to be seen again" is gone for good."""
 _PASS_ON = frozenset({"give", "hand", "leave"})
 _NEEDS_OBJECT = frozenset({"burn", "break up"})
 _CLAUSE_BREAK = frozenset({",", ";", ":", "but", "—", "-"})
@@ -86,6 +89,8 @@ def _destroys(clause: list[Token]) -> list[Token] | None:
     for phrase in DESTROY_PHRASES:
         if (i := _find(words, phrase)) is not None:
             return words[i : i + len(phrase.split())]
+    if (gone := _never_again(words)) is not None:
+        return gone
     negated = False
     for i, word in enumerate(words):
         if word.lower in _NEGATORS or word.lower.endswith("n't"):
@@ -112,6 +117,28 @@ def _destroys(clause: list[Token]) -> list[Token] | None:
         for phrase in DESTROY_VERBS:
             if " " in phrase and not negated and _find(words[i:i + 4], phrase) == 0:
                 return [word]
+    return None
+
+
+def _never_again(words: Sequence[Token]) -> list[Token] | None:
+    """"Never to be seen again", "never find it again", "no one will ever open it again".
+
+    The contents are out of reach for good, not held until the next session; "again" after a
+    verb of reaching them with "never" (or "no one ... ever") before it. "You can open it again
+    whenever you choose" has no "never"; "you need never see it again until you choose" keeps
+    it for later.
+    """
+    lowered = [w.lower for w in words]
+    for i, word in enumerate(lowered):
+        if word not in {"never", "ever"}:
+            continue
+        if word == "ever" and not {"no", "nobody", "noone", "nothing"} & set(lowered[:i]):
+            continue
+        rest = words[i + 1 : i + 7]
+        verb = next((k for k, w in enumerate(rest) if lemmas(w.text) & _REACH), None)
+        if verb is not None and "again" in lowered[i + 2 + verb : i + 9] and not (
+                {"until", "till", "unless"} & set(lowered[i:])):  # "... until you choose"
+            return [words[i], rest[verb]]
     return None
 
 

@@ -48,12 +48,21 @@ _STREETS = "|".join(STREET_WORDS)
 _AT = r"(?:@|\s*[(\[<{]\s*at\s*[)\]>}]\s*|\s+at\s+)"
 _DOT = r"(?:\.|\s*[(\[<{]\s*dot\s*[)\]>}]\s*|\s+dot\s+)"
 _TLD = r"(?:com|org|net|edu|gov|info|io|me|co|uk|ie|de|fr|nl|au|ca|us|nhs)"
+_PLATFORMS = ("instagram|insta|facebook|tiktok|snapchat|snap|twitter|threads|whatsapp|telegram|"
+              "discord|linkedin|bluesky|reddit|youtube")
 _PARTICLES = r"(?:van|von|der|den|de|del|della|di|da|du|la|le|dos|das|ter|ten|bin|ibn|al|el)"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an e-mail address", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     # spelled out against spam filters: "sam dot taylor at gmail dot com", "jo (at) x (dot) org"
     ("an e-mail address", re.compile(
         rf"\b[\w+-]+(?:{_DOT}[\w+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)),
+    # a user name: "@jo_kay", "sam_k", "jordan.kay88" (three letters or more joined by an
+    # underscore, or by dots and ending in a digit; not "No.5"), or a name given "on Instagram"
+    ("a user name", re.compile(r"(?<![\w@])@[A-Za-z0-9_.]{2,}")),
+    ("a user name", re.compile(r"\b[A-Za-z][A-Za-z0-9]{2,}(?:_\w+|(?:\.[A-Za-z0-9]+)+(?<=\d))\b")),
+    ("a user name", re.compile(
+        rf"\b(?:am|is|at|me|as|called|named|username|handle)\s+\S+\s+on\s+(?:{_PLATFORMS})\b",
+        re.I)),
     ("a date", re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")),
     ("a date", re.compile(r"\b(?:19|20)\d\d[./-]\d{1,2}[./-]\d{1,2}\b")),  # ISO 2019-11-02
     ("a date", re.compile(rf"\b(?:the\s+)?(?:{_ORDINALS})\s+(?:of\s+)?(?:{_MONTHS})\b", re.I)),

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import lemminflect
+
 from imr_audio.lint.findings import Document, LintFinding, finding, new_place
 from imr_audio.lint.text import (
     Sentence,
@@ -62,6 +64,12 @@ _POINTERS = tuple(phrase_lemmas(p) for p in (
 ))
 """Phrases that point at the event without telling it ("back then" alone is not one: "back then
 you felt small; now you are strong" is a resource, not the event)."""
+_UNNAMED_PRONOUNS = frozenset({"he", "his", "him", "she", "her", "hers"})
+_PLACE_FIELDS = ("safe_place.",)
+_ANIMAL_PARTS = frozenset({"fur", "paw", "tail", "whisker", "mane", "muzzle", "wing", "feather",
+                           "purr", "bark", "hoof", "collar", "snout", "coat", "lead", "leash"})
+"""What only an animal has: "her soft fur" is the client's pet, not someone from their story."""
+"""The fields that describe the client's safe place, where nobody unnamed belongs."""
 _THIRD_PERSON = frozenset({"he", "she", "they"})
 _THIRD_OWNERS = frozenset({"his", "him", "her", "their", "them"})
 _RELATIVES = frozenset({"that", "which", "who"})
@@ -133,6 +141,37 @@ def _verb_after(words: Sequence[Token], i: int) -> int:
     return j
 
 
+def _unnamed(doc: Document, sentence: Sentence) -> tuple[str, str, list[Token]] | None:
+    """He or she in a value of the client's safe place with nobody named before it in that value.
+
+    "His car door slamming in the drive" among the sounds: someone from the client's story
+    arrives in the safe place. "The lollipop man in his bright uniform" and "your dog, her tail
+    wagging" name who it is first. A warning: the therapist knows who is meant.
+    """
+    words = sentence.words
+    for i, word in enumerate(words):
+        if word.text.lower() not in _UNNAMED_PRONOUNS:
+            continue
+        field = doc.source.origin(sentence.line, word.start, word.end).field
+        if not field or not field.startswith(_PLACE_FIELDS):
+            continue
+        before = [w for w in words[:i]
+                  if doc.source.origin(sentence.line, w.start, w.end).field == field]
+        after = words[i + 1].text if i + 1 < len(words) else ""
+        if lemmas(after) & _ANIMAL_PARTS:
+            continue  # "her soft fur", "his tail": the client's pet
+        if i + 2 < len(words) and lemmas(words[i + 2].text) & _ANIMAL_PARTS:
+            continue  # "her soft fur under your hand"
+        if not any(_can_be_named(w) for w in before):
+            return "someone not named in the client's safe place", "warning", [word]
+    return None
+
+
+def _can_be_named(word: Token) -> bool:
+    """Whether a word can be who "he" or "she" is: a noun, or a name."""
+    return word.capitalised or "NOUN" in lemminflect.getAllLemmas(word.lower)
+
+
 def retelling(sentence: Sentence, wrapper: bool) -> tuple[str, str, list[Token]] | None:
     """(what, severity, tokens) of the first event, pointer or telling in the sentence."""
     words = sentence.words
@@ -156,7 +195,7 @@ def check_home_retelling(doc: Document) -> Iterator[LintFinding]:
         line_origin = doc.source.template_line(sentence.line)
         wrapper = line_origin.template_file is not None and line_origin.template_file.name == (
             "_base.j2")
-        found = retelling(sentence, wrapper)
+        found = retelling(sentence, wrapper) or _unnamed(doc, sentence)
         if found is None:
             continue
         what, severity, tokens = found

@@ -29,6 +29,7 @@ from imr_audio.lint_words import (
     FIGURE_WORDS,
     HARM_VERBS,
     HARM_WORDS,
+    PERSON_NOUNS,
     PERSON_TARGETS,
     POSSESSIVES,
     PURSUIT_VERBS,
@@ -65,9 +66,31 @@ _HOLDING_PARTS = frozenset({"hand", "finger", "arm", "fist", "knee", "palm", "fo
 _RESTRAINED_PARTS = frozenset({"mouth", "throat", "nose", "neck"})
 """A hand over the mouth or nose, on the throat, round the neck: a restraint, told."""
 _OVER = frozenset({"over", "around", "round", "on", "across", "against"})
+_WORTH_VERBS = frozenset({"deserve", "matter"})
+"""After "you": what the younger self was worth, not an event ("you deserved better")."""
+_DEGREE = frozenset({"not", "so", "very", "really", "just", "such", "a", "an", "only", "still",
+                     "too", "quite", "ever"})
+"""Words between "you were" and what the younger self was ("you were only little")."""
+_AGES = frozenset({"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                   "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "little",
+                   "small", "young", "tiny"})
 _EVALUATIONS = frozenset({"nothing", "no", "everything", "all", "enough", "your", "the"})
 """After "you did": an evaluation of the younger self ("you did nothing wrong", "you did your
 best"), not a telling."""
+_DREAM_WORDS = frozenset({"dream", "nightmare", "version", "ending"})
+_OLD = frozenset({"old", "original", "first", "usual", "real", "previous", "bad", "other",
+                  "former"})
+_UNKNOWN_FIGURES = frozenset({"stranger", "someone", "somebody", "figure", "shadow", "intruder",
+                              "man", "men", "silhouette", "shape"})
+"""Who is not named: a figure that waits near the listener is a threat in a dream."""
+_PRESENCE_VERBS = frozenset({"stand", "wait", "lurk", "loom", "hover", "linger", "stare", "watch",
+                             "peer", "appear", "crouch"})
+_LISTENERS_PLACES = frozenset({"bed", "bedside", "window", "door", "doorway", "landing", "stairs",
+                               "staircase", "curtain", "wardrobe", "corner", "bedroom", "cot"})
+_GENTLE_PRESENCE = frozenset({"smiling", "smile", "smiles", "waving", "waves", "wave", "friendly",
+                              "kind", "kindly", "laughing", "laughs", "cheerful", "welcoming",
+                              "warmly", "gently", "softly", "flowers", "gift", "present", "hug",
+                              "welcome"})
 _WIND_AFTER = frozenset({"through", "around", "round", "along", "down", "up", "between",
                          "past", "across", "over", "into", "its", "away", "back"})
 
@@ -120,6 +143,55 @@ def _restraint(words: Sequence[Token]) -> list[Token] | None:
     return None
 
 
+def _presence(words: Sequence[Token]) -> list[Token] | None:
+    """An unknown figure waiting near the listener.
+
+    "A shadow is standing at the end of the bed", "someone lingers by the door", "a man waits
+    outside the window".
+    The figure is the subject (no person named), the verb one of standing or waiting, and the
+    place the listener's (the bed, a window or door, behind or over them). A gentle word or a
+    known person in the sentence makes it someone friendly ("a man stands at the door, smiling",
+    "someone is waiting at the door, and it is my friend").
+    """
+    figures = [i for i, w in enumerate(words) if lemmas(w.text) & _UNKNOWN_FIGURES]
+    if not figures:
+        return None
+    lowered = [w.lower for w in words]
+    if set(lowered) & _GENTLE_PRESENCE or any(lemmas(w) & PERSON_NOUNS for w in lowered):
+        return None  # "..., smiling", "someone is waiting at the door: it is my friend"
+    for i in figures:
+        word = words[i]
+        j = i + 1
+        while j < len(words) and j < i + 4 and lowered[j] in _BE_GET | {"still", "just",
+                                                                        "silently", "quietly"}:
+            j += 1
+        if j >= len(words) or not lemmas(words[j].text) & _PRESENCE_VERBS:
+            continue
+        for k in range(j + 1, min(j + 8, len(words))):
+            if lemmas(words[k].text) & _LISTENERS_PLACES or (
+                    lowered[k] in {"behind", "over", "outside"} and k + 1 < len(words)
+                    and (lowered[k + 1] in PERSON_TARGETS or lowered[k + 1] in POSSESSIVES
+                         or lowered[k + 1] == "the")):
+                return [word, words[j]]
+    return None
+
+
+def _old_dream(words: Sequence[Token]) -> tuple[str, list[Token]] | None:
+    """The original nightmare, told in a new dream.
+
+    "In the old dream ...", "it used to end with ...", "in the real nightmare ...". Only with a
+    past-tense verb in the same sentence: "this is my new dream" and "the dream ends in the
+    garden" tell nothing.
+    """
+    for i, word in enumerate(words):
+        if lemmas(word.text) & _DREAM_WORDS and {w.lower for w in words[max(0, i - 2) : i]} & (
+                _OLD):
+            return "the original nightmare, told", [words[i - 1], word]
+    if (at := _phrase_at(words, phrase_lemmas("used to"))) is not None:
+        return "the original nightmare, told", list(words[at : at + 2])
+    return None
+
+
 def _evaluation(words: Sequence[Token], i: int) -> bool:
     """Whether the past verb at ``i`` judges the younger self rather than telling an event.
 
@@ -128,13 +200,18 @@ def _evaluation(words: Sequence[Token], i: int) -> bool:
     before = words[i - 1].lower if i else ""
     after = [w.lower for w in words[i + 1 : i + 4]]
     verb = lemmas(words[i].text)
+    if before == "you" and verb & _WORTH_VERBS:
+        return True  # "you deserved to be looked after", "you mattered"
     if before not in {"you", "it", "that", "they", "we"} or not verb & {"be", "do"}:
         return False
     if "do" in verb:
         return bool(after) and after[0] in _EVALUATIONS
-    rest = [w for w in after if w not in {"not", "so", "very", "really", "just", "such", "a"}]
+    rest = [w for w in after if w not in _DEGREE]
     if rest[:2] in (["your", "fault"], ["my", "fault"]):
         return True
+    if before == "you" and rest and (lemmas(rest[0]) & _YOUNG or rest[0] in _AGES
+                                     or rest[0].isdigit()):
+        return True  # "you were just a child", "you were only seven"
     return bool(rest) and "ADJ" in lemminflect.getAllLemmas(rest[0]) and not (
         is_past_form(rest[0])[0] or is_participle(rest[0]))
 
@@ -183,6 +260,8 @@ def _harm(sentence: Sentence) -> tuple[str, list[Token]] | None:
             return "an action against a person", [word]  # "you were pushed"
     if (held := _restraint(words)) is not None:  # "his hand over your mouth"
         return "an action against a person", held
+    if (there := _presence(words)) is not None:  # "a shadow is standing at the end of the bed"
+        return "a threatening figure", there
     for phrase in _DONE_TO:  # "what she did to you", "what happened to them"
         if (at := _phrase_at(words, phrase)) is not None and _target(words, at + 2) is not None:
             return "what was done to a person", list(words[at : at + 3])
@@ -233,6 +312,8 @@ def check_threats(doc: Document) -> Iterator[LintFinding]:
     for sentence in doc.sentences:
         harm = _harm(sentence)
         past = _past(sentence)
+        if harm is None and past and doc.kind == "new-dream":
+            harm = _old_dream(sentence.words)  # "in the old dream the water rose over my head"
         if past and harm is None:
             line_origin = doc.source.template_line(sentence.line)
             wrapper = line_origin.template_file is not None and (
@@ -252,7 +333,7 @@ def check_threats(doc: Document) -> Iterator[LintFinding]:
             severity = "error"
         else:
             what, check, severity = "past-tense narration of an event", "retelling", "warning"
-        key = (check, origin.field or origin.template_file,
+        key = (check, severity, origin.field or origin.template_file,
                None if origin.field else origin.template_line or sentence.line)
         if key in reported:
             continue

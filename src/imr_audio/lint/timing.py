@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from imr_audio.authoring.templates import TemplateSpec
 from imr_audio.instructions import is_imagery_instruction
@@ -15,6 +15,7 @@ from imr_audio.timeline import Pause, Speech, Timeline, Tone
 __all__ = [
     "LONG_HOLD_S",
     "MAX_LONG_HOLD_CYCLES",
+    "MIN_BREATH_CYCLE_S",
     "MIN_IMAGERY_PAUSE_S",
     "WPM_RANGE",
     "check_breathing",
@@ -46,6 +47,41 @@ MAX_LONG_HOLD_CYCLES = 4
 """Most cycles with a hold of 7 s or more, unless the client is experienced."""
 LONG_HOLD_S = 4.0
 """A hold this long or longer needs the light-headed line."""
+MIN_BREATH_CYCLE_S = 6.0
+"""Shortest paced breath (in, hold, out and rest), in seconds: at most 10 breaths a minute. The
+calming patterns are slower (resonance 10 s, box 16 s, 4-7-8 19 s); faster is over-breathing."""
+_HOLD_WORDS = re.compile(
+    r"\bhold(?:ing)?\s+(?:it|(?:your|the|that|this)\s+breath|there|for)\b", re.I)
+_BREATH_WORDS = re.compile(r"\b(?:breath|breathe|breathing|inhale)\b", re.I)
+_HOLD_NEGATED = re.compile(r"\b(?:no need|don't|do not|never|not|without)\b[^.,;]*\bhold", re.I)
+_RELEASE = re.compile(r"\b(?:let it go|let go|breathe out|out|release|exhale|sigh)\b", re.I)
+_AS_LONG_AS = re.compile(r"\bas long as (?:you can|possible)\b", re.I)
+
+
+def _spoken_hold(text: str, after: Sequence[object]) -> float | None:
+    """Seconds of a breath hold asked for in words, not in ``[breath]`` markup.
+
+    "Take a deep breath in, and hold it for a count of ten. [pause 10s]": the pause after the
+    sentence is the hold. "Hold it for as long as you can" is a long hold whatever the pause.
+    "There is no need to hold your breath" asks for none, "breathe in, and hold the feeling of
+    calm" holds no breath, and "hold it, and let it go" lets it go before the pause.
+    """
+    if "hold" not in text.lower() or not _BREATH_WORDS.search(text) or _HOLD_NEGATED.search(
+            text):
+        return None
+    held = _HOLD_WORDS.search(text)
+    if held is None:
+        return None
+    if _RELEASE.search(text, held.end()) and not _AS_LONG_AS.search(text):
+        return None  # "hold it, and let it go with a sigh": the pause after is not the hold
+    seconds = 0.0
+    for event in after:
+        if not isinstance(event, Pause):
+            break
+        seconds += event.duration_s
+    if _AS_LONG_AS.search(text):
+        seconds = max(seconds, 7.0)
+    return seconds
 
 
 def _speaking_s(timeline: Timeline, spoken_wpm: float) -> float:
@@ -86,6 +122,16 @@ def _place(source: SourceMap, line: int) -> str:
 _NEGATIONS = frozenset({"not", "no", "never", "nobody", "without", "don't", "dont", "doesn't",
                         "mustn't", "shouldn't", "can't", "cannot", "won't", "needn't"})
 _CLAUSE_BREAKS = frozenset({",", ";", ":", "-", "–", "—", ".", "!", "?"})
+_PROHIBITION_HEDGES = frozenset({"ideally", "preferably", "try", "mostly", "usually", "generally",
+                     "possible", "rather", "best", "avoid", "recommend", "recommended"})
+"""Words that make a prohibition a preference ("ideally never while driving")."""
+_EXCEPTIONS = frozenset({"unless", "except", "though", "although", "but", "however", "apart"})
+"""Words after a prohibition that open an exception ("..., unless the road is quiet")."""
+_CONTRASTS = frozenset({"but", "although", "though", "however", "yet", "except", "unless"})
+_DISCOURAGING = frozenset({"best", "better", "ideally", "try", "should", "must", "important",
+                           "recommend", "keep", "push", "finish", "stay", "rather", "shouldn't",
+                           "mustn't", "wish", "hope", "prefer"})
+"""After a contrast, words that ask the listener not to use a permission just given."""
 _MAX_GAP = 2
 """Words a wrapper line's phrase may have inserted ("stop it at any time")."""
 
@@ -117,12 +163,31 @@ def _says(sentence: str, phrase: str) -> bool:
     span = _phrase_span(tokens, phrase.split())
     if span is None:
         return False
-    if any(w in _NEGATIONS for w in phrase.split()):
-        return True  # the line is itself a prohibition ("never while driving")
     clause: list[str] = []
     for token in tokens[: span[0]]:
         clause = [] if token in _CLAUSE_BREAKS else [*clause, token]
-    return not any(w in _NEGATIONS or w.endswith("n't") for w in clause)
+    after = tokens[span[1] + 1 :]
+    if any(w in _NEGATIONS for w in phrase.split()):
+        # the line is itself a prohibition ("never while driving"): a hedge before it or an
+        # exception after it weakens it ("ideally never while driving, unless the road is quiet")
+        return not (set(clause) & _PROHIBITION_HEDGES or set(after) & _EXCEPTIONS)
+    if any(w in _NEGATIONS or w.endswith("n't") for w in clause):
+        return False
+    # the permission to stop taken back later in the sentence: "stop at any time, although it
+    # works best if you don't", "..., but try to keep going"; "..., but you don't have to" keeps
+    # it. (The eyes line may go on with a choice: "..., but you may prefer to keep them open".)
+    if phrase.split()[0] != "stop":
+        return True
+    for at, word in enumerate(after):
+        if word in _CONTRASTS:
+            rest: list[str] = []
+            for token in after[at + 1 :]:
+                if token in _CLAUSE_BREAKS - {","}:
+                    break
+                rest.append(token)
+            if set(rest) & _DISCOURAGING:
+                return False
+    return True
 
 
 def _offered(sentence: str, phrase: str) -> bool:
@@ -158,18 +223,35 @@ def check_breathing(
     experienced = bool(profile.preferences.get("experienced_breathing"))
     holds: dict[int, int] = {}
     long_hold = False
-    for event in timeline.events:
+    paced: dict[int, list[float]] = {}  # a breath line: [seconds, breaths]
+    events = timeline.events
+    for index, event in enumerate(events):
         if isinstance(event, Speech) and event.slot_s is not None:
-            phase = {"Hold": "hold", "Rest": "rest"}.get(event.text)
+            phase = {"Hold": "hold", "Rest": "rest", "Breathe in": "in"}.get(event.text)
             seconds, line = event.slot_s, event.line
         elif isinstance(event, Tone):
             phase, seconds, line = event.phase, event.duration_s, event.line
+        elif isinstance(event, Speech) and (held := _spoken_hold(event.text, events[index + 1:])):
+            phase, seconds, line = "hold", held, event.line
         else:
             continue
+        if phase != "chime":
+            pace = paced.setdefault(line, [0.0, 0])
+            pace[0] += seconds
+            pace[1] += phase == "in"
         if phase in ("hold", "rest") and seconds >= LONG_HOLD_S:
             long_hold = True
             if seconds >= 7.0:
                 holds[line] = holds.get(line, 0) + 1
+    for line, (seconds, breaths) in paced.items():
+        if breaths and seconds / breaths < MIN_BREATH_CYCLE_S:
+            yield finding(
+                "breathing", "error",
+                f"{_place(source, line)}: {60.0 * breaths / seconds:.0f} breaths a minute; a "
+                f"paced breath takes at least {MIN_BREATH_CYCLE_S:g} s (at most "
+                f"{60.0 / MIN_BREATH_CYCLE_S:g} a minute)",
+                source.template_line(line), line, check="pace",
+            )
     if not experienced:
         for line, cycles in holds.items():
             if cycles > MAX_LONG_HOLD_CYCLES:
