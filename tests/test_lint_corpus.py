@@ -39,7 +39,9 @@ KNOWN_FAILURES: set[str] = {
     "rt3h-avoid-dark-dusk",
     "rt3h-avoid-needles-injection",
     "rt3h-container-key-to-figure",
-    "rt3h-clean-light-trapped-dew",
+    # The lead's review of round 3 (lint_corpus/review-round3.yaml): a euphemism for what
+    # happened at night in a safe-place value is only a warning ("another person's actions").
+    "rv3-spare-room-where-he-came-in",
 }
 
 CASES = load_corpus()

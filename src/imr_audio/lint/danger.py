@@ -9,7 +9,10 @@ vocabulary:
 - pursuit: a figure, a vehicle or footsteps behind the listener or keeping pace ("footsteps keep
   pace with yours", "a van stays on your tail"); a dog at your side passes;
 - injury by an animal or a person: a biting or stinging verb whose object is a person or a part
-  of the body ("snarls and snaps at your ankles", "stings your hands"); "bees hum" passes;
+  of the body ("snarls and snaps at your ankles", "stings your hands"); "bees hum" passes; a
+  blow (hit, strike, beat, shove ...) when a person, a figure or a vehicle gives it ("he hit
+  you", "the car hit you", "a van struck him"), while "the spray hits your face", "the smell of
+  bread hits you" and "grandad beat you at chess" pass;
 - a vehicle or boat in distress: a vehicle and a loss-of-control verb in one sentence ("the lorry
   swerving into your lane", "the ferry lurches"), or a verb of motion with where it ends ("the
   bus tips over", "the boat is sinking beneath you"); "a boat rocks at its mooring", "boats tip
@@ -32,7 +35,7 @@ from typing import Literal
 
 from imr_audio.lint.findings import Document, LintFinding, finding, new_place
 from imr_audio.lint.text import Sentence, Token, is_participle, lemmas
-from imr_audio.lint_words import BODY_PARTS, FIGURE_WORDS, POSSESSIVES
+from imr_audio.lint_words import BODY_PARTS, FIGURE_WORDS, PERSON_NOUNS, POSSESSIVES
 
 __all__ = ["check_home_danger", "danger"]
 
@@ -46,6 +49,10 @@ _CONFINED = frozenset({"trap", "stick", "confine", "cage", "imprison", "corner",
                        "lock", "keep", "wall", "board", "bolt", "lock up", "hem", "pin"})
 _NEEDS_IN = frozenset({"shut", "lock", "keep", "wall", "board", "bolt", "pin"})
 _IN = frozenset({"in", "inside", "up", "away", "indoors", "down"})
+_DEGREE = frozenset({"so", "really", "completely", "totally", "utterly", "very", "still", "just",
+                     "all", "a", "bit", "little", "kind", "sort", "of", "always", "again", "not",
+                     "never", "n't", "quite", "too", "feeling", "getting", "becoming"})
+"""Words between who is confined and the word that says so ("you feel a bit stuck")."""
 _ESCAPE = frozenset({"out", "free", "away", "open", "loose"})
 _ESCAPE_VERBS = frozenset({"get", "climb", "break", "open", "escape", "leave", "move"})
 _EXITS = frozenset({"door", "gate", "window", "hatch", "exit"})
@@ -64,6 +71,10 @@ _PURSUED = frozenset({"you", "yours", "me", "mine", "us", "your", "my", "him", "
 _INJURE = frozenset({"bite", "sting", "nip", "snap", "claw", "maul", "gore", "peck", "savage",
                      "scratch", "stab", "trample", "knock", "whack", "thump", "smack", "slap",
                      "punch", "kick"})
+_STRIKE = frozenset({"hit", "strike", "beat", "shove", "batter", "whip", "thrash", "wallop",
+                     "clout", "belt", "headbutt"})
+"""Blows that are also said of the weather, a smell or a thought ("the warmth hits you"): an
+injury only when a person, a figure or a vehicle gives them."""
 _SELF = frozenset({"you", "i", "we", "yourself"})
 _LEAD = frozenset({"now", "then", "gently", "slowly", "just", "and", "softly", "perhaps"})
 _ALL_BODY = BODY_PARTS | frozenset({"hand", "ankle", "knee", "heel", "wrist", "elbow", "hip",
@@ -80,6 +91,14 @@ _VEHICLES = frozenset({"car", "van", "lorry", "truck", "bus", "coach", "train", 
                        "yacht", "dinghy", "canoe", "kayak", "plane", "aeroplane", "airplane",
                        "helicopter", "taxi", "cab", "vehicle", "jeep", "ute", "carriage", "raft",
                        "trailer", "caravan", "tractor"})
+_STRIKERS = PERSON_NOUNS | FIGURE_WORDS | _VEHICLES | frozenset({
+    "they", "woman", "women", "boy", "girl", "kid", "lad", "gang", "bully", "bullies", "driver",
+    "rider"})
+"""Who or what gives a blow that is an injury (with :data:`_STRIKE`)."""
+_PLAY = frozenset({"gently", "softly", "lightly", "playfully", "laughing", "teasing", "jokingly",
+                   "tenderly"})
+_CONTEST = frozenset({"at", "to", "in", "by", "hands"})
+"""After "beat you": a game or a race ("beat you at chess", "beat you to the top")."""
 _DISTRESS = frozenset({"swerve", "skid", "lurch", "capsize", "overturn", "jackknife",
                        "collide", "crash", "smash", "careen", "derail", "aquaplane", "plummet",
                        "nosedive", "hurtle"})
@@ -139,12 +158,9 @@ def _confinement(words: Sequence[Token]) -> list[Token] | None:
         after = _low(words, i + 1)
         # a person who is confined: "you are locked in", "I was stuck", "you feel trapped"
         passive = _low(words, i - 1) in _BE_GET or _low(words, i - 2) in _BE_GET
-        if (passive and is_participle(word.text)) or word.lower in {"stuck", "trapped"}:
-            subject = {w.lower for w in words[max(0, i - 4) : i]}
-            if subject & (_SUBJECT_PEOPLE | _PEOPLE) and (
-                not found <= _NEEDS_IN or after in _IN
-            ):
-                return [word]
+        confined = (passive and is_participle(word.text)) or word.lower in {"stuck", "trapped"}
+        if confined and _confined_one(words, i) and (not found <= _NEEDS_IN or after in _IN):
+            return [word]
         # someone confines a person: "they shut me in", "kept her in", "trapped you"
         if after in _PEOPLE and (not found <= _NEEDS_IN or _low(words, i + 2) in _IN):
             return [word, words[i + 1]]
@@ -161,6 +177,21 @@ def _confinement(words: Sequence[Token]) -> list[Token] | None:
             if exit_ and any(w.lower == "open" for w in rest[:2]):
                 return [word]
     return None
+
+
+def _confined_one(words: Sequence[Token], i: int) -> bool:
+    """Whether who is confined at ``i`` is a person.
+
+    The first word before it, past a verb of being and its adverbs, is one ("you feel so
+    trapped", "I was stuck"); in "you notice morning light trapped in the dewdrops" it is the
+    light.
+    """
+    j = i - 1
+    while j >= 0 and j > i - 6 and (words[j].lower in _BE_GET or words[j].lower in _DEGREE):
+        j -= 1
+    if j < 0:
+        return False
+    return bool(({words[j].lower} | lemmas(words[j].text)) & (_SUBJECT_PEOPLE | _PEOPLE))
 
 
 def _pursuit(words: Sequence[Token]) -> list[Token] | None:
@@ -180,11 +211,14 @@ def _pursuit(words: Sequence[Token]) -> list[Token] | None:
 
 def _injury(words: Sequence[Token]) -> list[Token] | None:
     for i, word in enumerate(words):
-        if not lemmas(word.text) & _INJURE or set(w.lower for w in words[max(0, i - 3) : i]) & (
+        found = lemmas(word.text)
+        if not found & (_INJURE | _STRIKE) or set(w.lower for w in words[max(0, i - 3) : i]) & (
                 _SELF) or all(w.lower in _LEAD for w in words[:i]):
             continue  # "you scratch your nose", "snap your fingers": the listener's own act
         if set().union(*(lemmas(w.text) for w in words[max(0, i - 4) : i])) & _ELEMENTS:
             continue  # the weather, the sea or the sand
+        if not found & _INJURE and not _struck(words, i):
+            continue
         k = i + 1
         if _low(words, k) in {"at", "into", "on", "onto"}:
             k += 1
@@ -193,6 +227,17 @@ def _injury(words: Sequence[Token]) -> list[Token] | None:
         if _low(words, k) in POSSESSIVES and lemmas(_low(words, k + 1)) & _ALL_BODY:
             return [word, words[k + 1]]
     return None
+
+
+def _struck(words: Sequence[Token], i: int) -> bool:
+    """Whether the blow at ``i`` is given by a person, a figure or a vehicle, not in play."""
+    before = set().union(*(lemmas(w.text) for w in words[max(0, i - 4) : i]))
+    if not before & _STRIKERS or set().union(*(lemmas(w.text) for w in words[:i])) & _ELEMENTS:
+        return False  # "the smell of bread hits you"; "the waves roll in; they hit your legs"
+    if {w.lower for w in words} & _PLAY:
+        return False  # "your friend hits you gently on the arm, laughing"
+    rest = [w.lower for w in words[i + 2 : i + 4]]
+    return not ("beat" in lemmas(words[i].text) and rest[:1] and rest[0] in _CONTEST)
 
 
 def _distress(words: Sequence[Token]) -> list[Token] | None:

@@ -103,7 +103,19 @@ def _event(words: Sequence[Token]) -> Token | None:
     return None
 
 
+_BETWEEN_IT_HAPPENED = frozenset({"all", "first", "really", "actually", "last", "finally",
+                                  "just", "ever", "had", "has", "have", "once"})
+"""Words that may stand between "it" and "happened": "the room where it all happened"."""
+
+
 def _pointer(words: Sequence[Token]) -> list[Token] | None:
+    for i, word in enumerate(words[:-2]):  # "where it all happened", "when it first happened"
+        if word.lower == "it":
+            j = i + 1
+            while j < min(len(words) - 1, i + 3) and words[j].lower in _BETWEEN_IT_HAPPENED:
+                j += 1
+            if j > i + 1 and words[j].lower == "happened":
+                return list(words[i : j + 1])
     for phrase in _POINTERS:
         size = len(phrase)
         for i in range(len(words) - size + 1):
@@ -167,8 +179,16 @@ def _unnamed(doc: Document, sentence: Sentence) -> tuple[str, str, list[Token]] 
     return None
 
 
+_SENSED = frozenset({"smell", "scent", "odour", "odor", "aroma", "fragrance", "whiff", "waft",
+                    "sound", "noise", "echo", "sight", "glimpse", "feel", "feeling", "touch",
+                    "taste", "trace", "hint", "memory", "thought", "sense"})
+"""Nouns of what is sensed or recalled: "the smell of his aftershave" names nobody."""
+
+
 def _can_be_named(word: Token) -> bool:
-    """Whether a word can be who "he" or "she" is: a noun, or a name."""
+    """Whether a word can be who "he" or "she" is: a noun (not a sense), or a name."""
+    if lemmas(word.text) & _SENSED:
+        return False
     return word.capitalised or "NOUN" in lemminflect.getAllLemmas(word.lower)
 
 
