@@ -184,6 +184,8 @@ def _names(sentence: Sentence, first_name: str) -> Iterator[tuple[str, list[Toke
             continue
         if a.lower in TITLES:
             continue  # the title pattern reports it
+        if b.lower == "no" or a.lower == "no":
+            continue  # a number, not a name: "Chanel No.5", "the No.9 tram"
         if a.text == first_name:
             yield "a surname next to the client's first name", [a, b]
         elif not is_dictionary_word(a.text) or index > 0:
