@@ -49,6 +49,7 @@ from test_bad_inputs import (
 from test_bad_inputs_redteam import halves
 
 Run = tuple[list[str], dict[str, str]]
+Args = Callable[[Path], list[str]]
 Build = Callable[[Path], "list[str] | Run"]
 
 _END = "{% endblock %}\n"
@@ -81,7 +82,7 @@ def _own_folder(folder: Path, body: str | bytes | None = WRAP + "Rest here. [pau
 
 
 def _command(command: str, body: str | bytes | None = WRAP + "Rest here. [pause 4s]\n" + _END,
-             schema: str | bytes | None = _SCHEMA) -> Build:
+             schema: str | bytes | None = _SCHEMA) -> Args:
     """``lint``, ``preview`` or ``record-sheet`` of the own template ``probe``; ``templates list``
     or ``templates show probe`` of the own folder."""
     def build(folder: Path) -> list[str]:
@@ -96,7 +97,7 @@ def _command(command: str, body: str | bytes | None = WRAP + "Rest here. [pause 
     return build
 
 
-def _batch(text: str | bytes, name: str = "library.yaml", *more: str) -> Build:
+def _batch(text: str | bytes, name: str = "library.yaml", *more: str) -> Args:
     def build(folder: Path) -> list[str]:
         _client(folder)
         path = folder / name
@@ -218,7 +219,7 @@ def _pack_track(folder: Path, name: str, audio: bytes | None = None) -> list[str
 
 
 def _pack_with(*more: str, note: str | bytes | None = "", out: str = "pack",
-               note_is_folder: bool = False) -> Build:
+               note_is_folder: bool = False) -> Args:
     def build(folder: Path) -> list[str]:
         args = _pack_track(folder, "t-017_mini.wav")
         args[-1] = str(folder / out)

@@ -100,8 +100,8 @@ def _number(raw: Mapping[str, Any], field: str, default: float | None, low: floa
     value = raw.get(field, default)
     if value is None and default is None:
         return None
-    kinds: tuple[type, ...] = (int,) if whole else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or (whole and not isinstance(value, int)) or not low <= value <= high):
         what = "a whole number" if whole else "a number"
         raise ValueError(f"{field}: must be {what} from {low:g} to {high:g}")
     return int(value) if whole else float(value)
