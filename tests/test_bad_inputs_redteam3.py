@@ -627,3 +627,16 @@ def test_an_mp3_named_wav_is_played_as_what_it_is(tmp_path: Path) -> None:
                                       "-o", str(tmp_path / "heard.wav")])
     assert result.exit_code == 0, result.output
     assert sf.info(tmp_path / "heard.wav").frames > 0
+
+
+def test_a_recording_sheet_is_written_whole(tmp_path: Path, private_tmp: Path) -> None:  # noqa: F811
+    """Found after the held-out count, so in neither half: the sheet's second file could not be
+    written (its name taken by a folder) and its first stayed behind."""
+    (tmp_path / "out" / "t-017_mini_lines.csv").mkdir(parents=True)
+    args = ["record-sheet", "mini", "--client", str(_client(tmp_path)), "--templates-dir",
+            str(TEMPLATES), "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "t-017_mini_lines.csv" in result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["t-017_mini_lines.csv"]
+    assert list(private_tmp.iterdir()) == []
