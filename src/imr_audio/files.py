@@ -29,12 +29,14 @@ __all__ = [
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "file_sha256",
+    "first_missing_dir",
     "held_lock",
     "lock_file",
     "os_reason",
     "private_dir",
     "private_temp",
     "publish_private",
+    "remove_new_dirs",
     "same_file",
     "writable_dir_problem",
     "write_private",
@@ -81,6 +83,34 @@ def private_dir(folder: Path) -> Path:
         private_dir(folder.parent)
         folder.mkdir(mode=0o700, exist_ok=True)
     return folder
+
+
+def first_missing_dir(folder: Path) -> Path | None:
+    """The outermost folder of ``folder``'s path that does not exist yet; None if it exists.
+
+    What :func:`private_dir` would create begins there: :func:`remove_new_dirs` takes it away
+    again when what was to be written there failed.
+    """
+    here, missing = Path(folder).absolute(), None
+    while not here.exists() and not here.is_symlink() and here != here.parent:
+        here, missing = here.parent, here
+    return missing
+
+
+def remove_new_dirs(top: Path | None, folder: Path) -> None:
+    """Remove ``folder`` and its parents up to ``top`` (see :func:`first_missing_dir`).
+
+    Each goes only while empty: a failed write leaves no folder it made behind.
+    """
+    if top is None:
+        return
+    here = Path(folder).absolute()
+    while here.is_relative_to(top):
+        try:
+            here.rmdir()
+        except OSError:
+            return
+        here = here.parent
 
 
 def writable_dir_problem(folder: Path) -> str | None:
@@ -133,6 +163,8 @@ def write_private(
     file at ``path`` is unchanged.
     """
     temp: Path | None = None
+    made = first_missing_dir(path.parent)
+    published = False
     try:
         private_dir(path.parent)
         temp = private_temp(path.parent, f"{path.suffix}{TEMP_SUFFIX}")
@@ -142,13 +174,17 @@ def write_private(
             temp.write_text(data, encoding="utf-8", newline="\n")
         else:
             temp.write_bytes(data)
+        published = True
         return publish_private(temp, path)
     except OSError as exc:
+        published = False
         raise error(f"{path.parent}: cannot write {path.name} ({os_reason(exc)})") from None
     finally:
         if temp is not None:
             with contextlib.suppress(OSError):
                 temp.unlink()
+        if not published:
+            remove_new_dirs(made, path.parent)
 
 
 def same_file(fd: int, path: Path) -> bool:

@@ -7,13 +7,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from imr_audio.files import private_dir, write_private
+from imr_audio.errors import ExportError
+from imr_audio.files import (
+    TEMP_SUFFIX,
+    first_missing_dir,
+    os_reason,
+    private_dir,
+    private_temp,
+    publish_private,
+    remove_new_dirs,
+)
 from imr_audio.profile import ClientProfile
 from imr_audio.script import PreparedScript, ScriptChoices, prepare, require_renderable
 from imr_audio.voice.recorded import RecordingLine, recording_lines
@@ -129,11 +139,41 @@ def write_recording_sheet(
     prepared = prepare(workspace, template_id, profile, choices)
     require_renderable(prepared)
     lines = recording_lines(prepared.timeline)
-    private_dir(output_dir)
     stem = f"{prepared.profile.id}_{prepared.spec.id}_lines"
     paths = [output_dir / f"{stem}.{ext}" for ext in ("txt", "csv", "json")]
-    for path, text in zip(
-        paths, (_txt(prepared, lines), _csv(lines), _json(prepared, lines)), strict=True
-    ):
-        write_private(path, text)
+    texts = (_txt(prepared, lines), _csv(lines), _json(prepared, lines))
+    _write_whole(output_dir, dict(zip(paths, texts, strict=True)))
     return RecordingSheet(prepared, lines, *paths)
+
+
+def _write_whole(folder: Path, files: dict[Path, str]) -> None:
+    """Write ``files`` into ``folder``, all or none.
+
+    Each is written beside its place first, then all are renamed into place. A name taken by a
+    folder is refused before anything is written (written one by one, the sheet's first file
+    stayed when its second could not be).
+    """
+    for path in files:
+        if path.is_dir():
+            raise ExportError(f"{folder}: cannot write {path.name} (is a directory)")
+    made = first_missing_dir(folder)
+    temps: list[Path] = []
+    done = False
+    try:
+        private_dir(folder)
+        for path, text in files.items():
+            temps.append(private_temp(folder, f"{path.suffix}{TEMP_SUFFIX}"))
+            temps[-1].write_text(text, encoding="utf-8", newline="\n")
+        for temp, path in zip(temps, files, strict=True):
+            publish_private(temp, path)
+        done = True
+    except OSError as exc:
+        raise ExportError(
+            f"{folder}: cannot write the recording sheet ({os_reason(exc)})"
+        ) from None
+    finally:
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        if not done:
+            remove_new_dirs(made, folder)

@@ -20,7 +20,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from imr_audio.errors import ExportError
-from imr_audio.files import os_reason, private_dir, publish_private, write_private
+from imr_audio.files import (
+    first_missing_dir,
+    os_reason,
+    private_dir,
+    publish_private,
+    remove_new_dirs,
+    write_private,
+)
 
 __all__ = [
     "COMPANION_SUFFIXES",
@@ -95,13 +102,19 @@ def staged_track_set(track: Path) -> Iterator[StagedTrackSet]:
     """
     parent = track.parent
     folder = parent / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+    made = first_missing_dir(parent)
     try:
         private_dir(parent)
         folder.mkdir(mode=0o700)
     except OSError as exc:
+        remove_new_dirs(made, parent)
         raise ExportError(f"{parent}: cannot write there ({os_reason(exc)})") from None
     try:
         yield StagedTrackSet(track, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        remove_new_dirs(made, parent)  # a failed render leaves no output folder it made
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

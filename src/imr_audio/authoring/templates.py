@@ -183,6 +183,11 @@ def load_template(template_id: str, search_path: Sequence[Path]) -> TemplateSpec
         script_path = folder / f"{template_id}.j2"
         if schema_path.is_file() and script_path.is_file():
             break
+        for path in (schema_path, script_path):  # there, but not a file: say so, not "unknown"
+            if path.is_dir():
+                raise TemplateSchemaError(f"{path}: a folder, not a template file")
+            if path.is_symlink() and not path.exists():
+                raise TemplateSchemaError(f"{path}: a link to a file that is not there")
     else:
         known = template_ids(search_path)
         hint = did_you_mean(template_id, known)
@@ -425,6 +430,22 @@ def _require_wrapper(env: SandboxedEnvironment, spec: TemplateSpec) -> None:
         raise TemplateSchemaError(
             f'{spec.path}: every template must start with {{% extends "_base.j2" %}}, '
             "which adds the opening and closing safety wrapper"
+        )
+    # A block the wrapper does not have is never shown: a misspelt 'body' would leave only the
+    # wrapper, a track with no imagery in it.
+    assert env.loader is not None
+    base = env.parse(env.loader.get_source(env, "_base.j2")[0])
+    known = [block.name for block in base.find_all(jinja2.nodes.Block)]
+    blocks = [node for node in env.parse(source).body if isinstance(node, jinja2.nodes.Block)]
+    for block in blocks:
+        if block.name not in known:
+            raise TemplateSchemaError(
+                f"{spec.path}: line {block.lineno}: block '{block.name}' is not one of "
+                f"_base.j2's ({', '.join(known)}){did_you_mean(block.name, known)}"
+            )
+    if "body" not in [block.name for block in blocks]:
+        raise TemplateSchemaError(
+            f"{spec.path}: has no {{% block body %}}: the script's own words go in it"
         )
 
 

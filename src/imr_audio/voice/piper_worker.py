@@ -55,6 +55,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -359,8 +360,30 @@ def _answer(voices: dict[str, Any], message: tuple[Any, ...]) -> tuple[Any, Any]
     return ("error", f"unknown request {kind!r}"), None
 
 
+def _import_onnxruntime() -> None:  # pragma: no cover - runs in a child process
+    """Import onnxruntime with the temporary folder at a private one, removed afterwards.
+
+    Its import writes a session file (``.ses``, a time and an id for its telemetry) into the
+    temporary folder, and nothing there later (onnxruntime 1.32): a render leaves nothing in
+    the system's temporary folder, this file included.
+    """
+    own = tempfile.mkdtemp(prefix=".imr-onnxruntime-")
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = own
+    try:
+        with contextlib.suppress(ImportError):  # without the neural extra, an error per request
+            import onnxruntime  # noqa: F401
+    finally:
+        if before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before
+        shutil.rmtree(own, ignore_errors=True)
+
+
 def serve(conn: Connection) -> None:  # pragma: no cover - runs in a child process
     """Answer requests over ``conn`` until told to stop or the connection closes."""
+    _import_onnxruntime()
     voices: dict[str, Any] = {}
     while True:
         try:

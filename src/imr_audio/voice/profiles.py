@@ -13,7 +13,7 @@ from imr_audio.errors import VoiceProfileError
 from imr_audio.timeline import Pacing
 from imr_audio.voice.base import VoiceInfo, VoiceSettings
 from imr_audio.voice.lexicon import LEXICON_FILE, Lexicon, load_lexicon
-from imr_audio.yamlfile import read_yaml
+from imr_audio.yamlfile import did_you_mean, read_yaml
 
 __all__ = ["VoiceChoice", "VoiceLibrary", "VoiceProfile", "resolve_voice"]
 
@@ -72,7 +72,8 @@ class VoiceLibrary:
     def load(self, profile_id: str) -> VoiceProfile:
         """Load a voice profile; an unknown id lists the valid ones."""
         path = self.folder / f"{profile_id}.yaml"
-        if not path.is_file() or path.name == LEXICON_FILE:
+        # only a profile of this folder, by its id: never a path to a file elsewhere
+        if profile_id not in self.names() or not path.is_file():
             names = ", ".join(self.names())
             raise VoiceProfileError(f"unknown voice profile '{profile_id}'; choose one of: {names}")
         return _parse_profile(profile_id, path, read_yaml(path, VoiceProfileError))
@@ -88,34 +89,70 @@ class VoiceLibrary:
         return self.lexicon.merged(Lexicon.from_mapping(pronunciations))
 
 
+_PLATFORMS = ("linux", "darwin", "win32", "any")
+_FIELDS = ("description", "voices", "rate_wpm", "engine_speed_factor", "volume", "pitch",
+           "sentence_gap_s", "paragraph_gap_s")
+
+
+def _number(raw: Mapping[str, Any], field: str, default: float | None, low: float, high: float,
+            whole: bool = False) -> Any:
+    """``raw[field]`` as a number from ``low`` to ``high`` (a whole one with ``whole``)."""
+    value = raw.get(field, default)
+    if value is None and default is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or (whole and not isinstance(value, int)) or not low <= value <= high):
+        what = "a whole number" if whole else "a number"
+        raise ValueError(f"{field}: must be {what} from {low:g} to {high:g}")
+    return int(value) if whole else float(value)
+
+
+def _choices(raw: Any) -> tuple[VoiceChoice, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("voices: must be a list of at least one voice "
+                         "({engine: ..., platform: ..., voice: ...})")
+    choices = []
+    for number, item in enumerate(raw, 1):
+        where = f"voices (entry {number})"
+        if not isinstance(item, dict):
+            raise ValueError(f"{where}: must be a mapping with engine, platform and voice")
+        for field in ("engine", "voice"):
+            if not isinstance(item.get(field), str) or not item[field].strip():
+                raise ValueError(f"{where}: {field}: must be text")
+        platform = item.get("platform", "any")
+        if platform not in _PLATFORMS:
+            raise ValueError(f"{where}: platform: must be one of {', '.join(_PLATFORMS)}")
+        choices.append(VoiceChoice(engine=item["engine"], platform=platform,
+                                   voice_id=item["voice"]))
+    return tuple(choices)
+
+
 def _parse_profile(profile_id: str, path: Path, raw: Any) -> VoiceProfile:
+    """A voice profile from its file's content; every bad field is one error naming it."""
+    if not isinstance(raw, dict):
+        raise VoiceProfileError(f"{path}: a voice profile must be a mapping of fields")
     try:
-        choices = tuple(
-            VoiceChoice(
-                engine=str(c["engine"]),
-                platform=str(c.get("platform", "any")),
-                voice_id=str(c["voice"]),
-            )
-            for c in raw["voices"]
-        )
-        rate = int(raw.get("rate_wpm", 130))
-        if not 60 <= rate <= 250:
-            raise ValueError("rate_wpm")
+        for key in raw:
+            if key not in _FIELDS:
+                raise ValueError(f"{key}: unknown field{did_you_mean(str(key), _FIELDS)}")
+        description = raw.get("description", "")
+        if not isinstance(description, str):
+            raise ValueError("description: must be text")
         return VoiceProfile(
             id=profile_id,
-            description=str(raw.get("description", "")),
-            choices=choices,
-            rate_wpm=rate,
-            volume=float(raw.get("volume", 1.0)),
-            pitch=None if raw.get("pitch") is None else int(raw["pitch"]),
-            engine_speed_factor=float(raw.get("engine_speed_factor", 1.0)),
+            description=description,
+            choices=_choices(raw.get("voices")),
+            rate_wpm=_number(raw, "rate_wpm", 130, 60, 250, whole=True),
+            volume=_number(raw, "volume", 1.0, 0.0, 1.0),
+            pitch=_number(raw, "pitch", None, 0, 99, whole=True),
+            engine_speed_factor=_number(raw, "engine_speed_factor", 1.0, 0.5, 3.0),
             pacing=Pacing(
-                sentence_gap_s=float(raw.get("sentence_gap_s", 1.5)),
-                paragraph_gap_s=float(raw.get("paragraph_gap_s", 3.0)),
+                sentence_gap_s=_number(raw, "sentence_gap_s", 1.5, 0.0, 10.0),
+                paragraph_gap_s=_number(raw, "paragraph_gap_s", 3.0, 0.0, 20.0),
             ),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise VoiceProfileError(f"{path}: invalid field {exc}") from None
+    except ValueError as exc:
+        raise VoiceProfileError(f"{path}: {exc}") from None
 
 
 def resolve_voice(profile: VoiceProfile, available: dict[str, list[VoiceInfo]]) -> VoiceSettings:
