@@ -707,6 +707,12 @@ def test_a_themes_file_of_the_therapists_adds_words(
     ("themes:\n  x:\n    words: water\n", "themes.x.words: must be a list"),
     ("themes:\n  x:\n    part_of: nowhere\n", "themes.x.part_of: no theme 'nowhere'"),
     ("themes:\n  x:\n    colour: blue\n", "themes.x.colour: unknown field"),
+    # read as a profile is: the line of a syntax error, bounded size and aliases
+    ("themes:\n  x:\n    words: [sea\n", "line 4, column 1: malformed YAML"),
+    ("themes: {}\n" + "# a comment line\n" * 70_000, "too large for a YAML file here"),
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, n in zip("abcdefg", "bcdefgh")), "holds more than 100000 values"),
 ])
 def test_a_bad_themes_file_is_a_one_line_error(
     text: str,

@@ -17,7 +17,14 @@ import yaml
 
 from imr_audio.errors import ClientProfileError, ImrAudioError
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_YAML_BYTES", "did_you_mean", "read_yaml"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "MAX_YAML_BYTES",
+    "did_you_mean",
+    "read_text_file",
+    "read_yaml",
+]
 
 MAX_YAML_BYTES = 1 << 20
 """Largest YAML file read (1 MiB): a profile, manifest or presets file is a few kilobytes."""
@@ -152,16 +159,23 @@ class _Keys:
         return f"{self.path}.{self.key}" if self.path else self.key
 
 
-def read_yaml(path: Path, error: type[ImrAudioError] = ClientProfileError) -> Any:
-    """Read a YAML file, turning every failure into a one-line ``error`` naming file and line."""
+def read_text_file(path: Path, error: type[ImrAudioError], kind: str = "a YAML file",
+                   encoding: str = "utf-8") -> str:
+    """The text of a file a person wrote (a profile, manifest, presets or theme map).
+
+    One line naming the file for each failure: missing, unreadable, not ``encoding``, or over
+    :data:`MAX_YAML_BYTES` (``kind`` says what it is in that message), checked before reading.
+    """
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
-            raise error(
-                f"{path}: too large for a YAML file here (at most {MAX_YAML_BYTES >> 20} MB)"
-            )
-        text = path.read_text(encoding="utf-8")
+            raise error(f"{path}: too large for {kind} here (at most {MAX_YAML_BYTES >> 20} MB)")
+        return path.read_text(encoding=encoding)
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"{path}: cannot read file ({type(exc).__name__})") from None
-    return parse_yaml(text, str(path), error)
+
+
+def read_yaml(path: Path, error: type[ImrAudioError] = ClientProfileError) -> Any:
+    """Read a YAML file, turning every failure into a one-line ``error`` naming file and line."""
+    return parse_yaml(read_text_file(path, error), str(path), error)

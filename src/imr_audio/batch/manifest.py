@@ -39,7 +39,7 @@ from imr_audio.profile import CLIENT_ID_PATTERN
 from imr_audio.soundscapes.audio_file import is_audio_path
 from imr_audio.track import RenderSettings, output_path
 from imr_audio.workspace import Workspace, WorkspaceConfig
-from imr_audio.yamlfile import MAX_YAML_BYTES, did_you_mean, read_yaml
+from imr_audio.yamlfile import did_you_mean, read_text_file, read_yaml
 
 __all__ = ["BatchJob", "BatchPlan", "load_manifest"]
 
@@ -147,16 +147,8 @@ def _csv_cell(name: str, text: str) -> Any:
 
 def _read_csv(path: Path) -> tuple[dict[str, Any], list[tuple[str, Any]], list[str]]:
     """Defaults, jobs and problems of a CSV manifest (one job a row; a ``defaults`` row)."""
-    try:
-        if path.stat().st_size > MAX_YAML_BYTES:  # as a YAML manifest: read none of it
-            raise BatchManifestError(
-                f"{path}: too large for a manifest here (at most {MAX_YAML_BYTES >> 20} MB)"
-            )
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BatchManifestError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BatchManifestError(f"{path}: cannot read file ({type(exc).__name__})") from None
+    # bounded as a YAML manifest is: a larger file is refused before any of it is read
+    text = read_text_file(path, BatchManifestError, "a manifest", encoding="utf-8-sig")
     rows = list(csv.reader(text.splitlines()))
     if not rows or "client" not in [h.strip() for h in rows[0]]:
         raise BatchManifestError(

@@ -14,10 +14,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from imr_audio.errors import ImrAudioError
 from imr_audio.lint.text import phrase_lemmas
+from imr_audio.yamlfile import parse_yaml, read_text_file
 
 __all__ = ["Term", "Theme", "ThemeMap", "ThemeMapError", "load_theme_map"]
 
@@ -149,10 +148,7 @@ def _phrases(source: Path, where: str, raw: Any) -> list[str]:
 
 
 def _read(source: Path, text: str) -> dict[str, dict[str, Any]]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise ThemeMapError(f"{source}: malformed YAML") from None
+    data = parse_yaml(text, str(source), ThemeMapError)  # bounded, with the line of an error
     if not isinstance(data, dict) or not isinstance(data.get("themes"), dict):
         raise ThemeMapError(f"{source}: themes: the file must hold one mapping, 'themes'")
     themes: dict[str, dict[str, Any]] = {}
@@ -214,11 +210,5 @@ def load_theme_map(extra: Path | None = None) -> ThemeMap:
     source = Path("themes.yaml")
     if extra is not None:
         source = Path(extra)
-        try:
-            text = source.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ThemeMapError(f"{source}: file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ThemeMapError(f"{source}: cannot read file ({type(exc).__name__})") from None
-        _merge(raw, _read(source, text))
+        _merge(raw, _read(source, read_text_file(source, ThemeMapError)))
     return _build(source, raw)
