@@ -8,9 +8,10 @@ prepared script for a page or a terminal to show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from imr_audio.authoring.templates import RenderedScript, TemplateSpec
-from imr_audio.errors import LintError, TrackLengthError
+from imr_audio.errors import ClientProfileError, LintError, TrackLengthError
 from imr_audio.length import MAX_LENGTH_S, format_clock, parse_length
 from imr_audio.lint import (
     LintFinding,
@@ -129,6 +130,19 @@ def _target_length_s(choices: ScriptChoices, profile: ClientProfile) -> float | 
     return None if preferred is None else parse_length(str(preferred))
 
 
+def _preference_known(profile: ClientProfile, field: str, name: str, names: list[str],
+                      is_file: bool = False) -> None:
+    """Refuse a profile's preference that names no voice or soundscape, naming the field.
+
+    The value is not quoted: it is the client's (a path in it could name them).
+    """
+    if name not in names and not is_file:
+        raise ClientProfileError(
+            f"{profile.source}: preferences.{field}: no {field} of that name here; choose one "
+            f"of: {', '.join(names)}"
+        )
+
+
 def prepare(
     workspace: Workspace,
     template_id: str,
@@ -150,10 +164,14 @@ def prepare(
     origin: SoundscapeOrigin = (
         "option" if choices.soundscape else "profile" if preferred_bed else "default"
     )
+    if origin == "profile":
+        _preference_known(profile, "soundscape", bed_name, workspace.soundscapes.names(),
+                          Path(bed_name).is_file())
     bed = workspace.soundscapes.get(bed_name).info
-    voice = workspace.voices.load(
-        choices.voice_profile or str(profile.preferences.get("voice", DEFAULT_VOICE))
-    )
+    voice_name = choices.voice_profile or str(profile.preferences.get("voice", DEFAULT_VOICE))
+    if not choices.voice_profile and "voice" in profile.preferences:
+        _preference_known(profile, "voice", voice_name, workspace.voices.names())
+    voice = workspace.voices.load(voice_name)
     target_s = _target_length_s(choices, profile)
 
     def estimate(timeline: Timeline) -> float:
