@@ -277,3 +277,18 @@ def test_libyaml_and_pure_python_parsers_read_every_yaml_file_alike() -> None:
             path
     assert yamlfile.parse_yaml("a: on\nb: yes\nc: true\n", "x") == {"a": "on", "b": "yes",
                                                                      "c": True}
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("jobs:\n  - client: a\n    templates: [x]\n    templates: [y]\n",
+     "line 4: jobs (item 1).templates is given twice (first on line 3)"),
+    ("- a: 1\n- b: 1\n  b: 2\n", "line 3: item 2.b is given twice"),
+    ("pronunciations:\n  Zoë: zo\n  Zoë: zoe\n", "line 3: a key of pronunciations is given twice"),
+])
+def test_a_key_given_twice_is_named_by_its_place(text: str, named: str) -> None:
+    from imr_audio.yamlfile import parse_yaml
+
+    with pytest.raises(ClientProfileError) as info:
+        parse_yaml(text, "f.yaml")
+    assert str(info.value).startswith(f"f.yaml: {named}")
+    assert "Zoë" not in str(info.value)  # a pronunciation's key is the client's word

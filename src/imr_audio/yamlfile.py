@@ -94,7 +94,7 @@ def _check_bounds(text: str, where: str, error: type[ImrAudioError]) -> None:
     unless it is under ``pronunciations``, whose keys are a client's words.
     """
     sizes: dict[str, int] = {}
-    stack: list[tuple[str | None, int, _Keys | None]] = []  # open collections
+    stack: list[tuple[str | None, int, _Keys | _Items]] = []  # open collections
     count = 0
     for event in yaml.parse(text, Loader=_Loader):
         keys = stack[-1][2] if stack else None
@@ -103,10 +103,10 @@ def _check_bounds(text: str, where: str, error: type[ImrAudioError]) -> None:
             keys.step(event, where, error)
         if isinstance(event, yaml.CollectionStartEvent):
             count += 1
-            # keys are named by their path from the top through mappings only
-            path = keys.child() if keys is not None else (None if stack else "")
-            mapping = _Keys(path) if isinstance(event, yaml.MappingStartEvent) else None
-            stack.append((event.anchor, count, mapping))
+            # keys are named by their path from the top ("jobs (item 2).templates")
+            path = keys.child() if keys is not None else ""
+            inner = _Keys(path) if isinstance(event, yaml.MappingStartEvent) else _Items(path)
+            stack.append((event.anchor, count, inner))
             if len(stack) > MAX_DEPTH:
                 raise error(f"{where}: nested more than {MAX_DEPTH} levels deep")
         elif isinstance(event, yaml.CollectionEndEvent):
@@ -122,6 +122,25 @@ def _check_bounds(text: str, where: str, error: type[ImrAudioError]) -> None:
         if count > MAX_NODES:
             raise error(f"{where}: holds more than {MAX_NODES} values once its aliases are "
                         "expanded (an alias or anchor repeated too often)")
+
+
+class _Items:
+    """The items of one sequence being read, so that a mapping in one is named by its place."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        """Path of the sequence ("" at the top), None where keys must not be named."""
+        self.count = 0
+
+    def step(self, event: yaml.Event, where: str, error: type[ImrAudioError]) -> None:
+        """Take the next item."""
+        self.count += 1
+
+    def child(self) -> str | None:
+        """Path of the current item."""
+        if self.path is None:
+            return None
+        return f"{self.path} (item {self.count})" if self.path else f"item {self.count}"
 
 
 class _Keys:
@@ -145,7 +164,7 @@ class _Keys:
             return
         line = event.start_mark.line + 1 if event.start_mark else 0
         if self.key in self.seen:
-            named = self.path is not None and self.path.split(".")[0] != "pronunciations"
+            named = self.path is not None and not self.path.startswith("pronunciations")
             what = (f"{self.path + '.' if self.path else ''}{self.key}" if named
                     else f"a key{' of ' + self.path if self.path else ''}")
             raise error(f"{where}: line {line}: {what} is given twice (first on line "
