@@ -32,7 +32,9 @@ from test_bad_inputs import (
     private_tmp,  # noqa: F401 (a fixture)
 )
 
-Build = Callable[[Path], list[str]]
+Build = Callable[[Path], "list[str] | tuple[list[str], dict[str, str]]"]
+"""Writes a case into a folder and gives the command's arguments (and, if it needs one, the
+environment it runs with)."""
 _PROFILE = (f"id: t-017\npreferred_name: {PLANTED}\nsafe_place:\n"
             f"  description: {SAFE['description']}\n")
 
@@ -199,13 +201,15 @@ def assert_one_clear_line(build: Build, needles: tuple[str, ...], folder: Path,
                           private_tmp: Path) -> None:  # noqa: F811
     """Run the case ``build`` writes into ``folder`` and check what a bad input must give."""
     folder.mkdir()
-    args = build(folder)
+    made = build(folder)
+    args, env = made if isinstance(made, tuple) else (made, {})
     before = _snapshot(folder)
-    result = CliRunner().invoke(cli, args)
+    result = CliRunner().invoke(cli, args, env=env)
     output = result.output
     assert result.exit_code in (1, 2), output
     assert "Traceback" not in output
-    assert result.exception is None or isinstance(result.exception, SystemExit), output
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        output, result.exception)
     errors = [line for line in output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1, output
     for needle in needles:

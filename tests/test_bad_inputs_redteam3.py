@@ -43,14 +43,12 @@ from test_bad_inputs import (
     _client,
     _raw,
     _render,
-    _snapshot,
     private_tmp,  # noqa: F401 (a fixture)
 )
-from test_bad_inputs_redteam import halves
+from test_bad_inputs_redteam import Build, assert_one_clear_line, halves
 
 Run = tuple[list[str], dict[str, str]]
 Args = Callable[[Path], list[str]]
-Build = Callable[[Path], "list[str] | Run"]
 
 _END = "{% endblock %}\n"
 _SCHEMA = ("title: Probe\nduration_s: [60, 240]\nvariables:\n"
@@ -477,36 +475,14 @@ after. The voice profile cases: development 2 / 6 before, 6 / 6 after; held-out 
 6 / 6 after."""
 
 
-CASES = halves(DEV, HELD_OUT, KNOWN_FAILURES)  # type: ignore[arg-type]
-
-
-def _assert_one_clear_line(build: Build, needles: tuple[str, ...], folder: Path,
-                           private_tmp: Path) -> None:  # noqa: F811
-    """As :func:`test_bad_inputs_redteam.assert_one_clear_line`, with a case's environment."""
-    folder.mkdir()
-    made = build(folder)
-    args, env = made if isinstance(made, tuple) else (made, {})
-    before = _snapshot(folder)
-    result = CliRunner().invoke(cli, args, env=env)
-    output = result.output
-    assert result.exit_code in (1, 2), output
-    assert "Traceback" not in output
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        output, result.exception)
-    errors = [line for line in output.splitlines() if line.startswith("Error")]
-    assert len(errors) == 1, output
-    for needle in needles:
-        assert needle in output, (needle, output)
-    assert PLANTED not in output
-    assert _snapshot(folder) == before
-    assert list(private_tmp.iterdir()) == []
+CASES = halves(DEV, HELD_OUT, KNOWN_FAILURES)
 
 
 @pytest.mark.parametrize(("build", "needles"), CASES)
 def test_a_bad_input_is_one_clear_line(
     build: Build, needles: tuple[str, ...], tmp_path: Path, private_tmp: Path  # noqa: F811
 ) -> None:
-    _assert_one_clear_line(build, needles, tmp_path / "case", private_tmp)
+    assert_one_clear_line(build, needles, tmp_path / "case", private_tmp)
 
 
 def test_the_halves_are_pairs() -> None:
