@@ -395,7 +395,7 @@ def _fill(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str, A
     budget = Budget(where)
     try:
         template = env.get_template(spec.path.name)
-        _require_wrapper(env, spec)
+        _require_wrapper(env, spec, template)
         return budget.collect(template.generate({**context, BUDGET_KEY: budget}))
     except TemplateBudgetError as exc:  # a filter's check does not know the template
         raise TemplateBudgetError(f"{where}: {str(exc).split(': ', 1)[1]}") from None
@@ -421,29 +421,31 @@ def _fill(env: SandboxedEnvironment, spec: TemplateSpec, context: Mapping[str, A
         ) from None
 
 
-def _require_wrapper(env: SandboxedEnvironment, spec: TemplateSpec) -> None:
-    """Refuse a template that does not extend the shipped safety wrapper ``_base.j2``."""
-    source = spec.path.read_text(encoding="utf-8")
-    extends = list(env.parse(source).find_all(jinja2.nodes.Extends))
+def _require_wrapper(
+    env: SandboxedEnvironment, spec: TemplateSpec, template: jinja2.Template
+) -> None:
+    """Refuse a template that does not extend the shipped safety wrapper ``_base.j2``.
+
+    Nor may it define a block the wrapper lacks (a block never shown: a misspelt ``body`` would
+    leave only the wrapper, a track with no imagery in it), or leave out ``body``. The blocks
+    come from the compiled templates, which the environment caches; the source is parsed once.
+    """
+    tree = env.parse(spec.path.read_text(encoding="utf-8"))
+    extends = list(tree.find_all(jinja2.nodes.Extends))
     names = [posixpath.normpath(str(getattr(node.template, "value", ""))) for node in extends]
     if names != ["_base.j2"]:
         raise TemplateSchemaError(
             f'{spec.path}: every template must start with {{% extends "_base.j2" %}}, '
             "which adds the opening and closing safety wrapper"
         )
-    # A block the wrapper does not have is never shown: a misspelt 'body' would leave only the
-    # wrapper, a track with no imagery in it.
-    assert env.loader is not None
-    base = env.parse(env.loader.get_source(env, "_base.j2")[0])
-    known = [block.name for block in base.find_all(jinja2.nodes.Block)]
-    blocks = [node for node in env.parse(source).body if isinstance(node, jinja2.nodes.Block)]
-    for block in blocks:
+    known = list(env.get_template("_base.j2").blocks)
+    for block in tree.find_all(jinja2.nodes.Block):
         if block.name not in known:
             raise TemplateSchemaError(
                 f"{spec.path}: line {block.lineno}: block '{block.name}' is not one of "
                 f"_base.j2's ({', '.join(known)}){did_you_mean(block.name, known)}"
             )
-    if "body" not in [block.name for block in blocks]:
+    if "body" not in template.blocks:
         raise TemplateSchemaError(
             f"{spec.path}: has no {{% block body %}}: the script's own words go in it"
         )
