@@ -199,7 +199,7 @@ class Workspace:
         from imr_audio.authoring.templates import profile_problems
 
         specs = self.templates.specs()
-        known = frozenset(v.name for spec in specs for v in spec.variables)
+        known = self.templates.known_fields(specs)
         spec = None if template is None else self.templates.load(template)
 
         def check(profile: ClientProfile) -> list[str]:

@@ -48,9 +48,10 @@ class TemplateLibrary:
         """The schema of every template, sorted by id."""
         return [self.load(template_id) for template_id in self.ids()]
 
-    def known_fields(self) -> frozenset[str]:
-        """Every dotted profile field that some template reads."""
-        return frozenset(v.name for spec in self.specs() for v in spec.variables)
+    def known_fields(self, specs: Sequence[TemplateSpec] | None = None) -> frozenset[str]:
+        """Every dotted profile field that some template reads (``specs``: the schemas, if read)."""
+        return frozenset(v.name for spec in (self.specs() if specs is None else specs)
+                         for v in spec.variables)
 
     def value_problems(self, profile: ClientProfile, limits: bool = False,
                        specs: Sequence[TemplateSpec] | None = None) -> list[str]:
