@@ -174,10 +174,10 @@ def write_private(
             temp.write_text(data, encoding="utf-8", newline="\n")
         else:
             temp.write_bytes(data)
+        written = publish_private(temp, path)
         published = True
-        return publish_private(temp, path)
+        return written
     except OSError as exc:
-        published = False
         raise error(f"{path.parent}: cannot write {path.name} ({os_reason(exc)})") from None
     finally:
         if temp is not None:
